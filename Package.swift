@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every target shares: explicit `any`, explicit imports.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "airlock",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "airlock", targets: ["airlock"]),
+        .library(name: "CEL", targets: ["CEL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The expression language. Knows nothing of Airlock; no I/O.
+        .target(name: "CEL", swiftSettings: swiftSettings),
+        // Reader and runner of the CEL specification's conformance files.
+        .target(name: "CELConformance", dependencies: ["CEL"], swiftSettings: swiftSettings),
+        // Model, schemas, classification, policy, signals math. No I/O.
+        .target(
+            name: "AirlockCore",
+            dependencies: ["CEL", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Durable store and audit log.
+        .target(
+            name: "AirlockStore",
+            dependencies: [
+                "AirlockCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The pipeline, review queue and executors.
+        .target(
+            name: "AirlockEngine",
+            dependencies: ["AirlockStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP API.
+        .target(
+            name: "AirlockServer",
+            dependencies: ["AirlockEngine", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "airlock",
+            dependencies: [
+                "CEL", "CELConformance", "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CELTests", dependencies: ["CEL", "CELConformance"], swiftSettings: swiftSettings),
+        .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "AirlockStoreTests", dependencies: ["AirlockStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AirlockServerTests",
+            dependencies: [
+                "AirlockServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

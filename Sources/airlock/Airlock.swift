@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `airlock` command: the gateway's server, its client and its tools.
+@main
+struct Airlock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "airlock",
+        abstract: "A gateway for sensitive mutations proposed by AI agents and automated services.",
+        subcommands: [CELCommand.self, PolicyCommand.self, AuditCommand.self, BenchCommand.self]
+    )
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `airlock policy …`: check, test and evaluate policy packs.
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Check, test and evaluate policy packs.",
+        subcommands: []
+    )
+}
