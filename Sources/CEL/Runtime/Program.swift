@@ -1,4 +1,5 @@
 /// A compiled expression, ready to evaluate many times against different activations.
+/// Immutable and safe to share between threads.
 public final class Program: Sendable {
     /// The parsed expression.
     public let expression: Expr
@@ -6,16 +7,40 @@ public final class Program: Sendable {
     public let resultType: CELType
     /// The cost budget per evaluation.
     public let costLimit: Int?
+    private let root: any Interpretable
+    private let localCount: Int
 
-    init(expression: Expr, resultType: CELType, costLimit: Int?) {
+    init(expression: Expr, resultType: CELType, costLimit: Int?, declared: Set<String>?) {
         self.expression = expression
         self.resultType = resultType
         self.costLimit = costLimit
+        var planner = Planner(declared: declared)
+        self.root = planner.plan(expression)
+        self.localCount = planner.slotCount
     }
 
-    /// Evaluates the program with the given variables.
+    /// Evaluates the program with the given variables. Errors (a missing key, an overflow, a
+    /// cost limit reached, …) are thrown, never returned as values.
     public func evaluate(_ activation: Activation) throws(EvalError) -> Value {
-        throw EvalError(.invalidArgument, "evaluator not written yet")
+        let limit = costLimit ?? Int.max
+        if localCount == 0 {
+            var context = EvalContext(
+                activation: activation, locals: UnsafeMutableBufferPointer(start: nil, count: 0), cost: 0,
+                costLimit: limit)
+            return try root.evaluate(&context)
+        }
+        let outcome: Result<Value, EvalError> = withUnsafeTemporaryAllocation(of: Value.self, capacity: localCount) {
+            locals in
+            locals.initialize(repeating: .null)
+            defer { locals.deinitialize() }
+            var context = EvalContext(activation: activation, locals: locals, cost: 0, costLimit: limit)
+            do throws(EvalError) {
+                return .success(try root.evaluate(&context))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
     }
 }
 
@@ -28,6 +53,8 @@ extension Environment {
         if options.check {
             resultType = try Checker(environment: self).check(expr, source: source).resultType
         }
-        return Program(expression: expr, resultType: resultType, costLimit: options.costLimit)
+        return Program(
+            expression: expr, resultType: resultType, costLimit: options.costLimit,
+            declared: options.check ? Set(variables.keys) : nil)
     }
 }

@@ -1,0 +1,132 @@
+/// A variable of the activation.
+struct GlobalNode: Interpretable {
+    let name: String
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        if let value = context.activation[name] { return value }
+        throw EvalError(.unboundVariable, "no such attribute: '\(name)' is not bound")
+    }
+}
+
+/// A dotted name `a.b.c` that may be one variable (`a.b`), or a variable with fields selected.
+/// Candidates are tried longest first, as CEL's name resolution says.
+struct QualifiedNode: Interpretable {
+    /// Each candidate: the variable name and the fields to select after it.
+    let candidates: [(name: String, fields: [String])]
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        for candidate in candidates {
+            if var value = context.activation[candidate.name] {
+                for field in candidate.fields {
+                    value = try selectField(value, field)
+                }
+                return value
+            }
+        }
+        throw EvalError(.unboundVariable, "no such attribute: '\(candidates.last?.name ?? "")' is not bound")
+    }
+}
+
+/// A comprehension variable.
+struct LocalNode: Interpretable {
+    let slot: Int
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value { context.locals[slot] }
+}
+
+/// `operand.field`.
+struct SelectNode: Interpretable {
+    let operand: any Interpretable
+    let field: String
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        try selectField(try operand.evaluate(&context), field)
+    }
+}
+
+/// `has(operand.field)`.
+struct HasNode: Interpretable {
+    let operand: any Interpretable
+    let field: String
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let value = try operand.evaluate(&context)
+        guard case .map(let map) = value else {
+            throw EvalError(.noMatchingOverload, "has() cannot test field '\(field)' of a \(value.typeValue.name)")
+        }
+        return .bool(map.value(forField: field) != nil)
+    }
+}
+
+/// `operand[index]`.
+struct IndexNode: Interpretable {
+    let operand: any Interpretable
+    let index: any Interpretable
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        try indexValue(try operand.evaluate(&context), try index.evaluate(&context))
+    }
+}
+
+/// Reads a field of a map (an object at runtime).
+@inline(__always)
+func selectField(_ value: Value, _ field: String) throws(EvalError) -> Value {
+    guard case .map(let map) = value else {
+        throw EvalError(.noSuchField, "no such field '\(field)' on a value of type \(value.typeValue.name)")
+    }
+    if let found = map.value(forField: field) { return found }
+    throw EvalError(.noSuchKey, "no such key: '\(field)'")
+}
+
+/// `container[index]` for lists and maps.
+func indexValue(_ container: Value, _ index: Value) throws(EvalError) -> Value {
+    switch container {
+    case .list(let list):
+        let position: Int64
+        switch index {
+        case .int(let i): position = i
+        case .uint(let u): position = u > UInt64(Int64.max) ? Int64.max : Int64(u)
+        case .double(let d):
+            guard let i = Int64(exactly: d) else {
+                throw EvalError(.invalidArgument, "invalid list index \(d): not an integer")
+            }
+            position = i
+        default:
+            throw EvalError.noOverload(Operator.index, container, index)
+        }
+        guard position >= 0, position < list.count else {
+            throw EvalError(.indexOutOfRange, "index out of range: \(position) (list size \(list.count))")
+        }
+        return list[Int(position)]
+    case .map(let map):
+        guard let key = try mapLookupKey(index) else {
+            throw EvalError(.noSuchKey, "no such key: \(index.typeValue.name) value")
+        }
+        if let found = map[key] { return found }
+        throw EvalError(.noSuchKey, "no such key: \(key)")
+    default:
+        throw EvalError.noOverload(Operator.index, container, index)
+    }
+}
+
+/// The map key a value looks up; `nil` when a double cannot equal any key.
+func mapLookupKey(_ value: Value) throws(EvalError) -> MapKey? {
+    switch value {
+    case .string(let s): return .string(s)
+    case .int(let i): return .int(i)
+    case .uint(let u): return .uint(u)
+    case .bool(let b): return .bool(b)
+    case .double(let d):
+        if let i = Int64(exactly: d) { return .int(i) }
+        if let u = UInt64(exactly: d) { return .uint(u) }
+        return nil
+    default:
+        throw EvalError(.invalidArgument, "unsupported key type: \(value.typeValue.name)")
+    }
+}
+
+/// The map key a value makes in a map literal.
+func mapLiteralKey(_ value: Value) throws(EvalError) -> MapKey {
+    switch value {
+    case .string(let s): return .string(s)
+    case .int(let i): return .int(i)
+    case .uint(let u): return .uint(u)
+    case .bool(let b): return .bool(b)
+    default:
+        throw EvalError(.invalidArgument, "unsupported key type: \(value.typeValue.name)")
+    }
+}

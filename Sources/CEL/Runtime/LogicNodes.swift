@@ -1,0 +1,151 @@
+/// `a && b`: false wins over errors, from either side.
+struct AndNode: Interpretable {
+    let lhs: any Interpretable
+    let rhs: any Interpretable
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        var deferred: EvalError?
+        do throws(EvalError) {
+            let left = try lhs.evaluate(&context)
+            guard case .bool(let l) = left else {
+                throw EvalError.noOverload(Operator.logicalAnd, left)
+            }
+            if !l { return .bool(false) }
+        } catch {
+            if error.kind == .costLimitExceeded { throw error }
+            deferred = error
+        }
+        let right = try rhs.evaluate(&context)
+        guard case .bool(let r) = right else {
+            throw deferred ?? EvalError.noOverload(Operator.logicalAnd, right)
+        }
+        if !r { return .bool(false) }
+        if let deferred { throw deferred }
+        return .bool(true)
+    }
+}
+
+/// `a || b`: true wins over errors, from either side.
+struct OrNode: Interpretable {
+    let lhs: any Interpretable
+    let rhs: any Interpretable
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        var deferred: EvalError?
+        do throws(EvalError) {
+            let left = try lhs.evaluate(&context)
+            guard case .bool(let l) = left else {
+                throw EvalError.noOverload(Operator.logicalOr, left)
+            }
+            if l { return .bool(true) }
+        } catch {
+            if error.kind == .costLimitExceeded { throw error }
+            deferred = error
+        }
+        let right: Value
+        do throws(EvalError) {
+            right = try rhs.evaluate(&context)
+        } catch {
+            throw deferred ?? error
+        }
+        guard case .bool(let r) = right else {
+            throw deferred ?? EvalError.noOverload(Operator.logicalOr, right)
+        }
+        if r { return .bool(true) }
+        if let deferred { throw deferred }
+        return .bool(false)
+    }
+}
+
+/// `!a`.
+struct NotNode: Interpretable {
+    let operand: any Interpretable
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let value = try operand.evaluate(&context)
+        guard case .bool(let b) = value else { throw EvalError.noOverload(Operator.logicalNot, value) }
+        return .bool(!b)
+    }
+}
+
+/// `@not_strictly_false(a)`: true unless `a` is false; errors count as true.
+struct NotStrictlyFalseNode: Interpretable {
+    let operand: any Interpretable
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        do throws(EvalError) {
+            if case .bool(false) = try operand.evaluate(&context) { return .bool(false) }
+        } catch {
+            if error.kind == .costLimitExceeded { throw error }
+        }
+        return .bool(true)
+    }
+}
+
+/// `c ? a : b`.
+struct ConditionalNode: Interpretable {
+    let condition: any Interpretable
+    let then: any Interpretable
+    let otherwise: any Interpretable
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let value = try condition.evaluate(&context)
+        guard case .bool(let c) = value else { throw EvalError.noOverload(Operator.conditional, value) }
+        return c ? try then.evaluate(&context) : try otherwise.evaluate(&context)
+    }
+}
+
+/// `a == b` and `a != b`.
+struct EqualityNode: Interpretable {
+    let lhs: any Interpretable
+    let rhs: any Interpretable
+    let negated: Bool
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let left = try lhs.evaluate(&context)
+        let right = try rhs.evaluate(&context)
+        return .bool(valuesEqual(left, right) != negated)
+    }
+}
+
+/// `<`, `<=`, `>`, `>=`.
+struct RelationNode: Interpretable {
+    enum Relation { case less, lessEquals, greater, greaterEquals }
+    let lhs: any Interpretable
+    let rhs: any Interpretable
+    let relation: Relation
+    let function: String
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let left = try lhs.evaluate(&context)
+        let right = try rhs.evaluate(&context)
+        guard let order = try compareValues(left, right, function: function) else {
+            return .bool(false)  // NaN compares false with everything
+        }
+        switch relation {
+        case .less: return .bool(order < 0)
+        case .lessEquals: return .bool(order <= 0)
+        case .greater: return .bool(order > 0)
+        case .greaterEquals: return .bool(order >= 0)
+        }
+    }
+}
+
+/// `a in b`.
+struct InNode: Interpretable {
+    let element: any Interpretable
+    let container: any Interpretable
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let value = try element.evaluate(&context)
+        let collection = try container.evaluate(&context)
+        switch collection {
+        case .list(let list):
+            try context.spend(list.count / 8)
+            for item in list where valuesEqual(item, value) { return .bool(true) }
+            return .bool(false)
+        case .map(let map):
+            switch value {
+            case .string, .int, .uint, .bool, .double:
+                guard let key = try mapLookupKey(value) else { return .bool(false) }
+                return .bool(map[key] != nil)
+            default:
+                return .bool(false)
+            }
+        default:
+            throw EvalError.noOverload(Operator.in, value, collection)
+        }
+    }
+}
