@@ -108,7 +108,7 @@ enum TimeFormat {
         }
     }
 
-    /// RFC 3339 in UTC, with as many fractional digits as needed (none, 3, 6 or 9).
+    /// RFC 3339 in UTC, with as many fractional digits as needed.
     static func format(_ t: Timestamp) -> String {
         let day = floorDiv(t.seconds, 86_400)
         let secondOfDay = t.seconds - day * 86_400
@@ -124,10 +124,10 @@ enum TimeFormat {
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
-    /// Nanoseconds as 3, 6 or 9 fractional digits.
+    /// Nanoseconds as fractional digits without trailing zeros.
     private static func fraction(_ nanos: Int64) -> String {
         var digits = pad(nanos, 9)
-        while digits.count > 3, digits.hasSuffix("000") { digits.removeLast(3) }
+        while digits.hasSuffix("0") { digits.removeLast() }
         return digits
     }
 

@@ -11,7 +11,7 @@ struct GlobalNode: Interpretable {
 /// Candidates are tried longest first, as CEL's name resolution says.
 struct QualifiedNode: Interpretable {
     /// Each candidate: the variable name and the fields to select after it.
-    let candidates: [(name: String, fields: [String])]
+    let candidates: [(name: String, fields: [FieldName])]
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
         for candidate in candidates {
             if var value = context.activation[candidate.name] {
@@ -34,7 +34,7 @@ struct LocalNode: Interpretable {
 /// `operand.field`.
 struct SelectNode: Interpretable {
     let operand: any Interpretable
-    let field: String
+    let field: FieldName
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
         try selectField(try operand.evaluate(&context), field)
     }
@@ -62,14 +62,24 @@ struct IndexNode: Interpretable {
     }
 }
 
+/// A field name with its fingerprint, computed once when the program is planned.
+struct FieldName: Sendable {
+    let name: String
+    let fingerprint: UInt64
+    init(_ name: String) {
+        self.name = name
+        self.fingerprint = fieldFingerprint(name)
+    }
+}
+
 /// Reads a field of a map (an object at runtime).
 @inline(__always)
-func selectField(_ value: Value, _ field: String) throws(EvalError) -> Value {
+func selectField(_ value: Value, _ field: FieldName) throws(EvalError) -> Value {
     guard case .map(let map) = value else {
-        throw EvalError(.noSuchField, "no such field '\(field)' on a value of type \(value.typeValue.name)")
+        throw EvalError(.noSuchField, "no such field '\(field.name)' on a value of type \(value.typeValue.name)")
     }
-    if let found = map.value(forField: field) { return found }
-    throw EvalError(.noSuchKey, "no such key: '\(field)'")
+    if let found = map.value(forField: field.name, fingerprint: field.fingerprint) { return found }
+    throw EvalError(.noSuchKey, "no such key: '\(field.name)'")
 }
 
 /// `container[index]` for lists and maps.

@@ -1,39 +1,45 @@
 /// The variables an evaluation sees, by name.
 ///
-/// Kept as a small array: activations hold a handful of variables, and a linear search over
-/// short names is faster than hashing them.
+/// Kept as a small array searched by name fingerprint: activations hold a handful of variables,
+/// and comparing precomputed integers beats hashing names on every lookup.
 public struct Activation: Sendable {
-    @usableFromInline var names: [String]
-    @usableFromInline var values: [Value]
-
-    public init() {
-        names = []
-        values = []
+    private struct Binding: Sendable {
+        var fingerprint: UInt64
+        var name: String
+        var value: Value
     }
 
+    private var bindings: [Binding] = []
+
+    public init() {}
+
     public init(_ variables: [String: Value]) {
-        names = Array(variables.keys)
-        values = names.map { variables[$0]! }
+        for (name, value) in variables.sorted(by: { $0.key < $1.key }) { self[name] = value }
     }
 
     /// The value bound to a name.
     public subscript(name: String) -> Value? {
-        get {
-            for i in names.indices where names[i] == name { return values[i] }
-            return nil
-        }
+        get { value(of: FieldName(name)) }
         set {
-            if let i = names.firstIndex(of: name) {
+            if let i = bindings.firstIndex(where: { $0.name == name }) {
                 if let newValue {
-                    values[i] = newValue
+                    bindings[i].value = newValue
                 } else {
-                    names.remove(at: i)
-                    values.remove(at: i)
+                    bindings.remove(at: i)
                 }
             } else if let newValue {
-                names.append(name)
-                values.append(newValue)
+                bindings.append(Binding(fingerprint: fieldFingerprint(name), name: name, value: newValue))
             }
+        }
+    }
+
+    @inline(__always)
+    func value(of name: FieldName) -> Value? {
+        bindings.withUnsafeBufferPointer { bindings -> Value? in
+            for i in 0..<bindings.count where bindings[i].fingerprint == name.fingerprint {
+                if bindings[i].name == name.name { return bindings[i].value }
+            }
+            return nil
         }
     }
 }

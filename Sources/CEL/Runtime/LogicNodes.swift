@@ -149,3 +149,33 @@ struct InNode: Interpretable {
         }
     }
 }
+
+/// `x == constant` or `x != constant` (either side): the constant is compared in place.
+struct EqualsConstantNode: Interpretable {
+    let operand: any Interpretable
+    let constant: Value
+    let negated: Bool
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let value = try operand.evaluate(&context)
+        return .bool(valuesEqual(value, constant) != negated)
+    }
+}
+
+/// `x < constant` and the other relations, with the constant on the right (the planner flips
+/// `constant < x` into `x > constant`).
+struct RelationConstantNode: Interpretable {
+    let operand: any Interpretable
+    let constant: Value
+    let relation: RelationNode.Relation
+    let function: String
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let value = try operand.evaluate(&context)
+        guard let order = try compareValues(value, constant, function: function) else { return .bool(false) }
+        switch relation {
+        case .less: return .bool(order < 0)
+        case .lessEquals: return .bool(order <= 0)
+        case .greater: return .bool(order > 0)
+        case .greaterEquals: return .bool(order >= 0)
+        }
+    }
+}

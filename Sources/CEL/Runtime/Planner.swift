@@ -27,10 +27,10 @@ struct Planner {
             return planName(root: name, fields: [])
         case .select(let operand, let field, let testOnly):
             if testOnly { return HasNode(operand: plan(operand), field: field) }
-            if let (root, fields) = Self.dottedPath(operand), !root.hasPrefix(".") || true {
+            if let (root, fields) = Self.dottedPath(operand) {
                 return planName(root: root, fields: fields + [field])
             }
-            return SelectNode(operand: plan(operand), field: field)
+            return SelectNode(operand: plan(operand), field: FieldName(field))
         case .call(let function, let target, let args):
             return planCall(function, target: target, args: args)
         case .list(let elements):
@@ -87,7 +87,7 @@ struct Planner {
         let root = absolute ? String(rawRoot.dropFirst()) : rawRoot
         if !absolute, let slot = local(root) {
             var node: any Interpretable = LocalNode(slot: slot)
-            for field in fields { node = SelectNode(operand: node, field: field) }
+            for field in fields { node = SelectNode(operand: node, field: FieldName(field)) }
             return node
         }
         let parts = [root] + fields
@@ -96,16 +96,19 @@ struct Planner {
         for length in stride(from: parts.count, through: 1, by: -1) {
             candidates.append((parts[0..<length].joined(separator: "."), Array(parts[length...])))
         }
+        func path(_ name: String, _ fields: [String]) -> PathNode {
+            PathNode(name: FieldName(name), fields: fields.map(FieldName.init))
+        }
         if let declared {
             for candidate in candidates where declared.contains(candidate.name) {
-                return PathNode(name: candidate.name, fields: candidate.fields)
+                return path(candidate.name, candidate.fields)
             }
             for candidate in candidates {
                 if let type = Self.typeNames[candidate.name] {
                     return fieldsAfter(ConstantNode(value: .type(type)), candidate.fields)
                 }
             }
-            return PathNode(name: root, fields: fields)
+            return path(root, fields)
         }
         // Unchecked: the activation decides at run time.
         if let type = Self.typeNames[parts.joined(separator: ".")] {
@@ -115,12 +118,12 @@ struct Planner {
             return TypeOrVariableNode(name: root, type: type)
         }
         if parts.count == 1 { return GlobalNode(name: root) }
-        return QualifiedNode(candidates: candidates)
+        return QualifiedNode(candidates: candidates.map { ($0.name, $0.fields.map(FieldName.init)) })
     }
 
     private func fieldsAfter(_ node: any Interpretable, _ fields: [String]) -> any Interpretable {
         var node = node
-        for field in fields { node = SelectNode(operand: node, field: field) }
+        for field in fields { node = SelectNode(operand: node, field: FieldName(field)) }
         return node
     }
 
@@ -135,8 +138,8 @@ struct Planner {
             case (Operator.notStrictlyFalse, 1): return NotStrictlyFalseNode(operand: plan(args[0]))
             case (Operator.conditional, 3):
                 return ConditionalNode(condition: plan(args[0]), then: plan(args[1]), otherwise: plan(args[2]))
-            case (Operator.equals, 2): return EqualityNode(lhs: plan(args[0]), rhs: plan(args[1]), negated: false)
-            case (Operator.notEquals, 2): return EqualityNode(lhs: plan(args[0]), rhs: plan(args[1]), negated: true)
+            case (Operator.equals, 2): return equality(args, negated: false)
+            case (Operator.notEquals, 2): return equality(args, negated: true)
             case (Operator.less, 2): return relation(.less, function, args)
             case (Operator.lessEquals, 2): return relation(.lessEquals, function, args)
             case (Operator.greater, 2): return relation(.greater, function, args)
@@ -169,10 +172,38 @@ struct Planner {
         return CallNode(function: function, implementation: implementation, arguments: nodes)
     }
 
+    private mutating func equality(_ args: [Expr], negated: Bool) -> any Interpretable {
+        let lhs = plan(args[0])
+        let rhs = plan(args[1])
+        if let constant = rhs as? ConstantNode, !(lhs is ConstantNode) {
+            return EqualsConstantNode(operand: lhs, constant: constant.value, negated: negated)
+        }
+        if let constant = lhs as? ConstantNode, !(rhs is ConstantNode) {
+            return EqualsConstantNode(operand: rhs, constant: constant.value, negated: negated)
+        }
+        return EqualityNode(lhs: lhs, rhs: rhs, negated: negated)
+    }
+
     private mutating func relation(_ relation: RelationNode.Relation, _ function: String, _ args: [Expr])
         -> any Interpretable
     {
-        RelationNode(lhs: plan(args[0]), rhs: plan(args[1]), relation: relation, function: function)
+        let lhs = plan(args[0])
+        let rhs = plan(args[1])
+        if let constant = rhs as? ConstantNode, !(lhs is ConstantNode) {
+            return RelationConstantNode(operand: lhs, constant: constant.value, relation: relation, function: function)
+        }
+        // Errors name the operator as written, so only flip when the constant is on the left.
+        if let constant = lhs as? ConstantNode, !(rhs is ConstantNode) {
+            let flipped: RelationNode.Relation =
+                switch relation {
+                case .less: .greater
+                case .lessEquals: .greaterEquals
+                case .greater: .less
+                case .greaterEquals: .lessEquals
+                }
+            return RelationConstantNode(operand: rhs, constant: constant.value, relation: flipped, function: function)
+        }
+        return RelationNode(lhs: lhs, rhs: rhs, relation: relation, function: function)
     }
 
     private mutating func arithmetic(_ op: ArithmeticOperator, _ args: [Expr]) -> any Interpretable {
@@ -205,11 +236,11 @@ struct Planner {
 
 /// A declared variable with fields selected: `mutation.changes.amount`.
 struct PathNode: Interpretable {
-    let name: String
-    let fields: [String]
+    let name: FieldName
+    let fields: [FieldName]
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
-        guard var value = context.activation[name] else {
-            throw EvalError(.unboundVariable, "no such attribute: '\(name)' is not bound")
+        guard var value = context.activation.value(of: name) else {
+            throw EvalError(.unboundVariable, "no such attribute: '\(name.name)' is not bound")
         }
         for field in fields { value = try selectField(value, field) }
         return value

@@ -57,78 +57,139 @@ public enum MapKey: Sendable, Hashable, CustomStringConvertible {
         case .string(let s): "\"\(s)\""
         }
     }
+
+    /// A cheap hash that tells most unequal keys apart without comparing strings.
+    var fingerprint: UInt64 {
+        switch self {
+        case .string(let s): fieldFingerprint(s)
+        case .bool(let b): b ? 1 : 2
+        case .int(let i): i >= 0 ? UInt64(i) &+ 3 : UInt64(bitPattern: i)
+        case .uint(let u): u &+ 3
+        }
+    }
+}
+
+/// FNV-1a over the UTF-8 of a field name. Plan-time code computes it once per field name, so a
+/// map lookup compares integers before it compares any string.
+@inline(__always)
+func fieldFingerprint(_ s: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in s.utf8 {
+        hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    return hash
 }
 
 /// A CEL map, keeping the order its entries were inserted in.
 ///
-/// Small maps (the common case: a mutation's fields) are searched linearly, which beats hashing
-/// for a handful of short keys; larger ones keep a hash index.
+/// A value type backed by one shared buffer (copy-on-write), so copying a map costs one
+/// reference count. Small maps (the common case: a mutation's fields) are searched linearly by
+/// key fingerprint; larger ones keep a hash index.
 public struct CELMap: Sendable {
-    public private(set) var keys: [MapKey]
-    public private(set) var values: [Value]
-    private var index: [MapKey: Int]?
+    private var storage: Storage
 
-    private static let indexThreshold = 12
+    private static let indexThreshold = 16
+
+    /// One entry, with its key's fingerprint beside it for the linear search.
+    struct Entry {
+        var fingerprint: UInt64
+        var key: MapKey
+        var value: Value
+    }
+
+    final class Storage: @unchecked Sendable {
+        // Mutated only while uniquely referenced (copy-on-write), so sharing is safe; the
+        // exclusivity of those accesses is guaranteed by that, not by a runtime check.
+        @exclusivity(unchecked) var entries: [Entry] = []
+        @exclusivity(unchecked) var index: [MapKey: Int]?
+
+        init() {}
+
+        init(copying other: Storage) {
+            entries = other.entries
+            index = other.index
+        }
+    }
 
     public init() {
-        keys = []
-        values = []
-        index = nil
+        storage = Storage()
     }
 
     /// Builds a map from entries; a later duplicate key replaces the earlier value.
     public init(_ entries: [(MapKey, Value)]) {
         self.init()
-        keys.reserveCapacity(entries.count)
-        values.reserveCapacity(entries.count)
+        storage.entries.reserveCapacity(entries.count)
         for (key, value) in entries { self[key] = value }
     }
 
-    /// Builds a map with string keys.
+    /// Builds a map with string keys, in key order.
     public init(_ dictionary: [String: Value]) {
         self.init(dictionary.sorted { $0.key < $1.key }.map { (MapKey.string($0.key), $0.value) })
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var count: Int { storage.entries.count }
+    public var isEmpty: Bool { storage.entries.isEmpty }
+    /// The keys in insertion order.
+    public var keys: [MapKey] { storage.entries.map(\.key) }
+    /// The values in insertion order.
+    public var values: [Value] { storage.entries.map(\.value) }
 
     /// The entries in insertion order.
-    public var entries: Zip2Sequence<[MapKey], [Value]> { zip(keys, values) }
+    public var entries: [(key: MapKey, value: Value)] { storage.entries.map { ($0.key, $0.value) } }
+
+    /// Calls `body` with each key and value in insertion order, without copying the map.
+    public func forEach(_ body: (MapKey, Value) throws -> Void) rethrows {
+        for entry in storage.entries { try body(entry.key, entry.value) }
+    }
 
     /// The position of a key, if present.
     public func position(of key: MapKey) -> Int? {
-        if let index { return index[key] }
-        return keys.firstIndex(of: key)
+        if let index = storage.index { return index[key] }
+        let fingerprint = key.fingerprint
+        return storage.entries.withUnsafeBufferPointer { entries -> Int? in
+            for i in 0..<entries.count where entries[i].fingerprint == fingerprint && entries[i].key == key {
+                return i
+            }
+            return nil
+        }
     }
 
-    /// The value of a string key, without building a ``MapKey`` hash.
+    /// The value of a string key.
     public func value(forField name: String) -> Value? {
-        if let index {
-            return index[.string(name)].map { values[$0] }
+        value(forField: name, fingerprint: fieldFingerprint(name))
+    }
+
+    /// The value of a string key whose ``fieldFingerprint(_:)`` the caller computed in advance.
+    @inline(__always)
+    func value(forField name: String, fingerprint: UInt64) -> Value? {
+        if let index = storage.index {
+            return index[.string(name)].map { storage.entries[$0].value }
         }
-        for i in keys.indices {
-            if case .string(let k) = keys[i], k == name { return values[i] }
+        return storage.entries.withUnsafeBufferPointer { entries -> Value? in
+            for i in 0..<entries.count where entries[i].fingerprint == fingerprint {
+                if case .string(let k) = entries[i].key, k == name { return entries[i].value }
+            }
+            return nil
         }
-        return nil
     }
 
     public subscript(key: MapKey) -> Value? {
-        get { position(of: key).map { values[$0] } }
+        get { position(of: key).map { storage.entries[$0].value } }
         set {
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+            let storage = self.storage
             if let position = position(of: key) {
                 if let newValue {
-                    values[position] = newValue
+                    storage.entries[position].value = newValue
                 } else {
-                    keys.remove(at: position)
-                    values.remove(at: position)
+                    storage.entries.remove(at: position)
                     rebuildIndex()
                 }
             } else if let newValue {
-                keys.append(key)
-                values.append(newValue)
-                if index != nil {
-                    index![key] = keys.count - 1
-                } else if keys.count > Self.indexThreshold {
+                storage.entries.append(Entry(fingerprint: key.fingerprint, key: key, value: newValue))
+                if storage.index != nil {
+                    storage.index![key] = storage.entries.count - 1
+                } else if storage.entries.count > Self.indexThreshold {
                     rebuildIndex()
                 }
             }
@@ -140,13 +201,13 @@ public struct CELMap: Sendable {
         set { self[.string(field)] = newValue }
     }
 
-    private mutating func rebuildIndex() {
-        guard keys.count > Self.indexThreshold else {
-            index = nil
+    private func rebuildIndex() {
+        guard storage.entries.count > Self.indexThreshold else {
+            storage.index = nil
             return
         }
-        var built = [MapKey: Int](minimumCapacity: keys.count)
-        for (i, key) in keys.enumerated() { built[key] = i }
-        index = built
+        var built = [MapKey: Int](minimumCapacity: storage.entries.count)
+        for (i, entry) in storage.entries.enumerated() { built[entry.key] = i }
+        storage.index = built
     }
 }
