@@ -9,7 +9,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "airlock",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "airlock", targets: ["airlock"]),
         .library(name: "CEL", targets: ["CEL"]),
@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The expression language. Knows nothing of Airlock; no I/O.
@@ -46,13 +47,22 @@ let package = Package(
         // The pipeline, review queue and executors.
         .target(
             name: "AirlockEngine",
-            dependencies: ["AirlockStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "AirlockStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // HTTP API.
         .target(
             name: "AirlockServer",
-            dependencies: ["AirlockEngine", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "AirlockEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

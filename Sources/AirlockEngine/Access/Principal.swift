@@ -1,0 +1,40 @@
+import AirlockCore
+
+/// What a principal may do. A principal holds any number of roles.
+public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Proposes mutations.
+    case submitter
+    /// Approves or rejects mutations awaiting review in its pools.
+    case reviewer
+    /// Manages policies and may see everything.
+    case admin
+    /// Reads the audit log and every mutation.
+    case auditor
+}
+
+/// An authenticated caller: an agent, a service or a person.
+public struct Principal: Sendable, Hashable {
+    public var id: String
+    public var kind: Actor.Kind
+    public var roles: Set<Role>
+    /// Review pools the principal belongs to (`finance`, `support-leads`, …).
+    public var pools: Set<String>
+    /// Who is accountable for this principal (an agent's owner), if declared.
+    public var owner: String?
+    /// Free attributes handed to policies as `actor.attributes`.
+    public var attributes: [String: String]
+
+    public init(
+        id: String, kind: Actor.Kind, roles: Set<Role>, pools: Set<String> = [], owner: String? = nil,
+        attributes: [String: String] = [:]
+    ) {
+        self.id = id
+        self.kind = kind
+        self.roles = roles
+        self.pools = pools
+        self.owner = owner
+        self.attributes = attributes
+    }
+
+    public func has(_ role: Role) -> Bool { roles.contains(role) }
+}

@@ -1,0 +1,80 @@
+import Crypto
+
+/// The principals a gateway knows, found by the SHA-256 of their bearer key.
+///
+/// Keys are never stored, only their hashes; the comparison of a presented key's hash with the
+/// stored ones runs in constant time over every entry, so timing reveals nothing about which
+/// prefix matched.
+public struct PrincipalDirectory: Sendable {
+    private var entries: [(keyHash: [UInt8], principal: Principal)]
+
+    public init() { entries = [] }
+
+    /// Registers a principal under the hex SHA-256 of its key.
+    public mutating func add(_ principal: Principal, keySHA256 hex: String) throws(ConfigurationError) {
+        guard let hash = Self.bytes(fromHex: hex), hash.count == 32 else {
+            throw ConfigurationError(
+                message: "principal '\(principal.id)': key_sha256 must be 64 hex digits (the SHA-256 of the key)")
+        }
+        entries.append((hash, principal))
+    }
+
+    /// Registers a principal without a key (it can be named in pools but cannot authenticate).
+    public mutating func addWithoutKey(_ principal: Principal) {
+        entries.append(([], principal))
+    }
+
+    /// Every principal, in declaration order.
+    public var principals: [Principal] { entries.map(\.principal) }
+
+    /// The principal whose key this is, if any.
+    public func authenticate(key: String) -> Principal? {
+        let presented = Array(SHA256.hash(data: Array(key.utf8)))
+        var found: Principal?
+        for entry in entries where entry.keyHash.count == presented.count {
+            var difference: UInt8 = 0
+            for i in 0..<presented.count { difference |= presented[i] ^ entry.keyHash[i] }
+            if difference == 0 { found = entry.principal }
+        }
+        return found
+    }
+
+    /// The principal with this id.
+    public func principal(id: String) -> Principal? {
+        entries.first { $0.principal.id == id }?.principal
+    }
+
+    /// Hex SHA-256 of a key, as a config's `key_sha256` holds it.
+    public static func hash(key: String) -> String {
+        SHA256.hash(data: Array(key.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    static func bytes(fromHex hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var i = 0
+        while i < digits.count {
+            guard let high = nibble(digits[i]), let low = nibble(digits[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            i += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        case 65...70: c - 55
+        default: nil
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,202 @@
+import AirlockCore
+import AirlockStore
+import Foundation
+import Yams
+
+/// The gateway's configuration: where it listens, where it keeps its state, which policy it
+/// loads and who may call it. Read from `airlock.yaml` (``load(file:)``) or built from the
+/// embedded defaults (``embeddedDefaults(stateDirectory:)``).
+public struct GatewayConfiguration: Sendable {
+    /// Host and port to listen on.
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// The state directory: database and audit signing key.
+    public var stateDirectory: String = ".airlock"
+    /// The policy pack: a YAML file or a directory of them.
+    public var policyPath: String = "examples/policies"
+    /// The principals and their key hashes.
+    public var principals = PrincipalDirectory()
+    /// `synchronous=FULL` (every acknowledged decision survives power loss) or `NORMAL`.
+    public var synchronousFull = true
+    /// Sign an audit checkpoint after this many records…
+    public var checkpointEvery = 1000
+    /// …or this many seconds, whichever comes first.
+    public var checkpointSeconds: Double = 60
+    /// Where the configuration came from, for messages.
+    public var source: String = "embedded defaults"
+
+    public init() {}
+
+    /// Reads and checks a configuration file. Every problem says file, line and column.
+    public static func load(file path: String) throws(ConfigurationError) -> GatewayConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: path, message: "cannot read the configuration file: \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses configuration text; relative paths in it are taken relative to the file's folder.
+    public static func parse(_ text: String, file: String) throws(ConfigurationError) -> GatewayConfiguration {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigurationError(file: file, line: 1, column: 1, message: "the configuration is empty")
+            }
+            root = node
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let error as YamlError {
+            throw ConfigurationError(file: file, message: "YAML syntax error: \(error)")
+        } catch {
+            throw ConfigurationError(file: file, message: "YAML syntax error: \(error)")
+        }
+        let reader = ConfigReader(file: file)
+        var config = GatewayConfiguration()
+        config.source = file
+        let base = (file as NSString).deletingLastPathComponent
+        func relative(_ path: String) -> String {
+            path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path
+        }
+        let top = try reader.mapping(
+            root, allowed: ["listen", "state_dir", "policy", "principals", "store", "audit", "executors"], what: "the configuration")
+        if let listen = top["listen"] {
+            let text = try reader.string(listen, what: "listen")
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
+            else {
+                throw reader.error(listen, "listen must be HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:8080 (got '\(text)')")
+            }
+            config.host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            guard !config.host.isEmpty else { throw reader.error(listen, "listen needs a host, e.g. 127.0.0.1:8080") }
+            config.port = port
+        }
+        if let dir = top["state_dir"] { config.stateDirectory = relative(try reader.string(dir, what: "state_dir")) }
+        if let policy = top["policy"] {
+            config.policyPath = relative(try reader.string(policy, what: "policy"))
+            guard FileManager.default.fileExists(atPath: config.policyPath) else {
+                throw reader.error(policy, "policy '\(config.policyPath)' does not exist (a pack file or a directory of them)")
+            }
+        }
+        if let store = top["store"] {
+            let map = try reader.mapping(store, allowed: ["synchronous"], what: "store")
+            if let sync = map["synchronous"] {
+                switch try reader.string(sync, what: "store.synchronous").lowercased() {
+                case "full": config.synchronousFull = true
+                case "normal": config.synchronousFull = false
+                default: throw reader.error(sync, "store.synchronous must be full or normal")
+                }
+            }
+        }
+        if let audit = top["audit"] {
+            let map = try reader.mapping(audit, allowed: ["checkpoint_every", "checkpoint_seconds"], what: "audit")
+            if let every = map["checkpoint_every"] {
+                guard let n = Int(try reader.string(every, what: "audit.checkpoint_every")), n > 0 else {
+                    throw reader.error(every, "audit.checkpoint_every must be a positive number of records")
+                }
+                config.checkpointEvery = n
+            }
+            if let seconds = map["checkpoint_seconds"] {
+                guard let t = Double(try reader.string(seconds, what: "audit.checkpoint_seconds")), t > 0 else {
+                    throw reader.error(seconds, "audit.checkpoint_seconds must be a positive number of seconds")
+                }
+                config.checkpointSeconds = t
+            }
+        }
+        if let list = top["principals"] {
+            guard case .sequence(let items) = list else { throw reader.error(list, "principals must be a list") }
+            var seen: Set<String> = []
+            for item in items {
+                let entry = try reader.mapping(
+                    item, allowed: ["id", "kind", "roles", "key_sha256", "key_env", "pools", "owner", "attributes"],
+                    what: "a principal")
+                guard let idNode = entry["id"] else { throw reader.error(item, "a principal needs an id") }
+                let id = try reader.string(idNode, what: "id")
+                guard seen.insert(id).inserted else { throw reader.error(idNode, "principal '\(id)' is declared twice") }
+                let kindText = try entry["kind"].map { node throws(ConfigurationError) in try reader.string(node, what: "kind") } ?? "agent"
+                guard let kind = Actor.Kind(rawValue: kindText) else {
+                    throw reader.error(entry["kind"] ?? item, "kind must be agent, service or human (got '\(kindText)')")
+                }
+                var roles: Set<Role> = []
+                for node in try reader.list(entry["roles"], what: "roles") {
+                    let name = try reader.string(node, what: "a role")
+                    guard let role = Role(rawValue: name) else {
+                        throw reader.error(node, "unknown role '\(name)' (roles: submitter, reviewer, admin, auditor)")
+                    }
+                    roles.insert(role)
+                }
+                var pools: Set<String> = []
+                for node in try reader.list(entry["pools"], what: "pools") { pools.insert(try reader.string(node, what: "a pool")) }
+                var attributes: [String: String] = [:]
+                if let node = entry["attributes"] {
+                    for (key, value) in try reader.mapping(node, allowed: nil, what: "attributes") {
+                        attributes[key] = try reader.string(value, what: "attributes.\(key)")
+                    }
+                }
+                let owner = try entry["owner"].map { node throws(ConfigurationError) in try reader.string(node, what: "owner") }
+                let principal = Principal(id: id, kind: kind, roles: roles, pools: pools, owner: owner, attributes: attributes)
+                switch (entry["key_sha256"], entry["key_env"]) {
+                case (let hash?, nil):
+                    do {
+                        try config.principals.add(principal, keySHA256: try reader.string(hash, what: "key_sha256"))
+                    } catch {
+                        throw reader.error(hash, error.message)
+                    }
+                case (nil, let env?):
+                    let name = try reader.string(env, what: "key_env")
+                    guard let key = ProcessInfo.processInfo.environment[name], !key.isEmpty else {
+                        throw reader.error(env, "environment variable \(name) (key_env of '\(id)') is not set")
+                    }
+                    try? config.principals.add(principal, keySHA256: PrincipalDirectory.hash(key: key))
+                case (nil, nil):
+                    config.principals.addWithoutKey(principal)
+                case (_?, let env?):
+                    throw reader.error(env, "principal '\(id)' has both key_sha256 and key_env; give one")
+                }
+            }
+        }
+        return config
+    }
+}
+
+/// Reads YAML nodes strictly, with positions in every error.
+struct ConfigReader {
+    let file: String
+
+    func error(_ node: Node, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, message: message)
+    }
+
+    func mapping(_ node: Node, allowed: Set<String>?, what: String) throws(ConfigurationError) -> [(String, Node)] {
+        guard case .mapping(let mapping) = node else { throw error(node, "\(what) must be a mapping of keys to values") }
+        var result: [(String, Node)] = []
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            if let allowed, !allowed.contains(name) {
+                let known = allowed.sorted().joined(separator: ", ")
+                throw error(key, "unknown key '\(name)' in \(what) (known keys: \(known))")
+            }
+            result.append((name, value))
+        }
+        return result
+    }
+
+    func string(_ node: Node, what: String) throws(ConfigurationError) -> String {
+        guard case .scalar(let scalar) = node else { throw error(node, "\(what) must be a single value") }
+        return scalar.string
+    }
+
+    func list(_ node: Node?, what: String) throws(ConfigurationError) -> [Node] {
+        guard let node else { return [] }
+        switch node {
+        case .sequence(let sequence): return Array(sequence)
+        case .scalar: return [node]
+        default: throw error(node, "\(what) must be a list")
+        }
+    }
+}
+
+extension [(String, Node)] {
+    subscript(key: String) -> Node? { first { $0.0 == key }?.1 }
+}

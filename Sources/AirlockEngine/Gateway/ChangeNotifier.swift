@@ -1,0 +1,96 @@
+import Synchronization
+
+/// Wakes the requests waiting for a mutation to change (long polls), without any polling.
+///
+/// A waiter first registers (and gets a ticket), then checks the mutation's status, then waits
+/// on the ticket: a change announced between the check and the wait is not lost, because the
+/// registration already records it.
+final class ChangeNotifier: Sendable {
+    private struct Slot {
+        let mutationID: String
+        var continuation: CheckedContinuation<Bool, Never>?
+        var fired = false
+    }
+
+    private struct State {
+        var next: UInt64 = 0
+        var slots: [UInt64: Slot] = [:]
+        var byMutation: [String: [UInt64]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Starts watching a mutation; pass the ticket to ``wait(_:seconds:)`` or ``cancel(_:)``.
+    func register(_ mutationID: String) -> UInt64 {
+        state.withLock { state in
+            state.next += 1
+            state.slots[state.next] = Slot(mutationID: mutationID)
+            state.byMutation[mutationID, default: []].append(state.next)
+            return state.next
+        }
+    }
+
+    /// Announces that a mutation changed, waking everyone watching it.
+    func announce(_ mutationID: String) {
+        let woken: [CheckedContinuation<Bool, Never>] = state.withLock { state in
+            guard let tickets = state.byMutation.removeValue(forKey: mutationID) else { return [] }
+            var woken: [CheckedContinuation<Bool, Never>] = []
+            for ticket in tickets {
+                if let continuation = state.slots[ticket]?.continuation {
+                    woken.append(continuation)
+                    state.slots[ticket] = nil
+                } else {
+                    state.slots[ticket]?.fired = true
+                }
+            }
+            return woken
+        }
+        for continuation in woken { continuation.resume(returning: true) }
+    }
+
+    /// Waits until the watched mutation changes or `seconds` pass; true when it changed.
+    func wait(_ ticket: UInt64, seconds: Double) async -> Bool {
+        let changed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                        let immediate: Bool? = self.state.withLock { state in
+                            guard let slot = state.slots[ticket] else { return false }
+                            if slot.fired {
+                                state.slots[ticket] = nil
+                                return true
+                            }
+                            state.slots[ticket]?.continuation = continuation
+                            return nil
+                        }
+                        if let immediate { continuation.resume(returning: immediate) }
+                    }
+                } onCancel: {
+                    self.cancel(ticket)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        cancel(ticket)
+        return changed
+    }
+
+    /// Stops watching; a parked waiter returns false.
+    func cancel(_ ticket: UInt64) {
+        let parked: CheckedContinuation<Bool, Never>? = state.withLock { state in
+            guard let slot = state.slots.removeValue(forKey: ticket) else { return nil }
+            if var tickets = state.byMutation[slot.mutationID] {
+                tickets.removeAll { $0 == ticket }
+                state.byMutation[slot.mutationID] = tickets.isEmpty ? nil : tickets
+            }
+            return slot.continuation
+        }
+        parked?.resume(returning: false)
+    }
+}

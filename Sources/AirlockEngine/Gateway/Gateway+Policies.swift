@@ -1,0 +1,80 @@
+import AirlockCore
+import AirlockStore
+import CEL
+import Foundation
+
+extension Gateway {
+    /// Every known policy version, oldest first.
+    public func policies(for principal: Principal) async throws(GatewayError) -> [PolicyVersionRecord] {
+        guard principal.has(.admin) || principal.has(.auditor) || principal.has(.reviewer) else {
+            throw .forbidden("'\(principal.id)' may not list policies (admin, auditor or reviewer)")
+        }
+        do { return try await store.policyVersions() } catch { throw .unavailable(error) }
+    }
+
+    /// Checks and stores an uploaded pack, inactive. Returns its version record.
+    public func upload(policy name: String, text: String, by principal: Principal) async throws(GatewayError)
+        -> PolicyVersionRecord
+    {
+        guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; uploading policies needs it") }
+        let pack: PolicyPack
+        do throws(PolicyError) {
+            pack = try PolicyPack.load(name: name + ".yaml", text: text)
+        } catch {
+            throw GatewayError(
+                .invalidPolicy, title: "Policy does not check", detail: "the pack has \(error.problems.count) problem(s); nothing was stored",
+                errors: error.problems.map { ($0.location.description, $0.message) })
+        }
+        let unknownPools = Set(pack.pools.map(\.name)).filter { pool in
+            !principals.principals.contains { $0.pools.contains(pool) }
+        }
+        if !unknownPools.isEmpty {
+            throw GatewayError(
+                .invalidPolicy, title: "Policy names unknown pools",
+                detail: "no principal belongs to pool(s) \(unknownPools.sorted().joined(separator: ", ")); nothing was stored")
+        }
+        do {
+            var change = StoreChange(at: clock.now())
+            change.recordPolicyVersion(
+                NewPolicyVersion(name: pack.name, hash: pack.version, text: PackText.encode([(name + ".yaml", text)]), createdBy: principal.id))
+            _ = try await store.apply(change)
+            guard let record = try await store.policyVersion(hash: pack.version) else {
+                throw GatewayError.notFound("policy version \(pack.version) vanished")
+            }
+            return record
+        } catch let error as GatewayError {
+            throw error
+        } catch let error as StoreError where error.code == .policyConflict {
+            throw .conflict(error.message)
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+
+    /// Makes a stored version the active one (activating an earlier version is the rollback).
+    public func activate(policyVersion hash: String, by principal: Principal) async throws(GatewayError)
+        -> PolicyVersionRecord
+    {
+        guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; activating policies needs it") }
+        do {
+            guard let record = try await store.policyVersion(hash: hash) else {
+                throw GatewayError.notFound("no policy version '\(hash)'")
+            }
+            let pack = try PackText.load(record.text)
+            var change = StoreChange(at: clock.now())
+            change.activatePolicyVersion(
+                hash: hash, by: principal.id,
+                audit: AuditEntry(
+                    kind: .policyActivated, actor: principal.id,
+                    payload: CanonicalJSON.encode(Self.policyPayload(pack, reason: "activated through the API")),
+                    policyVersion: hash))
+            _ = try await store.apply(change)
+            activate(pack)
+            return try await store.policyVersion(hash: hash) ?? record
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import AirlockCore
+import AirlockStore
+import CEL
+import Foundation
+
+extension Gateway {
+    /// The mutation's view, if it exists.
+    public func view(of id: String) async throws(GatewayError) -> MutationView? {
+        do {
+            guard let record = try await store.mutation(id: id) else { return nil }
+            return try await view(of: record)
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+
+    /// The mutation's view if `principal` may see it: its submitter, admins, auditors, and
+    /// reviewers of a pool it needs.
+    public func view(of id: String, for principal: Principal) async throws(GatewayError) -> MutationView {
+        guard let view = try await view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
+        guard mayRead(view, principal) else {
+            throw .forbidden("'\(principal.id)' may not read mutation \(id): it is neither its submitter, an admin, an auditor nor a reviewer of its pools")
+        }
+        return view
+    }
+
+    func mayRead(_ view: MutationView, _ principal: Principal) -> Bool {
+        if principal.has(.admin) || principal.has(.auditor) || view.actor == principal.id { return true }
+        if principal.has(.reviewer), let approvals = view.approvals {
+            return approvals.groups.contains { principal.pools.contains($0.pool) }
+        }
+        return false
+    }
+
+    /// Holds until the mutation's status differs from `status` (or is terminal), or `seconds`
+    /// pass; returns the view then.
+    public func waitForChange(of id: String, from status: MutationStatus?, seconds: Double, for principal: Principal)
+        async throws(GatewayError) -> MutationView
+    {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let ticket = notifier.register(id)
+            let current = try await view(of: id, for: principal)
+            let expected = status ?? current.status
+            let remaining = deadline.timeIntervalSinceNow
+            if current.status != expected || current.status.isFinal || remaining <= 0 {
+                notifier.cancel(ticket)
+                return current
+            }
+            let changed = await notifier.wait(ticket, seconds: remaining)
+            if !changed { return try await view(of: id, for: principal) }
+        }
+    }
+
+    /// A page of mutations, oldest first, and the cursor of the next page.
+    public func list(
+        statuses: Set<MutationStatus>, resource: String?, actor: String?, limit: Int, after cursor: String?,
+        for principal: Principal
+    ) async throws(GatewayError) -> (views: [MutationView], next: String?) {
+        let limit = min(max(limit, 1), 500)
+        var actorFilter = actor
+        if !(principal.has(.admin) || principal.has(.auditor) || principal.has(.reviewer)) {
+            if let actor, actor != principal.id {
+                throw .forbidden("'\(principal.id)' may only list its own mutations")
+            }
+            actorFilter = principal.id
+        }
+        do {
+            let records = try await store.mutations(
+                MutationQuery(statuses: statuses, actorID: actorFilter, resource: resource, after: cursor, limit: limit + 1))
+            var views: [MutationView] = []
+            for record in records.prefix(limit) {
+                let view = try await view(of: record)
+                if mayRead(view, principal) { views.append(view) }
+            }
+            let next = records.count > limit ? records[limit - 1].id : nil
+            return (views, next)
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+
+    /// Open reviews `principal` may act on, oldest first: in its pools, not its own mutations,
+    /// not yet voted on by it.
+    public func openReviews(for principal: Principal) async throws(GatewayError) -> [(review: ReviewRecord, view: MutationView)] {
+        guard principal.has(.reviewer) else {
+            throw .forbidden("'\(principal.id)' does not have the reviewer role")
+        }
+        do {
+            var result: [(ReviewRecord, MutationView)] = []
+            for review in try await store.openReviews(deadlineBefore: nil)
+            where review.groups.contains(where: { principal.pools.contains($0.pool) }) {
+                guard let record = try await store.mutation(id: review.mutationID), record.actorID != principal.id else {
+                    continue
+                }
+                let votes = try await store.votes(reviewID: review.id)
+                if votes.contains(where: { $0.reviewer == principal.id }) { continue }
+                result.append((review, try await view(of: record)))
+            }
+            return result.sorted { $0.0.openedAt < $1.0.openedAt }
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+
+    /// Builds the view of a stored mutation: its document, decision, review and votes.
+    func view(of record: MutationRecord) async throws -> MutationView {
+        let document = (try? Value(json: record.document)) ?? .map(CELMap())
+        let decision = record.decision.flatMap { try? Value(json: $0) }
+        var reasons: [(String, String)] = []
+        var score: Int?
+        var classes: [String] = []
+        var errors: [(path: String, message: String)] = []
+        if case .map(let d)? = decision {
+            if case .int(let s)? = d["score"] { score = Int(s) }
+            if case .list(let list)? = d["reasons"] {
+                for case .map(let r) in list {
+                    if case .bool(true)? = r["failed"] { continue }
+                    if case .string(let rule)? = r["rule"], case .string(let message)? = r["message"] {
+                        reasons.append((rule, message))
+                    }
+                }
+            }
+            if case .map(let data)? = d["data"], case .list(let list)? = data["classes"] {
+                classes = list.compactMap { if case .string(let s) = $0 { s } else { nil } }
+            }
+            if case .list(let list)? = d["errors"] {
+                for case .string(let text) in list {
+                    let parts = text.split(separator: ":", maxSplits: 1)
+                    errors.append(
+                        parts.count == 2
+                            ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : ("", text))
+                }
+            }
+        }
+        var approvals: MutationView.Approvals?
+        if let review = try await store.reviews(mutationID: record.id).last {
+            let votes = try await store.votes(reviewID: review.id)
+            approvals = MutationView.Approvals(
+                required: review.groups.reduce(0) { $0 + $1.count }, pool: review.groups.first?.pool ?? "",
+                groups: review.groups.map { ($0.pool, $0.count) }, mode: review.mode.rawValue,
+                state: review.status.rawValue, deadline: review.deadline,
+                received: votes.filter { $0.decision == .approve }.map { .init(reviewer: $0.reviewer, at: $0.at, note: $0.note) },
+                rejections: votes.filter { $0.decision == .reject }.map { .init(reviewer: $0.reviewer, at: $0.at, note: $0.note) })
+        }
+        var target: String?
+        var targets: [String]?
+        var changes: Value = .map(CELMap())
+        if case .map(let m) = document {
+            if case .string(let t)? = m["target"] { target = t }
+            if case .list(let list)? = m["targets"] {
+                targets = list.compactMap { if case .string(let s) = $0 { s } else { nil } }
+            }
+            changes = m["changes"] ?? .map(CELMap())
+        }
+        return MutationView(
+            id: record.id, status: record.status, tier: record.tier, score: score, reasons: reasons, approvals: approvals,
+            policyVersion: record.policyVersion, actor: record.actorID, resource: record.resource,
+            operation: record.operation, target: target, targets: targets, changes: changes, dataClasses: classes,
+            errors: errors, createdAt: record.createdAt, updatedAt: record.updatedAt)
+    }
+}

@@ -1,0 +1,228 @@
+import AirlockCore
+import AirlockStore
+import CEL
+import Crypto
+import Foundation
+
+/// What a submission produced.
+public struct Submission: Sendable {
+    /// The mutation as recorded.
+    public var view: MutationView
+    /// True when an earlier submission with the same idempotency key and body was returned.
+    public var replayed: Bool
+}
+
+extension Gateway {
+    /// Runs the pipeline on a proposed mutation and records the decision durably.
+    ///
+    /// - Parameters:
+    ///   - body: the mutation document (`{resource, operation, target?, targets?, changes,
+    ///     before?, context?}`); any actor it names is ignored: the actor is `principal`.
+    ///   - idempotencyKey: with the same key and the same body, the first answer is returned;
+    ///     with a different body, a conflict.
+    /// - Throws: ``GatewayError`` — `.invalidMutation` (recorded as rejected; its view is in
+    ///   the error), `.forbidden`, `.conflict`, `.unavailable`.
+    public func submit(_ body: Value, by principal: Principal, idempotencyKey: String? = nil) async throws(GatewayError)
+        -> Submission
+    {
+        guard principal.has(.submitter) else {
+            throw .forbidden("'\(principal.id)' does not have the submitter role, which submitting mutations needs")
+        }
+        let body = Self.withoutActor(body)
+        let document = CanonicalJSON.encode(body)
+        let requestHash = Self.sha256(document)
+        if let idempotencyKey {
+            if let replay = try await replay(idempotencyKey, requestHash: requestHash, principal: principal) {
+                return replay
+            }
+        }
+        let now = clock.now()
+        let id = Self.newID(prefix: "mut_", at: now)
+        let actor = Self.actor(of: principal)
+        let idempotency = idempotencyKey.map { IdempotencyKey(scope: principal.id, key: $0, requestHash: requestHash) }
+        let newMutation = NewMutation(
+            id: id, resource: Self.string(body, "resource") ?? "", operation: Self.string(body, "operation") ?? "",
+            actorID: principal.id, document: document, idempotency: idempotency)
+
+        let engine = try policyEngine()
+        let outcome: Result<(Mutation, Decision), ValidationFailure>
+        do throws(ValidationFailure) {
+            var mutation = try Mutation(jsonValue: body)
+            mutation.idempotencyKey = idempotencyKey
+            let decision = try engine.decide(
+                mutation: mutation, actor: actor, signals: signalSnapshot(), system: system,
+                now: Self.timestamp(now))
+            outcome = .success((mutation, decision))
+        } catch {
+            outcome = .failure(error)
+        }
+
+        var change = StoreChange(at: now)
+        change.createMutation(
+            newMutation,
+            audit: AuditEntry(kind: .submitted, actor: principal.id, payload: document, policyVersion: engine.pack.version))
+        var view: MutationView
+        switch outcome {
+        case .failure(let failure):
+            let errors = failure.issues.map { (path: $0.path, message: $0.message) }
+            let payload = CanonicalJSON.encode(
+                .map(CELMap([(.string("errors"), .list(errors.map { .string("\($0.path): \($0.message)") }))])))
+            change.transition(
+                id, from: .received, to: .rejected,
+                setting: MutationUpdate(policyVersion: engine.pack.version, decision: payload),
+                audit: AuditEntry(kind: .rejected, actor: "airlock", payload: payload, policyVersion: engine.pack.version))
+            view = MutationView(
+                id: id, status: .rejected, tier: nil, score: nil, reasons: [], approvals: nil,
+                policyVersion: engine.pack.version, actor: principal.id, resource: newMutation.resource,
+                operation: newMutation.operation, target: Self.string(body, "target"), targets: nil,
+                changes: Self.changes(body), dataClasses: [], errors: errors, createdAt: now, updatedAt: now)
+            try await commit(change, id: id, idempotencyKey: idempotencyKey, requestHash: requestHash, principal: principal)
+            throw GatewayError(
+                .invalidMutation, title: "Invalid mutation",
+                detail: "the mutation does not conform to its resource's schema (\(errors.count) problem\(errors.count == 1 ? "" : "s")); it was recorded as rejected",
+                errors: errors, mutation: view)
+        case .success(let (mutation, decision)):
+            let route = Route.of(decision)
+            let decisionJSON = CanonicalJSON.encode(decision.jsonValue)
+            change.transition(
+                id, from: .received, to: route.status,
+                setting: MutationUpdate(tier: route.effectiveTier.rawValue, policyVersion: decision.policyVersion, decision: decisionJSON),
+                audit: AuditEntry(kind: .decided, actor: "policy", payload: decisionJSON, policyVersion: decision.policyVersion))
+            var approvals: MutationView.Approvals?
+            if let mode = route.reviewMode {
+                let requirement = Self.requirement(decision, route: route, pack: engine.pack)
+                let deadline = requirement.slaSeconds.map { now.addingTimeInterval(TimeInterval($0)) }
+                let review = NewReview(
+                    id: Self.newID(prefix: "rev_", at: now), mutationID: id, mode: mode, groups: requirement.groups,
+                    rejectAfter: 1, deadline: deadline)
+                change.openReview(
+                    review,
+                    audit: AuditEntry(
+                        kind: .reviewOpened, actor: "policy",
+                        payload: CanonicalJSON.encode(
+                            .map(CELMap([
+                                (.string("mode"), .string(mode.rawValue)), (.string("approvals"), requirement.jsonValue),
+                            ]))), policyVersion: decision.policyVersion))
+                approvals = MutationView.Approvals(
+                    required: requirement.groups.reduce(0) { $0 + $1.count }, pool: requirement.groups.first?.pool ?? "",
+                    groups: requirement.groups.map { ($0.pool, $0.count) }, mode: mode.rawValue, state: "open",
+                    deadline: deadline, received: [], rejections: [])
+            }
+            if route.status == .approved, let blob = recordSignal(mutation, actor: actor, pack: engine.pack, at: now) {
+                change.saveSignalState(blob, forKey: Self.signalStateKey)
+            }
+            if route.status == .rejected {
+                change.appendAudit(
+                    AuditEntry(
+                        kind: .rejected, actor: "policy", payload: decisionJSON, policyVersion: decision.policyVersion,
+                        mutationID: id))
+            }
+            view = MutationView(
+                id: id, status: route.status, tier: route.effectiveTier.rawValue, score: decision.score,
+                reasons: decision.reasons.filter { !$0.failed }.map { ($0.rule, $0.message) }, approvals: approvals,
+                policyVersion: decision.policyVersion, actor: principal.id, resource: mutation.resource,
+                operation: mutation.operation.rawValue, target: mutation.target, targets: mutation.targets,
+                changes: .map(mutation.changes), dataClasses: decision.dataClasses, errors: [], createdAt: now,
+                updatedAt: now)
+            if let replayed = try await commit(
+                change, id: id, idempotencyKey: idempotencyKey, requestHash: requestHash, principal: principal)
+            {
+                return replayed
+            }
+        }
+        notifier.announce(id)
+        return Submission(view: view, replayed: false)
+    }
+
+    /// Applies a submission's change; when a concurrent request won the idempotency key, returns
+    /// its answer instead.
+    @discardableResult
+    private func commit(
+        _ change: StoreChange, id: String, idempotencyKey: String?, requestHash: String, principal: Principal
+    ) async throws(GatewayError) -> Submission? {
+        do {
+            _ = try await store.apply(change)
+            return nil
+        } catch let error as StoreError where error.code == .idempotencyConflict || error.code == .alreadyExists {
+            if let idempotencyKey,
+                let replay = try await replay(idempotencyKey, requestHash: requestHash, principal: principal)
+            {
+                return replay
+            }
+            throw .conflict(error.message)
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+
+    private func replay(_ key: String, requestHash: String, principal: Principal) async throws(GatewayError)
+        -> Submission?
+    {
+        let record: IdempotencyRecord?
+        do {
+            record = try await store.idempotencyRecord(scope: principal.id, key: key)
+        } catch {
+            throw .unavailable(error)
+        }
+        guard let record else { return nil }
+        guard record.key.requestHash == requestHash else {
+            throw .conflict(
+                "Idempotency-Key '\(key)' was already used with a different request body (mutation \(record.mutationID ?? "unknown"))")
+        }
+        guard let mutationID = record.mutationID, let view = try await view(of: mutationID) else {
+            throw .conflict("Idempotency-Key '\(key)' is in use by a request still in progress")
+        }
+        return Submission(view: view, replayed: true)
+    }
+
+    /// The approvals a review needs: the decision's, or — for a medium-tier mutation treated as
+    /// high because it is irreversible — the high tier's settings.
+    static func requirement(_ decision: Decision, route: Route, pack: PolicyPack) -> ApprovalRequirement {
+        if route.effectiveTier == .high, decision.tier != .high, let high = pack.tiers.settings(for: .high),
+            let pool = high.pool
+        {
+            var groups = decision.approvals?.groups ?? []
+            if let i = groups.firstIndex(where: { $0.pool == pool }) {
+                groups[i].count = max(groups[i].count, high.count)
+            } else {
+                groups.append(ApprovalGroup(pool: pool, count: high.count))
+            }
+            return ApprovalRequirement(
+                groups: groups, slaSeconds: high.slaSeconds, escalateTo: high.escalateTo, onTimeout: high.onTimeout)
+        }
+        if let approvals = decision.approvals, !approvals.groups.isEmpty { return approvals }
+        let settings = pack.tiers.settings(for: route.effectiveTier)
+        return ApprovalRequirement(
+            groups: [ApprovalGroup(pool: settings?.pool ?? "reviewers", count: max(1, settings?.count ?? 1))],
+            slaSeconds: settings?.slaSeconds, escalateTo: settings?.escalateTo, onTimeout: settings?.onTimeout ?? .reject)
+    }
+
+    // MARK: Helpers
+
+    static func actor(of principal: Principal) -> Actor {
+        var attributes = CELMap()
+        for (key, value) in principal.attributes.sorted(by: { $0.key < $1.key }) { attributes[key] = .string(value) }
+        return Actor(id: principal.id, kind: principal.kind, roles: principal.roles.map(\.rawValue).sorted(), attributes: attributes)
+    }
+
+    /// The body without an `actor` key: the actor is always the authenticated principal.
+    static func withoutActor(_ body: Value) -> Value {
+        guard case .map(var map) = body, map["actor"] != nil else { return body }
+        map["actor"] = nil
+        return .map(map)
+    }
+
+    static func string(_ body: Value, _ key: String) -> String? {
+        guard case .map(let map) = body, case .string(let s)? = map[key] else { return nil }
+        return s
+    }
+
+    static func changes(_ body: Value) -> Value {
+        guard case .map(let map) = body, let changes = map["changes"] else { return .map(CELMap()) }
+        return changes
+    }
+
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+}

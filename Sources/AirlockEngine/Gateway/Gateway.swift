@@ -1,0 +1,177 @@
+import AirlockCore
+import AirlockStore
+import CEL
+import Crypto
+import Foundation
+import Synchronization
+
+/// The pipeline of one gateway: triage, signals, policy, routing and decision capture, over a
+/// ``Store``. The HTTP server and the CLI call it; it knows nothing of HTTP.
+///
+/// Every decision is durable (the mutation, its transitions and their audit records committed
+/// in one transaction) before a call returns. Concurrent calls share commits through the
+/// store's group commit.
+public final class Gateway: Sendable {
+    /// Where everything is kept.
+    public let store: any Store
+    /// The known principals.
+    public let principals: PrincipalDirectory
+    /// The public half of the audit signing key (raw 32 bytes), for verification.
+    let auditPublicKeyBytes: [UInt8]?
+    let clock: any GatewayClock
+    let notifier = ChangeNotifier()
+    private let active: Mutex<ActivePolicy?>
+    private let signalBook: Mutex<SignalBook>
+    private let systemState: Mutex<SystemState>
+
+    /// How often the in-memory signal history is written to the store (at most).
+    static let signalSaveInterval: TimeInterval = 2
+    static let signalStateKey = "signals"
+
+    /// The policy decisions are made under.
+    struct ActivePolicy: Sendable {
+        let engine: PolicyEngine
+        var pack: PolicyPack { engine.pack }
+    }
+
+    struct SignalBook: Sendable {
+        var state = SignalState()
+        var lastSaved = Date.distantPast
+        var dirty = false
+    }
+
+    public init(
+        store: any Store, principals: PrincipalDirectory, clock: any GatewayClock = SystemClock(),
+        auditPublicKey: Curve25519.Signing.PublicKey? = nil
+    ) {
+        self.store = store
+        self.auditPublicKeyBytes = auditPublicKey.map { Array($0.rawRepresentation) }
+        self.principals = principals
+        self.clock = clock
+        self.active = Mutex(nil)
+        self.signalBook = Mutex(SignalBook())
+        self.systemState = Mutex(SystemState())
+    }
+
+    /// Loads the active policy and the signal history from the store. The configured pack is
+    /// recorded and activated when its version is new to the store; when it is already known,
+    /// the store's active version stays in force (so an activation through the API, or a
+    /// rollback to an earlier version, survives a restart).
+    public func start(configuredPack pack: PolicyPack, files: [(name: String, text: String)], by who: String)
+        async throws
+    {
+        let known = try await store.policyVersion(hash: pack.version)
+        if known == nil {
+            var change = StoreChange(at: clock.now())
+            change.recordPolicyVersion(
+                NewPolicyVersion(name: pack.name, hash: pack.version, text: PackText.encode(files), createdBy: who))
+            change.activatePolicyVersion(
+                hash: pack.version, by: who,
+                audit: AuditEntry(
+                    kind: .policyActivated, actor: who,
+                    payload: CanonicalJSON.encode(Self.policyPayload(pack, reason: "configured pack changed")),
+                    policyVersion: pack.version))
+            _ = try await store.apply(change)
+            active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: pack)) }
+        } else if let current = try await store.activePolicyVersion(), current.hash != pack.version {
+            let stored = try PackText.load(current.text)
+            active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: stored)) }
+        } else {
+            if try await store.activePolicyVersion() == nil {
+                var change = StoreChange(at: clock.now())
+                change.activatePolicyVersion(
+                    hash: pack.version, by: who,
+                    audit: AuditEntry(
+                        kind: .policyActivated, actor: who,
+                        payload: CanonicalJSON.encode(Self.policyPayload(pack, reason: "configured pack")),
+                        policyVersion: pack.version))
+                _ = try await store.apply(change)
+            }
+            active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: pack)) }
+        }
+        if let blob = try await store.signalState(key: Self.signalStateKey),
+            let state = try? JSONDecoder().decode(SignalState.self, from: blob)
+        {
+            signalBook.withLock { $0.state = state }
+        }
+    }
+
+    /// The public half of the audit signing key.
+    public var auditPublicKey: Curve25519.Signing.PublicKey? {
+        auditPublicKeyBytes.flatMap { try? Curve25519.Signing.PublicKey(rawRepresentation: $0) }
+    }
+
+    /// The policy in force.
+    public var activePack: PolicyPack? { active.withLock { $0?.pack } }
+
+    func activate(_ pack: PolicyPack) {
+        active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: pack)) }
+    }
+
+    func policyEngine() throws(GatewayError) -> PolicyEngine {
+        guard let engine = active.withLock({ $0?.engine }) else {
+            throw GatewayError(.unavailable, title: "No policy", detail: "no policy is loaded yet")
+        }
+        return engine
+    }
+
+    /// System state seen by policies as `system` (freeze mode, queue depth, rollback rate).
+    public var system: SystemState {
+        get { systemState.withLock { $0 } }
+        set { systemState.withLock { $0 = newValue } }
+    }
+
+    // MARK: Signals
+
+    func signalSnapshot() -> SignalState { signalBook.withLock { $0.state } }
+
+    /// Counts an approved mutation in the history, and returns the blob to save when a save is due.
+    func recordSignal(_ mutation: Mutation, actor: Actor, pack: PolicyPack, at now: Date) -> Data? {
+        let time = Self.timestamp(now)
+        let due: SignalState? = signalBook.withLock { book in
+            book.state.record(mutation, actor: actor, in: pack, at: time)
+            book.dirty = true
+            guard now.timeIntervalSince(book.lastSaved) >= Self.signalSaveInterval else { return nil }
+            book.lastSaved = now
+            book.dirty = false
+            return book.state
+        }
+        return due.flatMap { try? JSONEncoder().encode($0) }
+    }
+
+    /// Writes the signal history if it changed since the last save (on shutdown).
+    public func saveSignals() async throws {
+        let due: SignalState? = signalBook.withLock { book in
+            guard book.dirty else { return nil }
+            book.dirty = false
+            book.lastSaved = clock.now()
+            return book.state
+        }
+        guard let due else { return }
+        var change = StoreChange(at: clock.now())
+        change.saveSignalState(try JSONEncoder().encode(due), forKey: Self.signalStateKey)
+        _ = try await store.apply(change)
+    }
+
+    // MARK: Helpers
+
+    static func timestamp(_ date: Date) -> Timestamp {
+        let nanos = (date.timeIntervalSince1970 * 1_000_000_000).rounded(.down)
+        let seconds = (nanos / 1_000_000_000).rounded(.down)
+        return Timestamp(seconds: Int64(seconds), nanos: Int32(nanos - seconds * 1_000_000_000))
+    }
+
+    static func policyPayload(_ pack: PolicyPack, reason: String) -> Value {
+        .map(CELMap([
+            (.string("policy"), .string(pack.name)), (.string("version"), .string(pack.version)),
+            (.string("reason"), .string(reason)),
+        ]))
+    }
+
+    /// A new mutation id: time-ordered, with 64 random bits.
+    static func newID(prefix: String, at date: Date) -> String {
+        let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        let random = UInt64.random(in: .min ... .max)
+        return prefix + String(millis, radix: 16).leftPadded(to: 12) + String(random, radix: 16).leftPadded(to: 16)
+    }
+}

@@ -1,0 +1,65 @@
+import AirlockEngine
+import CEL
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// How requests are read: the caller's identity, and bodies with their limits.
+enum RequestReading {
+    /// The largest body accepted.
+    static let maximumBodySize = 1 << 20
+
+    /// The principal named by the `Authorization: Bearer KEY` header.
+    static func principal(_ request: Request, in directory: PrincipalDirectory) throws(Problem) -> Principal {
+        guard let header = request.headers[.authorization] else {
+            throw .unauthenticated("this call needs an Authorization: Bearer KEY header")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw .unauthenticated("the Authorization header must be 'Bearer KEY'")
+        }
+        guard let principal = directory.authenticate(key: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+            throw .unauthenticated("the bearer key is not known")
+        }
+        return principal
+    }
+
+    /// The body as text, at most 1 MiB.
+    static func text(_ request: inout Request) async throws(Problem) -> String {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maximumBodySize)
+        } catch {
+            throw Problem(
+                .contentTooLarge, type: "urn:airlock:problem:too-large", title: "Body too large",
+                detail: "request bodies are limited to \(maximumBodySize) bytes (1 MiB)")
+        }
+        guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
+            text.utf8.count == buffer.readableBytes, String(validating: buffer.readableBytesView, as: UTF8.self) != nil
+        else {
+            throw .badRequest("the body is not valid UTF-8")
+        }
+        return text
+    }
+
+    /// The body as a JSON object; the content type must be JSON.
+    static func jsonObject(_ request: inout Request) async throws(Problem) -> Value {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+            throw Problem(
+                .unsupportedMediaType, type: "urn:airlock:problem:unsupported-media-type", title: "Unsupported media type",
+                detail: "send the body as application/json (got '\(type.isEmpty ? "no Content-Type" : type)')")
+        }
+        let text = try await text(&request)
+        let value: Value
+        do {
+            value = try Value(json: text)
+        } catch {
+            throw .badRequest("the body is not valid JSON: \(error)", errors: [("body", error.description)])
+        }
+        guard case .map = value else { throw .badRequest("the body must be a JSON object") }
+        return value
+    }
+}

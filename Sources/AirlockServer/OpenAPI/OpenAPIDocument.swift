@@ -1,0 +1,381 @@
+/// The OpenAPI 3.1 description of the API, served at `/openapi.yaml`. A test holds the served
+/// routes against its paths, both ways.
+enum OpenAPIDocument {
+    static let text = #"""
+openapi: 3.1.0
+info:
+  title: Airlock gateway API
+  version: "1"
+  description: |
+    Agents and services submit mutations; the active policy decides their tier; reviewers
+    approve or reject; every decision lands in a tamper-evident audit log. Every /v1 call needs
+    `Authorization: Bearer KEY`. Errors are application/problem+json.
+servers:
+  - url: http://127.0.0.1:8080
+security:
+  - bearer: []
+paths:
+  /v1/mutations:
+    post:
+      summary: Submit a mutation (role submitter)
+      operationId: submitMutation
+      parameters:
+        - name: Idempotency-Key
+          in: header
+          required: false
+          schema: { type: string, minLength: 1, maxLength: 255 }
+          description: The same key with the same body returns the first answer (200); with a different body, 409.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/MutationRequest" }
+      responses:
+        "201": { description: Decided and recorded, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "200": { description: Replay of an earlier submission with the same Idempotency-Key, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "409": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/Problem" }
+        "422": { description: Invalid mutation, recorded as rejected; the problem carries its id and every validation error, content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
+    get:
+      summary: List mutations, oldest first, a page at a time
+      operationId: listMutations
+      parameters:
+        - { name: status, in: query, schema: { type: string }, description: "One status or several, comma-separated" }
+        - { name: resource, in: query, schema: { type: string } }
+        - { name: actor, in: query, schema: { type: string } }
+        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 500, default: 50 } }
+        - { name: cursor, in: query, schema: { type: string }, description: "next_cursor of the previous page" }
+      responses:
+        "200":
+          description: A page
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items: { type: array, items: { $ref: "#/components/schemas/Mutation" } }
+                  next_cursor: { type: [string, "null"] }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+  /v1/mutations/{id}:
+    get:
+      summary: One mutation (its submitter, reviewers of its pools, admins, auditors); optionally wait for a change
+      operationId: getMutation
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+        - { name: wait, in: query, schema: { type: number, minimum: 0, maximum: 60 }, description: "Hold the request up to this many seconds until the status changes" }
+        - { name: status, in: query, schema: { $ref: "#/components/schemas/Status" }, description: "The status the client already knows (default: the current one)" }
+      responses:
+        "200": { description: The mutation, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+  /v1/mutations/{id}/approve:
+    post:
+      summary: Approve (a reviewer of the required pool, never the submitter, once)
+      operationId: approveMutation
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Vote" }
+      responses:
+        "200": { description: The mutation after the vote, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+        "409": { $ref: "#/components/responses/Problem" }
+  /v1/mutations/{id}/reject:
+    post:
+      summary: Reject, with a note saying why
+      operationId: rejectMutation
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - { $ref: "#/components/schemas/Vote" }
+                - { required: [note] }
+      responses:
+        "200": { description: The mutation after the vote, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+        "409": { $ref: "#/components/responses/Problem" }
+  /v1/reviews:
+    get:
+      summary: Open reviews this reviewer may act on, oldest first (role reviewer)
+      operationId: listReviews
+      responses:
+        "200":
+          description: Open reviews
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items]
+                properties:
+                  items:
+                    type: array
+                    items:
+                      type: object
+                      required: [review_id, mutation_id, tier, mode, pool, sla_deadline, reasons, mutation]
+                      properties:
+                        review_id: { type: string }
+                        mutation_id: { type: string }
+                        tier: { type: [string, "null"] }
+                        mode: { type: string, enum: [blocking, parallel] }
+                        pool: { type: string }
+                        pools: { type: array, items: { type: string } }
+                        sla_deadline: { type: [string, "null"], format: date-time }
+                        reasons: { type: array, items: { $ref: "#/components/schemas/Reason" } }
+                        mutation: { $ref: "#/components/schemas/Mutation" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+  /v1/audit:
+    get:
+      summary: Audit records after a sequence number (roles auditor, admin)
+      operationId: listAudit
+      parameters:
+        - { name: after, in: query, schema: { type: integer, minimum: 0, default: 0 } }
+        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
+      responses:
+        "200":
+          description: Records in order
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_after]
+                properties:
+                  items: { type: array, items: { $ref: "#/components/schemas/AuditRecord" } }
+                  next_after: { type: [integer, "null"] }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+  /v1/audit/verify:
+    get:
+      summary: Verify the hash chain, the Merkle tree and every checkpoint signature (roles auditor, admin)
+      operationId: verifyAudit
+      responses:
+        "200":
+          description: The verification report
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [intact, records, checkpoints, valid_signatures, signed_size, root, problems]
+                properties:
+                  intact: { type: boolean }
+                  records: { type: integer }
+                  checkpoints: { type: integer }
+                  valid_signatures: { type: integer }
+                  signed_size: { type: integer }
+                  root: { type: string }
+                  problems:
+                    type: array
+                    items:
+                      type: object
+                      properties:
+                        kind: { type: string }
+                        seq: { type: integer }
+                        detail: { type: string }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+  /v1/policies:
+    get:
+      summary: Known policy versions, oldest first
+      operationId: listPolicies
+      responses:
+        "200":
+          description: Policy versions
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items]
+                properties:
+                  items: { type: array, items: { $ref: "#/components/schemas/PolicyVersion" } }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+  /v1/policies/{name}:
+    put:
+      summary: Upload a pack (admin); it is checked and stored inactive
+      operationId: uploadPolicy
+      parameters:
+        - { name: name, in: path, required: true, schema: { type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" } }
+      requestBody:
+        required: true
+        content:
+          application/yaml:
+            schema: { type: string }
+      responses:
+        "201": { description: Stored, inactive, content: { application/json: { schema: { $ref: "#/components/schemas/PolicyVersion" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "409": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/Problem" }
+        "422": { $ref: "#/components/responses/Problem" }
+  /v1/policies/{version}/activate:
+    post:
+      summary: Activate a stored version (admin; audited). Activating an earlier version is the rollback.
+      operationId: activatePolicy
+      parameters:
+        - { name: version, in: path, required: true, schema: { type: string } }
+      responses:
+        "200": { description: Now active, content: { application/json: { schema: { $ref: "#/components/schemas/PolicyVersion" } } } }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+  /healthz:
+    get:
+      summary: The process is up
+      operationId: health
+      security: []
+      responses:
+        "200": { description: Up, content: { application/json: { schema: { type: object, properties: { status: { type: string } } } } } }
+  /readyz:
+    get:
+      summary: The store is reachable and a policy is loaded
+      operationId: ready
+      security: []
+      responses:
+        "200": { description: Ready, content: { application/json: { schema: { type: object, properties: { status: { type: string }, policy: { type: string }, policy_version: { type: string } } } } } }
+        "503": { $ref: "#/components/responses/Problem" }
+  /openapi.yaml:
+    get:
+      summary: This document
+      operationId: openapi
+      security: []
+      responses:
+        "200": { description: OpenAPI 3.1, content: { application/yaml: { schema: { type: string } } } }
+components:
+  securitySchemes:
+    bearer: { type: http, scheme: bearer }
+  responses:
+    Problem:
+      description: An error (RFC 9457)
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+  schemas:
+    Status:
+      type: string
+      enum: [received, pending_review, approved, executing, executed, failed, rejected, expired, rolling_back, rolled_back]
+    MutationRequest:
+      type: object
+      required: [resource, operation]
+      properties:
+        resource: { type: string, examples: [payments.transfer] }
+        operation: { type: string, enum: [create, update, delete] }
+        target: { type: string }
+        targets: { type: array, items: { type: string } }
+        changes: { type: object }
+        before: { type: object }
+        context: { type: object }
+    Reason:
+      type: object
+      required: [rule, message]
+      properties:
+        rule: { type: string }
+        message: { type: string }
+    Vote:
+      type: object
+      properties:
+        note: { type: string }
+    Mutation:
+      type: object
+      required: [id, status, tier, score, reasons, approvals, policy_version, actor, resource, operation, target, changes, created_at, updated_at]
+      properties:
+        id: { type: string }
+        status: { $ref: "#/components/schemas/Status" }
+        tier: { type: [string, "null"], enum: [low, medium, high, block, null] }
+        score: { type: [integer, "null"] }
+        reasons: { type: array, items: { $ref: "#/components/schemas/Reason" } }
+        approvals:
+          type: [object, "null"]
+          properties:
+            required: { type: integer }
+            pool: { type: string }
+            groups: { type: array, items: { type: object, properties: { pool: { type: string }, count: { type: integer } } } }
+            mode: { type: string, enum: [blocking, parallel] }
+            state: { type: string, enum: [open, approved, rejected, expired, cancelled] }
+            deadline: { type: [string, "null"], format: date-time }
+            received: { type: array, items: { $ref: "#/components/schemas/ReceivedVote" } }
+            rejections: { type: array, items: { $ref: "#/components/schemas/ReceivedVote" } }
+        policy_version: { type: [string, "null"] }
+        actor: { type: string }
+        resource: { type: string }
+        operation: { type: string }
+        target: { type: [string, "null"] }
+        targets: { type: array, items: { type: string } }
+        changes: { type: object }
+        data_classes: { type: array, items: { type: string } }
+        errors: { type: array, items: { $ref: "#/components/schemas/FieldError" } }
+        created_at: { type: string, format: date-time }
+        updated_at: { type: string, format: date-time }
+    ReceivedVote:
+      type: object
+      required: [reviewer, at, note]
+      properties:
+        reviewer: { type: string }
+        at: { type: string, format: date-time }
+        note: { type: [string, "null"] }
+    FieldError:
+      type: object
+      required: [path, message]
+      properties:
+        path: { type: string }
+        message: { type: string }
+    Problem:
+      type: object
+      required: [type, title, status, detail]
+      properties:
+        type: { type: string }
+        title: { type: string }
+        status: { type: integer }
+        detail: { type: string }
+        errors: { type: array, items: { $ref: "#/components/schemas/FieldError" } }
+        id: { type: string, description: "The recorded mutation, for an invalid mutation" }
+        mutation: { $ref: "#/components/schemas/Mutation" }
+    PolicyVersion:
+      type: object
+      required: [name, version, active, created_at, created_by]
+      properties:
+        name: { type: string }
+        version: { type: string }
+        active: { type: boolean }
+        created_at: { type: string, format: date-time }
+        created_by: { type: string }
+        activated_at: { type: [string, "null"], format: date-time }
+        activated_by: { type: [string, "null"] }
+    AuditRecord:
+      type: object
+      properties:
+        seq: { type: integer }
+        kind: { type: string }
+        mutation_id: { type: [string, "null"] }
+        actor: { type: string }
+        payload: { type: string }
+        policy_version: { type: [string, "null"] }
+        prev_hash: { type: string }
+        hash: { type: string }
+
+"""#
+}

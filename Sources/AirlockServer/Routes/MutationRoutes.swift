@@ -1,0 +1,117 @@
+import AirlockCore
+import AirlockEngine
+import AirlockStore
+import CEL
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/v1/mutations…` and `/v1/reviews`: submitting, reading, waiting, voting.
+struct MutationRoutes {
+    let gateway: Gateway
+
+    func register(_ book: RouteBook) {
+        let gateway = self.gateway
+        book.on(.post, "/v1/mutations") { request, _ in
+            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let body = try await RequestReading.jsonObject(&request)
+            let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+            if let key, key.isEmpty || key.utf8.count > 255 {
+                throw Problem.badRequest("Idempotency-Key must be 1 to 255 characters")
+            }
+            let submission = try await gateway.submit(body, by: principal, idempotencyKey: key)
+            return jsonResponse(submission.view.jsonValue, status: submission.replayed ? .ok : .created)
+        }
+        book.on(.get, "/v1/mutations/{id}") { request, context in
+            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let id = try context.parameters.require("id")
+            let query = request.uri.queryParameters
+            if let waitText = query["wait"].map(String.init) {
+                guard let wait = Double(waitText), wait >= 0, wait <= 60 else {
+                    throw Problem.badRequest("wait must be a number of seconds from 0 to 60 (got '\(waitText)')")
+                }
+                var from: MutationStatus?
+                if let statusText = query["status"].map(String.init) {
+                    guard let status = MutationStatus(rawValue: statusText) else {
+                        throw Problem.badRequest("unknown status '\(statusText)'")
+                    }
+                    from = status
+                }
+                let view = try await gateway.waitForChange(of: id, from: from, seconds: wait, for: principal)
+                return jsonResponse(view.jsonValue)
+            }
+            return jsonResponse(try await gateway.view(of: id, for: principal).jsonValue)
+        }
+        book.on(.get, "/v1/mutations") { request, _ in
+            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let query = request.uri.queryParameters
+            var statuses: Set<MutationStatus> = []
+            if let text = query["status"].map(String.init), !text.isEmpty {
+                for name in text.split(separator: ",") {
+                    guard let status = MutationStatus(rawValue: String(name)) else {
+                        throw Problem.badRequest("unknown status '\(name)'")
+                    }
+                    statuses.insert(status)
+                }
+            }
+            var limit = 50
+            if let text = query["limit"].map(String.init) {
+                guard let n = Int(text), n >= 1, n <= 500 else { throw Problem.badRequest("limit must be 1 to 500") }
+                limit = n
+            }
+            let page = try await gateway.list(
+                statuses: statuses, resource: query["resource"].map(String.init), actor: query["actor"].map(String.init),
+                limit: limit, after: query["cursor"].map(String.init), for: principal)
+            return jsonResponse(
+                .map(CELMap([
+                    (.string("items"), .list(page.views.map(\.jsonValue))),
+                    (.string("next_cursor"), page.next.map(Value.string) ?? .null),
+                ])))
+        }
+        book.on(.get, "/v1/reviews") { request, _ in
+            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let reviews = try await gateway.openReviews(for: principal)
+            return jsonResponse(
+                .map(CELMap([
+                    (.string("items"), .list(reviews.map { review, view in
+                        var map = CELMap()
+                        map["review_id"] = .string(review.id)
+                        map["mutation_id"] = .string(view.id)
+                        map["tier"] = view.tier.map(Value.string) ?? .null
+                        map["mode"] = .string(review.mode.rawValue)
+                        map["pool"] = .string(review.groups.first?.pool ?? "")
+                        map["pools"] = .list(review.groups.map { .string($0.pool) })
+                        map["sla_deadline"] = review.deadline.map { .string(MutationView.format($0)) } ?? .null
+                        map["reasons"] = view.jsonValue.field("reasons")
+                        map["mutation"] = view.jsonValue
+                        return .map(map)
+                    }))
+                ])))
+        }
+        for (path, approve) in [("/v1/mutations/{id}/approve", true), ("/v1/mutations/{id}/reject", false)] {
+            book.on(.post, path) { request, context in
+                let principal = try RequestReading.principal(request, in: gateway.principals)
+                let id = try context.parameters.require("id")
+                var note: String?
+                if request.headers[.contentType] != nil || request.headers[.contentLength].map({ $0 != "0" }) == true {
+                    let body = try await RequestReading.jsonObject(&request)
+                    switch body.field("note") {
+                    case .string(let text): note = text
+                    case .null: note = nil
+                    default: throw Problem.badRequest("note must be a string", errors: [("note", "must be a string")])
+                    }
+                }
+                let view = try await gateway.vote(on: id, approve: approve, note: note, by: principal)
+                return jsonResponse(view.jsonValue)
+            }
+        }
+    }
+}
+
+extension Value {
+    /// A field of a map value, or null.
+    func field(_ name: String) -> Value {
+        guard case .map(let map) = self else { return .null }
+        return map[name] ?? .null
+    }
+}

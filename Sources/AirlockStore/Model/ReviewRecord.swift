@@ -1,0 +1,96 @@
+import AirlockCore
+import Foundation
+
+// `ApprovalGroup` (pool, count) is AirlockCore's: one type from policy decision to stored review.
+
+/// Whether a review holds the mutation or runs beside it.
+public enum ReviewMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The mutation waits for the review (tier `high`).
+    case blocking
+    /// The mutation executes; a rejection rolls it back (tier `medium`).
+    case parallel
+}
+
+/// Where a review stands.
+public enum ReviewStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Collecting votes.
+    case open
+    /// Every group completed.
+    case approved
+    /// Rejected by its reviewers.
+    case rejected
+    /// Timed out with no escalation left.
+    case expired
+    /// Closed for another reason (the mutation was withdrawn, superseded, …).
+    case cancelled
+}
+
+/// A review to open.
+public struct NewReview: Sendable, Hashable {
+    /// The review's id (chosen by the engine, unique).
+    public var id: String
+    /// The mutation under review.
+    public var mutationID: String
+    /// Blocking or parallel.
+    public var mode: ReviewMode
+    /// The approver groups; all must complete. Today's single `{pool, count}` is a list of one.
+    public var groups: [ApprovalGroup]
+    /// How many rejections close the review as rejected.
+    public var rejectAfter: Int
+    /// The SLA deadline, if any.
+    public var deadline: Date?
+
+    /// A review to open.
+    public init(
+        id: String, mutationID: String, mode: ReviewMode, groups: [ApprovalGroup], rejectAfter: Int = 1,
+        deadline: Date?
+    ) {
+        self.id = id
+        self.mutationID = mutationID
+        self.mode = mode
+        self.groups = groups
+        self.rejectAfter = rejectAfter
+        self.deadline = deadline
+    }
+}
+
+/// A review as the store keeps it.
+public struct ReviewRecord: Sendable, Hashable {
+    /// The review's id.
+    public var id: String
+    /// The mutation under review.
+    public var mutationID: String
+    /// Blocking or parallel.
+    public var mode: ReviewMode
+    /// Where it stands.
+    public var status: ReviewStatus
+    /// The approver groups in force (after any escalation).
+    public var groups: [ApprovalGroup]
+    /// How many rejections close it as rejected.
+    public var rejectAfter: Int
+    /// The SLA deadline in force.
+    public var deadline: Date?
+    /// How many times it was escalated.
+    public var escalations: Int
+    /// When it was opened.
+    public var openedAt: Date
+    /// When it was closed.
+    public var closedAt: Date?
+
+    /// A review as read from a store.
+    public init(
+        id: String, mutationID: String, mode: ReviewMode, status: ReviewStatus, groups: [ApprovalGroup],
+        rejectAfter: Int, deadline: Date?, escalations: Int, openedAt: Date, closedAt: Date?
+    ) {
+        self.id = id
+        self.mutationID = mutationID
+        self.mode = mode
+        self.status = status
+        self.groups = groups
+        self.rejectAfter = rejectAfter
+        self.deadline = deadline
+        self.escalations = escalations
+        self.openedAt = openedAt
+        self.closedAt = closedAt
+    }
+}

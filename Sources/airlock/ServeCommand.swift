@@ -1,0 +1,69 @@
+import AirlockCore
+import AirlockEngine
+import AirlockServer
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+
+/// `airlock serve`: the gateway, on the embedded defaults or a configuration file.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway (embedded defaults, or --config airlock.yaml)."
+    )
+
+    @Option(help: "Configuration file (listen, state_dir, policy, principals, …).")
+    var config: String?
+
+    @Option(help: "State directory for the embedded defaults (ignored with --config).")
+    var stateDir = ".airlock"
+
+    @Option(help: "Listen address HOST:PORT, overriding the configuration.")
+    var listen: String?
+
+    func run() async throws {
+        var configuration: GatewayConfiguration
+        do {
+            configuration = try config.map { path throws(ConfigurationError) in try GatewayConfiguration.load(file: path) }
+                ?? GatewayConfiguration.embeddedDefaults(stateDirectory: stateDir)
+        } catch {
+            FileHandle.standardError.write(Data("airlock: configuration error: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        if let listen {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                throw ValidationError("--listen must be HOST:PORT")
+            }
+            configuration.host = String(listen[..<colon])
+            configuration.port = port
+        }
+        let isDefault = config == nil
+        let (host, port) = (configuration.host, configuration.port)
+        do {
+            let built = try await buildApplication(configuration) { channel in
+                let address = channel.localAddress
+                say("airlock listening on http://\(address?.ipAddress ?? host):\(address?.port ?? port)")
+            }
+            let pack = built.parts.gateway.activePack ?? built.parts.pack
+            say("policy \(pack.name) version \(pack.version)")
+            say("state in \(configuration.stateDirectory)/ (configuration: \(configuration.source))")
+            if isDefault {
+                let key = DemoPrincipals.variable(for: "agent-7")
+                say("demo keys in \(configuration.stateDirectory)/demo-credentials; try:")
+                say(
+                    "  . \(configuration.stateDirectory)/demo-credentials && curl -s -X POST http://\(configuration.host):\(configuration.port)/v1/mutations -H \"Authorization: Bearer $\(key)\" -H 'Content-Type: application/json' -d '{\"resource\":\"payments.transfer\",\"operation\":\"create\",\"changes\":{\"amount\":120.0,\"currency\":\"USD\",\"from_account\":\"acc-100\",\"to_account\":\"acc-991\"}}'"
+                )
+            }
+            try await built.application.runService()
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("airlock: configuration error: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}
+
+/// Prints a line at once (standard output may be a pipe).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
