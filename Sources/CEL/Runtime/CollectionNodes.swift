@@ -99,3 +99,56 @@ struct CallNode: Interpretable {
 struct Function: Sendable {
     let call: @Sendable (_ name: String, _ args: [Value], _ context: inout EvalContext) throws(EvalError) -> Value
 }
+
+/// `range.exists(x, p)` and `range.all(x, p)`, recognised in the macro's expansion and run
+/// without the general fold's accumulator: the loop stops at the first deciding element, and
+/// errors count only when no element decides (as the expansion's `||`/`&&` would have it).
+struct QuantifierNode: Interpretable {
+    /// True for `exists` (any element true decides), false for `all` (any false decides).
+    let existential: Bool
+    let iterSlot: Int
+    let range: any Interpretable
+    let predicate: any Interpretable
+
+    func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
+        let collection = try range.evaluate(&context)
+        var deferred: EvalError?
+        switch collection {
+        case .list(let list):
+            for element in list {
+                if try decides(element, &context, &deferred) { return .bool(existential) }
+            }
+        case .map(let map):
+            for key in map.keys {
+                if try decides(key.value, &context, &deferred) { return .bool(existential) }
+            }
+        default:
+            throw EvalError(.noMatchingOverload, "cannot iterate over a value of type \(collection.typeValue.name)")
+        }
+        context.locals[iterSlot] = .null
+        if let deferred { throw deferred }
+        return .bool(!existential)
+    }
+
+    @inline(__always)
+    private func decides(_ element: Value, _ context: inout EvalContext, _ deferred: inout EvalError?) throws(EvalError)
+        -> Bool
+    {
+        try context.spend(1)
+        context.locals[iterSlot] = element
+        do throws(EvalError) {
+            let value = try predicate.evaluate(&context)
+            guard case .bool(let b) = value else {
+                throw EvalError.noOverload(existential ? Operator.logicalOr : Operator.logicalAnd, value)
+            }
+            if b == existential {
+                context.locals[iterSlot] = .null
+                return true
+            }
+        } catch {
+            if error.kind == .costLimitExceeded { throw error }
+            deferred = deferred ?? error
+        }
+        return false
+    }
+}
