@@ -1,8 +1,10 @@
+import Foundation
+
 /// CEL equality: numbers compare by value across int, uint and double; lists and maps compare
 /// element by element; values of different kinds are unequal (never an error).
 func valuesEqual(_ lhs: Value, _ rhs: Value) -> Bool {
     switch (lhs, rhs) {
-    case let (.string(a), .string(b)): return a == b
+    case let (.string(a), .string(b)): return identical(a, b)
     case let (.int(a), .int(b)): return a == b
     case let (.double(a), .double(b)): return a == b
     case let (.bool(a), .bool(b)): return a == b
@@ -74,27 +76,36 @@ private func compareBytes<S: Sequence<UInt8>>(_ a: S, _ b: S) -> Int {
     }
 }
 
-/// Exact comparison of an int with a double (no rounding of the int).
+/// Compares an int with a double as CEL does: the int converted to double (so
+/// `9223372036854775807 < 9223372036854775808.0` is false — the conversion rounds).
+@inline(__always)
 func compareInt(_ a: Int64, toDouble b: Double) -> Int? {
-    if b.isNaN { return nil }
-    if b >= 9_223_372_036_854_775_808.0 { return -1 }
-    if b < -9_223_372_036_854_775_808.0 { return 1 }
-    let whole = b.rounded(.towardZero)
-    let w = Int64(whole)
-    if a != w { return a < w ? -1 : 1 }
-    if b > whole { return -1 }
-    if b < whole { return 1 }
-    return 0
+    compareDoubles(Double(a), b)
 }
 
-/// Exact comparison of a uint with a double.
+/// Compares a uint with a double, the uint converted to double.
+@inline(__always)
 func compareUInt(_ a: UInt64, toDouble b: Double) -> Int? {
-    if b.isNaN { return nil }
-    if b >= 18_446_744_073_709_551_616.0 { return -1 }
-    if b < 0 { return 1 }
-    let whole = b.rounded(.towardZero)
-    let w = UInt64(whole)
-    if a != w { return a < w ? -1 : 1 }
-    if b > whole { return -1 }
-    return 0
+    compareDoubles(Double(a), b)
+}
+
+@inline(__always)
+private func compareDoubles(_ a: Double, _ b: Double) -> Int? {
+    if a.isNaN || b.isNaN { return nil }
+    return a < b ? -1 : (a == b ? 0 : 1)
+}
+
+/// Whether two strings have the same Unicode scalars. CEL does not normalise strings: `"é"`
+/// written precomposed and decomposed are different strings, unlike Swift's `==`.
+@inline(__always)
+func identical(_ a: String, _ b: String) -> Bool {
+    let x = a.utf8
+    let y = b.utf8
+    guard x.count == y.count else { return false }
+    if let equal = x.withContiguousStorageIfAvailable({ p in
+        y.withContiguousStorageIfAvailable { q in memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0 }
+    }), let equal {
+        return equal
+    }
+    return x.elementsEqual(y)
 }

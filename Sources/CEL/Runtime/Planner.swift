@@ -15,7 +15,6 @@ struct Planner {
     static let typeNames: [String: TypeValue] = [
         "int": .int, "uint": .uint, "double": .double, "bool": .bool, "string": .string,
         "bytes": .bytes, "list": .list, "map": .map, "null_type": .null, "type": .type,
-        "dyn": TypeValue(name: "dyn"),
         "google.protobuf.Timestamp": .timestamp, "google.protobuf.Duration": .duration,
     ]
 

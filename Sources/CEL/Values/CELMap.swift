@@ -9,7 +9,7 @@ public enum MapKey: Sendable, Hashable, CustomStringConvertible {
     public static func == (lhs: MapKey, rhs: MapKey) -> Bool {
         switch (lhs, rhs) {
         case let (.bool(a), .bool(b)): a == b
-        case let (.string(a), .string(b)): a == b
+        case let (.string(a), .string(b)): identical(a, b)
         case let (.int(a), .int(b)): a == b
         case let (.uint(a), .uint(b)): a == b
         case let (.int(a), .uint(b)), let (.uint(b), .int(a)): a >= 0 && UInt64(a) == b
@@ -167,7 +167,7 @@ public struct CELMap: Sendable {
         }
         return storage.entries.withUnsafeBufferPointer { entries -> Value? in
             for i in 0..<entries.count where entries[i].fingerprint == fingerprint {
-                if case .string(let k) = entries[i].key, k == name { return entries[i].value }
+                if case .string(let k) = entries[i].key, identical(k, name) { return entries[i].value }
             }
             return nil
         }

@@ -36,10 +36,8 @@ public struct CELDuration: Sendable, Hashable, Comparable {
         self.nanos = nanos
     }
 
-    /// The largest magnitude CEL allows: 10,000 years of seconds.
-    public static let maxSeconds: Int64 = 315_576_000_000
-
-    public var isValid: Bool { seconds >= -Self.maxSeconds && seconds <= Self.maxSeconds }
+    /// Whether the duration is in CEL's range: one int64 of nanoseconds, about ±292 years.
+    public var isValid: Bool { totalNanoseconds != nil }
 
     /// The duration in nanoseconds, if it fits in 64 bits.
     public var totalNanoseconds: Int64? {
