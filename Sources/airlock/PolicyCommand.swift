@@ -5,6 +5,6 @@ struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Check, test and evaluate policy packs.",
-        subcommands: []
+        subcommands: [PolicyCheckCommand.self, PolicyTestCommand.self, PolicyEvalCommand.self]
     )
 }

@@ -1,0 +1,98 @@
+/// The mutation lifecycle as a pure state machine (DESIGN.md, "States of a mutation"):
+///
+/// ```
+/// received ─► rejected                      (invalid, or tier block)
+/// received ─► approved ─► executing ─► executed | failed
+/// received ─► pending_review ─► approved ─► …     (high)
+///                           └─► rejected | expired
+/// executed ─► rolling_back ─► rolled_back   (medium review rejected, verification failed, manual)
+///              rolling_back ─► failed        (the rollback itself failed; a person takes over)
+///              rolling_back ─► executed      (the rollback was refused: the target changed since)
+/// ```
+///
+/// The additions to DESIGN.md are `rolling_back → failed`: without it a rollback that cannot
+/// complete would leave the mutation stuck in `rolling_back` for ever; and `rolling_back →
+/// executed`: a rollback refused because someone changed the target since wrote nothing, so the
+/// change stands. Escalating a review is not a
+/// status change (the mutation stays `pending_review`); it is an audit event. Nothing leaves
+/// `failed`, `rejected`, `expired` or `rolled_back`.
+extension MutationStatus {
+    /// The statuses this one may move to.
+    public var successors: Set<MutationStatus> {
+        switch self {
+        case .received: [.rejected, .approved, .pendingReview]
+        case .pendingReview: [.approved, .rejected, .expired]
+        case .approved: [.executing]
+        case .executing: [.executed, .failed]
+        case .executed: [.rollingBack]
+        case .rollingBack: [.rolledBack, .failed, .executed]
+        case .failed, .rejected, .expired, .rolledBack: []
+        }
+    }
+
+    /// Whether the lifecycle allows moving from this status to `next`.
+    public func canTransition(to next: MutationStatus) -> Bool {
+        successors.contains(next)
+    }
+
+    /// A status nothing leaves.
+    public var isFinal: Bool {
+        successors.isEmpty
+    }
+
+    /// Checks a move against the lifecycle.
+    ///
+    /// - Returns: the transition, when it is allowed.
+    /// - Throws: ``MutationTransitionError`` naming both statuses and what would be allowed instead.
+    public func transition(to next: MutationStatus) throws(MutationTransitionError) -> MutationTransition {
+        guard canTransition(to: next) else {
+            throw MutationTransitionError(from: self, to: next)
+        }
+        return MutationTransition(uncheckedFrom: self, to: next)
+    }
+}
+
+/// One allowed move of the mutation lifecycle; only ``MutationStatus/transition(to:)`` makes one.
+public struct MutationTransition: Sendable, Hashable, CustomStringConvertible {
+    /// The status before the move.
+    public let from: MutationStatus
+    /// The status after the move.
+    public let to: MutationStatus
+
+    fileprivate init(uncheckedFrom from: MutationStatus, to: MutationStatus) {
+        self.from = from
+        self.to = to
+    }
+
+    /// Every transition the lifecycle allows.
+    public static var all: [MutationTransition] {
+        MutationStatus.allCases.flatMap { from in
+            MutationStatus.allCases.filter(from.canTransition(to:)).map {
+                MutationTransition(uncheckedFrom: from, to: $0)
+            }
+        }
+    }
+
+    public var description: String { "\(from) → \(to)" }
+}
+
+/// A move the mutation lifecycle does not allow, such as `rejected → approved` or
+/// `executing → executing`.
+public struct MutationTransitionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The status the mutation is in.
+    public let from: MutationStatus
+    /// The status that was asked for.
+    public let to: MutationStatus
+
+    /// The error for a move from `from` to `to`.
+    public init(from: MutationStatus, to: MutationStatus) {
+        self.from = from
+        self.to = to
+    }
+
+    public var description: String {
+        let allowed = from.successors.map(\.rawValue).sorted()
+        let instead = allowed.isEmpty ? "\(from) is final" : "allowed from \(from): \(allowed.joined(separator: ", "))"
+        return "a mutation cannot move from \(from) to \(to) (\(instead))"
+    }
+}

@@ -1,0 +1,136 @@
+import CEL
+
+/// What the policy decided for one mutation, and why.
+public struct Decision: Sendable {
+    /// How much oversight the mutation gets.
+    public var tier: Tier
+    /// The sum of the scores of the rules that matched.
+    public var score: Int
+    /// Why: one entry per matching rule (and per rule that failed to evaluate), in pack order.
+    public var reasons: [Reason]
+    /// Who must review (medium) or approve (high); `nil` for low and block.
+    public var approvals: ApprovalRequirement?
+    /// The data classes of the touched fields, lowest first (pack order).
+    public var dataClasses: [String]
+    /// The most sensitive of ``dataClasses``; `nil` when no touched field is classified.
+    public var maxClass: String?
+    /// How many records the mutation touches.
+    public var records: Int
+    /// Whether the change can be undone exactly (the resource's `reversible`).
+    public var reversible: Bool
+    /// The name of the policy pack.
+    public var policyName: String
+    /// The content hash of the policy pack (``PolicyPack/version``).
+    public var policyVersion: String
+    /// The injected time the decision was made at.
+    public var evaluatedAt: Timestamp
+    /// The signals the rules saw.
+    public var signals: Signals
+
+    public init(
+        tier: Tier, score: Int, reasons: [Reason], approvals: ApprovalRequirement?, dataClasses: [String],
+        maxClass: String?, records: Int, reversible: Bool, policyName: String, policyVersion: String,
+        evaluatedAt: Timestamp, signals: Signals
+    ) {
+        self.tier = tier
+        self.score = score
+        self.reasons = reasons
+        self.approvals = approvals
+        self.dataClasses = dataClasses
+        self.maxClass = maxClass
+        self.records = records
+        self.reversible = reversible
+        self.policyName = policyName
+        self.policyVersion = policyVersion
+        self.evaluatedAt = evaluatedAt
+        self.signals = signals
+    }
+
+    /// The ids of the rules that matched, in pack order.
+    public var matchedRules: [String] { reasons.filter { !$0.failed }.map(\.rule) }
+}
+
+/// Why a decision is what it is: a rule that matched, with its message and the values it read.
+public struct Reason: Sendable {
+    /// The rule's id.
+    public var rule: String
+    /// The rule's `reason`, with its `${…}` parts filled in.
+    public var message: String
+    /// The tier the rule names, if any.
+    public var tier: Tier?
+    /// The score the rule adds, if any.
+    public var score: Int?
+    /// The values the rule's condition read (`mutation.changes.amount` → `12000.0`), in the order
+    /// they appear in the condition.
+    public var values: [SeenValue]
+    /// True when this entry records a rule that failed to evaluate (its error is the message); the
+    /// pack's `defaults.on_error` tier then applies.
+    public var failed: Bool
+
+    public init(
+        rule: String, message: String, tier: Tier? = nil, score: Int? = nil, values: [SeenValue] = [],
+        failed: Bool = false
+    ) {
+        self.rule = rule
+        self.message = message
+        self.tier = tier
+        self.score = score
+        self.values = values
+        self.failed = failed
+    }
+}
+
+/// One value a rule read, by its path from a CEL variable.
+public struct SeenValue: Sendable {
+    /// The path as written in the rule (`mutation.changes.amount`, `signals.first_time`).
+    public var path: String
+    /// The value at that path; `nil` when the path is absent (a field not in the changes).
+    public var value: Value?
+
+    public init(path: String, value: Value?) {
+        self.path = path
+        self.value = value
+    }
+}
+
+/// The people a decision needs: every group must complete.
+public struct ApprovalRequirement: Sendable, Hashable {
+    /// The groups, each `count` distinct reviewers from `pool` (never the requester).
+    public var groups: [ApprovalGroup]
+    /// How long the reviewers have, in seconds, before escalation.
+    public var slaSeconds: Int?
+    /// The pool asked when the SLA runs out.
+    public var escalateTo: String?
+    /// What happens when the SLA (and any escalation) runs out.
+    public var onTimeout: OnTimeout
+
+    public init(groups: [ApprovalGroup], slaSeconds: Int? = nil, escalateTo: String? = nil, onTimeout: OnTimeout = .reject) {
+        self.groups = groups
+        self.slaSeconds = slaSeconds
+        self.escalateTo = escalateTo
+        self.onTimeout = onTimeout
+    }
+}
+
+/// `count` distinct approvals from reviewers in `pool`.
+public struct ApprovalGroup: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The reviewer pool's name (`finance`).
+    public var pool: String
+    /// How many distinct reviewers of the pool must approve.
+    public var count: Int
+
+    public init(pool: String, count: Int = 1) {
+        self.pool = pool
+        self.count = count
+    }
+
+    public var description: String { "\(pool)×\(count)" }
+}
+
+/// What happens to a mutation whose reviewers did not act within the SLA and escalation.
+public enum OnTimeout: String, Sendable, Hashable, CaseIterable, Codable {
+    /// High: the mutation expires unexecuted. Medium: the executed change is rolled back.
+    case reject
+    /// High: the mutation executes. Medium: the executed change stays.
+    case approve
+}

@@ -1,0 +1,46 @@
+import CEL
+
+/// A policy rule: when its condition holds for a mutation, it names a tier and/or adds a score,
+/// may require approvals, and gives a reason.
+public struct Rule: Sendable {
+    /// The rule's id, unique in the pack.
+    public var id: String
+    /// What the rule is for, for people.
+    public var description: String?
+    /// The resources the rule applies to; `nil` for every resource.
+    public var resources: [String]?
+    /// The condition, in CEL.
+    public var when: String
+    /// The tier the rule names, if any.
+    public var tier: Tier?
+    /// The score the rule adds, if any (may be negative).
+    public var score: Int?
+    /// The approvals the rule requires (tier medium or high only).
+    public var approvals: [ApprovalGroup]
+    /// The reason template: text with `${expression}` parts.
+    public var reason: String
+    /// Where the rule is declared.
+    public var location: PackLocation
+
+    /// The compiled condition.
+    let program: Program
+    /// The compiled reason.
+    let reasonTemplate: ReasonTemplate
+    /// The paths the condition reads, for reasons and explanations.
+    let reads: [ReadPath]
+
+    /// Whether the rule applies to mutations of `resource`.
+    public func applies(to resource: String) -> Bool {
+        resources.map { $0.contains(resource) } ?? true
+    }
+}
+
+/// A reason template: literal text and compiled `${…}` expressions.
+struct ReasonTemplate: Sendable {
+    enum Part: Sendable {
+        case text(String)
+        case expression(String, Program)
+    }
+
+    var parts: [Part]
+}

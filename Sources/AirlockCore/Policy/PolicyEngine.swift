@@ -1,0 +1,208 @@
+import CEL
+
+/// Decides how much oversight a mutation needs under a policy pack: validation, classification,
+/// signals, then every applicable rule, merged into a tier, a score, approvals and reasons.
+///
+/// Pure and synchronous: time comes in as `now`, history as a ``SignalState`` the caller keeps.
+///
+/// ```swift
+/// let engine = PolicyEngine(pack: pack)
+/// let decision = try engine.decide(mutation: m, actor: a, signals: state, system: SystemState(), now: now)
+/// ```
+public struct PolicyEngine: Sendable {
+    /// The pack decisions are made under.
+    public let pack: PolicyPack
+
+    public init(pack: PolicyPack) {
+        self.pack = pack
+    }
+
+    /// Validates a mutation against its resource's schema; returns it with normalized values.
+    public func validate(_ mutation: Mutation) throws(ValidationFailure) -> Mutation {
+        try validated(mutation).0
+    }
+
+    /// Classifies a validated mutation.
+    public func classify(_ mutation: Mutation) -> Classification {
+        Classifier.classify(mutation, in: pack)
+    }
+
+    /// The full decision, with signals derived from `signals` (the history; not changed: record
+    /// the mutation in it separately once it counts).
+    public func decide(
+        mutation: Mutation, actor: Actor, signals state: SignalState, system: SystemState, now: Timestamp
+    ) throws(ValidationFailure) -> Decision {
+        let (valid, resource) = try validated(mutation)
+        let signals = state.signals(for: valid, actor: actor, resource: resource, hours: pack.businessHours, now: now)
+        return evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: false)
+            .decision
+    }
+
+    /// The full decision with the signals given (a pack test, a replay, `policy eval --signals`).
+    public func decide(
+        mutation: Mutation, actor: Actor, signals: Signals, system: SystemState, now: Timestamp
+    ) throws(ValidationFailure) -> Decision {
+        let (valid, resource) = try validated(mutation)
+        return evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: false)
+            .decision
+    }
+
+    /// The decision and how every rule fared, with signals derived from `signals`.
+    public func explain(
+        mutation: Mutation, actor: Actor, signals state: SignalState, system: SystemState, now: Timestamp
+    ) throws(ValidationFailure) -> Explanation {
+        let (valid, resource) = try validated(mutation)
+        let signals = state.signals(for: valid, actor: actor, resource: resource, hours: pack.businessHours, now: now)
+        let result = evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: true)
+        return Explanation(decision: result.decision, rules: result.traces)
+    }
+
+    /// The decision and how every rule fared, with the signals given.
+    public func explain(
+        mutation: Mutation, actor: Actor, signals: Signals, system: SystemState, now: Timestamp
+    ) throws(ValidationFailure) -> Explanation {
+        let (valid, resource) = try validated(mutation)
+        let result = evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: true)
+        return Explanation(decision: result.decision, rules: result.traces)
+    }
+
+    // MARK: Evaluation
+
+    private func validated(_ mutation: Mutation) throws(ValidationFailure) -> (Mutation, CompiledResource) {
+        guard let resource = pack.compiled[mutation.resource] else {
+            _ = try Validator.validate(mutation, in: pack)  // reports the unknown resource
+            preconditionFailure("unreachable")
+        }
+        return (try Validator.validate(mutation, resource: resource), resource)
+    }
+
+    private func evaluate(
+        _ mutation: Mutation, resource: CompiledResource, actor: Actor, signals: Signals, system: SystemState,
+        now: Timestamp, trace: Bool
+    ) -> (decision: Decision, traces: [RuleTrace]) {
+        let classification = Classifier.classify(mutation, resource: resource, classes: pack.classes)
+        // Explanations show every value a condition reads, so they build everything.
+        let activation = makeActivation(
+            mutation, actor: actor, classification: classification, signals: signals, system: system, now: now,
+            resource: resource, everything: trace)
+
+        var ruleTier: Tier?
+        var score = 0
+        var reasons: [Reason] = []
+        var matched: [CompiledRule] = []
+        var anyMatched = false
+        var outcomes: [RuleTrace.Outcome] = []
+        if trace { outcomes.reserveCapacity(resource.rules.count) }
+        for rule in resource.rules {
+            let outcome = outcome(of: rule, in: activation)
+            if trace { outcomes.append(outcome) }
+            switch outcome {
+            case .matched:
+                anyMatched = true
+                matched.append(rule)
+                if let tier = rule.tier { ruleTier = max(ruleTier ?? tier, tier) }
+                if let s = rule.score {
+                    let (sum, overflow) = score.addingReportingOverflow(s)
+                    if !overflow { score = sum }
+                }
+                reasons.append(
+                    Reason(
+                        rule: rule.id, message: render(rule.reasonTemplate, in: activation), tier: rule.tier,
+                        score: rule.score, values: seen(rule, in: activation)))
+            case .failed(let message):
+                anyMatched = true
+                let onError = pack.defaults.onError
+                ruleTier = max(ruleTier ?? onError, onError)
+                reasons.append(
+                    Reason(
+                        rule: rule.id, message: "rule failed to evaluate: \(message)", tier: onError,
+                        values: seen(rule, in: activation), failed: true))
+            case .notMatched, .absent, .outOfScope:
+                break
+            }
+        }
+        var tier = pack.tiers.tier(forScore: score)
+        if let ruleTier { tier = max(tier, ruleTier) }
+        if !anyMatched { tier = max(tier, pack.defaults.tier) }
+
+        var traces: [RuleTrace] = []
+        if trace {
+            var next = 0
+            traces.reserveCapacity(pack.rules.count)
+            for (index, rule) in pack.rules.enumerated() {
+                if next < resource.rules.count, resource.rules[next].index == index {
+                    traces.append(RuleTrace(rule: rule.id, outcome: outcomes[next], values: seen(resource.rules[next], in: activation)))
+                    next += 1
+                } else {
+                    traces.append(RuleTrace(rule: rule.id, outcome: .outOfScope, values: []))
+                }
+            }
+        }
+
+        let decision = Decision(
+            tier: tier, score: score, reasons: reasons, approvals: approvals(for: tier, matched: matched),
+            dataClasses: classification.classes, maxClass: classification.maxClass, records: classification.records,
+            reversible: classification.reversible, policyName: pack.name, policyVersion: pack.version, evaluatedAt: now,
+            signals: signals)
+        return (decision, traces)
+    }
+
+    private func seen(_ rule: CompiledRule, in activation: Activation) -> [SeenValue] {
+        rule.reads.map { SeenValue(path: $0.text, value: $0.resolve(in: activation)) }
+    }
+
+    private func outcome(of rule: CompiledRule, in activation: Activation) -> RuleTrace.Outcome {
+        do {
+            let result = try rule.program.evaluate(activation)
+            switch result {
+            case .bool(true): return .matched
+            case .bool(false): return .notMatched
+            default: return .failed("the condition gave \(result.typeValue.name), not bool")
+            }
+        } catch {
+            if error.kind == .noSuchKey || error.kind == .noSuchField || error.kind == .noSuchAttribute {
+                return .absent(error.message)
+            }
+            return .failed(error.message)
+        }
+    }
+
+    /// The approvals of a decision at `tier`: the approvals of every matching rule, the strictest
+    /// count per pool; plus the tier's own pool when no matching rule of that tier names approvals.
+    func approvals(for tier: Tier, matched: [CompiledRule]) -> ApprovalRequirement? {
+        guard let settings = pack.tiers.settings(for: tier) else { return nil }
+        var groups: [ApprovalGroup] = []
+        func add(_ group: ApprovalGroup) {
+            if let i = groups.firstIndex(where: { $0.pool == group.pool }) {
+                groups[i].count = max(groups[i].count, group.count)
+            } else {
+                groups.append(group)
+            }
+        }
+        var tierHasApprovals = false
+        for rule in matched {
+            for group in rule.approvals { add(group) }
+            if rule.tier == tier, !rule.approvals.isEmpty { tierHasApprovals = true }
+        }
+        if !tierHasApprovals, let pool = settings.pool { add(ApprovalGroup(pool: pool, count: settings.count)) }
+        return ApprovalRequirement(
+            groups: groups, slaSeconds: settings.slaSeconds, escalateTo: settings.escalateTo, onTimeout: settings.onTimeout)
+    }
+
+    private func render(_ template: ReasonTemplate, in activation: Activation) -> String {
+        var out = ""
+        for part in template.parts {
+            switch part {
+            case .text(let text):
+                out += text
+            case .expression(let text, let program):
+                do {
+                    out += ReasonText.format(try program.evaluate(activation))
+                } catch {
+                    out += "<\(text): \(error.message)>"
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,157 @@
+import AirlockCore
+import CEL
+import Testing
+
+@Suite struct RunningStatsTests {
+    @Test func matchesTheTwoPassFormulas() {
+        let values: [Double] = (1...50).map { Double($0 * $0 % 37) + 0.5 }
+        var stats = RunningStats()
+        for v in values { stats.add(v) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
+        #expect(stats.count == 50)
+        #expect(abs(stats.mean - mean) < 1e-9)
+        #expect(abs(stats.variance - variance) < 1e-9)
+        #expect(abs(stats.zScore(mean + 2 * variance.squareRoot()) - 2) < 1e-9)
+    }
+
+    @Test func zeroUntilTwentyObservations() {
+        var stats = RunningStats()
+        for i in 0..<19 { stats.add(Double(i)) }
+        #expect(stats.zScore(1000) == 0)
+        stats.add(19)
+        #expect(stats.zScore(1000) > 100)
+        #expect(stats.zScore(stats.mean) == 0)
+        #expect(stats.zScore(-1000) < -100)
+    }
+
+    @Test func constantHistory() {
+        var stats = RunningStats()
+        for _ in 0..<25 { stats.add(100) }
+        #expect(stats.zScore(100) == 0)
+        #expect(stats.zScore(100.01) == RunningStats.zScoreLimit)
+        #expect(stats.zScore(99) == -RunningStats.zScoreLimit)
+    }
+
+    @Test func nanInfinityAndHugeValuesAreIgnored() {
+        var stats = RunningStats()
+        for i in 0..<30 { stats.add(Double(i)) }
+        let before = stats
+        stats.add(.nan)
+        stats.add(.infinity)
+        stats.add(1.7e308)
+        stats.add(-1.7e308)
+        #expect(stats == before)
+        #expect(stats.mean.isFinite && stats.variance.isFinite)
+        #expect(stats.zScore(.nan) == 0)
+        #expect(stats.zScore(1e308) == RunningStats.zScoreLimit)
+    }
+}
+
+@Suite struct RateWindowTests {
+    @Test func slidesByTheSecond() {
+        var window = RateWindow.minute()
+        for t in stride(from: Int64(1000), to: 1060, by: 1) { window.record(at: t) }
+        #expect(window.count(at: 1059) == 60)
+        #expect(window.count(at: 1060) == 59)
+        #expect(window.count(at: 1089) == 30)
+        #expect(window.count(at: 1119) == 0)
+        window.record(at: 2000)
+        window.record(at: 2000)
+        #expect(window.count(at: 2000) == 2)
+    }
+
+    @Test func hourWindowCountsMinutes() {
+        var window = RateWindow.hour()
+        for minute in 0..<90 { window.record(at: Int64(minute * 60)) }
+        #expect(window.count(at: 89 * 60) == 60)
+        #expect(window.count(at: 89 * 60 + 3600) == 0)
+    }
+
+    @Test func oldEventsDoNotOverwriteNewerBuckets() {
+        var window = RateWindow.minute()
+        window.record(at: 120)
+        window.record(at: 60)  // same slot, older: dropped
+        #expect(window.count(at: 120) == 1)
+        window.record(at: -5)
+        #expect(window.count(at: -1) == 1)
+    }
+}
+
+@Suite struct BusinessHoursTests {
+    // Mon-Fri 09:00-17:00 at +02:00.
+    let hours = BusinessHours(days: [.mon, .tue, .wed, .thu, .fri], startMinute: 540, endMinute: 1020, utcOffsetSeconds: 7200)
+
+    @Test func localTimeAndWeekday() throws {
+        #expect(hours.contains(try #require(RFC3339.parse("2025-01-06T07:00:00Z"))))  // Mon 09:00 local
+        #expect(!hours.contains(try #require(RFC3339.parse("2025-01-06T06:59:59Z"))))  // Mon 08:59:59
+        #expect(hours.contains(try #require(RFC3339.parse("2025-01-06T14:59:59Z"))))  // Mon 16:59:59
+        #expect(!hours.contains(try #require(RFC3339.parse("2025-01-06T15:00:00Z"))))  // Mon 17:00
+        #expect(!hours.contains(try #require(RFC3339.parse("2025-01-11T10:00:00Z"))))  // Saturday
+        // Friday 23:00 UTC is Saturday 01:00 local.
+        #expect(!hours.contains(try #require(RFC3339.parse("2025-01-10T23:00:00Z"))))
+        // Sunday 23:30 UTC is Monday 01:30 local: Monday, but before nine.
+        #expect(!hours.contains(try #require(RFC3339.parse("2025-01-05T23:30:00Z"))))
+        #expect(hours.contains(try #require(RFC3339.parse("1969-12-31T08:00:00Z"))))  // a Wednesday before the epoch
+    }
+}
+
+@Suite struct SignalStateTests {
+    let pack: PolicyPack
+    init() throws { pack = try Fixtures.pack() }
+
+    @Test func anEmptyHistory() {
+        let s = SignalState().signals(for: Fixtures.transfer(10), actor: Fixtures.agent, in: pack, now: Fixtures.monday)
+        #expect(s.firstTime)
+        #expect(s.actorRate1m == 0 && s.actorRate1h == 0)
+        #expect(s.amountZScore == 0)
+        #expect(s.zscores == ["amount": 0])
+        #expect(s.firstSeen == ["to": true])
+        #expect(!s.offHours)
+    }
+
+    @Test func historyPerActorResourceAndField() {
+        var state = SignalState()
+        let t = Fixtures.monday.seconds
+        for i in 0..<30 {
+            state.record(Fixtures.transfer(100 + Double(i % 5), to: "acc-\(i % 3)"), actor: Fixtures.agent, in: pack, at: Timestamp(seconds: t - 3000 + Int64(i * 100)))
+        }
+        let s = state.signals(for: Fixtures.transfer(500, to: "acc-1"), actor: Fixtures.agent, in: pack, now: Timestamp(seconds: t))
+        #expect(!s.firstTime)
+        #expect(s.amountZScore > 100)
+        #expect(s.resourceAmountZScore > 100)
+        #expect(s.firstSeen == ["to": false])
+        #expect(s.actorRate1h == 30)
+        #expect(s.actorRate1m == 0)  // the last was 100 s ago
+        // Another actor: first time on this resource, no own history, but the resource's.
+        let other = state.signals(for: Fixtures.transfer(500, to: "acc-7"), actor: Fixtures.human, in: pack, now: Timestamp(seconds: t))
+        #expect(other.firstTime)
+        #expect(other.amountZScore == 0)
+        #expect(other.resourceAmountZScore > 100)
+        #expect(other.firstSeen == ["to": true])
+        #expect(other.actorRate1h == 0)
+    }
+
+    @Test func offHoursFollowsThePack() throws {
+        let night = try #require(RFC3339.parse("2025-01-06T20:00:00Z"))
+        #expect(SignalState().signals(for: Fixtures.transfer(1), actor: Fixtures.agent, in: pack, now: night).offHours)
+        let noHours = try PolicyPack.load(name: "p.yaml", text: "policy: x\nresources:\n  r: { operations: [create] }\n")
+        let m = Mutation(resource: "r", operation: .create)
+        #expect(!SignalState().signals(for: m, actor: Fixtures.agent, in: noHours, now: night).offHours)
+    }
+
+    @Test func pruningForgetsIdleActors() {
+        var state = SignalState()
+        state.record(Fixtures.transfer(1), actor: Fixtures.agent, in: pack, at: Timestamp(seconds: 1000))
+        state.record(Fixtures.transfer(1), actor: Fixtures.human, in: pack, at: Timestamp(seconds: 5000))
+        state.pruneActors(idleSince: Timestamp(seconds: 4000))
+        #expect(state.actorCount == 1)
+        #expect(state.signals(for: Fixtures.transfer(1), actor: Fixtures.agent, in: pack, now: Timestamp(seconds: 5000)).firstTime)
+    }
+
+    @Test func signalsJSONRoundTrip() throws {
+        let s = Signals(amountZScore: 4.5, zscores: ["amount": 4.5], actorRate1m: 3, firstTime: true, firstSeen: ["to": true], offHours: true)
+        #expect(try Signals(jsonValue: s.jsonValue) == s)
+        #expect(throws: ValidationFailure.self) { try Signals(jsonValue: try YAMLValue.parse("{amount_zscroe: 1}")) }
+    }
+}
