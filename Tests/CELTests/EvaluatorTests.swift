@@ -110,3 +110,11 @@ private func evalError(_ text: String, _ variables: [String: Value] = [:]) -> Ev
         #expect(evalError("{1: 'a', 1u: 'b'}") != nil)
     }
 }
+
+@Suite struct RegexTests {
+    @Test func characterClassesAreASCIIAsInRE2() throws {
+        let program = try Environment().compile("s.matches('^\\\\d+$')", options: CompileOptions(check: false))
+        #expect(valuesEqual(try program.evaluate(Activation(["s": .string("123")])), .bool(true)))
+        #expect(valuesEqual(try program.evaluate(Activation(["s": .string("١٢٣")])), .bool(false)))
+    }
+}

@@ -18,7 +18,8 @@ enum Strings {
     /// Compiles an RE2-style pattern. Unsupported or invalid patterns are an evaluation error.
     static func compile(_ pattern: String) throws(EvalError) -> Regex<AnyRegexOutput> {
         do {
-            return try Regex(pattern).matchingSemantics(.unicodeScalar)
+            // RE2 semantics: code points, and ASCII-only \d, \w and \s.
+            return try Regex(pattern).matchingSemantics(.unicodeScalar).asciiOnlyCharacterClasses()
         } catch {
             throw EvalError(.invalidArgument, "invalid regular expression '\(pattern)': \(error)")
         }

@@ -13,6 +13,11 @@ public struct Activation: Sendable {
 
     public init() {}
 
+    /// Makes room for `capacity` variables.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        bindings.reserveCapacity(capacity)
+    }
+
     public init(_ variables: [String: Value]) {
         for (name, value) in variables.sorted(by: { $0.key < $1.key }) { self[name] = value }
     }

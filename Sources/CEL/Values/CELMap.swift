@@ -73,11 +73,14 @@ public enum MapKey: Sendable, Hashable, CustomStringConvertible {
 /// map lookup compares integers before it compares any string.
 @inline(__always)
 func fieldFingerprint(_ s: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in s.utf8 {
-        hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    var text = s
+    return text.withUTF8 { bytes in
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return hash
     }
-    return hash
 }
 
 /// A CEL map, keeping the order its entries were inserted in.
@@ -127,6 +130,12 @@ public struct CELMap: Sendable {
         self.init(dictionary.sorted { $0.key < $1.key }.map { (MapKey.string($0.key), $0.value) })
     }
 
+    /// Makes room for `capacity` entries.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+        storage.entries.reserveCapacity(capacity)
+    }
+
     public var count: Int { storage.entries.count }
     public var isEmpty: Bool { storage.entries.isEmpty }
     /// The keys in insertion order.
@@ -144,8 +153,11 @@ public struct CELMap: Sendable {
 
     /// The position of a key, if present.
     public func position(of key: MapKey) -> Int? {
+        position(of: key, fingerprint: key.fingerprint)
+    }
+
+    private func position(of key: MapKey, fingerprint: UInt64) -> Int? {
         if let index = storage.index { return index[key] }
-        let fingerprint = key.fingerprint
         return storage.entries.withUnsafeBufferPointer { entries -> Int? in
             for i in 0..<entries.count where entries[i].fingerprint == fingerprint && entries[i].key == key {
                 return i
@@ -178,7 +190,8 @@ public struct CELMap: Sendable {
         set {
             if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
             let storage = self.storage
-            if let position = position(of: key) {
+            let fingerprint = key.fingerprint
+            if let position = position(of: key, fingerprint: fingerprint) {
                 if let newValue {
                     storage.entries[position].value = newValue
                 } else {
@@ -186,7 +199,7 @@ public struct CELMap: Sendable {
                     rebuildIndex()
                 }
             } else if let newValue {
-                storage.entries.append(Entry(fingerprint: key.fingerprint, key: key, value: newValue))
+                storage.entries.append(Entry(fingerprint: fingerprint, key: key, value: newValue))
                 if storage.index != nil {
                     storage.index![key] = storage.entries.count - 1
                 } else if storage.entries.count > Self.indexThreshold {
