@@ -5,6 +5,6 @@ struct CELCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cel",
         abstract: "Evaluate CEL expressions and run the CEL conformance tests.",
-        subcommands: []
+        subcommands: [CELEvalCommand.self, CELConformanceCommand.self]
     )
 }
