@@ -26,10 +26,13 @@ public func openGateway(_ configuration: GatewayConfiguration, clock: any Gatewa
         settings.checkpointInterval = configuration.checkpointSeconds
         settings.now = { clock.now() }
     }
+    try configuration.executors.check(against: pack)
+    let executors = try configuration.executors.makeExecutors(now: { clock.now() })
     let gateway = Gateway(
         store: store, principals: configuration.principals, clock: clock,
-        auditPublicKey: store.configuration.signingKey?.publicKey)
+        auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors)
     try await gateway.start(configuredPack: pack, files: files, by: "config:\(configuration.source)")
+    try await gateway.reconcile()
     return AirlockServerParts(gateway: gateway, store: store, pack: pack)
 }
 
@@ -39,6 +42,7 @@ public func buildRouter(_ gateway: Gateway) -> (router: Router<BasicRequestConte
     let book = RouteBook(router: router)
     MutationRoutes(gateway: gateway).register(book)
     AdminRoutes(gateway: gateway).register(book)
+    router.add(middleware: UnknownRouteMiddleware(routes: book.routes))
     return (router, book.routes)
 }
 

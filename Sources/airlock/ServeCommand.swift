@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let key = DemoPrincipals.variable(for: "agent-7")
                 say("demo keys in \(configuration.stateDirectory)/demo-credentials; try:")
                 say(
-                    "  . \(configuration.stateDirectory)/demo-credentials && curl -s -X POST http://\(configuration.host):\(configuration.port)/v1/mutations -H \"Authorization: Bearer $\(key)\" -H 'Content-Type: application/json' -d '{\"resource\":\"payments.transfer\",\"operation\":\"create\",\"changes\":{\"amount\":120.0,\"currency\":\"USD\",\"from_account\":\"acc-100\",\"to_account\":\"acc-991\"}}'"
+                    "  . \(configuration.stateDirectory)/demo-credentials && curl -s -X POST http://\(configuration.host):\(configuration.port)/v1/mutations -H \"Authorization: Bearer $\(key)\" -H 'Content-Type: application/json' -d '{\"resource\":\"payments.transfer\",\"operation\":\"create\",\"changes\":{\"amount\":120.0,\"currency\":\"USD\",\"from_account\":\"acc-100200\",\"to_account\":\"acc-100001\"}}'"
                 )
             }
             try await built.application.runService()

@@ -68,11 +68,18 @@ public enum DemoPrincipals {
 }
 
 extension GatewayConfiguration {
-    /// The embedded defaults: state in `stateDirectory`, the example pack, demo principals.
+    /// The embedded defaults: state in `stateDirectory`, the example pack, demo principals, and
+    /// `sql` executors over a demo database (`demo.sqlite`: accounts, transfers, customers,
+    /// products) so that approved mutations change real rows.
     public static func embeddedDefaults(stateDirectory: String = ".airlock") throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         configuration.stateDirectory = stateDirectory
         configuration.principals = try DemoPrincipals.directory(in: stateDirectory)
+        let database = stateDirectory + "/" + DemoDatabase.fileName
+        if !FileManager.default.fileExists(atPath: database) {
+            try DemoDatabase.create(at: database)
+        }
+        configuration.executors = DemoDatabase.executorConfiguration(databasePath: database)
         return configuration
     }
 }

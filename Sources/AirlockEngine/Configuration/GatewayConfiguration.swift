@@ -22,6 +22,9 @@ public struct GatewayConfiguration: Sendable {
     public var checkpointEvery = 1000
     /// …or this many seconds, whichever comes first.
     public var checkpointSeconds: Double = 60
+    /// The executor of each resource (`executors:`); resources without one are executed by
+    /// their callers, who report the outcome.
+    public var executors = ExecutorConfiguration()
     /// Where the configuration came from, for messages.
     public var source: String = "embedded defaults"
 
@@ -103,6 +106,9 @@ public struct GatewayConfiguration: Sendable {
                 }
                 config.checkpointSeconds = t
             }
+        }
+        if let executors = top["executors"] {
+            config.executors = try ExecutorConfiguration.parse(executors, file: file)
         }
         if let list = top["principals"] {
             guard case .sequence(let items) = list else { throw reader.error(list, "principals must be a list") }

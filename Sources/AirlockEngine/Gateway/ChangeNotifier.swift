@@ -16,6 +16,8 @@ final class ChangeNotifier: Sendable {
         var next: UInt64 = 0
         var slots: [UInt64: Slot] = [:]
         var byMutation: [String: [UInt64]] = [:]
+        /// Set by ``close()``: no wait parks any more.
+        var closed = false
     }
 
     private let state = Mutex(State())
@@ -24,6 +26,7 @@ final class ChangeNotifier: Sendable {
     func register(_ mutationID: String) -> UInt64 {
         state.withLock { state in
             state.next += 1
+            if state.closed { return state.next }  // no slot: the wait returns at once
             state.slots[state.next] = Slot(mutationID: mutationID)
             state.byMutation[mutationID, default: []].append(state.next)
             return state.next
@@ -79,6 +82,19 @@ final class ChangeNotifier: Sendable {
         }
         cancel(ticket)
         return changed
+    }
+
+    /// Ends every wait now and every later one at once (returning false): for shutdown, so that
+    /// long polls answer instead of holding the server open.
+    func close() {
+        let parked: [CheckedContinuation<Bool, Never>] = state.withLock { state in
+            state.closed = true
+            let parked = state.slots.values.compactMap(\.continuation)
+            state.slots = [:]
+            state.byMutation = [:]
+            return parked
+        }
+        for continuation in parked { continuation.resume(returning: false) }
     }
 
     /// Stops watching; a parked waiter returns false.

@@ -54,6 +54,12 @@ extension Gateway {
         }
     }
 
+    /// Answers every pending ``waitForChange(of:from:seconds:for:)`` now, and every later one at
+    /// once, with the mutation as it is: called on shutdown so that long polls do not hold it up.
+    public func endWaits() {
+        notifier.close()
+    }
+
     /// A page of mutations, oldest first, and the cursor of the next page.
     public func list(
         statuses: Set<MutationStatus>, resource: String?, actor: String?, limit: Int, after cursor: String?,

@@ -29,7 +29,8 @@ extension Gateway {
             if record.actorID == principal.id {
                 throw GatewayError.forbidden("'\(principal.id)' submitted mutation \(id) and cannot review it: separation of duties")
             }
-            guard let group = review.groups.first(where: { principal.pools.contains($0.pool) }) else {
+            let eligible = review.groups.filter { principal.pools.contains($0.pool) }
+            guard !eligible.isEmpty else {
                 let pools = review.groups.map(\.pool).joined(separator: ", ")
                 throw GatewayError.forbidden("'\(principal.id)' is not in the pool this review needs (\(pools))")
             }
@@ -37,6 +38,12 @@ extension Gateway {
             if votes.contains(where: { $0.reviewer == principal.id }) {
                 throw GatewayError.conflict("'\(principal.id)' already voted on mutation \(id)")
             }
+            // A reviewer in several of the review's pools counts for the first that still needs
+            // approvals, so that reviewers belonging to every pool can complete every group.
+            let group =
+                eligible.first { group in
+                    votes.filter { $0.decision == .approve && $0.pool == group.pool }.count < group.count
+                } ?? eligible[0]
             let now = clock.now()
             var change = StoreChange(at: now)
             let payload = CanonicalJSON.encode(
@@ -103,6 +110,17 @@ extension Gateway {
             _ = try await store.apply(change)
         } catch let error as StoreError where error.code == .reviewNotOpen || error.code == .statusMismatch {
             return  // a concurrent vote closed it first
+        }
+        if review.mode == .parallel, outcome == .rejected, let current = try await store.mutation(id: record.id),
+            current.status == .executed, let executed = try await executedChange(of: record.id)
+        {
+            _ = await rollBack(
+                record.id, executed, reason: "the parallel review was rejected", by: who, policyVersion: record.policyVersion)
+        }
+        if review.mode == .blocking, outcome == .approved, let document = try? Value(json: record.document),
+            let mutation = try? Mutation(jsonValue: document), executors.isConfigured(mutation.resource)
+        {
+            await execute(record.id, mutation, policyVersion: record.policyVersion)
         }
         if review.mode == .blocking, outcome == .approved, let engine = try? policyEngine(),
             case let document = (try? Value(json: record.document)) ?? .null,

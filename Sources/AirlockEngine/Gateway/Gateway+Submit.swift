@@ -46,15 +46,19 @@ extension Gateway {
 
         let engine = try policyEngine()
         let outcome: Result<(Mutation, Decision), ValidationFailure>
-        do throws(ValidationFailure) {
-            var mutation = try Mutation(jsonValue: body)
+        switch Self.parse(body) {
+        case .failure(let failure):
+            outcome = .failure(failure)
+        case .success(var mutation):
+            try await readCurrentValues(into: &mutation)
             mutation.idempotencyKey = idempotencyKey
-            let decision = try engine.decide(
-                mutation: mutation, actor: actor, signals: signalSnapshot(), system: system,
-                now: Self.timestamp(now))
-            outcome = .success((mutation, decision))
-        } catch {
-            outcome = .failure(error)
+            let snapshot = signalSnapshot()
+            let systemNow = system
+            outcome = Result { () throws(ValidationFailure) -> (Mutation, Decision) in
+                let decision = try engine.decide(
+                    mutation: mutation, actor: actor, signals: snapshot, system: systemNow, now: Self.timestamp(now))
+                return (mutation, decision)
+            }
         }
 
         var change = StoreChange(at: now)
@@ -77,10 +81,7 @@ extension Gateway {
                 operation: newMutation.operation, target: Self.string(body, "target"), targets: nil,
                 changes: Self.changes(body), dataClasses: [], errors: errors, createdAt: now, updatedAt: now)
             try await commit(change, id: id, idempotencyKey: idempotencyKey, requestHash: requestHash, principal: principal)
-            throw GatewayError(
-                .invalidMutation, title: "Invalid mutation",
-                detail: "the mutation does not conform to its resource's schema (\(errors.count) problem\(errors.count == 1 ? "" : "s")); it was recorded as rejected",
-                errors: errors, mutation: view)
+            throw Self.invalidMutation(view)
         case .success(let (mutation, decision)):
             let route = Route.of(decision)
             let decisionJSON = CanonicalJSON.encode(decision.jsonValue)
@@ -131,7 +132,52 @@ extension Gateway {
             }
         }
         notifier.announce(id)
+        if view.status == .approved, case .success(let (mutation, _)) = outcome,
+            executors.isConfigured(mutation.resource)
+        {
+            await execute(id, mutation, policyVersion: view.policyVersion)
+            if let updated = try await self.view(of: id) { view = updated }
+        }
         return Submission(view: view, replayed: false)
+    }
+
+    static func parse(_ body: Value) -> Result<Mutation, ValidationFailure> {
+        Result { () throws(ValidationFailure) -> Mutation in try Mutation(jsonValue: body) }
+    }
+
+    /// Replaces the caller's `before` with the target's current values when its executor can
+    /// read them: an agent cannot understate what it changes. A caller's `before` that disagrees
+    /// with the real values is a conflict.
+    func readCurrentValues(into mutation: inout Mutation) async throws(GatewayError) {
+        guard mutation.operation != .create, let target = mutation.target, executors.isConfigured(mutation.resource)
+        else { return }
+        let executor = executors.executor(for: mutation.resource)
+        guard executor.canRead, let current = await executor.read(target: target) else { return }
+        if let claimed = mutation.before {
+            var disagreements: [(path: String, message: String)] = []
+            for (key, value) in claimed.entries {
+                guard case .string(let field) = key, let actual = current[field] else { continue }
+                if !Self.sameValue(value, actual) {
+                    disagreements.append(("before.\(field)", "is \(actual.jsonString()) in \(mutation.resource) \(target), not \(value.jsonString())"))
+                }
+            }
+            if !disagreements.isEmpty {
+                throw GatewayError(
+                    .conflict, title: "Stale before",
+                    detail: "the before values sent do not match \(target)'s current values; read it again and resubmit",
+                    errors: disagreements)
+            }
+        }
+        mutation.before = current
+    }
+
+    static func sameValue(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
+        case let (.int(x), .int(y)): return x == y
+        case let (.double(x), .double(y)): return x == y
+        default: return a.jsonString() == b.jsonString()
+        }
     }
 
     /// Applies a submission's change; when a concurrent request won the idempotency key, returns
@@ -172,7 +218,18 @@ extension Gateway {
         guard let mutationID = record.mutationID, let view = try await view(of: mutationID) else {
             throw .conflict("Idempotency-Key '\(key)' is in use by a request still in progress")
         }
+        // The first answer to an invalid mutation was its errors; a retry gets them again.
+        if view.status == .rejected, view.tier == nil, !view.errors.isEmpty { throw Self.invalidMutation(view) }
         return Submission(view: view, replayed: true)
+    }
+
+    /// The refusal of a mutation that does not validate, recorded as rejected: its errors and view.
+    static func invalidMutation(_ view: MutationView) -> GatewayError {
+        let count = view.errors.count
+        return GatewayError(
+            .invalidMutation, title: "Invalid mutation",
+            detail: "the mutation does not conform to its resource's schema (\(count) problem\(count == 1 ? "" : "s")); it was recorded as rejected",
+            errors: view.errors, mutation: view)
     }
 
     /// The approvals a review needs: the decision's, or — for a medium-tier mutation treated as

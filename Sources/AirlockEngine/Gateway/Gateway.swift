@@ -18,6 +18,8 @@ public final class Gateway: Sendable {
     public let principals: PrincipalDirectory
     /// The public half of the audit signing key (raw 32 bytes), for verification.
     let auditPublicKeyBytes: [UInt8]?
+    /// The executor of each resource (the caller executes resources without one).
+    public let executors: Executors
     let clock: any GatewayClock
     let notifier = ChangeNotifier()
     private let active: Mutex<ActivePolicy?>
@@ -42,9 +44,10 @@ public final class Gateway: Sendable {
 
     public init(
         store: any Store, principals: PrincipalDirectory, clock: any GatewayClock = SystemClock(),
-        auditPublicKey: Curve25519.Signing.PublicKey? = nil
+        auditPublicKey: Curve25519.Signing.PublicKey? = nil, executors: Executors = Executors()
     ) {
         self.store = store
+        self.executors = executors
         self.auditPublicKeyBytes = auditPublicKey.map { Array($0.rawRepresentation) }
         self.principals = principals
         self.clock = clock

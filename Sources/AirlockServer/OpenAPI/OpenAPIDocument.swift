@@ -116,6 +116,47 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
+  /v1/mutations/{id}/rollback:
+    post:
+      summary: Roll an executed mutation back (admin, or a reviewer of its pools), with a note; audited
+      operationId: rollbackMutation
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { type: object, required: [note], properties: { note: { type: string } } }
+      responses:
+        "200": { description: "The mutation after the rollback (rolled_back, or failed when the rollback itself failed)", content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+        "409": { description: "Not executed, executed by its caller, or refused because the target changed since (an alarm is audited)", content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
+  /v1/mutations/{id}/outcome:
+    post:
+      summary: Report the outcome of a mutation the caller executes (resources without an executor; its submitter or an admin)
+      operationId: reportOutcome
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [status]
+              properties:
+                status: { type: string, enum: [executed, failed] }
+                detail: { type: string }
+      responses:
+        "200": { description: The mutation, now executed or failed, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+        "409": { $ref: "#/components/responses/Problem" }
   /v1/reviews:
     get:
       summary: Open reviews this reviewer may act on, oldest first (role reviewer)

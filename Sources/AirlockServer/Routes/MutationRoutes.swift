@@ -5,6 +5,7 @@ import CEL
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 
 /// `/v1/mutations…` and `/v1/reviews`: submitting, reading, waiting, voting.
 struct MutationRoutes {
@@ -37,7 +38,13 @@ struct MutationRoutes {
                     }
                     from = status
                 }
-                let view = try await gateway.waitForChange(of: id, from: from, seconds: wait, for: principal)
+                // On shutdown the wait ends with the mutation as it is, rather than holding the
+                // server until it expires.
+                let view = try await withGracefulShutdownHandler {
+                    try await gateway.waitForChange(of: id, from: from, seconds: wait, for: principal)
+                } onGracefulShutdown: {
+                    gateway.endWaits()
+                }
                 return jsonResponse(view.jsonValue)
             }
             return jsonResponse(try await gateway.view(of: id, for: principal).jsonValue)
@@ -104,6 +111,34 @@ struct MutationRoutes {
                 let view = try await gateway.vote(on: id, approve: approve, note: note, by: principal)
                 return jsonResponse(view.jsonValue)
             }
+        }
+        book.on(.post, "/v1/mutations/{id}/rollback") { request, context in
+            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let id = try context.parameters.require("id")
+            let body = try await RequestReading.jsonObject(&request)
+            guard case .string(let note) = body.field("note") else {
+                throw Problem.badRequest("a rollback needs a note saying why", errors: [("note", "required string")])
+            }
+            return jsonResponse(try await gateway.rollback(id, note: note, by: principal).jsonValue)
+        }
+        book.on(.post, "/v1/mutations/{id}/outcome") { request, context in
+            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let id = try context.parameters.require("id")
+            let body = try await RequestReading.jsonObject(&request)
+            let executed: Bool
+            switch body.field("status") {
+            case .string("executed"): executed = true
+            case .string("failed"): executed = false
+            default:
+                throw Problem.badRequest("status must be executed or failed", errors: [("status", "executed | failed")])
+            }
+            var detail: String?
+            switch body.field("detail") {
+            case .string(let text): detail = text
+            case .null: detail = nil
+            default: throw Problem.badRequest("detail must be a string", errors: [("detail", "must be a string")])
+            }
+            return jsonResponse(try await gateway.reportOutcome(id, executed: executed, detail: detail, by: principal).jsonValue)
         }
     }
 }
