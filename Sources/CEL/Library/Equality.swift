@@ -1,5 +1,3 @@
-import Foundation
-
 /// CEL equality: numbers compare by value across int, uint and double; lists and maps compare
 /// element by element; values of different kinds are unequal (never an error).
 func valuesEqual(_ lhs: Value, _ rhs: Value) -> Bool {
@@ -99,13 +97,17 @@ private func compareDoubles(_ a: Double, _ b: Double) -> Int? {
 /// written precomposed and decomposed are different strings, unlike Swift's `==`.
 @inline(__always)
 func identical(_ a: String, _ b: String) -> Bool {
-    let x = a.utf8
-    let y = b.utf8
-    guard x.count == y.count else { return false }
-    if let equal = x.withContiguousStorageIfAvailable({ p in
-        y.withContiguousStorageIfAvailable { q in memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0 }
-    }), let equal {
-        return equal
-    }
-    return x.elementsEqual(y)
+    // Byte-identical strings are always ==, and == is cheap for them; only a true answer needs
+    // confirming, since == also equates canonically equivalent spellings.
+    guard a.utf8.count == b.utf8.count, a == b else { return false }
+    return a.utf8.elementsEqual(b.utf8)
+}
+
+/// `identical(value, constant)` when the constant is known to be ASCII: an ASCII string is
+/// canonically equivalent only to itself among strings of its UTF-8 length (every non-ASCII
+/// scalar takes two bytes or more and none decomposes canonically into several ASCII ones), so
+/// `==` with equal lengths settles it.
+@inline(__always)
+func identical(_ value: String, asciiConstant constant: String) -> Bool {
+    value.utf8.count == constant.utf8.count && value == constant
 }

@@ -128,12 +128,32 @@ struct RelationNode: Interpretable {
 struct InNode: Interpretable {
     let element: any Interpretable
     let container: any Interpretable
+    /// The element when it is a constant ASCII string (`"pii" in data.classes`).
+    let asciiElement: String?
+
+    init(element: any Interpretable, container: any Interpretable) {
+        self.element = element
+        self.container = container
+        if let constant = element as? ConstantNode, case .string(let s) = constant.value, s.utf8.allSatisfy({ $0 < 0x80 }) {
+            asciiElement = s
+        } else {
+            asciiElement = nil
+        }
+    }
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
         let value = try element.evaluate(&context)
         let collection = try container.evaluate(&context)
         switch collection {
         case .list(let list):
             try context.spend(list.count / 8)
+            if let asciiElement {
+                for item in list {
+                    if case .string(let s) = item, identical(s, asciiConstant: asciiElement) { return .bool(true) }
+                    if case .string = item { continue }
+                    if valuesEqual(item, value) { return .bool(true) }
+                }
+                return .bool(false)
+            }
             for item in list where valuesEqual(item, value) { return .bool(true) }
             return .bool(false)
         case .map(let map):
@@ -155,8 +175,25 @@ struct EqualsConstantNode: Interpretable {
     let operand: any Interpretable
     let constant: Value
     let negated: Bool
+    /// The constant when it is an ASCII string, for the quick comparison.
+    let asciiString: String?
+
+    init(operand: any Interpretable, constant: Value, negated: Bool) {
+        self.operand = operand
+        self.constant = constant
+        self.negated = negated
+        if case .string(let s) = constant, s.utf8.allSatisfy({ $0 < 0x80 }) {
+            asciiString = s
+        } else {
+            asciiString = nil
+        }
+    }
+
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
         let value = try operand.evaluate(&context)
+        if let asciiString, case .string(let s) = value {
+            return .bool(identical(s, asciiConstant: asciiString) != negated)
+        }
         return .bool(valuesEqual(value, constant) != negated)
     }
 }

@@ -179,7 +179,9 @@ public struct CELMap: Sendable {
         }
         return storage.entries.withUnsafeBufferPointer { entries -> Value? in
             for i in 0..<entries.count where entries[i].fingerprint == fingerprint {
-                if case .string(let k) = entries[i].key, identical(k, name) { return entries[i].value }
+                // Equal fingerprints (FNV-1a over the UTF-8 bytes) and `==` mean identical bytes:
+                // canonically equivalent spellings differ in bytes, so in fingerprint.
+                if case .string(let k) = entries[i].key, k == name { return entries[i].value }
             }
             return nil
         }
