@@ -1,0 +1,242 @@
+import AirlockEngine
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// `airlock bench serve`: starts a real server (this binary, `airlock serve`, SQLite with
+/// `synchronous=FULL`, the example pack) and drives it over HTTP/1.1 keep-alive from many
+/// concurrent clients with mostly low-tier mutations; prints throughput, p50/p99 latency and the
+/// server's peak memory.
+struct BenchServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Load a real server over HTTP/1.1 keep-alive and report decisions/s, p50/p99 and peak memory."
+    )
+
+    @Option(help: "Concurrent clients (one keep-alive connection each).")
+    var clients = 64
+
+    @Option(help: "Seconds of measured load (after a warm-up).")
+    var seconds = 10.0
+
+    @Option(help: "Seconds of warm-up load, not measured.")
+    var warmup = 2.0
+
+    @Option(help: "Share of requests that are high-tier transfers (the rest are low-tier stock updates).")
+    var highShare = 0.02
+
+    @Option(help: "Port for the server under test.")
+    var port = 18_181
+
+    func run() async throws {
+        #if DEBUG
+        say("warning: debug build; measure with: swift build -c release && .build/release/airlock bench serve")
+        #endif
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(getpid())")
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keys = try BenchSetup.write(into: directory, clients: clients, port: port)
+
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        server.arguments = ["serve", "--config", directory.appendingPathComponent("airlock.yaml").path]
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        server.standardOutput = log
+        server.standardError = FileHandle.standardError
+        try server.run()
+        defer {
+            if server.isRunning {
+                server.terminate()
+                server.waitUntilExit()
+            }
+        }
+        try await BenchSetup.waitUntilReady(port: port, timeout: 60)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let load = LoadGenerator(
+            group: group, port: port, keys: keys, highShare: highShare)
+        say("warming up for \(warmup) s with \(clients) clients…")
+        _ = try await load.run(clients: clients, seconds: warmup)
+        say("measuring for \(seconds) s…")
+        let result = try await load.run(clients: clients, seconds: seconds)
+        let peak = BenchSetup.peakMemory(pid: server.processIdentifier)
+        server.terminate()
+        server.waitUntilExit()
+        try await group.shutdownGracefully()
+
+        var latencies = result.latencies
+        latencies.sort()
+        func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return .nan }
+            return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+        }
+        let throughput = Double(result.completed) / result.elapsed
+        say(String(format: "requests: %d in %.2f s (%d errors; %d low, %d other tiers)", result.completed, result.elapsed,
+                   result.errors, result.lowTier, result.completed - result.lowTier - result.errors))
+        say(String(format: "throughput: %.0f decisions/s", throughput))
+        say(String(format: "latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms", percentile(0.5), percentile(0.99), percentile(1.0)))
+        say("server peak memory (VmHWM): \(peak.map { "\($0 / 1024) MiB" } ?? "unknown")")
+        say("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
+    }
+}
+
+/// The server's configuration and pack for the benchmark.
+enum BenchSetup {
+    /// Writes `airlock.yaml` and the pack; returns the clients' keys.
+    ///
+    /// The pack is the example pack with its rate rules' thresholds raised: the benchmark sends
+    /// thousands of mutations a second from a few principals, which the example's burst rules
+    /// would (rightly) send to review.
+    static func write(into directory: URL, clients: Int, port: Int) throws -> [String] {
+        let packDirectory = directory.appendingPathComponent("policies")
+        try FileManager.default.createDirectory(at: packDirectory, withIntermediateDirectories: true)
+        let source = try PolicySource.files(at: "examples/policies")
+        for (name, text) in source {
+            var text = text
+            text = text.replacingOccurrences(of: "signals.actor_rate_1m > 30", with: "signals.actor_rate_1m > 100000000")
+            text = text.replacingOccurrences(of: "signals.actor_rate_1h > 600", with: "signals.actor_rate_1h > 100000000")
+            try text.write(
+                to: packDirectory.appendingPathComponent((name as NSString).lastPathComponent), atomically: true, encoding: .utf8)
+        }
+        var keys: [String] = []
+        var yaml = """
+            listen: 127.0.0.1:\(port)
+            state_dir: state
+            policy: policies
+            store: { synchronous: full }
+            principals:
+
+            """
+        for i in 0..<clients {
+            let key = "bench-key-\(i)-\(UInt64.random(in: 0 ... .max))"
+            keys.append(key)
+            yaml += "  - { id: svc-bench-\(i), kind: service, roles: [submitter], key_sha256: \(PrincipalDirectory.hash(key: key)) }\n"
+        }
+        for reviewer in ["rev-a", "rev-b", "rev-c"] {
+            yaml += "  - { id: \(reviewer), kind: human, roles: [reviewer], pools: [finance, ops-reviewers, ops-leads, duty-managers, pricing, privacy, support-leads] }\n"
+        }
+        try yaml.write(to: directory.appendingPathComponent("airlock.yaml"), atomically: true, encoding: .utf8)
+        return keys
+    }
+
+    static func waitUntilReady(port: Int, timeout: Double) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let socket = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port).get()
+            {
+                try? await socket.close()
+                return
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        throw ValidationError("the server did not start listening on port \(port) within \(Int(timeout)) s")
+    }
+
+    /// Peak resident memory in KiB, from /proc.
+    static func peakMemory(pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+}
+
+/// Keep-alive HTTP/1.1 clients, one connection each, sending back to back.
+struct LoadGenerator: Sendable {
+    let group: MultiThreadedEventLoopGroup
+    let port: Int
+    let keys: [String]
+    let highShare: Double
+
+    struct Result {
+        var completed = 0
+        var errors = 0
+        var lowTier = 0
+        var latencies: [UInt32] = []  // microseconds
+        var elapsed = 0.0
+    }
+
+    func run(clients: Int, seconds: Double) async throws -> Result {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let end = start + UInt64(seconds * 1e9)
+        var total = Result()
+        try await withThrowingTaskGroup(of: Result.self) { tasks in
+            for client in 0..<clients {
+                tasks.addTask { try await self.client(client, until: end) }
+            }
+            for try await result in tasks {
+                total.completed += result.completed
+                total.errors += result.errors
+                total.lowTier += result.lowTier
+                total.latencies += result.latencies
+            }
+        }
+        total.elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return total
+    }
+
+    private func client(_ index: Int, until end: UInt64) async throws -> Result {
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        let key = keys[index % keys.count]
+        return try await channel.executeThenClose { inbound, outbound in
+            var result = Result()
+            var responses = inbound.makeAsyncIterator()
+            var sequence = 0
+            while DispatchTime.now().uptimeNanoseconds < end {
+                sequence += 1
+                let body = self.body(client: index, sequence: sequence)
+                var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/mutations")
+                head.headers.add(name: "Host", value: "127.0.0.1")
+                head.headers.add(name: "Authorization", value: "Bearer \(key)")
+                head.headers.add(name: "Content-Type", value: "application/json")
+                head.headers.add(name: "Content-Length", value: String(body.utf8.count))
+                let sent = DispatchTime.now().uptimeNanoseconds
+                try await outbound.write(contentsOf: [
+                    .head(head), .body(.byteBuffer(ByteBuffer(string: body))), .end(nil),
+                ])
+                var status: UInt = 0
+                var text = ""
+                while let part = try await responses.next() {
+                    switch part {
+                    case .head(let response): status = response.status.code
+                    case .body(let buffer): text += String(buffer: buffer)
+                    case .end: break
+                    }
+                    if case .end = part { break }
+                }
+                let elapsed = DispatchTime.now().uptimeNanoseconds - sent
+                if status == 201 {
+                    result.completed += 1
+                    result.latencies.append(UInt32(min(elapsed / 1000, UInt64(UInt32.max))))
+                    if text.contains("\"tier\":\"low\"") { result.lowTier += 1 }
+                } else {
+                    result.errors += 1
+                    if result.errors == 1 { say("unexpected answer \(status): \(text.prefix(300))") }
+                }
+            }
+            return result
+        }
+    }
+
+    /// Mostly low-tier stock updates; a share of high-tier large transfers.
+    private func body(client: Int, sequence: Int) -> String {
+        if Double(sequence % 1000) < highShare * 1000 {
+            return #"{"resource":"payments.transfer","operation":"create","changes":{"amount":25000.0,"currency":"USD","from_account":"acc-100001","to_account":"acc-200002"}}"#
+        }
+        let product = "prod-" + String(100_000 + (client * 7919 + sequence) % 900_000)
+        return #"{"resource":"catalog.product","operation":"update","target":"\#(product)","changes":{"stock":\#(sequence % 500)}}"#
+    }
+}
