@@ -6,9 +6,12 @@ import Crypto
 /// stored ones runs in constant time over every entry, so timing reveals nothing about which
 /// prefix matched.
 public struct PrincipalDirectory: Sendable {
-    private var entries: [(keyHash: [UInt8], principal: Principal)]
+    /// 32 bytes of key hash per principal, contiguous; zeros for a principal without a key.
+    private var keyHashes: [UInt8] = []
+    private var hasKey: [Bool] = []
+    private var members: [Principal] = []
 
-    public init() { entries = [] }
+    public init() {}
 
     /// Registers a principal under the hex SHA-256 of its key.
     public mutating func add(_ principal: Principal, keySHA256 hex: String) throws(ConfigurationError) {
@@ -16,32 +19,41 @@ public struct PrincipalDirectory: Sendable {
             throw ConfigurationError(
                 message: "principal '\(principal.id)': key_sha256 must be 64 hex digits (the SHA-256 of the key)")
         }
-        entries.append((hash, principal))
+        keyHashes += hash
+        hasKey.append(true)
+        members.append(principal)
     }
 
     /// Registers a principal without a key (it can be named in pools but cannot authenticate).
     public mutating func addWithoutKey(_ principal: Principal) {
-        entries.append(([], principal))
+        keyHashes += [UInt8](repeating: 0, count: 32)
+        hasKey.append(false)
+        members.append(principal)
     }
 
     /// Every principal, in declaration order.
-    public var principals: [Principal] { entries.map(\.principal) }
+    public var principals: [Principal] { members }
 
-    /// The principal whose key this is, if any.
+    /// The principal whose key this is, if any. Every entry is compared, in constant time each.
     public func authenticate(key: String) -> Principal? {
-        let presented = Array(SHA256.hash(data: Array(key.utf8)))
-        var found: Principal?
-        for entry in entries where entry.keyHash.count == presented.count {
-            var difference: UInt8 = 0
-            for i in 0..<presented.count { difference |= presented[i] ^ entry.keyHash[i] }
-            if difference == 0 { found = entry.principal }
+        let presented = SHA256.hash(data: Array(key.utf8))
+        var match = -1
+        presented.withUnsafeBytes { presented in
+            keyHashes.withUnsafeBufferPointer { hashes in
+                for index in 0..<hasKey.count {
+                    var difference: UInt8 = hasKey[index] ? 0 : 1
+                    let base = index * 32
+                    for i in 0..<32 { difference |= presented[i] ^ hashes[base + i] }
+                    if difference == 0 { match = index }
+                }
+            }
         }
-        return found
+        return match >= 0 ? members[match] : nil
     }
 
     /// The principal with this id.
     public func principal(id: String) -> Principal? {
-        entries.first { $0.principal.id == id }?.principal
+        members.first { $0.id == id }
     }
 
     /// Hex SHA-256 of a key, as a config's `key_sha256` holds it.

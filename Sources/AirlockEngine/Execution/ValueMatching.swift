@@ -29,16 +29,17 @@ enum ValueMatching {
     }
 
     /// The differences between the wanted values and the found ones, field by field
-    /// (`price: wanted 18.0, found 20.0`); empty when every wanted field matches.
-    static func differences(wanted: CELMap, found: CELMap) -> [String] {
+    /// (`price: wanted 18.0, found 20.0`, with `label` for "wanted"); empty when every wanted
+    /// field matches.
+    static func differences(wanted: CELMap, found: CELMap, label: String = "wanted") -> [String] {
         var differences: [String] = []
         for (key, value) in wanted.entries {
             let name = fieldName(key)
             guard let actual = found[key] else {
-                differences.append("\(name): wanted \(value), found nothing")
+                differences.append("\(name): \(label) \(value), found nothing")
                 continue
             }
-            if !equal(value, actual) { differences.append("\(name): wanted \(value), found \(actual)") }
+            if !equal(value, actual) { differences.append("\(name): \(label) \(value), found \(actual)") }
         }
         return differences
     }

@@ -228,9 +228,7 @@ extension Gateway {
     public func reconcile() async throws {
         let stuck = try await store.mutations(MutationQuery(statuses: [.executing], limit: 10_000))
         for record in stuck {
-            guard case let document = (try? Value(json: record.document)) ?? .null,
-                let mutation = try? Mutation(jsonValue: document)
-            else { continue }
+            guard let mutation = Self.decidedMutation(of: record) else { continue }
             let executor = executors.executor(for: record.resource)
             let request = ExecutionRequest(mutationID: record.id, mutation: mutation)
             switch await executor.reconcile(request) {

@@ -117,14 +117,13 @@ extension Gateway {
             _ = await rollBack(
                 record.id, executed, reason: "the parallel review was rejected", by: who, policyVersion: record.policyVersion)
         }
-        if review.mode == .blocking, outcome == .approved, let document = try? Value(json: record.document),
-            let mutation = try? Mutation(jsonValue: document), executors.isConfigured(mutation.resource)
+        if review.mode == .blocking, outcome == .approved, let mutation = Self.decidedMutation(of: record),
+            executors.isConfigured(mutation.resource)
         {
             await execute(record.id, mutation, policyVersion: record.policyVersion)
         }
         if review.mode == .blocking, outcome == .approved, let engine = try? policyEngine(),
-            case let document = (try? Value(json: record.document)) ?? .null,
-            let mutation = try? Mutation(jsonValue: document),
+            let mutation = Self.decidedMutation(of: record),
             let blob = recordSignal(mutation, actor: Self.actor(of: principals.principal(id: record.actorID) ?? Principal(id: record.actorID, kind: .agent, roles: [])), pack: engine.pack, at: now)
         {
             var save = StoreChange(at: now)

@@ -38,7 +38,7 @@ extension Gateway {
         }
         let now = clock.now()
         let id = Self.newID(prefix: "mut_", at: now)
-        let actor = Self.actor(of: principal)
+        let actor = actors[principal.id] ?? Self.actor(of: principal)
         let idempotency = idempotencyKey.map { IdempotencyKey(scope: principal.id, key: $0, requestHash: requestHash) }
         let newMutation = NewMutation(
             id: id, resource: Self.string(body, "resource") ?? "", operation: Self.string(body, "operation") ?? "",
@@ -52,11 +52,12 @@ extension Gateway {
         case .success(var mutation):
             try await readCurrentValues(into: &mutation)
             mutation.idempotencyKey = idempotencyKey
-            let snapshot = signalSnapshot()
             let systemNow = system
+            let time = Self.timestamp(now)
             outcome = Result { () throws(ValidationFailure) -> (Mutation, Decision) in
-                let decision = try engine.decide(
-                    mutation: mutation, actor: actor, signals: snapshot, system: systemNow, now: Self.timestamp(now))
+                let valid = try engine.validate(mutation)
+                let signals = signals(for: valid, actor: actor, pack: engine.pack, at: time)
+                let decision = try engine.decide(mutation: valid, actor: actor, signals: signals, system: systemNow, now: time)
                 return (mutation, decision)
             }
         }
@@ -84,7 +85,7 @@ extension Gateway {
             throw Self.invalidMutation(view)
         case .success(let (mutation, decision)):
             let route = Route.of(decision)
-            let decisionJSON = CanonicalJSON.encode(decision.jsonValue)
+            let decisionJSON = CanonicalJSON.encode(Self.decisionDocument(decision, before: mutation.before))
             change.transition(
                 id, from: .received, to: route.status,
                 setting: MutationUpdate(tier: route.effectiveTier.rawValue, policyVersion: decision.policyVersion, decision: decisionJSON),
@@ -157,7 +158,7 @@ extension Gateway {
             var disagreements: [(path: String, message: String)] = []
             for (key, value) in claimed.entries {
                 guard case .string(let field) = key, let actual = current[field] else { continue }
-                if !Self.sameValue(value, actual) {
+                if !ValueMatching.equal(value, actual) {
                     disagreements.append(("before.\(field)", "is \(actual.jsonString()) in \(mutation.resource) \(target), not \(value.jsonString())"))
                 }
             }
@@ -171,13 +172,26 @@ extension Gateway {
         mutation.before = current
     }
 
-    static func sameValue(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
-        case let (.int(x), .int(y)): return x == y
-        case let (.double(x), .double(y)): return x == y
-        default: return a.jsonString() == b.jsonString()
+    /// The decision as recorded: its JSON form plus the `before` values it saw (read from the
+    /// target at triage), which execution later holds as preconditions.
+    static func decisionDocument(_ decision: Decision, before: CELMap?) -> Value {
+        guard case .map(var map) = decision.jsonValue else { return decision.jsonValue }
+        map["mutation_before"] = before.map(Value.map) ?? .null
+        return .map(map)
+    }
+
+    /// A stored mutation as the decision saw it: the submitted document with the `before`
+    /// values recorded in its decision.
+    static func decidedMutation(of record: MutationRecord) -> Mutation? {
+        guard let document = try? Value(json: record.document), var mutation = try? Mutation(jsonValue: document) else {
+            return nil
         }
+        if let text = record.decision, case .map(let decision)? = try? Value(json: text),
+            case .map(let before)? = decision["mutation_before"]
+        {
+            mutation.before = before
+        }
+        return mutation
     }
 
     /// Applies a submission's change; when a concurrent request won the idempotency key, returns

@@ -18,6 +18,8 @@ public final class Gateway: Sendable {
     public let principals: PrincipalDirectory
     /// The public half of the audit signing key (raw 32 bytes), for verification.
     let auditPublicKeyBytes: [UInt8]?
+    /// Each principal as a policy actor, built once (its CEL value is built with it).
+    let actors: [String: Actor]
     /// The executor of each resource (the caller executes resources without one).
     public let executors: Executors
     let clock: any GatewayClock
@@ -48,6 +50,9 @@ public final class Gateway: Sendable {
     ) {
         self.store = store
         self.executors = executors
+        var actors: [String: Actor] = [:]
+        for principal in principals.principals { actors[principal.id] = Self.actor(of: principal) }
+        self.actors = actors
         self.auditPublicKeyBytes = auditPublicKey.map { Array($0.rawRepresentation) }
         self.principals = principals
         self.clock = clock
@@ -126,7 +131,11 @@ public final class Gateway: Sendable {
 
     // MARK: Signals
 
-    func signalSnapshot() -> SignalState { signalBook.withLock { $0.state } }
+    /// The signals of a mutation, derived under the lock: a snapshot of the whole history held
+    /// across a decision would make every concurrent update copy it.
+    func signals(for mutation: Mutation, actor: Actor, pack: PolicyPack, at time: Timestamp) -> Signals {
+        signalBook.withLock { $0.state.signals(for: mutation, actor: actor, in: pack, now: time) }
+    }
 
     /// Counts an approved mutation in the history, and returns the blob to save when a save is due.
     func recordSignal(_ mutation: Mutation, actor: Actor, pack: PolicyPack, at now: Date) -> Data? {

@@ -17,7 +17,9 @@ extension ExecutorConfiguration {
         let reader = ConfigReader(file: file)
         let base = (file as NSString).deletingLastPathComponent
         var configuration = ExecutorConfiguration()
-        guard case .mapping(let mapping) = node else { throw reader.error(node, "executors must be a mapping of resource names to executors") }
+        guard case .mapping(let mapping) = node else {
+            throw reader.error(node, "executors must be a mapping of resource names to executors")
+        }
         for (key, value) in mapping {
             let resource = try reader.string(key, what: "a resource name")
             let map = try reader.mapping(value, allowed: nil, what: "the executor of \(resource)")
@@ -53,11 +55,15 @@ extension ExecutorConfiguration {
         }
         let (path, _) = try required("database")
         let (table, tableNode) = try required("table")
-        guard SQLMapping.isPlainIdentifier(table) else { throw reader.error(tableNode, "table '\(table)' is not a plain SQL name (letters, digits, _)") }
+        guard SQLMapping.isPlainIdentifier(table) else {
+            throw reader.error(tableNode, "table '\(table)' is not a plain SQL name (letters, digits, _)")
+        }
         var keyColumn = "id"
         if let node = map["key"] {
             keyColumn = try reader.string(node, what: "key")
-            guard SQLMapping.isPlainIdentifier(keyColumn) else { throw reader.error(node, "key '\(keyColumn)' is not a plain SQL name (letters, digits, _)") }
+            guard SQLMapping.isPlainIdentifier(keyColumn) else {
+                throw reader.error(node, "key '\(keyColumn)' is not a plain SQL name (letters, digits, _)")
+            }
         }
         guard let fieldsNode = map["fields"] else { throw reader.error(node, "\(what) needs 'fields'") }
         var fields: [SQLMapping.Field] = []
@@ -80,7 +86,9 @@ extension ExecutorConfiguration {
             guard SQLMapping.isPlainIdentifier(field.column) else {
                 throw reader.error(fieldsNode, "column '\(field.column)' is not a plain SQL name (letters, digits, _)")
             }
-            guard seen.insert(field.name).inserted else { throw reader.error(fieldsNode, "field '\(field.name)' is mapped twice") }
+            guard seen.insert(field.name).inserted else {
+                throw reader.error(fieldsNode, "field '\(field.name)' is mapped twice")
+            }
         }
         let absolute = path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path
         return SQLMapping(databasePath: absolute, table: table, keyColumn: keyColumn, fields: fields)
@@ -93,11 +101,13 @@ extension ExecutorConfiguration {
     ) throws(ConfigurationError) -> HTTPExecutorSettings {
         let what = "the http executor of \(resource)"
         let map = try reader.mapping(
-            node, allowed: ["kind", "create", "update", "delete", "read", "compensate", "secret_env", "timeout", "retry"], what: what)
+            node, allowed: ["kind", "create", "update", "delete", "read", "compensate", "secret_env", "timeout", "retry"],
+            what: what)
         var endpoints: [Mutation.Operation: HTTPEndpoint] = [:]
         for operation in Mutation.Operation.allCases {
             if let node = map[operation.rawValue] {
-                endpoints[operation] = try endpoint(node, default: operation, what: "\(operation.rawValue) of \(resource)", reader: reader)
+                endpoints[operation] = try endpoint(
+                    node, default: operation, what: "\(operation.rawValue) of \(resource)", reader: reader)
             }
         }
         guard !endpoints.isEmpty else { throw reader.error(node, "\(what) needs at least one of create, update, delete") }
@@ -126,7 +136,8 @@ extension ExecutorConfiguration {
         if let node = map["timeout"] { settings.timeout = try duration(node, what: "timeout", reader: reader) }
         if let node = map["retry"] {
             var retry = RetryPolicy()
-            for (name, value) in try reader.mapping(node, allowed: ["attempts", "initial_delay", "max_delay"], what: "retry") {
+            let keys: Set<String> = ["attempts", "initial_delay", "max_delay"]
+            for (name, value) in try reader.mapping(node, allowed: keys, what: "retry") {
                 switch name {
                 case "attempts":
                     guard let n = Int(try reader.string(value, what: "retry.attempts")), (1...20).contains(n) else {

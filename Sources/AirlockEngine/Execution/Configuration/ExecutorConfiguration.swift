@@ -65,15 +65,17 @@ public struct ExecutorConfiguration: Sendable {
             case .none: break
             case .sql(let mapping):
                 for field in mapping.fields where schema.fields[field.name] == nil {
-                    throw entry.error(
-                        "\(entry.resource) has no field '\(field.name)' (fields: \(schema.fieldOrder.joined(separator: ", ")))")
+                    let known = schema.fieldOrder.joined(separator: ", ")
+                    throw entry.error("\(entry.resource) has no field '\(field.name)' (fields: \(known))")
                 }
                 for name in schema.fieldOrder where mapping.column(of: name) == nil {
-                    throw entry.error("field '\(name)' of \(entry.resource) is not mapped to a column of table '\(mapping.table)'")
+                    throw entry.error(
+                        "field '\(name)' of \(entry.resource) is not mapped to a column of table '\(mapping.table)'")
                 }
             case .http(let settings):
                 for operation in schema.operations where settings.endpoints[operation] == nil {
-                    throw entry.error("\(entry.resource) allows \(operation) but its http executor has no '\(operation)' request")
+                    throw entry.error(
+                        "\(entry.resource) allows \(operation) but its http executor has no '\(operation)' request")
                 }
             }
         }

@@ -101,14 +101,26 @@ public enum DemoDatabase {
                 arguments: [id, owner, currency, balance])
         }
         let customers: [(String, String, String?, String?, String?, String?, String, String?)] = [
-            ("cus-1", "Ada Byron", "ada@example.com", "+44 20 7946 0001", "12 St James's Square, London", "123-45-6789", "premium", nil),
-            ("cus-7", "Initech AG", "procurement@initech.example", "+41 44 555 01 07", "Bahnhofstrasse 7, 8001 Zürich", nil, "enterprise", "VIP"),
-            ("cus-42", "Zoë Martin", "zoe@exmaple.com", "+33 1 70 36 42 42", "42 rue de Rivoli, Paris", "987-65-4321", "standard", "Typo in email domain"),
+            (
+                "cus-1", "Ada Byron", "ada@example.com", "+44 20 7946 0001", "12 St James's Square, London",
+                "123-45-6789", "premium", nil
+            ),
+            (
+                "cus-7", "Initech AG", "procurement@initech.example", "+41 44 555 01 07", "Bahnhofstrasse 7, 8001 Zürich",
+                nil, "enterprise", "VIP"
+            ),
+            (
+                "cus-42", "Zoë Martin", "zoe@exmaple.com", "+33 1 70 36 42 42", "42 rue de Rivoli, Paris", "987-65-4321",
+                "standard", "Typo in the email's domain"
+            ),
             ("cus-99", "Bruno Keller", "bruno@example.org", nil, nil, nil, "free", nil),
         ]
         for (id, name, email, phone, address, ssn, tier, notes) in customers {
             try db.execute(
-                sql: "INSERT INTO customers (id, name, email, phone, address, ssn, tier, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                sql: """
+                    INSERT INTO customers (id, name, email, phone, address, ssn, tier, notes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                 arguments: [id, name, email, phone, address, ssn, tier, notes])
         }
         let products: [(String, String, Double, Double, Int)] = [

@@ -1,6 +1,5 @@
 import AirlockCore
 import CEL
-import Foundation
 
 extension HTTPExecutor {
     /// Calls the compensating request of the change's operation with the before-image as body
@@ -29,7 +28,8 @@ extension HTTPExecutor {
             case (.absent, .update):
                 return .refused("record '\(change.target)' was deleted since mutation \(change.mutationID) changed it")
             case (.found(let current), _):
-                let differences = ValueMatching.differences(wanted: change.afterImage ?? CELMap(), found: current)
+                let differences = ValueMatching.differences(
+                    wanted: change.afterImage ?? CELMap(), found: current, label: "expected")
                 if !differences.isEmpty {
                     if change.operation == .update, let before = change.beforeImage,
                         ValueMatching.differences(wanted: before, found: current).isEmpty
@@ -38,7 +38,7 @@ extension HTTPExecutor {
                     }
                     return .refused(
                         "record '\(change.target)' changed since mutation \(change.mutationID) wrote it ("
-                            + differences.map { $0.replacingOccurrences(of: "wanted", with: "expected") }.joined(separator: "; ") + ")")
+                            + differences.joined(separator: "; ") + ")")
                 }
             }
         }

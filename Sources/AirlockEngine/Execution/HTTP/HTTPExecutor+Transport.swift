@@ -1,3 +1,4 @@
+import AirlockCore
 import CEL
 import Crypto
 import Foundation
@@ -27,10 +28,7 @@ extension HTTPExecutor {
     /// header a service checks to know the call comes from this gateway.
     public static func signature(of body: [UInt8], secret: [UInt8]) -> String {
         let code = HMAC<Crypto.SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret))
-        return "sha256=" + code.map { byte in
-            let text = String(byte, radix: 16)
-            return text.count == 1 ? "0" + text : text
-        }.joined()
+        return "sha256=" + AirlockCore.SHA256.hexString(Array(code))
     }
 
     /// Makes a call, retrying 5xx answers, timeouts and failed connections with capped
@@ -67,7 +65,8 @@ extension HTTPExecutor {
                 if (500...599).contains(status) { continue }
                 return last
             } catch let error as URLError {
-                last = .unreachable("\(endpoint.method) \(url.absoluteString): \(Self.describe(error))", transient: Self.isTransient(error))
+                last = .unreachable(
+                    "\(endpoint.method) \(url.absoluteString): \(Self.describe(error))", transient: Self.isTransient(error))
                 if !Self.isTransient(error) { return last }
             } catch {
                 return .unreachable("\(endpoint.method) \(url.absoluteString): \(error)", transient: false)

@@ -61,11 +61,9 @@ public final class HTTPExecutor: Executor {
             case .absent:
                 return .conflict("the service has no record '\(key)'")
             case .found(let current):
-                let differences = ValueMatching.differences(wanted: before, found: current)
+                let differences = ValueMatching.differences(wanted: before, found: current, label: "decided on")
                 if !differences.isEmpty {
-                    return .conflict(
-                        "the record changed since the decision: "
-                            + differences.map { $0.replacingOccurrences(of: "wanted", with: "decided on") }.joined(separator: "; "))
+                    return .conflict("the record changed since the decision: " + differences.joined(separator: "; "))
                 }
                 before = current
             }
@@ -109,7 +107,9 @@ public final class HTTPExecutor: Executor {
     func executedChange(_ request: ExecutionRequest, before: CELMap?) async -> ExecutedChange {
         var after: CELMap?
         if request.operation != .delete {
-            if settings.readURL != nil, case .found(let record) = await fetch(target: request.key, mutationID: request.mutationID) {
+            if settings.readURL != nil,
+                case .found(let record) = await fetch(target: request.key, mutationID: request.mutationID)
+            {
                 after = record
             } else {
                 var merged = before ?? CELMap()

@@ -1,3 +1,5 @@
+import AirlockCore
+import CEL
 import Foundation
 import GRDB
 
@@ -68,14 +70,10 @@ struct SQLAppliedMarker: Sendable {
     }
 
     private static func text(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        RFC3339.format(Gateway.timestamp(date))
     }
 
     private static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        RFC3339.parse(text).map { Date(timeIntervalSince1970: Double($0.seconds) + Double($0.nanos) / 1e9) }
     }
 }

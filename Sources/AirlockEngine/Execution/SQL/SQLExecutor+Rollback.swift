@@ -18,7 +18,8 @@ extension SQLExecutor {
         }
         guard let row else { return .mismatch("\(place) is missing") }
         var wanted = CELMap()
-        for (key, value) in request.changes.entries where mapping.column(of: ValueMatching.fieldName(key)) != mapping.keyColumn {
+        for (key, value) in request.changes.entries
+        where mapping.column(of: ValueMatching.fieldName(key)) != mapping.keyColumn {
             wanted[key] = SQLValues.stored(value)
         }
         let differences = ValueMatching.differences(wanted: wanted, found: fields(of: row))
@@ -37,7 +38,7 @@ extension SQLExecutor {
                 try db.inTransaction(.immediate) {
                     guard let marker = try SQLAppliedMarker.fetch(db, mutationID: change.mutationID) else {
                         outcome = .refused(
-                            "\(self.mapping.databasePath) has no record that mutation \(change.mutationID) was applied there")
+                            "\(self.mapping.databasePath) has no record that mutation \(change.mutationID) was applied")
                         return .rollback
                     }
                     if marker.rolledBackAt != nil {

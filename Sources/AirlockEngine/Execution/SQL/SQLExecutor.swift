@@ -26,7 +26,8 @@ public final class SQLExecutor: Executor {
     public convenience init(resource: String, mapping: SQLMapping, now: @escaping @Sendable () -> Date = Date.init)
         throws(ExecutorError)
     {
-        try self.init(resource: resource, mapping: mapping, database: Self.open(mapping.databasePath, resource: resource), now: now)
+        let database = try Self.open(mapping.databasePath, resource: resource)
+        try self.init(resource: resource, mapping: mapping, database: database, now: now)
     }
 
     /// An executor over a database already open; several executors may share one.
@@ -55,9 +56,10 @@ public final class SQLExecutor: Executor {
             throw ExecutorError(resource: resource, message: "\(mapping.databasePath) has no table '\(mapping.table)'")
         }
         for column in [mapping.keyColumn] + mapping.fields.map(\.column) where !storedColumns.contains(column) {
+            let known = storedColumns.joined(separator: ", ")
             throw ExecutorError(
                 resource: resource,
-                message: "table '\(mapping.table)' of \(mapping.databasePath) has no column '\(column)' (columns: \(storedColumns.joined(separator: ", ")))")
+                message: "table '\(mapping.table)' of \(mapping.databasePath) has no column '\(column)' (columns: \(known))")
         }
     }
 
@@ -92,14 +94,16 @@ public final class SQLExecutor: Executor {
                 return .failed("field '\(name)' is not mapped to a column of table '\(mapping.table)'", retryable: false)
             }
             if column == mapping.keyColumn, request.operation != .create {
-                return .failed("field '\(name)' is the key of table '\(mapping.table)' and cannot be changed", retryable: false)
+                return .failed(
+                    "field '\(name)' is the key of table '\(mapping.table)' and cannot be changed", retryable: false)
             }
             pending.append((column, SQLValues.databaseValue(value)))
         }
         let preconditions = request.before ?? CELMap()
         for key in preconditions.keys where mapping.column(of: ValueMatching.fieldName(key)) == nil {
+            let name = ValueMatching.fieldName(key)
             return .failed(
-                "the precondition on field '\(ValueMatching.fieldName(key))' cannot be checked: it is not mapped to a column of table '\(mapping.table)'",
+                "the precondition on field '\(name)' cannot be checked: it has no column in table '\(mapping.table)'",
                 retryable: false)
         }
         var rowKey = request.key
@@ -139,25 +143,30 @@ public final class SQLExecutor: Executor {
                 return outcome
             }
         } catch {
-            return .failed("writing to table '\(mapping.table)' of \(mapping.databasePath) failed: \(error)", retryable: Self.isTransient(error))
+            return .failed(
+                "writing to table '\(mapping.table)' of \(mapping.databasePath) failed: \(error)",
+                retryable: Self.isTransient(error))
         }
     }
 
     // MARK: Helpers
 
     /// Why the preconditions do not hold; `nil` when they do.
-    private func conflict(_ request: ExecutionRequest, key: String, current: SQLRowImage?, preconditions: CELMap) -> String? {
+    private func conflict(
+        _ request: ExecutionRequest, key: String, current: SQLRowImage?, preconditions: CELMap
+    ) -> String? {
         guard let current else {
-            guard request.operation == .create else { return "no row with \(mapping.keyColumn) '\(key)' in table '\(mapping.table)'" }
+            guard request.operation == .create else {
+                return "no row with \(mapping.keyColumn) '\(key)' in table '\(mapping.table)'"
+            }
             return preconditions.isEmpty ? nil : "a create has no row to check the before values against"
         }
         if request.operation == .create {
             return "a row with \(mapping.keyColumn) '\(key)' already exists in table '\(mapping.table)'"
         }
-        let differences = ValueMatching.differences(wanted: preconditions, found: fields(of: current))
+        let differences = ValueMatching.differences(wanted: preconditions, found: fields(of: current), label: "decided on")
         guard !differences.isEmpty else { return nil }
-        return "the row changed since the decision: " + differences.map { $0.replacingOccurrences(of: "wanted", with: "decided on") }
-            .joined(separator: "; ")
+        return "the row changed since the decision: " + differences.joined(separator: "; ")
     }
 
     private func write(
@@ -186,7 +195,8 @@ public final class SQLExecutor: Executor {
     /// Every stored column of the row with this key.
     func fetchRow(_ db: Database, key: String) throws -> SQLRowImage? {
         let columns = storedColumns.map(SQLValues.quoted).joined(separator: ", ")
-        let sql = "SELECT \(columns) FROM \(SQLValues.quoted(mapping.table)) WHERE \(SQLValues.quoted(mapping.keyColumn)) = ?"
+        let table = SQLValues.quoted(mapping.table)
+        let sql = "SELECT \(columns) FROM \(table) WHERE \(SQLValues.quoted(mapping.keyColumn)) = ?"
         return try Row.fetchOne(db, sql: sql, arguments: [key]).map { SQLRowImage(row: $0, names: storedColumns) }
     }
 

@@ -1,0 +1,155 @@
+import CEL
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A tiny service of JSON records on 127.0.0.1, started by a test: `POST /items/{id}` creates,
+/// `PATCH` merges, `PUT` replaces (or re-creates), `DELETE` deletes, `GET` reads (404 when
+/// absent). Writes are deduplicated by `Idempotency-Key` (a repeat gets the first answer and
+/// changes nothing). It records every call, and can be told to answer the next calls with given
+/// statuses (without applying them) or to stall one call past the client's timeout.
+final class RecordService: Sendable {
+    struct Call: Sendable {
+        var method: String
+        var path: String
+        var idempotencyKey: String?
+        var signature: String?
+        var body: [UInt8]
+        var deduplicated: Bool
+    }
+
+    actor State {
+        var records: [String: CELMap] = [:]
+        var calls: [Call] = []
+        var scripted: [Int] = []
+        var stallNext: Duration?
+        var answers: [String: (status: Int, body: String)] = [:]
+
+        func record(_ call: Call) { calls.append(call) }
+        func script(_ statuses: [Int]) { scripted += statuses }
+        func stall(_ duration: Duration) { stallNext = duration }
+        func set(_ id: String, _ record: CELMap?) { records[id] = record }
+
+        func takeScripted() -> Int? { scripted.isEmpty ? nil : scripted.removeFirst() }
+        func takeStall() -> Duration? {
+            defer { stallNext = nil }
+            return stallNext
+        }
+        func answer(for key: String?) -> (status: Int, body: String)? { key.flatMap { answers[$0] } }
+        func remember(_ answer: (status: Int, body: String), for key: String?) {
+            if let key { answers[key] = answer }
+        }
+    }
+
+    let state: State
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, state: State, task: Task<Void, any Error>) {
+        self.port = port
+        self.state = state
+        self.task = task
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:51234`.
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Runs `body` with a started service, and stops it afterwards.
+    static func with<T: Sendable>(_ body: (RecordService) async throws -> T) async throws -> T {
+        let state = State()
+        let router = Router()
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+            router.on("/items/{id}", method: method) { request, context in
+                let id = context.parameters.get("id") ?? ""
+                let body = try await request.body.collect(upTo: 1 << 20)
+                return await handle(request, id: id, body: Array(body.readableBytesView), state: state)
+            }
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "record-service")
+        logger.logLevel = .critical
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var port = 0
+        for await bound in ports {
+            port = bound
+            break
+        }
+        let service = RecordService(port: port, state: state, task: task)
+        do {
+            let result = try await body(service)
+            task.cancel()
+            _ = await task.result
+            return result
+        } catch {
+            task.cancel()
+            _ = await task.result
+            throw error
+        }
+    }
+
+    // MARK: Handling
+
+    private static func handle(_ request: Request, id: String, body: [UInt8], state: State) async -> Response {
+        let method = request.method.rawValue
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+        let signature = request.headers[HTTPField.Name("X-Airlock-Signature")!]
+        if method != "GET", let previous = await state.answer(for: key) {
+            await state.record(Call(method: method, path: "/items/\(id)", idempotencyKey: key, signature: signature, body: body, deduplicated: true))
+            return response(previous.status, previous.body)
+        }
+        await state.record(Call(method: method, path: "/items/\(id)", idempotencyKey: key, signature: signature, body: body, deduplicated: false))
+        if method != "GET" {
+            if let stall = await state.takeStall() {
+                try? await Task.sleep(for: stall)
+                return response(503, #"{"error":"stalled"}"#)
+            }
+            if let status = await state.takeScripted() { return response(status, #"{"error":"scripted \#(status)"}"#) }
+        }
+        let answer = await apply(method, id: id, body: body, state: state)
+        if method != "GET", (200...499).contains(answer.status) { await state.remember(answer, for: key) }
+        return response(answer.status, answer.body)
+    }
+
+    private static func apply(_ method: String, id: String, body: [UInt8], state: State) async -> (status: Int, body: String) {
+        let current = await state.records[id]
+        var fields = CELMap()
+        if method != "GET", method != "DELETE" {
+            guard case .map(let map)? = try? Value(json: String(decoding: body, as: UTF8.self)) else {
+                return (400, #"{"error":"body must be a JSON object"}"#)
+            }
+            fields = map
+        }
+        switch method {
+        case "GET":
+            guard let current else { return (404, #"{"error":"no such item"}"#) }
+            return (200, Value.map(current).jsonString())
+        case "POST":
+            guard current == nil else { return (409, #"{"error":"exists"}"#) }
+            await state.set(id, fields)
+            return (201, Value.map(fields).jsonString())
+        case "PATCH":
+            guard var record = current else { return (404, #"{"error":"no such item"}"#) }
+            for (key, value) in fields.entries { record[key] = value }
+            await state.set(id, record)
+            return (200, Value.map(record).jsonString())
+        case "PUT":
+            await state.set(id, fields)
+            return (200, Value.map(fields).jsonString())
+        default:
+            guard current != nil else { return (404, #"{"error":"no such item"}"#) }
+            await state.set(id, nil)
+            return (204, "")
+        }
+    }
+
+    private static func response(_ status: Int, _ body: String) -> Response {
+        Response(
+            status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}
