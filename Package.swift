@@ -80,7 +80,11 @@ let package = Package(
         ),
         .testTarget(name: "CELTests", dependencies: ["CEL", "CELConformance"], swiftSettings: swiftSettings),
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "AirlockStoreTests", dependencies: ["AirlockStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AirlockStoreTests",
+            dependencies: ["AirlockStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AirlockEngineTests",
             dependencies: ["AirlockEngine", .product(name: "Hummingbird", package: "hummingbird")],

@@ -1,0 +1,59 @@
+/// What an audit record is about. An extensible string: the names below are the ones Airlock
+/// writes today, and a later kind needs no change to the store or to verifiers.
+public struct AuditKind: RawRepresentable, Sendable, Hashable, Codable, ExpressibleByStringLiteral,
+    CustomStringConvertible
+{
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public init(stringLiteral value: String) {
+        self.rawValue = value
+    }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+
+    /// A mutation was accepted (status `received`).
+    public static let submitted: AuditKind = "submitted"
+    /// Policy decided a tier, score and route, on the inputs in the payload.
+    public static let decided: AuditKind = "decided"
+    /// A review was opened (blocking for `high`, in parallel for `medium`).
+    public static let reviewOpened: AuditKind = "review_opened"
+    /// A reviewer voted; the payload says which way.
+    public static let voted: AuditKind = "voted"
+    /// The mutation was approved.
+    public static let approved: AuditKind = "approved"
+    /// The mutation was rejected.
+    public static let rejected: AuditKind = "rejected"
+    /// A review's SLA passed and it moved to the next pool.
+    public static let escalated: AuditKind = "escalated"
+    /// A review timed out and the mutation expired.
+    public static let expired: AuditKind = "expired"
+    /// A review was closed (its outcome in the payload).
+    public static let reviewClosed: AuditKind = "review_closed"
+    /// Handed to the executor (write-ahead).
+    public static let executing: AuditKind = "executing"
+    /// Applied and verified.
+    public static let executed: AuditKind = "executed"
+    /// Execution, verification or rollback failed.
+    public static let failed: AuditKind = "failed"
+    /// A rollback started.
+    public static let rollingBack: AuditKind = "rolling_back"
+    /// A rollback completed.
+    public static let rolledBack: AuditKind = "rolled_back"
+    /// A policy version became the active one.
+    public static let policyActivated: AuditKind = "policy_activated"
+    /// A principal (agent, service, reviewer) was added, changed or removed.
+    public static let principalChanged: AuditKind = "principal_changed"
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Where a verifier reads records from: any ordered, repeatable stream of rows.
+protocol AuditRowSource {
+    /// Hands each record to `visitor` in `seq` order until it returns false.
+    func forEachRow<Visitor: AuditRowVisitor>(_ visitor: inout Visitor) throws
+}
+
+/// What consumes a stream of rows. (A generic `inout` visitor rather than a closure, so that the
+/// per-row state needs no dynamic exclusivity checks.)
+protocol AuditRowVisitor {
+    /// Takes one row; returns false to stop.
+    mutating func visit(_ row: AuditRowView) -> Bool
+}
+
+/// The end of the log as the store's own marker says, kept beside the log to notice truncation
+/// and appends that bypassed the store (an attacker can edit it too: checkpoints are the real
+/// guarantee).
+struct AuditHeadMarker: Sendable, Hashable {
+    var size: Int64
+    var checkpointSize: Int64
+}
+
+/// Verifies a whole audit log in one streaming pass: each record's hash, the chain of
+/// `prev_hash`, the Merkle root at every checkpoint's size, and every checkpoint's signature.
+///
+/// The pass allocates nothing per record and computes the tree with a ``MerkleFrontier``. Only
+/// when it finds a break does a second pass (``AuditDiagnosis``) work out what kind of tampering
+/// explains it.
+struct AuditVerifier {
+    var checkpoints: [AuditCheckpoint]
+    var publicKey: AuditPublicKey
+    var head: AuditHeadMarker?
+    /// Hash records on this thread and check the chain and tree on another (two cores).
+    var pipelined = ProcessInfo.processInfo.activeProcessorCount > 1
+
+    func verify(_ source: some AuditRowSource) throws -> AuditVerificationReport {
+        let checkpoints = checkpoints.sorted { $0.treeSize < $1.treeSize }
+        var problems: [AuditProblem] = []
+
+        // Signatures do not depend on the records.
+        let keyID = publicKey.keyID
+        var validSignature = Set<Int64>()
+        var previousSize: Int64 = 0
+        for checkpoint in checkpoints {
+            if checkpoint.hasValidSignature(for: publicKey) {
+                validSignature.insert(checkpoint.treeSize)
+            } else {
+                let why =
+                    checkpoint.keyID == keyID
+                    ? "its size, root or time was changed after signing"
+                    : "it names key \(checkpoint.keyID), not \(keyID)"
+                problems.append(
+                    AuditProblem(
+                        .signatureMismatch, seq: previousSize + 1,
+                        "the checkpoint at tree size \(checkpoint.treeSize) does not verify under key \(keyID) "
+                            + "(\(why)); records \(previousSize + 1)…\(checkpoint.treeSize) are not covered by a "
+                            + "valid signature"))
+            }
+            previousSize = checkpoint.treeSize
+        }
+
+        // One streaming pass over the records.
+        let stream = try ChainStage.run(over: source, checkpoints: checkpoints, pipelined: pipelined)
+        var signedSize: Int64 = 0
+        var lastGoodCheckpoint: Int64 = 0
+        var reportedMismatch = false
+        for (checkpoint, root) in stream.rootsAtCheckpoints where validSignature.contains(checkpoint.treeSize) {
+            if root == checkpoint.root {
+                signedSize = checkpoint.treeSize
+                lastGoodCheckpoint = checkpoint.treeSize
+            } else if !reportedMismatch {
+                reportedMismatch = true
+                problems.append(
+                    AuditProblem(
+                        .checkpointMismatch, seq: lastGoodCheckpoint + 1,
+                        "records 1…\(checkpoint.treeSize) no longer hash to the root signed at tree size "
+                            + "\(checkpoint.treeSize): the chain was recomputed after a change somewhere in seq "
+                            + "\(lastGoodCheckpoint + 1)…\(checkpoint.treeSize)"))
+            }
+        }
+
+        if let breakSeq = stream.breakSeq {
+            var diagnosis = AuditDiagnosis(breakSeq: breakSeq)
+            try diagnosis.collect(from: source)
+            problems.append(diagnosis.problem())
+        } else {
+            let count = stream.count
+            if let beyond = checkpoints.last(where: { $0.treeSize > count && validSignature.contains($0.treeSize) }) {
+                problems.append(
+                    AuditProblem(
+                        .truncated, seq: count + 1,
+                        "the log ends at seq \(count), but a checkpoint signed \(beyond.treeSize) records"))
+            } else if let head, head.size > count {
+                problems.append(
+                    AuditProblem(
+                        .truncated, seq: count + 1,
+                        "the log ends at seq \(count), but the store's head marker says \(head.size) records "
+                            + "were written (records after the last checkpoint are protected by this marker only)"))
+            } else if let head, head.size < count {
+                problems.append(
+                    AuditProblem(
+                        .inserted, seq: head.size + 1,
+                        "records \(head.size + 1)…\(count) were not written by the store (its head marker says "
+                            + "the log ends at seq \(head.size))"))
+            }
+        }
+        if let head, head.checkpointSize > 0, !checkpoints.contains(where: { $0.treeSize == head.checkpointSize }) {
+            let covered = checkpoints.last(where: { $0.treeSize < head.checkpointSize })?.treeSize ?? 0
+            problems.append(
+                AuditProblem(
+                    .checkpointMissing, seq: covered + 1,
+                    "the checkpoint the store signed at tree size \(head.checkpointSize) is gone"))
+        }
+
+        problems.sort { ($0.seq, $0.kind.rawValue) < ($1.seq, $1.kind.rawValue) }
+        return AuditVerificationReport(
+            recordCount: stream.count, checkpointCount: checkpoints.count, validSignatures: validSignature.count,
+            root: stream.frontier.root, signedSize: signedSize, problems: problems)
+    }
+}

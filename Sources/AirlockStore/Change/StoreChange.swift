@@ -1,0 +1,130 @@
+import AirlockCore
+import Foundation
+
+/// A set of writes the store applies atomically: all of them and their audit records in one
+/// transaction, or none of them.
+///
+/// Build one per logical step of the engine, e.g. for a high-tier submission:
+///
+/// ```swift
+/// var change = StoreChange(at: now)
+/// change.createMutation(mutation, audit: AuditEntry(kind: .submitted, actor: actor.id, payload: input))
+/// change.transition(mutation.id, from: .received, to: .pendingReview,
+///                   setting: MutationUpdate(tier: "high", policyVersion: version, decision: decisionJSON),
+///                   audit: AuditEntry(kind: .decided, actor: "policy", payload: decisionJSON, policyVersion: version))
+/// change.openReview(review, audit: AuditEntry(kind: .reviewOpened, actor: "policy", payload: reviewJSON))
+/// let receipt = try await store.apply(change)
+/// ```
+///
+/// Every operation that changes state takes the ``AuditEntry`` that records it; operations on a
+/// mutation fill in the entry's `mutationID`.
+public struct StoreChange: Sendable {
+    /// One write. Public so that every ``Store`` implementation can apply it.
+    public enum Operation: Sendable, Hashable {
+        /// Insert a mutation as `received`, and reserve its idempotency key.
+        case createMutation(NewMutation, AuditEntry)
+        /// Move a mutation from the expected status to another, setting some fields.
+        case transition(mutationID: String, from: MutationStatus, to: MutationStatus, MutationUpdate, AuditEntry)
+        /// Open a review.
+        case openReview(NewReview, AuditEntry)
+        /// Move an open review to other groups and a new deadline.
+        case escalateReview(reviewID: String, groups: [ApprovalGroup], deadline: Date?, AuditEntry)
+        /// Close an open review.
+        case closeReview(reviewID: String, status: ReviewStatus, AuditEntry)
+        /// Record a vote on an open review.
+        case castVote(NewVote, AuditEntry)
+        /// Remember a policy version (no-op when the same hash and text are already known).
+        case recordPolicyVersion(NewPolicyVersion)
+        /// Make a known policy version the active one.
+        case activatePolicyVersion(hash: String, activatedBy: String, AuditEntry)
+        /// Replace the signal state kept under a key.
+        case saveSignalState(key: String, blob: Data)
+        /// Reserve an idempotency key.
+        case rememberIdempotencyKey(IdempotencyKey, mutationID: String?)
+        /// Drop idempotency keys first used before a time.
+        case forgetIdempotencyKeys(before: Date)
+        /// Append an audit record that goes with no other write.
+        case appendAudit(AuditEntry)
+    }
+
+    /// The time of the change: stored as the mutation's `updated_at`, the vote's time, and so on.
+    /// (Audit records take their time from the store's clock when they enter the log.)
+    public var time: Date
+    /// The writes, in order.
+    public private(set) var operations: [Operation] = []
+
+    /// An empty change at a time given by the caller's clock.
+    public init(at time: Date) {
+        self.time = time
+    }
+
+    /// Whether there is nothing to write.
+    public var isEmpty: Bool { operations.isEmpty }
+
+    /// Inserts a mutation as `received`; refused when the id or its idempotency key exists.
+    public mutating func createMutation(_ mutation: NewMutation, audit: AuditEntry) {
+        operations.append(.createMutation(mutation, audit))
+    }
+
+    /// Moves a mutation from `from` to `to`, setting `update`'s fields. Refused when the lifecycle
+    /// does not allow the move, or when the mutation is not in `from` now.
+    public mutating func transition(
+        _ mutationID: String, from: MutationStatus, to: MutationStatus, setting update: MutationUpdate = .init(),
+        audit: AuditEntry
+    ) {
+        operations.append(.transition(mutationID: mutationID, from: from, to: to, update, audit))
+    }
+
+    /// Opens a review; refused when the mutation is unknown or already has an open review.
+    public mutating func openReview(_ review: NewReview, audit: AuditEntry) {
+        operations.append(.openReview(review, audit))
+    }
+
+    /// Moves an open review to other approver groups and a new deadline; refused when it is closed.
+    public mutating func escalateReview(
+        _ reviewID: String, to groups: [ApprovalGroup], deadline: Date?, audit: AuditEntry
+    ) {
+        operations.append(.escalateReview(reviewID: reviewID, groups: groups, deadline: deadline, audit))
+    }
+
+    /// Closes an open review with an outcome; refused when it is already closed.
+    public mutating func closeReview(_ reviewID: String, as status: ReviewStatus, audit: AuditEntry) {
+        operations.append(.closeReview(reviewID: reviewID, status: status, audit))
+    }
+
+    /// Records a vote; refused when the review is closed, the reviewer already voted on the
+    /// mutation, or the reviewer is the mutation's requester.
+    public mutating func castVote(_ vote: NewVote, audit: AuditEntry) {
+        operations.append(.castVote(vote, audit))
+    }
+
+    /// Remembers a policy version; refused when the hash is known with a different text.
+    public mutating func recordPolicyVersion(_ version: NewPolicyVersion) {
+        operations.append(.recordPolicyVersion(version))
+    }
+
+    /// Makes a remembered policy version the active one (and no other).
+    public mutating func activatePolicyVersion(hash: String, by principal: String, audit: AuditEntry) {
+        operations.append(.activatePolicyVersion(hash: hash, activatedBy: principal, audit))
+    }
+
+    /// Replaces the signal state under `key` with an opaque blob the engine serialises.
+    public mutating func saveSignalState(_ blob: Data, forKey key: String) {
+        operations.append(.saveSignalState(key: key, blob: blob))
+    }
+
+    /// Reserves an idempotency key; refused (``StoreError/Code/idempotencyConflict``) when it exists.
+    public mutating func rememberIdempotencyKey(_ key: IdempotencyKey, mutationID: String? = nil) {
+        operations.append(.rememberIdempotencyKey(key, mutationID: mutationID))
+    }
+
+    /// Drops idempotency keys first used before `time`.
+    public mutating func forgetIdempotencyKeys(before time: Date) {
+        operations.append(.forgetIdempotencyKeys(before: time))
+    }
+
+    /// Appends an audit record on its own (`escalated` notes, `principal_changed`, …).
+    public mutating func appendAudit(_ entry: AuditEntry) {
+        operations.append(.appendAudit(entry))
+    }
+}

@@ -1,0 +1,107 @@
+import AirlockCore
+import Foundation
+
+/// A mutation as the store keeps it.
+public struct MutationRecord: Sendable, Hashable {
+    /// The mutation's id (chosen by the engine).
+    public var id: String
+    /// Where it stands in its lifecycle.
+    public var status: MutationStatus
+    /// The risk tier decided by policy (`low`, `medium`, `high`, `block`), once decided.
+    public var tier: String?
+    /// The resource it changes, e.g. `payments.transfer`.
+    public var resource: String
+    /// The operation, e.g. `create`.
+    public var operation: String
+    /// The principal that proposed it.
+    public var actorID: String
+    /// The policy version (hash) that decided it, once decided.
+    public var policyVersion: String?
+    /// Canonical JSON text of the mutation as submitted.
+    public var document: String
+    /// Canonical JSON text of the decision (tier, score, reasons, approvals), once decided.
+    public var decision: String?
+    /// SHA-256 of `document`'s UTF-8 bytes, in hex: what a vote says it saw.
+    public var contentHash: String
+    /// The idempotency key it was submitted with, if any.
+    public var idempotencyKey: String?
+    /// The hash of the request body that came with `idempotencyKey`.
+    public var requestHash: String?
+    /// When it was received.
+    public var createdAt: Date
+    /// When it last changed.
+    public var updatedAt: Date
+    /// How many transitions it went through: 0 when received.
+    public var revision: Int
+
+    /// A record as read from a store.
+    public init(
+        id: String, status: MutationStatus, tier: String?, resource: String, operation: String, actorID: String,
+        policyVersion: String?, document: String, decision: String?, contentHash: String, idempotencyKey: String?,
+        requestHash: String?, createdAt: Date, updatedAt: Date, revision: Int
+    ) {
+        self.id = id
+        self.status = status
+        self.tier = tier
+        self.resource = resource
+        self.operation = operation
+        self.actorID = actorID
+        self.policyVersion = policyVersion
+        self.document = document
+        self.decision = decision
+        self.contentHash = contentHash
+        self.idempotencyKey = idempotencyKey
+        self.requestHash = requestHash
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.revision = revision
+    }
+}
+
+/// A mutation to store; it starts as `received`.
+public struct NewMutation: Sendable, Hashable {
+    /// The mutation's id (chosen by the engine, unique).
+    public var id: String
+    /// The resource it changes.
+    public var resource: String
+    /// The operation.
+    public var operation: String
+    /// The principal that proposed it.
+    public var actorID: String
+    /// Canonical JSON text of the mutation as submitted.
+    public var document: String
+    /// The idempotency key and request hash it came with; the key is reserved in its scope (use
+    /// the actor id) in the same transaction, and a reuse is refused with
+    /// ``StoreError/Code/idempotencyConflict``.
+    public var idempotency: IdempotencyKey?
+
+    /// A mutation to store.
+    public init(
+        id: String, resource: String, operation: String, actorID: String, document: String,
+        idempotency: IdempotencyKey? = nil
+    ) {
+        self.id = id
+        self.resource = resource
+        self.operation = operation
+        self.actorID = actorID
+        self.document = document
+        self.idempotency = idempotency
+    }
+}
+
+/// Fields a transition may set along with the new status; `nil` leaves a field as it is.
+public struct MutationUpdate: Sendable, Hashable {
+    /// The tier decided by policy.
+    public var tier: String?
+    /// The policy version that decided.
+    public var policyVersion: String?
+    /// Canonical JSON text of the decision.
+    public var decision: String?
+
+    /// Fields to set; none by default.
+    public init(tier: String? = nil, policyVersion: String? = nil, decision: String? = nil) {
+        self.tier = tier
+        self.policyVersion = policyVersion
+        self.decision = decision
+    }
+}

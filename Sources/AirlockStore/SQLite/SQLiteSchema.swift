@@ -1,0 +1,165 @@
+import Foundation
+import GRDB
+
+/// The SQLite schema: named migrations that are never edited once released, and a version
+/// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
+enum SQLiteSchema {
+    /// The schema version this build writes: the number of migrations it knows.
+    static let version = 1
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 mutations, reviews, votes, policy versions, signals, idempotency, audit log") {
+            db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE mutations (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        status TEXT NOT NULL,
+                        tier TEXT,
+                        resource TEXT NOT NULL,
+                        operation TEXT NOT NULL,
+                        actor_id TEXT NOT NULL,
+                        policy_version TEXT,
+                        document TEXT NOT NULL,
+                        decision TEXT,
+                        content_hash TEXT NOT NULL,
+                        idempotency_key TEXT,
+                        request_hash TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        revision INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX mutations_by_status ON mutations(status, created_at);
+                    CREATE INDEX mutations_by_actor ON mutations(actor_id, created_at);
+                    CREATE INDEX mutations_by_time ON mutations(created_at, id);
+
+                    CREATE TABLE mutation_transitions (
+                        id INTEGER PRIMARY KEY,
+                        mutation_id TEXT NOT NULL REFERENCES mutations(id),
+                        from_status TEXT NOT NULL,
+                        to_status TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        audit_seq INTEGER NOT NULL
+                    );
+                    CREATE INDEX mutation_transitions_by_mutation ON mutation_transitions(mutation_id, id);
+
+                    CREATE TABLE reviews (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        mutation_id TEXT NOT NULL REFERENCES mutations(id),
+                        mode TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        groups TEXT NOT NULL,
+                        reject_after INTEGER NOT NULL,
+                        deadline INTEGER,
+                        escalations INTEGER NOT NULL,
+                        opened_at INTEGER NOT NULL,
+                        closed_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX reviews_by_mutation ON reviews(mutation_id, opened_at);
+                    CREATE UNIQUE INDEX reviews_one_open_per_mutation ON reviews(mutation_id) WHERE status = 'open';
+                    CREATE INDEX reviews_open_by_deadline ON reviews(deadline) WHERE status = 'open';
+
+                    CREATE TABLE votes (
+                        id INTEGER PRIMARY KEY,
+                        review_id TEXT NOT NULL REFERENCES reviews(id),
+                        mutation_id TEXT NOT NULL REFERENCES mutations(id),
+                        reviewer TEXT NOT NULL,
+                        decision TEXT NOT NULL,
+                        note TEXT,
+                        content_hash TEXT NOT NULL,
+                        policy_version TEXT,
+                        pool TEXT,
+                        at INTEGER NOT NULL,
+                        audit_seq INTEGER NOT NULL,
+                        UNIQUE (mutation_id, reviewer)
+                    );
+                    CREATE INDEX votes_by_review ON votes(review_id, id);
+
+                    CREATE TABLE policy_versions (
+                        hash TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        created_by TEXT NOT NULL,
+                        activated_at INTEGER,
+                        activated_by TEXT,
+                        is_active INTEGER NOT NULL DEFAULT 0,
+                        position INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX policy_versions_one_active ON policy_versions(is_active) WHERE is_active = 1;
+
+                    CREATE TABLE signal_state (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        blob BLOB NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE idempotency_keys (
+                        scope TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        request_hash TEXT NOT NULL,
+                        mutation_id TEXT,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (scope, key)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX idempotency_keys_by_time ON idempotency_keys(created_at);
+
+                    CREATE TABLE audit_log (
+                        seq INTEGER PRIMARY KEY,
+                        time_us INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        mutation_id TEXT,
+                        actor TEXT NOT NULL,
+                        policy_version TEXT,
+                        payload TEXT NOT NULL,
+                        prev_hash BLOB NOT NULL,
+                        hash BLOB NOT NULL
+                    );
+                    CREATE INDEX audit_log_by_mutation ON audit_log(mutation_id) WHERE mutation_id IS NOT NULL;
+
+                    CREATE TABLE audit_checkpoints (
+                        tree_size INTEGER PRIMARY KEY,
+                        root BLOB NOT NULL,
+                        time_us INTEGER NOT NULL,
+                        key_id TEXT NOT NULL,
+                        signature BLOB NOT NULL
+                    );
+
+                    -- One row: where the log ends, kept in the same transaction as every append.
+                    CREATE TABLE audit_head (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        size INTEGER NOT NULL,
+                        last_hash BLOB NOT NULL,
+                        last_time_us INTEGER NOT NULL,
+                        frontier BLOB NOT NULL,
+                        checkpoint_size INTEGER NOT NULL,
+                        checkpoint_time_us INTEGER NOT NULL
+                    );
+                    INSERT INTO audit_head VALUES (1, 0, zeroblob(32), 0, x'', 0, 0);
+                    """)
+        }
+        return migrator
+    }
+
+    /// Refuses a database from a newer Airlock, then migrates an older or new one to ``version``.
+    static func prepare(_ writer: any DatabaseWriter, path: String) throws {
+        let migrator = migrator
+        let (found, superseded) = try writer.read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0, try migrator.hasBeenSuperseded(db))
+        }
+        if found > version || superseded {
+            throw StoreError(
+                .schemaTooNew,
+                "the database at \(path) was written by a newer Airlock ("
+                    + (found > version ? "schema version \(found)" : "with migrations this build does not know")
+                    + "; this build knows schema version \(version)). Upgrade airlock to open it; do not "
+                    + "downgrade a database in place.")
+        }
+        try migrator.migrate(writer)
+        if found < version {
+            try writer.write { db in try db.execute(sql: "PRAGMA user_version = \(version)") }
+        }
+    }
+}

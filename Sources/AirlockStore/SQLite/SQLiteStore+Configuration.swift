@@ -1,0 +1,53 @@
+import Foundation
+
+extension SQLiteStore {
+    /// How `synchronous` trades durability for speed (docs/audit.md, "Durability").
+    public enum Synchronous: String, Sendable, Hashable, CaseIterable {
+        /// Every commit is fsynced before it is acknowledged: an acknowledged decision survives a
+        /// power loss. The default.
+        case full = "FULL"
+        /// Faster: the WAL is fsynced only at checkpoints. Survives a crash of the process, but a
+        /// power loss or OS crash may lose the last commits (never corrupts the database or the
+        /// chain).
+        case normal = "NORMAL"
+    }
+
+    /// How a ``SQLiteStore`` behaves.
+    public struct Configuration: Sendable {
+        /// The `synchronous` pragma of the writer connection.
+        public var synchronous: Synchronous
+        /// Sign a checkpoint once at least this many records were appended since the last one.
+        public var checkpointEvery: Int
+        /// …or once this many seconds passed since the last one (with at least one new record).
+        public var checkpointInterval: TimeInterval
+        /// The key that signs checkpoints; `nil` for a store that only reads and verifies (it then
+        /// signs nothing).
+        public var signingKey: AuditSigningKey?
+        /// The wall clock of the audit log: record and checkpoint times. Injected so that tests
+        /// control time without sleeping.
+        public var now: @Sendable () -> Date
+        /// The most jobs one group commit takes.
+        public var maximumBatchSize: Int
+        /// How long a write waits for another process holding the database lock.
+        public var busyTimeout: TimeInterval
+
+        /// The defaults: FULL sync, a checkpoint every 1,000 records or 60 seconds, system clock.
+        public init(
+            signingKey: AuditSigningKey?,
+            synchronous: Synchronous = .full,
+            checkpointEvery: Int = 1000,
+            checkpointInterval: TimeInterval = 60,
+            now: @escaping @Sendable () -> Date = { Date() },
+            maximumBatchSize: Int = 512,
+            busyTimeout: TimeInterval = 10
+        ) {
+            self.signingKey = signingKey
+            self.synchronous = synchronous
+            self.checkpointEvery = checkpointEvery
+            self.checkpointInterval = checkpointInterval
+            self.now = now
+            self.maximumBatchSize = maximumBatchSize
+            self.busyTimeout = busyTimeout
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import AirlockCore
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func mutation(id: String) async throws -> MutationRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM mutations WHERE id = ?", arguments: [id]).map(
+                MutationRecord.init(row:))
+        }
+    }
+
+    public func mutations(_ query: MutationQuery) async throws -> [MutationRecord] {
+        try await writer.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if !query.statuses.isEmpty {
+                conditions.append("status IN (\(query.statuses.map { _ in "?" }.joined(separator: ", ")))")
+                for status in query.statuses.sorted(by: { $0.rawValue < $1.rawValue }) {
+                    _ = arguments.append(contentsOf: [status.rawValue])
+                }
+            }
+            if let actorID = query.actorID {
+                conditions.append("actor_id = ?")
+                _ = arguments.append(contentsOf: [actorID])
+            }
+            if let resource = query.resource {
+                conditions.append("resource = ?")
+                _ = arguments.append(contentsOf: [resource])
+            }
+            if let since = query.createdSince {
+                conditions.append("created_at >= ?")
+                _ = arguments.append(contentsOf: [since.microsecondsSince1970])
+            }
+            if let after = query.after {
+                conditions.append(
+                    "(created_at, id) > (SELECT created_at, id FROM mutations WHERE id = ?)")
+                _ = arguments.append(contentsOf: [after])
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [max(0, query.limit)])
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM mutations \(whereClause) ORDER BY created_at, id LIMIT ?", arguments: arguments
+            ).map(MutationRecord.init(row:))
+        }
+    }
+
+    public func mutationCounts() async throws -> [MutationStatus: Int] {
+        try await writer.read { db in
+            var counts: [MutationStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM mutations GROUP BY status") {
+                if let status = MutationStatus(rawValue: row[0]) {
+                    counts[status] = row[1]
+                }
+            }
+            return counts
+        }
+    }
+
+    public func transitions(mutationID: String) async throws -> [TransitionRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT mutation_id, from_status, to_status, at, actor, audit_seq FROM mutation_transitions
+                    WHERE mutation_id = ? ORDER BY id
+                    """, arguments: [mutationID]
+            ).map { row in
+                TransitionRecord(
+                    mutationID: row[0], from: try Self.status(row[1]), to: try Self.status(row[2]),
+                    at: Date(microsecondsSince1970: row[3]), actor: row[4], auditSeq: row[5])
+            }
+        }
+    }
+
+    public func review(id: String) async throws -> ReviewRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(
+                ReviewRecord.init(row:))
+        }
+    }
+
+    public func reviews(mutationID: String) async throws -> [ReviewRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM reviews WHERE mutation_id = ? ORDER BY opened_at, id", arguments: [mutationID]
+            ).map(ReviewRecord.init(row:))
+        }
+    }
+
+    public func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord] {
+        try await writer.read { db in
+            let rows =
+                if let deadlineBefore {
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT * FROM reviews WHERE status = 'open' AND deadline IS NOT NULL AND deadline <= ?
+                            ORDER BY deadline, id
+                            """, arguments: [deadlineBefore.microsecondsSince1970])
+                } else {
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT * FROM reviews WHERE status = 'open'
+                            ORDER BY deadline IS NULL, deadline, opened_at, id
+                            """)
+                }
+            return try rows.map(ReviewRecord.init(row:))
+        }
+    }
+
+    public func votes(reviewID: String) async throws -> [VoteRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM votes WHERE review_id = ? ORDER BY id", arguments: [reviewID])
+                .map(VoteRecord.init(row:))
+        }
+    }
+
+    public func activePolicyVersion() async throws -> PolicyVersionRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM policy_versions WHERE is_active = 1")
+                .map(PolicyVersionRecord.init(row:))
+        }
+    }
+
+    public func policyVersion(hash: String) async throws -> PolicyVersionRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM policy_versions WHERE hash = ?", arguments: [hash])
+                .map(PolicyVersionRecord.init(row:))
+        }
+    }
+
+    public func policyVersions() async throws -> [PolicyVersionRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM policy_versions ORDER BY position")
+                .map(PolicyVersionRecord.init(row:))
+        }
+    }
+
+    public func signalState(key: String) async throws -> Data? {
+        try await writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT blob FROM signal_state WHERE key = ?", arguments: [key])
+        }
+    }
+
+    public func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT scope, key, request_hash, mutation_id, created_at FROM idempotency_keys
+                    WHERE scope = ? AND key = ?
+                    """, arguments: [scope, key]
+            ).map { row in
+                IdempotencyRecord(
+                    key: IdempotencyKey(scope: row[0], key: row[1], requestHash: row[2]), mutationID: row[3],
+                    createdAt: Date(microsecondsSince1970: row[4]))
+            }
+        }
+    }
+
+    static func status(_ raw: String) throws -> MutationStatus {
+        guard let status = MutationStatus(rawValue: raw) else {
+            throw StoreError(.corrupted, "unknown mutation status \(raw.debugDescription) in the database")
+        }
+        return status
+    }
+}
+
+extension MutationRecord {
+    init(row: Row) throws {
+        self.init(
+            id: row["id"], status: try SQLiteStore.status(row["status"]), tier: row["tier"], resource: row["resource"],
+            operation: row["operation"], actorID: row["actor_id"], policyVersion: row["policy_version"],
+            document: row["document"], decision: row["decision"], contentHash: row["content_hash"],
+            idempotencyKey: row["idempotency_key"], requestHash: row["request_hash"],
+            createdAt: Date(microsecondsSince1970: row["created_at"]),
+            updatedAt: Date(microsecondsSince1970: row["updated_at"]), revision: row["revision"])
+    }
+}
+
+extension ReviewRecord {
+    init(row: Row) throws {
+        let groupsText: String = row["groups"]
+        let modeText: String = row["mode"]
+        let statusText: String = row["status"]
+        guard let mode = ReviewMode(rawValue: modeText), let status = ReviewStatus(rawValue: statusText) else {
+            throw StoreError(.corrupted, "review \(row["id"] as String) has an unknown mode or status")
+        }
+        let deadline: Int64? = row["deadline"]
+        let closedAt: Int64? = row["closed_at"]
+        self.init(
+            id: row["id"], mutationID: row["mutation_id"], mode: mode, status: status,
+            groups: try JSONDecoder().decode([ApprovalGroup].self, from: Data(groupsText.utf8)),
+            rejectAfter: row["reject_after"], deadline: deadline.map(Date.init(microsecondsSince1970:)),
+            escalations: row["escalations"], openedAt: Date(microsecondsSince1970: row["opened_at"]),
+            closedAt: closedAt.map(Date.init(microsecondsSince1970:)))
+    }
+}
+
+extension VoteRecord {
+    init(row: Row) throws {
+        let decisionText: String = row["decision"]
+        guard let decision = VoteDecision(rawValue: decisionText) else {
+            throw StoreError(.corrupted, "a vote has the unknown decision \(decisionText.debugDescription)")
+        }
+        self.init(
+            reviewID: row["review_id"], mutationID: row["mutation_id"], reviewer: row["reviewer"], decision: decision,
+            note: row["note"], contentHash: row["content_hash"], policyVersion: row["policy_version"],
+            pool: row["pool"],
+            at: Date(microsecondsSince1970: row["at"]), auditSeq: row["audit_seq"])
+    }
+}
+
+extension PolicyVersionRecord {
+    init(row: Row) {
+        let activatedAt: Int64? = row["activated_at"]
+        self.init(
+            name: row["name"], hash: row["hash"], text: row["text"],
+            createdAt: Date(microsecondsSince1970: row["created_at"]),
+            createdBy: row["created_by"], activatedAt: activatedAt.map(Date.init(microsecondsSince1970:)),
+            activatedBy: row["activated_by"], isActive: row["is_active"])
+    }
+}

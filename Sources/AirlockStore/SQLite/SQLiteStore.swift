@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+
+/// The embedded store: SQLite on GRDB, in WAL mode, `synchronous=FULL` by default.
+///
+/// Writes go through a group-commit writer (see ``GroupCommitWriter``): concurrent ``apply(_:)``
+/// calls share one transaction and one fsync, each change inside its own savepoint so that a
+/// refused change fails only its caller. Reads run on WAL reader connections, concurrently with
+/// writes.
+///
+/// Several processes may open the same database (the server, `airlock audit …`): the end of the
+/// audit log is re-read at the start of every write transaction.
+public final class SQLiteStore: Store {
+    /// The database file, or `:memory:`.
+    public let path: String
+    /// How this store behaves.
+    public let configuration: Configuration
+    let writer: any DatabaseWriter
+    private let commits: GroupCommitWriter<WriteJob, StoreReceipt>
+
+    enum WriteJob: Sendable {
+        case change(StoreChange)
+        case checkpoint(force: Bool)
+    }
+
+    /// Opens the database file at `path` (WAL mode), creating it unless `createIfMissing` is false,
+    /// and migrates it.
+    ///
+    /// - Throws: ``StoreError/Code/schemaTooNew`` for a database written by a newer Airlock;
+    ///   ``StoreError/Code/databaseMissing`` when there is no file and `createIfMissing` is false.
+    public convenience init(path: String, configuration: Configuration, createIfMissing: Bool = true) throws {
+        if !createIfMissing && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError(.databaseMissing, "there is no Airlock database at \(path)")
+        }
+        var grdb = GRDB.Configuration()
+        grdb.label = "airlock"
+        grdb.busyMode = .timeout(configuration.busyTimeout)
+        let pool = try DatabasePool(path: path, configuration: grdb)
+        // GRDB sets synchronous=NORMAL when it switches the writer to WAL; set ours after it.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(configuration.synchronous.rawValue)")
+        }
+        try self.init(writer: pool, path: path, configuration: configuration)
+    }
+
+    /// Opens the database of a state directory with its signing key (created on first use, mode
+    /// 0600, outside the database).
+    ///
+    /// - Parameter createIfMissing: create the directory, database and key if they do not exist;
+    ///   when false, a missing database is an error and a missing key leaves the store unable to
+    ///   sign (it can still read and verify).
+    public static func open(
+        _ directory: StateDirectory, createIfMissing: Bool = true,
+        configure: (inout Configuration) -> Void = { _ in }
+    ) throws -> SQLiteStore {
+        let key: AuditSigningKey?
+        if createIfMissing {
+            try directory.create()
+            key = try AuditSigningKey.loadOrCreate(at: directory.signingKeyURL)
+        } else if FileManager.default.fileExists(atPath: directory.signingKeyURL.path) {
+            key = try AuditSigningKey.load(from: directory.signingKeyURL)
+        } else {
+            key = nil
+        }
+        var configuration = Configuration(signingKey: key)
+        configure(&configuration)
+        return try SQLiteStore(
+            path: directory.databaseURL.path, configuration: configuration, createIfMissing: createIfMissing)
+    }
+
+    /// A store in memory (a GRDB `DatabaseQueue`), for unit tests: the same code as on disk,
+    /// without durability.
+    public static func inMemory(configuration: Configuration) throws -> SQLiteStore {
+        try SQLiteStore(writer: DatabaseQueue(), path: ":memory:", configuration: configuration)
+    }
+
+    /// A store over any GRDB writer.
+    init(writer: any DatabaseWriter, path: String, configuration: Configuration) throws {
+        self.writer = writer
+        self.path = path
+        self.configuration = configuration
+        try SQLiteSchema.prepare(writer, path: path)
+        commits = GroupCommitWriter(writer: writer, maximumBatchSize: configuration.maximumBatchSize) {
+            db, jobs in
+            try Self.run(jobs, in: db, configuration: configuration)
+        }
+    }
+
+    public func apply(_ change: StoreChange) async throws -> StoreReceipt {
+        if change.isEmpty {
+            return StoreReceipt(auditRecords: [], checkpoint: nil)
+        }
+        return try await commits.submit(.change(change))
+    }
+
+    public func checkpointIfDue() async throws -> AuditCheckpoint? {
+        try await commits.submit(.checkpoint(force: false)).checkpoint
+    }
+
+    public func signCheckpoint() async throws -> AuditCheckpoint? {
+        guard configuration.signingKey != nil else {
+            throw StoreError(.signingKeyUnavailable, "this store was opened without the audit signing key")
+        }
+        return try await commits.submit(.checkpoint(force: true)).checkpoint
+    }
+
+    public func close() async throws {
+        if let pool = writer as? DatabasePool {
+            try pool.close()
+        } else if let queue = writer as? DatabaseQueue {
+            try queue.close()
+        }
+    }
+
+    /// The `synchronous` pragma in force on the writer connection (0 OFF, 1 NORMAL, 2 FULL).
+    public func synchronousSetting() async throws -> Int {
+        try await writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// One group commit: every job in its own savepoint, then a checkpoint if one is due, then
+    /// the audit head; the caller commits.
+    private static func run(
+        _ jobs: [WriteJob], in db: Database, configuration: Configuration
+    ) throws -> [Result<StoreReceipt, any Error>] {
+        var appender = try AuditAppender(db: db)
+        let startSize = appender.size
+        let nowMicros = configuration.now().microsecondsSince1970
+        var results: [Result<StoreReceipt, any Error>] = []
+        results.reserveCapacity(jobs.count)
+        var forceCheckpoint = false
+        // One savepoint per change, with prepared statements (cheaper than parsing them each time).
+        let savepoint = try db.cachedStatement(sql: "SAVEPOINT airlock_change")
+        let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT airlock_change")
+        let rollback = try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT airlock_change")
+        for job in jobs {
+            switch job {
+            case .change(let change):
+                let saved = appender
+                try savepoint.execute()
+                do {
+                    var applier = SQLiteChangeApplier(db: db, time: change.time, auditTimeMicros: nowMicros)
+                    let records = try applier.apply(change.operations, appender: &appender)
+                    try release.execute()
+                    results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
+                } catch {
+                    // Undo this change only; the others in the batch stand.
+                    try rollback.execute()
+                    try release.execute()
+                    appender = saved
+                    results.append(.failure(error))
+                }
+            case .checkpoint(let force):
+                forceCheckpoint = forceCheckpoint || force
+                results.append(.success(StoreReceipt(auditRecords: [], checkpoint: nil)))
+            }
+        }
+        var checkpoint: AuditCheckpoint?
+        if let key = configuration.signingKey,
+            forceCheckpoint
+                || appender.isCheckpointDue(
+                    every: configuration.checkpointEvery,
+                    intervalMicros: Int64(configuration.checkpointInterval * 1_000_000), nowMicros: nowMicros)
+        {
+            checkpoint = try appender.signCheckpoint(with: key, timeMicros: nowMicros, db: db)
+        }
+        if appender.size != startSize || checkpoint != nil {
+            try appender.save(db: db)
+        }
+        guard let checkpoint else { return results }
+        return results.map { result in
+            result.map { receipt in
+                var receipt = receipt
+                receipt.checkpoint = checkpoint
+                return receipt
+            }
+        }
+    }
+}

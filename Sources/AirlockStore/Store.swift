@@ -1,0 +1,99 @@
+import AirlockCore
+import Crypto
+import Foundation
+
+/// Everything the engine keeps: mutations and their transitions, reviews and votes, policy
+/// versions, signal state, idempotency keys, and the tamper-evident audit log.
+///
+/// Writes go through ``apply(_:)``: a ``StoreChange`` and the audit records of its operations are
+/// written in one transaction, and `apply` returns only once that transaction is durable. The
+/// store itself refuses what the mutation lifecycle does not allow (``MutationStatus/successors``)
+/// and what does not match the caller's expectation (``StoreError/Code/statusMismatch``), so that
+/// a racing or repeated call cannot approve a rejected mutation or execute one twice.
+///
+/// Implementations: ``SQLiteStore`` (the embedded default). Every implementation must pass the
+/// store conformance suite in `Tests/AirlockStoreTests/Conformance`.
+public protocol Store: Sendable {
+    // MARK: Writing
+
+    /// Applies a change atomically and durably, and returns the audit records it appended.
+    ///
+    /// - Throws: ``StoreError`` when an operation is refused; then nothing of the change is written.
+    func apply(_ change: StoreChange) async throws -> StoreReceipt
+
+    // MARK: Mutations
+
+    /// The mutation with this id, if any.
+    func mutation(id: String) async throws -> MutationRecord?
+    /// Mutations matching a query, oldest first.
+    func mutations(_ query: MutationQuery) async throws -> [MutationRecord]
+    /// How many mutations are in each status (statuses with none are absent).
+    func mutationCounts() async throws -> [MutationStatus: Int]
+    /// A mutation's transitions, oldest first.
+    func transitions(mutationID: String) async throws -> [TransitionRecord]
+
+    // MARK: Reviews and votes
+
+    /// The review with this id, if any.
+    func review(id: String) async throws -> ReviewRecord?
+    /// A mutation's reviews, oldest first.
+    func reviews(mutationID: String) async throws -> [ReviewRecord]
+    /// Open reviews, earliest deadline first; with `deadlineBefore`, only those due by then (what
+    /// the SLA timer asks).
+    func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord]
+    /// A review's votes, oldest first.
+    func votes(reviewID: String) async throws -> [VoteRecord]
+
+    // MARK: Policy versions
+
+    /// The active policy version, if any.
+    func activePolicyVersion() async throws -> PolicyVersionRecord?
+    /// The policy version with this hash, if known.
+    func policyVersion(hash: String) async throws -> PolicyVersionRecord?
+    /// Every known policy version, oldest first.
+    func policyVersions() async throws -> [PolicyVersionRecord]
+
+    // MARK: Signal state and idempotency keys
+
+    /// The signal state blob kept under `key`, if any.
+    func signalState(key: String) async throws -> Data?
+    /// The idempotency key's record, if the key is known in this scope.
+    func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord?
+
+    // MARK: The audit log
+
+    /// The end of the log: size, last hash, root, latest checkpoint.
+    func auditHead() async throws -> AuditHead
+    /// Up to `limit` records with `seq > after`, in order.
+    func auditRecords(after seq: Int64, limit: Int) async throws -> [AuditRecord]
+    /// A mutation's records, in order.
+    func auditRecords(mutationID: String) async throws -> [AuditRecord]
+    /// The first sequence number whose time is at or after `time`, if any.
+    func firstAuditSeq(atOrAfter time: Date) async throws -> Int64?
+    /// Every signed checkpoint, smallest tree first.
+    func auditCheckpoints() async throws -> [AuditCheckpoint]
+    /// Checks the whole log: the chain, the Merkle tree, and every checkpoint's signature under
+    /// `publicKey`. Problems are reported, not thrown.
+    func verifyAudit(publicKey: AuditPublicKey) async throws -> AuditVerificationReport
+    /// A proof that record `seq` is in the tree signed by the latest checkpoint.
+    ///
+    /// - Throws: ``StoreError/Code/noCheckpoint`` when no checkpoint covers `seq` yet.
+    func inclusionProof(seq: Int64) async throws -> AuditInclusionProof
+    /// Signs a checkpoint if one is due by time (the configured interval) and records were added
+    /// since the last; what a periodic timer calls. Returns it, or `nil` when none was due.
+    func checkpointIfDue() async throws -> AuditCheckpoint?
+    /// Signs a checkpoint over the whole log now (unless the latest one already covers it).
+    func signCheckpoint() async throws -> AuditCheckpoint?
+
+    // MARK: Lifecycle
+
+    /// Finishes pending writes and releases the database.
+    func close() async throws
+}
+
+extension Store {
+    /// ``verifyAudit(publicKey:)`` with swift-crypto's key type.
+    public func verifyAudit(publicKey: Curve25519.Signing.PublicKey) async throws -> AuditVerificationReport {
+        try await verifyAudit(publicKey: AuditPublicKey(publicKey))
+    }
+}

@@ -1,0 +1,47 @@
+import AirlockStore
+import ArgumentParser
+import Foundation
+
+/// `airlock audit verify-proof`: checks an inclusion proof with the public key alone.
+struct AuditVerifyProofCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-proof",
+        abstract: "Check an inclusion proof without the database (what an external auditor runs).")
+
+    @Argument(help: ArgumentHelp("The proof file; `-` or nothing for standard input.", valueName: "file"))
+    var file: String?
+
+    @Option(
+        name: .customLong("public-key"),
+        help: ArgumentHelp("The checkpoint signer's public key (hex, base64, or @FILE).", valueName: "key"))
+    var publicKey: String
+
+    func run() async throws {
+        let key = try StoreLocationOptions.parsePublicKey(publicKey)
+        let data =
+            if let file, file != "-" {
+                try Data(contentsOf: URL(fileURLWithPath: file))
+            } else {
+                FileHandle.standardInput.readDataToEndOfFile()
+            }
+        let proof: AuditInclusionProof
+        do {
+            proof = try JSONDecoder().decode(AuditInclusionProof.self, from: data)
+        } catch {
+            Output.line("proof FAILED: not an Airlock inclusion proof (\(error))")
+            throw ExitCode(1)
+        }
+        do {
+            try proof.verify(publicKey: key)
+        } catch {
+            Output.line("proof FAILED: \(error)")
+            throw ExitCode(1)
+        }
+        let record = proof.record
+        Output.line(
+            "proof OK: record \(record.seq) (\(record.kind), \(record.mutationID.map { "mutation \($0), " } ?? "")"
+                + "by \(record.actor), \(AuditTime.rfc3339(micros: record.timeMicros))) is in the log of "
+                + "\(proof.checkpoint.treeSize) records signed at \(AuditTime.rfc3339(micros: proof.checkpoint.timeMicros)) "
+                + "by key \(proof.checkpoint.keyID)")
+    }
+}

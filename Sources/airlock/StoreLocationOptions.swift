@@ -1,0 +1,68 @@
+import AirlockStore
+import ArgumentParser
+import Foundation
+
+/// Where the commands find the store, as the server does: `--state-dir DIR` (default
+/// `./.airlock`, holding `airlock.sqlite` and `audit-signing.key`). The server's `--config FILE`
+/// will be added here, so that every command that opens the store takes it.
+struct StoreLocationOptions: ParsableArguments {
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp("The state directory: the database and the audit signing key.", valueName: "dir"))
+    var stateDirectory = "./.airlock"
+
+    /// The state directory.
+    var location: StateDirectory {
+        StateDirectory(path: stateDirectory)
+    }
+
+    /// Opens an existing store to read it (never creates a database or a key).
+    func openExisting() throws -> SQLiteStore {
+        do {
+            return try SQLiteStore.open(location, createIfMissing: false)
+        } catch let error as StoreError where error.code == .databaseMissing {
+            throw ValidationError(
+                "there is no Airlock database in \(location.url.path) (pass --state-dir, or start the server once)")
+        }
+    }
+
+    /// Opens the store to write to it, creating the directory, database and key if needed.
+    func openForWriting(configure: (inout SQLiteStore.Configuration) -> Void = { _ in }) throws -> SQLiteStore {
+        try SQLiteStore.open(location, configure: configure)
+    }
+
+    /// The public key to verify against: the one given, or the state directory's key.
+    func publicKey(_ given: String?) throws -> (key: AuditPublicKey, fromStateDirectory: Bool) {
+        if let given {
+            return (try Self.parsePublicKey(given), false)
+        }
+        guard FileManager.default.fileExists(atPath: location.signingKeyURL.path) else {
+            throw ValidationError(
+                "no signing key in \(location.url.path): pass --public-key (printed by `airlock audit key`)")
+        }
+        return (AuditPublicKey(try AuditSigningKey.load(from: location.signingKeyURL).publicKey), true)
+    }
+
+    /// Reads a public key given as hex or base64 text, or as `@FILE` holding either.
+    static func parsePublicKey(_ text: String) throws -> AuditPublicKey {
+        var value = text
+        if text.hasPrefix("@") {
+            value = try String(contentsOfFile: String(text.dropFirst()), encoding: .utf8)
+        }
+        guard let key = AuditPublicKey(text: value) else {
+            throw ValidationError("the public key must be 64 hex digits or base64 of 32 bytes (or @FILE holding one)")
+        }
+        return key
+    }
+}
+
+/// Writes straight to the standard output (no buffering): a line is out once this returns.
+enum Output {
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+/// Runs the built `airlock` binary (and other programs) for the CLI and crash tests.
+enum CommandRunner {
+    /// The package root, from this file's path.
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// `.build/debug/airlock` (built by `swift build --build-tests`), or `$AIRLOCK_BINARY`.
+    static var airlock: URL? {
+        if let path = ProcessInfo.processInfo.environment["AIRLOCK_BINARY"] {
+            return URL(fileURLWithPath: path)
+        }
+        let url = packageRoot.appendingPathComponent(".build/debug/airlock")
+        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+    }
+
+    /// The binary, or a recorded issue saying how to build it.
+    static func requireAirlock() throws -> URL {
+        guard let airlock else {
+            Issue.record("no airlock binary at .build/debug/airlock: build it with `swift build --build-tests`")
+            throw CancellationError()
+        }
+        return airlock
+    }
+
+    struct Outcome {
+        var status: Int32
+        var output: String
+        var errorOutput: String
+    }
+
+    /// Runs a program to completion (at most `timeout` seconds) and collects its output.
+    static func run(
+        _ executable: URL, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 60
+    ) throws -> Outcome {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let outURL = directory.url.appendingPathComponent("out")
+        let errURL = directory.url.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        let pipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : pipe
+        try process.run()
+        if let input {
+            pipe.fileHandleForWriting.write(input)
+            try pipe.fileHandleForWriting.close()
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline {
+            usleep(10_000)
+        }
+        if process.isRunning {
+            process.terminate()
+            Issue.record(
+                "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not finish in \(timeout) s")
+        }
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus,
+            output: try String(contentsOf: outURL, encoding: .utf8),
+            errorOutput: try String(contentsOf: errURL, encoding: .utf8))
+    }
+
+    /// Runs `airlock ARGUMENTS`.
+    static func airlock(_ arguments: [String], input: Data? = nil) throws -> Outcome {
+        try run(try requireAirlock(), arguments, input: input)
+    }
+}

@@ -1,0 +1,157 @@
+import AirlockCore
+import AirlockStore
+import Foundation
+import Testing
+
+/// Store conformance: reviews and votes.
+@Suite("Store conformance: reviews and votes")
+struct ReviewConformanceTests {
+    /// A mutation held for review `r-1` (finance × 2, due in an hour).
+    private func held(_ subject: StoreUnderTest) async throws {
+        let store = subject.store
+        var change = StoreChange(at: subject.clock.now)
+        change.createMutation(Fixtures.mutation("m-1"), audit: Fixtures.submitted())
+        change.transition(
+            "m-1", from: .received, to: .pendingReview, setting: MutationUpdate(tier: "high", policyVersion: "pv-1"),
+            audit: Fixtures.audit(.decided, "policy", policyVersion: "pv-1"))
+        change.openReview(
+            Fixtures.review("r-1", of: "m-1", deadline: subject.clock.now.addingTimeInterval(3600)),
+            audit: Fixtures.audit(.reviewOpened, "policy"))
+        let receipt = try await store.apply(change)
+        #expect(receipt.auditRecords.map(\.kind) == [.submitted, .decided, .reviewOpened])
+        #expect(receipt.auditRecords.allSatisfy { $0.mutationID == "m-1" })
+    }
+
+    @Test("a review opens with its groups and deadline; one open review per mutation", arguments: StoreFactory.all)
+    func openReview(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        try await held(subject)
+        let review = try #require(try await subject.store.review(id: "r-1"))
+        #expect(review.mutationID == "m-1" && review.mode == .blocking && review.status == .open)
+        #expect(review.groups == [ApprovalGroup(pool: "finance", count: 2)] && review.rejectAfter == 1)
+        #expect(review.deadline == subject.clock.now.addingTimeInterval(3600) && review.escalations == 0)
+        #expect(review.openedAt == subject.clock.now && review.closedAt == nil)
+        #expect(try await subject.store.reviews(mutationID: "m-1") == [review])
+
+        var second = StoreChange(at: subject.clock.now)
+        second.openReview(Fixtures.review("r-2", of: "m-1", deadline: nil), audit: Fixtures.audit(.reviewOpened))
+        #expect(await storeErrorCode { _ = try await subject.store.apply(second) } == .alreadyExists)
+
+        var orphan = StoreChange(at: subject.clock.now)
+        orphan.openReview(Fixtures.review("r-3", of: "nope", deadline: nil), audit: Fixtures.audit(.reviewOpened))
+        #expect(await storeErrorCode { _ = try await subject.store.apply(orphan) } == .notFound)
+
+        var empty = StoreChange(at: subject.clock.now)
+        empty.openReview(
+            NewReview(id: "r-4", mutationID: "m-1", mode: .parallel, groups: [], deadline: nil),
+            audit: Fixtures.audit(.reviewOpened))
+        #expect(await storeErrorCode { _ = try await subject.store.apply(empty) } == .invalidArgument)
+    }
+
+    @Test("votes: one per reviewer per mutation, never by the requester, only while open", arguments: StoreFactory.all)
+    func votes(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        try await held(subject)
+
+        var first = StoreChange(at: subject.clock.now)
+        first.castVote(Fixtures.vote("r-1", by: "alice"), audit: Fixtures.audit(.voted, "alice"))
+        let receipt = try await store.apply(first)
+
+        var again = StoreChange(at: subject.clock.now)
+        again.castVote(Fixtures.vote("r-1", by: "alice", .reject), audit: Fixtures.audit(.voted, "alice"))
+        #expect(await storeErrorCode { _ = try await store.apply(again) } == .duplicateVote)
+
+        var requester = StoreChange(at: subject.clock.now)
+        requester.castVote(Fixtures.vote("r-1", by: "agent-7"), audit: Fixtures.audit(.voted, "agent-7"))
+        #expect(await storeErrorCode { _ = try await store.apply(requester) } == .requesterCannotVote)
+
+        // The second approval completes the review and approves the mutation, in one change.
+        subject.clock.advance(by: 60)
+        var second = StoreChange(at: subject.clock.now)
+        second.castVote(Fixtures.vote("r-1", by: "bob"), audit: Fixtures.audit(.voted, "bob"))
+        second.closeReview("r-1", as: .approved, audit: Fixtures.audit(.reviewClosed, "bob"))
+        second.transition("m-1", from: .pendingReview, to: .approved, audit: Fixtures.audit(.approved, "bob"))
+        _ = try await store.apply(second)
+
+        let votes = try await store.votes(reviewID: "r-1")
+        #expect(votes.map(\.reviewer) == ["alice", "bob"])
+        let alice = try #require(votes.first)
+        #expect(alice.decision == .approve && alice.note == "looks right" && alice.contentHash == "c0ffee")
+        #expect(alice.policyVersion == "pv-1" && alice.pool == "finance" && alice.mutationID == "m-1")
+        #expect(alice.auditSeq == receipt.auditRecords[0].seq)
+        #expect(votes[1].at == subject.clock.now)
+
+        let review = try #require(try await store.review(id: "r-1"))
+        #expect(review.status == .approved && review.closedAt == subject.clock.now)
+        #expect(try await store.mutation(id: "m-1")?.status == .approved)
+
+        var late = StoreChange(at: subject.clock.now)
+        late.castVote(Fixtures.vote("r-1", by: "carol"), audit: Fixtures.audit(.voted, "carol"))
+        #expect(await storeErrorCode { _ = try await store.apply(late) } == .reviewNotOpen)
+        var unknown = StoreChange(at: subject.clock.now)
+        unknown.castVote(Fixtures.vote("r-9", by: "carol"), audit: Fixtures.audit(.voted, "carol"))
+        #expect(await storeErrorCode { _ = try await store.apply(unknown) } == .notFound)
+    }
+
+    @Test("escalation moves an open review to the next pool; closed reviews stay closed", arguments: StoreFactory.all)
+    func escalation(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        try await held(subject)
+        subject.clock.advance(by: 3600)
+        let deadline = subject.clock.now.addingTimeInterval(1800)
+        var escalate = StoreChange(at: subject.clock.now)
+        escalate.escalateReview(
+            "r-1", to: [ApprovalGroup(pool: "finance-leads", count: 1)], deadline: deadline,
+            audit: Fixtures.audit(.escalated, "system"))
+        let receipt = try await store.apply(escalate)
+        #expect(receipt.auditRecords.map(\.kind) == [.escalated])
+        #expect(receipt.auditRecords.first?.mutationID == "m-1")
+
+        let review = try #require(try await store.review(id: "r-1"))
+        #expect(review.groups == [ApprovalGroup(pool: "finance-leads", count: 1)])
+        #expect(review.deadline == deadline && review.escalations == 1 && review.status == .open)
+        #expect(try await store.mutation(id: "m-1")?.status == .pendingReview)
+
+        var expire = StoreChange(at: subject.clock.now)
+        expire.closeReview("r-1", as: .expired, audit: Fixtures.audit(.reviewClosed, "system"))
+        expire.transition("m-1", from: .pendingReview, to: .expired, audit: Fixtures.audit(.expired, "system"))
+        _ = try await store.apply(expire)
+
+        var again = StoreChange(at: subject.clock.now)
+        again.escalateReview(
+            "r-1", to: [ApprovalGroup(pool: "cfo", count: 1)], deadline: nil, audit: Fixtures.audit(.escalated))
+        #expect(await storeErrorCode { _ = try await store.apply(again) } == .reviewNotOpen)
+        var close = StoreChange(at: subject.clock.now)
+        close.closeReview("r-1", as: .rejected, audit: Fixtures.audit(.reviewClosed))
+        #expect(await storeErrorCode { _ = try await store.apply(close) } == .reviewNotOpen)
+    }
+
+    @Test("open reviews are listed by deadline, and filtered by what is due", arguments: StoreFactory.all)
+    func openReviewsByDeadline(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        let now = subject.clock.now
+        for (index, minutes) in [30, 10, nil, 20].enumerated() {
+            var change = StoreChange(at: now)
+            change.createMutation(Fixtures.mutation("m-\(index)"), audit: Fixtures.submitted())
+            change.openReview(
+                Fixtures.review(
+                    "r-\(index)", of: "m-\(index)", deadline: minutes.map { now.addingTimeInterval(Double($0) * 60) }),
+                audit: Fixtures.audit(.reviewOpened))
+            _ = try await store.apply(change)
+        }
+        var close = StoreChange(at: now)
+        close.closeReview("r-3", as: .cancelled, audit: Fixtures.audit(.reviewClosed))
+        _ = try await store.apply(close)
+
+        #expect(try await store.openReviews(deadlineBefore: nil).map(\.id) == ["r-1", "r-0", "r-2"])
+        #expect(try await store.openReviews(deadlineBefore: now.addingTimeInterval(20 * 60)).map(\.id) == ["r-1"])
+        #expect(try await store.openReviews(deadlineBefore: now).isEmpty)
+    }
+}

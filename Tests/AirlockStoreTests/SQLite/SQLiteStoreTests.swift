@@ -1,0 +1,158 @@
+import AirlockStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    @Test("synchronous is FULL by default and NORMAL when asked")
+    func synchronousSetting() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let full = try SQLiteStore.open(StateDirectory(directory.url.appendingPathComponent("full")))
+        #expect(try await full.synchronousSetting() == 2)
+        let normal = try SQLiteStore.open(StateDirectory(directory.url.appendingPathComponent("normal"))) {
+            $0.synchronous = .normal
+        }
+        #expect(try await normal.synchronousSetting() == 1)
+        try await full.close()
+        try await normal.close()
+    }
+
+    @Test("the state directory holds the database and a 0600 signing key that is reused")
+    func stateDirectory() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url.appendingPathComponent("state"))
+        let first = try SQLiteStore.open(state)
+        try await first.note("a", at: Date())
+        let firstKey = try #require(first.configuration.signingKey)
+        try await first.close()
+
+        #expect(state.hasDatabase)
+        let attributes = try FileManager.default.attributesOfItem(atPath: state.signingKeyURL.path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let second = try SQLiteStore.open(state)
+        #expect(second.configuration.signingKey?.keyID == firstKey.keyID)
+        #expect(try await second.auditHead().size == 1)
+
+        // The key is not in the database.
+        let keyHex = try String(contentsOf: state.signingKeyURL, encoding: .utf8).trimmingCharacters(in: .newlines)
+        let database = try Data(contentsOf: state.databaseURL)
+        #expect(keyHex.count == 64)
+        let keyBytes = stride(from: 0, to: 64, by: 2).map { offset in
+            UInt8(keyHex.dropFirst(offset).prefix(2), radix: 16)!
+        }
+        #expect(database.range(of: Data(keyBytes)) == nil)
+        try await second.close()
+    }
+
+    @Test("creating the signing key from two places at once yields one key")
+    func keyCreationRace() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = directory.url.appendingPathComponent("audit-signing.key")
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try AuditSigningKey.loadOrCreate(at: url).keyID }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 1)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
+        #expect(leftovers == ["audit-signing.key"])
+    }
+
+    @Test("opening without creating refuses a missing database and signs nothing without a key")
+    func readOnlyOpening() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        #expect(throws: StoreError.self) { try SQLiteStore.open(state, createIfMissing: false) }
+        do {
+            _ = try SQLiteStore.open(state, createIfMissing: false)
+        } catch let error as StoreError {
+            #expect(error.code == .databaseMissing)
+        }
+        let writer = try SQLiteStore.open(state)
+        try await writer.note("a", at: Date())
+        try await writer.close()
+        try FileManager.default.removeItem(at: state.signingKeyURL)
+        let reader = try SQLiteStore.open(state, createIfMissing: false)
+        #expect(reader.configuration.signingKey == nil)
+        #expect(try await reader.auditHead().size == 1)
+        #expect(await storeErrorCode { _ = try await reader.signCheckpoint() } == .signingKeyUnavailable)
+    }
+
+    @Test("a database from a newer Airlock is refused with a clear message")
+    func newerSchema() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        try await SQLiteStore.open(state).close()
+        let queue = try DatabaseQueue(path: state.databaseURL.path)
+        try await queue.write { db in try db.execute(sql: "PRAGMA user_version = 99") }
+        try queue.close()
+        do {
+            _ = try SQLiteStore.open(state)
+            Issue.record("a newer database was opened")
+        } catch let error as StoreError {
+            #expect(error.code == .schemaTooNew)
+            #expect(error.message.contains("newer Airlock") && error.message.contains("schema version 99"))
+            #expect(error.message.contains(state.databaseURL.path))
+        }
+    }
+
+    @Test("a database with migrations this build does not know is refused too")
+    func unknownMigration() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        try await SQLiteStore.open(state).close()
+        let queue = try DatabaseQueue(path: state.databaseURL.path)
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2 from the future')")
+        }
+        try queue.close()
+        #expect(throws: StoreError.self) { try SQLiteStore.open(state) }
+    }
+
+    @Test("an empty database file from before the schema existed is migrated")
+    func olderSchema() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        let queue = try DatabaseQueue(path: state.databaseURL.path)
+        try await queue.write { db in try db.execute(sql: "CREATE TABLE unrelated (x)") }
+        try queue.close()
+        let store = try SQLiteStore.open(state)
+        try await store.note("a", at: Date())
+        try await store.close()
+        let check = try DatabaseQueue(path: state.databaseURL.path)
+        #expect(try await check.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == 1)
+        try check.close()
+    }
+
+    @Test("two stores on one database file append to one chain")
+    func twoProcessesOneChain() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        let first = try SQLiteStore.open(state) { $0.checkpointEvery = 7 }
+        let second = try SQLiteStore.open(state) { $0.checkpointEvery = 7 }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for store in [first, second] {
+                group.addTask {
+                    for index in 0..<40 {
+                        try await store.note("\(index)", at: Date())
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let report = try await first.verifyAudit(publicKey: try #require(first.configuration.signingKey).publicKey)
+        #expect(report.isIntact && report.recordCount == 80 && report.checkpointCount >= 5)
+        try await first.close()
+        try await second.close()
+    }
+}

@@ -1,0 +1,75 @@
+import AirlockStore
+import Foundation
+import Testing
+
+/// How a conformance test wants its store: checkpoint cadence and the clock.
+struct StoreOptions: Sendable {
+    var checkpointEvery = 1000
+    var checkpointInterval: TimeInterval = 3600
+    var clock = TestClock()
+}
+
+/// A store under test, with what a test needs beside it.
+struct StoreUnderTest: Sendable {
+    var store: any Store
+    /// The public key that verifies the store's checkpoints.
+    var publicKey: AuditPublicKey
+    var clock: TestClock
+    var cleanUp: @Sendable () -> Void
+}
+
+/// Makes fresh, empty stores of one implementation. The conformance suite runs every test against
+/// every factory in ``all``; the PostgreSQL store adds its factory here.
+struct StoreFactory: Sendable, CustomTestStringConvertible {
+    var name: String
+    var make: @Sendable (StoreOptions) throws -> StoreUnderTest
+
+    var testDescription: String { name }
+
+    func callAsFunction(_ options: StoreOptions = StoreOptions()) throws -> StoreUnderTest {
+        try make(options)
+    }
+
+    static let all: [StoreFactory] = [.sqliteInMemory, .sqliteFile]
+
+    /// SQLite on a GRDB `DatabaseQueue` in memory.
+    static let sqliteInMemory = StoreFactory(name: "SQLite in memory") { options in
+        let key = AuditSigningKey.generate()
+        let store = try SQLiteStore.inMemory(configuration: options.configuration(key: key))
+        return StoreUnderTest(store: store, publicKey: AuditPublicKey(key.publicKey), clock: options.clock, cleanUp: {})
+    }
+
+    /// SQLite on a `DatabasePool` in a temporary state directory, FULL sync.
+    static let sqliteFile = StoreFactory(name: "SQLite file") { options in
+        let directory = try TemporaryDirectory()
+        let state = StateDirectory(directory.url)
+        let store = try SQLiteStore.open(state) { configuration in
+            configuration = options.configuration(key: configuration.signingKey!)
+        }
+        return StoreUnderTest(
+            store: store, publicKey: AuditPublicKey(store.configuration.signingKey!.publicKey), clock: options.clock,
+            cleanUp: { directory.remove() })
+    }
+}
+
+extension StoreOptions {
+    func configuration(key: AuditSigningKey) -> SQLiteStore.Configuration {
+        SQLiteStore.Configuration(
+            signingKey: key, checkpointEvery: checkpointEvery, checkpointInterval: checkpointInterval,
+            now: clock.reading)
+    }
+}
+
+/// A directory under the system's temporary directory, removed by ``remove()``.
+struct TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: url)
+    }
+}
