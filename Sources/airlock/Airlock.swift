@@ -6,6 +6,9 @@ struct Airlock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "airlock",
         abstract: "A gateway for sensitive mutations proposed by AI agents and automated services.",
-        subcommands: [ServeCommand.self, CELCommand.self, PolicyCommand.self, AuditCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, CELCommand.self, PolicyCommand.self, AuditCommand.self, BenchCommand.self,
+            SubmitCommand.self, StatusCommand.self, ReviewCommand.self,
+        ]
     )
 }
