@@ -1,0 +1,97 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+/// `GET /v1/mutations/{id}?wait=…&status=…` holds the request until the status changes.
+@Suite struct LongPollTests {
+    /// The wait the tests ask for, in seconds: a poll that is not woken answers only after it.
+    static let wait = 30
+    /// How soon a woken poll must answer: half the wait, which leaves room for a loaded machine
+    /// (the tests share it with builds) and still tells a wake-up from an expiry.
+    static let promptly: Duration = .seconds(15)
+
+    @Test func aWaitingClientWakesSoonAfterAnApprovalByAnother() async throws {
+        try await TestServer.with { api, _ in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let started = ContinuousClock.now
+            async let waited = api.get("/v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.agent)
+            // Give the poll time to park; the approval then has to wake it (if it came first, the
+            // poll would answer at once anyway, and the test still holds).
+            try await Task.sleep(for: .milliseconds(300))
+            let approved = try await api.approve(id, key: TestServer.Key.bob)
+            #expect(approved.status == .ok, "\(approved)")
+            let reply = try await waited
+            let elapsed = ContinuousClock.now - started
+            #expect(reply.status == .ok, "\(reply)")
+            #expect(reply.json["status"].string == "approved")
+            #expect(elapsed < Self.promptly, "the poll answered after \(elapsed)")
+        }
+    }
+
+    @Test func aWaitWithoutChangeHoldsUntilItExpires() async throws {
+        try await TestServer.with { api, _ in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let started = ContinuousClock.now
+            let reply = try await api.get("/v1/mutations/\(id)?wait=1&status=pending_review", key: TestServer.Key.agent)
+            let elapsed = ContinuousClock.now - started
+            #expect(reply.status == .ok, "\(reply)")
+            #expect(reply.json["status"].string == "pending_review")
+            #expect(elapsed >= .milliseconds(900), "\(elapsed)")
+            #expect(elapsed < Self.promptly, "\(elapsed)")
+        }
+    }
+
+    @Test func aWaitOnAStatusAlreadyLeftAnswersAtOnce() async throws {
+        try await TestServer.with { api, _ in
+            let low = try #require(try await api.submit(Mutations.lowTitle).json["id"].string)
+            let started = ContinuousClock.now
+            let reply = try await api.get("/v1/mutations/\(low)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.agent)
+            #expect(reply.json["status"].string == "approved")
+            let high = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let rejected = try await api.reject(high, key: TestServer.Key.carol, note: "not now")
+            #expect(rejected.status == .ok)
+            // A final status answers at once, whatever status the client names.
+            let final = try await api.get("/v1/mutations/\(high)?wait=\(Self.wait)&status=approved", key: TestServer.Key.agent)
+            #expect(final.json["status"].string == "rejected")
+            #expect(ContinuousClock.now - started < Self.promptly)
+        }
+    }
+
+    @Test func manyWaitersAreAllWoken() async throws {
+        try await TestServer.with { api, _ in
+            let id = try #require(try await api.submit(Mutations.highRepricing).json["id"].string)
+            try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await api.get("/v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.agent)
+                            .json["status"].string
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await api.approve(id, key: TestServer.Key.bob).json["status"].string == "pending_review")
+                #expect(try await api.approve(id, key: TestServer.Key.carol).json["status"].string == "approved")
+                var statuses: [String?] = []
+                for try await status in group { statuses.append(status) }
+                #expect(statuses.count == 20)
+                #expect(statuses.allSatisfy { $0 == "approved" }, "\(statuses)")
+            }
+        }
+    }
+
+    @Test func aShutdownAnswersWaitingClientsInsteadOfWaitingForThem() async throws {
+        let started = ContinuousClock.now
+        let poll = try await TestServer.with { api, _ in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let poll = Task {
+                try await api.get("/v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.agent)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            return poll  // leaving the closure shuts the server down
+        }
+        let stopped = ContinuousClock.now - started
+        let reply = try await poll.value
+        #expect(stopped < Self.promptly, "the server took \(stopped) to stop")
+        #expect(reply.status == .ok, "\(reply)")
+        #expect(reply.json["status"].string == "pending_review")
+    }
+}

@@ -1,0 +1,135 @@
+import AirlockCore
+import AirlockServer
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+
+/// `GET /v1/policies`, `PUT /v1/policies/{name}` and `POST /v1/policies/{version}/activate`.
+@Suite struct PolicyTests {
+    /// A pack under which every catalog change needs an ops lead.
+    static let strictPack = """
+        policy: strict-catalog
+        description: Every catalog change waits for an ops lead.
+        classes: [public, internal]
+        tiers:
+          medium: { from_score: 30, pool: ops-reviewers }
+          high: { from_score: 60, pool: ops-leads }
+          block: { from_score: 100 }
+        resources:
+          catalog.product:
+            operations: [update]
+            reversible: true
+            fields:
+              title: { type: string, class: public }
+        rules:
+          - id: review-everything
+            when: "true"
+            tier: high
+            reason: Every catalog change is reviewed
+
+        """
+
+    /// Two problems: a condition that does not parse (line 6) and an unknown tier (line 7).
+    static let brokenPack = """
+        policy: broken
+        tiers:
+          high: { from_score: 60, pool: ops-leads }
+        rules:
+          - id: oops
+            when: mutation.changes.price >
+            tier: highest
+
+        """
+
+    func upload(_ api: APIClient, name: String, _ text: String, key: String = TestServer.Key.root) async throws -> Reply {
+        try await api.send(
+            .put, "/v1/policies/\(name)", key: key, body: ByteBuffer(string: text), headers: [.contentType: "application/yaml"])
+    }
+
+    @Test func anUploadIsCheckedAndStoredInactiveThenActivatedAndRolledBack() async throws {
+        try await TestServer.with { api, parts in
+            let original = parts.pack.version
+            let listed = try await api.get("/v1/policies", key: TestServer.Key.root)
+            #expect(listed.status == .ok, "\(listed)")
+            #expect(listed.json["items"].array.map { $0["version"].string } == [original])
+            #expect(listed.json["items"][0]["active"].bool == true)
+
+            let uploaded = try await upload(api, name: "strict", Self.strictPack)
+            #expect(uploaded.status == .created, "\(uploaded)")
+            #expect(uploaded.json["name"].string == "strict-catalog")
+            #expect(uploaded.json["active"].bool == false)
+            #expect(uploaded.json["created_by"].string == "root")
+            let strict = try #require(uploaded.json["version"].string)
+            #expect(strict != original)
+
+            // Stored inactive: decisions still follow the original pack.
+            let before = try await api.submit(Mutations.lowTitle)
+            #expect(before.json["tier"].string == "low")
+            #expect(before.json["policy_version"].string == original)
+            let both = try await api.get("/v1/policies", key: TestServer.Key.auditor)
+            #expect(both.json["items"].array.count == 2)
+            #expect(both.json["items"].array.filter { $0["active"].bool == true }.map { $0["version"].string } == [original])
+
+            // The same pack again is a conflict or a replay, never a second version.
+            let again = try await upload(api, name: "strict", Self.strictPack)
+            #expect(again.status.code < 500 && again.status != .unprocessableContent, "\(again)")
+            #expect(try await api.get("/v1/policies", key: TestServer.Key.bob).json["items"].array.count == 2)
+
+            let activated = try await api.send(.post, "/v1/policies/\(strict)/activate", key: TestServer.Key.root)
+            #expect(activated.status == .ok, "\(activated)")
+            #expect(activated.json["active"].bool == true)
+            #expect(activated.json["activated_by"].string == "root")
+            let ready = try await api.get("/readyz", key: nil)
+            #expect(ready.json["policy_version"].string == strict)
+
+            let after = try await api.submit(Mutations.lowTitle)
+            #expect(after.json["tier"].string == "high", "\(after)")
+            #expect(after.json["status"].string == "pending_review")
+            #expect(after.json["policy_version"].string == strict)
+            #expect(after.json["reasons"][0]["rule"].string == "review-everything")
+            // crm.customer is unknown to the strict pack.
+            #expect(try await api.submit(Mutations.mediumEmail).status == .unprocessableContent)
+
+            // Rollback: the earlier version again.
+            let rolledBack = try await api.send(.post, "/v1/policies/\(original)/activate", key: TestServer.Key.root)
+            #expect(rolledBack.status == .ok, "\(rolledBack)")
+            #expect(rolledBack.json["version"].string == original)
+            let restored = try await api.submit(Mutations.lowTitle)
+            #expect(restored.json["tier"].string == "low", "\(restored)")
+            #expect(restored.json["policy_version"].string == original)
+            let final = try await api.get("/v1/policies", key: TestServer.Key.root)
+            #expect(final.json["items"].array.filter { $0["active"].bool == true }.map { $0["version"].string } == [original])
+
+            // Both activations are in the audit log, by root.
+            let audit = try await api.get("/v1/audit?limit=1000", key: TestServer.Key.auditor)
+            let activations = audit.json["items"].array.filter { $0["kind"].string == "policy_activated" }
+            #expect(activations.map { $0["policy_version"].string } == [original, strict, original], "\(activations)")
+            #expect(activations.dropFirst().allSatisfy { $0["actor"].string == "root" })
+        }
+    }
+
+    @Test func aPackThatDoesNotCheckIs422WithFileLineAndColumn() async throws {
+        try await TestServer.with { api, _ in
+            let reply = try await upload(api, name: "broken", Self.brokenPack)
+            #expect(reply.status == .unprocessableContent, "\(reply)")
+            #expect(reply.contentType == "application/problem+json")
+            let paths = reply.json["errors"].array.compactMap { $0["path"].string }
+            #expect(paths.contains { $0.hasPrefix("broken.yaml:6:") }, "\(reply)")
+            #expect(paths.contains { $0.hasPrefix("broken.yaml:7:") }, "\(reply)")
+            #expect(reply.json["errors"].array.allSatisfy { !($0["message"].string ?? "").isEmpty })
+
+            let syntax = try await upload(api, name: "syntax", "policy: [unclosed\n")
+            #expect(syntax.status == .unprocessableContent, "\(syntax)")
+            #expect(syntax.json["errors"][0]["path"].string?.hasPrefix("syntax.yaml:") == true, "\(syntax)")
+
+            let unknownPool = Self.strictPack.replacingOccurrences(of: "pool: ops-leads", with: "pool: night-shift")
+            let pools = try await upload(api, name: "pools", unknownPool)
+            #expect(pools.status == .unprocessableContent, "\(pools)")
+            #expect(pools.json["detail"].string?.contains("night-shift") == true, "\(pools)")
+
+            // Nothing was stored.
+            #expect(try await api.get("/v1/policies", key: TestServer.Key.root).json["items"].array.count == 1)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import AirlockEngine
+import AirlockServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+
+/// A real Airlock server for one test: the configuration `airlock serve --config` would read,
+/// built in the test, a fresh state directory, and `buildApplication` serving on a free port.
+struct TestServer {
+    /// The principals of the test configuration and their bearer keys.
+    enum Key {
+        static let agent = "key-agent-7"
+        static let alice = "key-alice"
+        static let bob = "key-bob"
+        static let carol = "key-carol"
+        static let dave = "key-dave"
+        static let root = "key-root"
+        static let auditor = "key-auditor"
+    }
+
+    /// Tuesday 2026-01-06 10:00 UTC: inside the example pack's business hours, so no off-hours score.
+    static let businessHours = Date(timeIntervalSince1970: 1_767_693_600)
+
+    /// The example pack of the package, found from this file.
+    static let examplePack: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }  // Support, AirlockServerTests, Tests, package
+        return url.appendingPathComponent("examples/policies").path
+    }()
+
+    /// The configuration file of the tests: an agent, reviewers in every pool of the example pack
+    /// (alice also submits), dave only in `finance`, an admin and an auditor.
+    static func configurationText(stateDirectory: String) -> String {
+        let pools = "[finance, ops-reviewers, ops-leads, duty-managers, pricing, privacy, support-leads]"
+        return """
+            listen: 127.0.0.1:8080
+            state_dir: \(stateDirectory)
+            policy: \(examplePack)
+            store: { synchronous: normal }
+            principals:
+              - { id: agent-7, kind: agent, roles: [submitter], key_sha256: \(PrincipalDirectory.hash(key: Key.agent)) }
+              - id: alice
+                kind: human
+                roles: [reviewer, submitter]
+                pools: \(pools)
+                key_sha256: \(PrincipalDirectory.hash(key: Key.alice))
+              - { id: bob, kind: human, roles: [reviewer], pools: \(pools), key_sha256: \(PrincipalDirectory.hash(key: Key.bob)) }
+              - { id: carol, kind: human, roles: [reviewer], pools: \(pools), key_sha256: \(PrincipalDirectory.hash(key: Key.carol)) }
+              - { id: dave, kind: human, roles: [reviewer], pools: [finance], key_sha256: \(PrincipalDirectory.hash(key: Key.dave)) }
+              - { id: root, kind: human, roles: [admin], key_sha256: \(PrincipalDirectory.hash(key: Key.root)) }
+              - { id: auditor, kind: human, roles: [auditor], key_sha256: \(PrincipalDirectory.hash(key: Key.auditor)) }
+            """
+    }
+
+    /// A new, empty state directory.
+    static func makeStateDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("airlock-server-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Starts the server on a fresh state directory, runs `body` against it, stops it, and removes
+    /// the directory.
+    static func with<Value: Sendable>(
+        clock: ManualClock = ManualClock(businessHours),
+        _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
+    ) async throws -> Value {
+        let directory = try makeStateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try await run(stateDirectory: directory, clock: clock, body)
+    }
+
+    /// Starts the server on `stateDirectory` (kept afterwards), runs `body`, and stops it
+    /// gracefully.
+    static func run<Value: Sendable>(
+        stateDirectory: String, clock: ManualClock = ManualClock(businessHours),
+        _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
+    ) async throws -> Value {
+        var configuration = try GatewayConfiguration.parse(
+            configurationText(stateDirectory: stateDirectory), file: stateDirectory + "/airlock.yaml")
+        configuration.port = 0
+        var logger = Logger(label: "airlock-test")
+        logger.logLevel = .warning
+        let (application, parts) = try await buildApplication(configuration, clock: clock, logger: logger)
+        return try await application.test(.live) { client in
+            guard let port = client.port else { throw TestServerError.noPort }
+            return try await body(APIClient(port: port), parts)
+        }
+    }
+}
+
+/// The live test framework did not say which port the server listens on.
+enum TestServerError: Error {
+    case noPort
+}
