@@ -1,3 +1,4 @@
+import CEL
 import Foundation
 
 /// The JSON form of a record, used by exports and proofs (docs/audit.md, "Export"):
@@ -124,25 +125,12 @@ public enum AuditTime {
         return ((days * 86_400 + hour * 3600 + minute * 60 + second) - offset) * 1_000_000 + fraction
     }
 
-    // Howard Hinnant's civil-date algorithms.
-    private static func civilDate(daysSinceEpoch z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    private static func civilDate(daysSinceEpoch days: Int64) -> (Int64, Int64, Int64) {
+        let date = CivilCalendar.date(days: days)
+        return (date.year, date.month, date.day)
     }
 
-    private static func daysSinceEpoch(year y0: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+    private static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+        CivilCalendar.days(year: year, month: month, day: day)
     }
 }
