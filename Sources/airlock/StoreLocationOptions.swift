@@ -1,19 +1,38 @@
+import AirlockEngine
 import AirlockStore
 import ArgumentParser
 import Foundation
 
 /// Where the commands find the store, as the server does: `--state-dir DIR` (default
-/// `./.airlock`, holding `airlock.sqlite` and `audit-signing.key`). The server's `--config FILE`
-/// will be added here, so that every command that opens the store takes it.
+/// `./.airlock`, holding `airlock.sqlite` and `audit-signing.key`), or the server's
+/// `--config FILE`, whose `state_dir` is used.
 struct StoreLocationOptions: ParsableArguments {
     @Option(
         name: .customLong("state-dir"),
         help: ArgumentHelp("The state directory: the database and the audit signing key.", valueName: "dir"))
     var stateDirectory = "./.airlock"
 
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp("The server's configuration file; its state_dir is used instead of --state-dir.", valueName: "file"))
+    var configFile: String?
+
     /// The state directory.
     var location: StateDirectory {
-        StateDirectory(path: stateDirectory)
+        // validate() has checked the configuration already.
+        if let configFile, let configuration = try? GatewayConfiguration.load(file: configFile) {
+            return StateDirectory(path: configuration.stateDirectory)
+        }
+        return StateDirectory(path: stateDirectory)
+    }
+
+    func validate() throws {
+        guard let configFile else { return }
+        do {
+            _ = try GatewayConfiguration.load(file: configFile)
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     /// Opens an existing store to read it (never creates a database or a key).
