@@ -102,7 +102,8 @@ struct HTTPExecutorTests {
             let executor = Self.executor(service, timeout: .seconds(1))
             let outcome = await executor.apply(Self.create())
             guard case .executed = outcome else { Issue.record("expected executed, got \(outcome)"); return }
-            #expect(await service.state.calls.filter { $0.method == "POST" }.count == 2)
+            // At least one retry after the stalled call; a loaded machine may time out once more.
+            #expect(await service.state.calls.filter { $0.method == "POST" }.count >= 2)
         }
     }
 

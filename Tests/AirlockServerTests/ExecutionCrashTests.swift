@@ -1,0 +1,123 @@
+import AirlockEngine
+import Foundation
+import GRDB
+import HTTPTypes
+import Testing
+
+/// Kills a real `airlock serve` with SIGKILL while mutations execute, restarts it (which
+/// reconciles), and checks exactly-once: every mutation Airlock records as executed has exactly
+/// one applied-marker in the target database, every marker belongs to an executed mutation,
+/// nothing stays `executing`, and every execution a client was told about survives.
+@Suite("Execution across crashes", .serialized)
+struct ExecutionCrashTests {
+    static let airlock: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent(".build/debug/airlock")
+    }()
+
+    static func configuration(directory: String, port: Int) -> String {
+        let pools = "[finance, ops-reviewers, ops-leads, duty-managers, pricing, privacy, support-leads]"
+        return """
+            listen: 127.0.0.1:\(port)
+            state_dir: \(directory)/state
+            policy: \(TestServer.examplePack)
+            store: { synchronous: full }
+            principals:
+              - { id: svc-inventory, kind: service, roles: [submitter], key_sha256: \(PrincipalDirectory.hash(key: TestServer.Key.agent)) }
+              - { id: bob, kind: human, roles: [reviewer, admin], pools: \(pools), key_sha256: \(PrincipalDirectory.hash(key: TestServer.Key.bob)) }
+            executors:
+              catalog.product: { kind: sql, database: \(directory)/demo.sqlite, table: products, fields: [price, cost, stock, title] }
+            """
+    }
+
+    static func start(_ config: String) throws -> Process {
+        let process = Process()
+        process.executableURL = airlock
+        process.arguments = ["serve", "--config", config]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func waitUntilReady(_ api: APIClient) async throws {
+        for _ in 0..<300 {
+            if let reply = try? await api.get("/readyz", key: nil), reply.status == .ok { return }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        Issue.record("the server did not become ready")
+    }
+
+    @Test("SIGKILL while executing, 6 rounds: never applied twice, never lost")
+    func killWhileExecuting() async throws {
+        let directory = try TestServer.makeStateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try DemoDatabase.create(at: directory + "/demo.sqlite")
+        let port = Int.random(in: 20_000...40_000)
+        let config = directory + "/airlock.yaml"
+        try Self.configuration(directory: directory, port: port).write(toFile: config, atomically: true, encoding: .utf8)
+        let api = APIClient(port: port)
+        let told = ToldExecuted()
+
+        for round in 0..<6 {
+            let server = try Self.start(config)
+            try await Self.waitUntilReady(api)
+            let load = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for client in 0..<8 {
+                        group.addTask {
+                            for n in 0..<200 {
+                                let sku = ["sku-1", "sku-2", "sku-9"][(client + n) % 3]
+                                let body = #"{"resource":"catalog.product","operation":"update","target":"\#(sku)","changes":{"stock":\#(1 + (round * 1000 + client * 200 + n) % 90)}}"#
+                                guard let reply = try? await api.submit(body), reply.status == .created,
+                                    let id = reply.json["id"].string
+                                else { return }
+                                if reply.json["status"].string == "executed" { await told.add(id) }
+                            }
+                        }
+                    }
+                }
+            }
+            try await Task.sleep(nanoseconds: UInt64.random(in: 150...600) * 1_000_000)
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            await load.value
+        }
+
+        // The last start reconciles whatever the last kill left executing.
+        let server = try Self.start(config)
+        try await Self.waitUntilReady(api)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let executing = try await api.get("/v1/mutations?status=executing&limit=500", key: TestServer.Key.bob)
+        #expect(executing.json["items"].array.isEmpty, "still executing after reconciliation: \(executing.text.prefix(300))")
+
+        var executed: Set<String> = []
+        var cursor: String?
+        repeat {
+            let page = try await api.get(
+                "/v1/mutations?status=executed&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""), key: TestServer.Key.bob)
+            for item in page.json["items"].array { if let id = item["id"].string { executed.insert(id) } }
+            cursor = page.json["next_cursor"].string
+        } while cursor != nil
+
+        let queue = try DatabaseQueue(path: directory + "/demo.sqlite")
+        let markers = try await queue.read { db in
+            try String.fetchAll(db, sql: "SELECT mutation_id FROM airlock_applied WHERE resource = 'catalog.product'")
+        }
+        #expect(markers.count == Set(markers).count, "a mutation was applied twice")
+        #expect(Set(markers) == executed, "markers without an executed mutation, or executed without a marker")
+        let toldIDs = await told.ids
+        #expect(toldIDs.isSubset(of: executed), "an execution a client was told about was lost")
+        #expect(executed.count > 50, "too few executions to mean anything (\(executed.count))")
+    }
+}
+
+/// The mutations clients were answered `executed` for.
+actor ToldExecuted {
+    private(set) var ids: Set<String> = []
+    func add(_ id: String) { ids.insert(id) }
+}
