@@ -128,4 +128,27 @@ struct ExecutionTests {
             #expect(again.status == .conflict)
         }
     }
+
+    @Test("a caller-executed mutation takes its reported outcome, once, from its submitter")
+    func reportedOutcome() async throws {
+        try await TestServer.with { api, _ in
+            let reply = try await api.submit(
+                #"{"resource":"crm.customer","operation":"update","target":"cus-42","changes":{"notes":"called"}}"#)
+            let id = reply.json["id"].string ?? ""
+            #expect(reply.json["status"].string == "approved")  // no executor: the caller executes
+            let stranger = try await api.post(
+                "/v1/mutations/\(id)/outcome", key: TestServer.Key.bob, json: #"{"status":"executed"}"#)
+            #expect(stranger.status == .forbidden)
+            let bad = try await api.post(
+                "/v1/mutations/\(id)/outcome", key: TestServer.Key.agent, json: #"{"status":"done"}"#)
+            #expect(bad.status == .badRequest)
+            let done = try await api.post(
+                "/v1/mutations/\(id)/outcome", key: TestServer.Key.agent, json: #"{"status":"executed","detail":"CRM updated"}"#)
+            #expect(done.status == .ok)
+            #expect(done.json["status"].string == "executed")
+            let again = try await api.post(
+                "/v1/mutations/\(id)/outcome", key: TestServer.Key.agent, json: #"{"status":"failed"}"#)
+            #expect(again.status == .conflict)
+        }
+    }
 }

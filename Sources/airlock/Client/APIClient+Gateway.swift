@@ -46,6 +46,13 @@ extension APIClient {
         return (answer, try mutation(in: answer))
     }
 
+    /// `POST /v1/mutations/{id}/rollback` with the note that says why.
+    func rollback(_ id: String, note: String) async throws(ClientError) -> (Answer, RemoteMutation) {
+        let answer = try await post(
+            "/v1/mutations/\(Self.pathSegment(id))/rollback", json: .map(CELMap([(.string("note"), .string(note))])))
+        return (answer, try mutation(in: answer))
+    }
+
     private func mutation(in answer: Answer) throws(ClientError) -> RemoteMutation {
         guard let mutation = RemoteMutation(json: answer.json) else {
             throw .unexpectedAnswer(url: baseURL.absoluteString, status: answer.status, reason: "the answer is not a mutation")
