@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockEngine
 import ArgumentParser
 import CEL
 import Foundation
@@ -8,17 +9,11 @@ enum PolicyIO {
     /// The YAML files of a pack: the file itself, or a directory's `.yaml`/`.yml` files sorted by
     /// name (not recursive). Names are the paths as the user would type them.
     static func packFiles(_ path: String) throws -> [(name: String, text: String)] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ValidationError("no such file or directory: \(path)")
+        do {
+            return try PolicySource.files(at: path)
+        } catch {
+            throw ValidationError("\(error)")
         }
-        guard isDirectory.boolValue else { return [(path, try readText(path))] }
-        let names = try FileManager.default.contentsOfDirectory(atPath: path)
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
-            .sorted()
-        guard !names.isEmpty else { throw ValidationError("no .yaml or .yml files in \(path)") }
-        let prefix = path.hasSuffix("/") ? path : path + "/"
-        return try names.map { name in (prefix + name, try readText(prefix + name)) }
     }
 
     /// Loads a pack, printing its problems as `file:line:column: message` on standard error and
