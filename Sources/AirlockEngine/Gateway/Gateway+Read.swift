@@ -137,11 +137,10 @@ extension Gateway {
                 classes = list.compactMap { if case .string(let s) = $0 { s } else { nil } }
             }
             if case .list(let list)? = d["errors"] {
-                for case .string(let text) in list {
-                    let parts = text.split(separator: ":", maxSplits: 1)
-                    errors.append(
-                        parts.count == 2
-                            ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : ("", text))
+                for case .map(let error) in list {
+                    if case .string(let path)? = error["path"], case .string(let message)? = error["message"] {
+                        errors.append((path, message))
+                    }
                 }
             }
         }

@@ -124,7 +124,8 @@ extension Gateway {
         }
         if review.mode == .blocking, outcome == .approved, let engine = try? policyEngine(),
             let mutation = Self.decidedMutation(of: record),
-            let blob = recordSignal(mutation, actor: Self.actor(of: principals.principal(id: record.actorID) ?? Principal(id: record.actorID, kind: .agent, roles: [])), pack: engine.pack, at: now)
+            let blob = recordSignal(
+                mutation, actor: actors[record.actorID] ?? Actor(id: record.actorID, kind: .agent), pack: engine.pack, at: now)
         {
             var save = StoreChange(at: now)
             save.saveSignalState(blob, forKey: Self.signalStateKey)

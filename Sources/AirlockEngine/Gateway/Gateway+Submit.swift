@@ -71,7 +71,10 @@ extension Gateway {
         case .failure(let failure):
             let errors = failure.issues.map { (path: $0.path, message: $0.message) }
             let payload = CanonicalJSON.encode(
-                .map(CELMap([(.string("errors"), .list(errors.map { .string("\($0.path): \($0.message)") }))])))
+                .map(CELMap([
+                    (.string("errors"),
+                     .list(errors.map { .map(CELMap([(.string("path"), .string($0.path)), (.string("message"), .string($0.message))])) }))
+                ])))
             change.transition(
                 id, from: .received, to: .rejected,
                 setting: MutationUpdate(policyVersion: engine.pack.version, decision: payload),

@@ -59,10 +59,6 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         GatewayError(.conflict, title: "Conflict", detail: detail)
     }
 
-    static func badRequest(_ detail: String) -> GatewayError {
-        GatewayError(.badRequest, title: "Bad request", detail: detail)
-    }
-
     static func unavailable(_ error: any Error) -> GatewayError {
         GatewayError(.unavailable, title: "Store unavailable", detail: "\(error)")
     }
