@@ -2,7 +2,6 @@ import AirlockEngine
 import ArgumentParser
 import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// `airlock bench serve`: starts a real server (this binary, `airlock serve`, SQLite with
@@ -61,7 +60,11 @@ struct BenchServeCommand: AsyncParsableCommand {
         say("warming up for \(warmup) s with \(clients) clients…")
         _ = try await load.run(clients: clients, seconds: warmup)
         say("measuring for \(seconds) s…")
+        let serverBefore = BenchSetup.cpuSeconds(pid: server.processIdentifier)
+        let selfBefore = BenchSetup.ownCPUSeconds()
         let result = try await load.run(clients: clients, seconds: seconds)
+        let serverCPU = BenchSetup.cpuSeconds(pid: server.processIdentifier).map { $0 - (serverBefore ?? 0) }
+        let loadCPU = BenchSetup.ownCPUSeconds() - selfBefore
         let peak = BenchSetup.peakMemory(pid: server.processIdentifier)
         server.terminate()
         server.waitUntilExit()
@@ -75,9 +78,15 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
         let throughput = Double(result.completed) / result.elapsed
         say(String(format: "requests: %d in %.2f s (%d errors; %d low, %d other tiers)", result.completed, result.elapsed,
-                   result.errors, result.lowTier, result.completed - result.lowTier - result.errors))
+                   result.errors, result.lowTier, result.completed - result.lowTier))
+        if let firstError = result.firstError { say("first unexpected answer: \(firstError)") }
         say(String(format: "throughput: %.0f decisions/s", throughput))
         say(String(format: "latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms", percentile(0.5), percentile(0.99), percentile(1.0)))
+        if let serverCPU, result.completed > 0 {
+            let n = Double(result.completed)
+            say(String(format: "cpu per decision: server %.0f µs (%.2f cores), load generator %.0f µs (%.2f cores)",
+                       serverCPU / n * 1e6, serverCPU / result.elapsed, loadCPU / n * 1e6, loadCPU / result.elapsed))
+        }
         say("server peak memory (VmHWM): \(peak.map { "\($0 / 1024) MiB" } ?? "unknown")")
         say("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
     }
@@ -136,6 +145,25 @@ enum BenchSetup {
         throw ValidationError("the server did not start listening on port \(port) within \(Int(timeout)) s")
     }
 
+    /// User plus system CPU seconds a process has used, from /proc.
+    static func cpuSeconds(pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// User plus system CPU seconds this process has used.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// Peak resident memory in KiB, from /proc.
     static func peakMemory(pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
@@ -146,97 +174,3 @@ enum BenchSetup {
     }
 }
 
-/// Keep-alive HTTP/1.1 clients, one connection each, sending back to back.
-struct LoadGenerator: Sendable {
-    let group: MultiThreadedEventLoopGroup
-    let port: Int
-    let keys: [String]
-    let highShare: Double
-
-    struct Result {
-        var completed = 0
-        var errors = 0
-        var lowTier = 0
-        var latencies: [UInt32] = []  // microseconds
-        var elapsed = 0.0
-    }
-
-    func run(clients: Int, seconds: Double) async throws -> Result {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let end = start + UInt64(seconds * 1e9)
-        var total = Result()
-        try await withThrowingTaskGroup(of: Result.self) { tasks in
-            for client in 0..<clients {
-                tasks.addTask { try await self.client(client, until: end) }
-            }
-            for try await result in tasks {
-                total.completed += result.completed
-                total.errors += result.errors
-                total.lowTier += result.lowTier
-                total.latencies += result.latencies
-            }
-        }
-        total.elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return total
-    }
-
-    private func client(_ index: Int, until end: UInt64) async throws -> Result {
-        let channel = try await ClientBootstrap(group: group)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                        wrappingChannelSynchronously: channel)
-                }
-            }
-        let key = keys[index % keys.count]
-        return try await channel.executeThenClose { inbound, outbound in
-            var result = Result()
-            var responses = inbound.makeAsyncIterator()
-            var sequence = 0
-            while DispatchTime.now().uptimeNanoseconds < end {
-                sequence += 1
-                let body = self.body(client: index, sequence: sequence)
-                var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/mutations")
-                head.headers.add(name: "Host", value: "127.0.0.1")
-                head.headers.add(name: "Authorization", value: "Bearer \(key)")
-                head.headers.add(name: "Content-Type", value: "application/json")
-                head.headers.add(name: "Content-Length", value: String(body.utf8.count))
-                let sent = DispatchTime.now().uptimeNanoseconds
-                try await outbound.write(contentsOf: [
-                    .head(head), .body(.byteBuffer(ByteBuffer(string: body))), .end(nil),
-                ])
-                var status: UInt = 0
-                var text = ""
-                while let part = try await responses.next() {
-                    switch part {
-                    case .head(let response): status = response.status.code
-                    case .body(let buffer): text += String(buffer: buffer)
-                    case .end: break
-                    }
-                    if case .end = part { break }
-                }
-                let elapsed = DispatchTime.now().uptimeNanoseconds - sent
-                if status == 201 {
-                    result.completed += 1
-                    result.latencies.append(UInt32(min(elapsed / 1000, UInt64(UInt32.max))))
-                    if text.contains("\"tier\":\"low\"") { result.lowTier += 1 }
-                } else {
-                    result.errors += 1
-                    if result.errors == 1 { say("unexpected answer \(status): \(text.prefix(300))") }
-                }
-            }
-            return result
-        }
-    }
-
-    /// Mostly low-tier stock updates; a share of high-tier large transfers.
-    private func body(client: Int, sequence: Int) -> String {
-        if Double(sequence % 1000) < highShare * 1000 {
-            return #"{"resource":"payments.transfer","operation":"create","changes":{"amount":25000.0,"currency":"USD","from_account":"acc-100001","to_account":"acc-200002"}}"#
-        }
-        let product = "prod-" + String(100_000 + (client * 7919 + sequence) % 900_000)
-        return #"{"resource":"catalog.product","operation":"update","target":"\#(product)","changes":{"stock":\#(sequence % 500)}}"#
-    }
-}

@@ -1,0 +1,184 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Keep-alive HTTP/1.1 clients, one connection each, sending back to back.
+///
+/// Each client is a plain channel handler on one event loop: it writes a request, reads the
+/// answer (status line, `content-length`, body) and writes the next, so that the load generator
+/// costs the shared cores as little as it can and the measurement is of the server.
+struct LoadGenerator: Sendable {
+    let group: MultiThreadedEventLoopGroup
+    let port: Int
+    let keys: [String]
+    let highShare: Double
+
+    struct Result: Sendable {
+        var completed = 0
+        var errors = 0
+        var lowTier = 0
+        var latencies: [UInt32] = []  // microseconds
+        var elapsed = 0.0
+        var firstError: String?
+    }
+
+    func run(clients: Int, seconds: Double) async throws -> Result {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let end = start + UInt64(seconds * 1e9)
+        var futures: [EventLoopFuture<Result>] = []
+        for client in 0..<clients {
+            let promise = group.next().makePromise(of: Result.self)
+            let handler = ClientHandler(
+                client: client, key: keys[client % keys.count], highShare: highShare, end: end, done: promise)
+            let connected = ClientBootstrap(group: group)
+                .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                }
+                .connect(host: "127.0.0.1", port: port)
+            connected.whenFailure { promise.fail($0) }
+            futures.append(promise.futureResult)
+        }
+        var total = Result()
+        for future in futures {
+            let result = try await future.get()
+            total.completed += result.completed
+            total.errors += result.errors
+            total.lowTier += result.lowTier
+            total.latencies += result.latencies
+            total.firstError = total.firstError ?? result.firstError
+        }
+        total.elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return total
+    }
+}
+
+/// One keep-alive connection sending a request, awaiting its answer, and sending the next.
+private final class ClientHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let client: Int
+    private let key: String
+    private let highShare: Double
+    private let end: UInt64
+    private let done: EventLoopPromise<Result>
+    private var result = Result()
+    private var received: ByteBuffer?
+    private var sequence = 0
+    private var sentAt: UInt64 = 0
+    private var finished = false
+
+    typealias Result = LoadGenerator.Result
+
+    init(client: Int, key: String, highShare: Double, end: UInt64, done: EventLoopPromise<Result>) {
+        self.client = client
+        self.key = key
+        self.highShare = highShare
+        self.end = end
+        self.done = done
+        result.latencies.reserveCapacity(16_384)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        send(context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if received == nil {
+            received = bytes
+        } else {
+            received!.writeBuffer(&bytes)
+        }
+        while let (status, body) = nextResponse() {
+            let elapsed = DispatchTime.now().uptimeNanoseconds - sentAt
+            if status == 201 {
+                result.completed += 1
+                result.latencies.append(UInt32(min(elapsed / 1000, UInt64(UInt32.max))))
+                if body.contains("\"tier\":\"low\"") { result.lowTier += 1 }
+            } else {
+                result.errors += 1
+                if result.firstError == nil { result.firstError = "\(status): \(body.prefix(300))" }
+            }
+            if DispatchTime.now().uptimeNanoseconds < end {
+                send(context: context)
+            } else {
+                finish(context: context)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !finished {
+            finished = true
+            done.fail(ChannelError.eof)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !finished {
+            finished = true
+            done.fail(error)
+        }
+        context.close(promise: nil)
+    }
+
+    private func finish(context: ChannelHandlerContext) {
+        finished = true
+        done.succeed(result)
+        context.close(promise: nil)
+    }
+
+    private func send(context: ChannelHandlerContext) {
+        sequence += 1
+        let body = Self.body(client: client, sequence: sequence, highShare: highShare)
+        let request = "POST /v1/mutations HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        sentAt = DispatchTime.now().uptimeNanoseconds
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
+    }
+
+    /// The next complete answer in the buffer: its status code and body; nil until one is whole.
+    private func nextResponse() -> (Int, String)? {
+        guard var buffer = received else { return nil }
+        let view = buffer.readableBytesView
+        guard let headEnd = Self.find([13, 10, 13, 10], in: view) else { return nil }
+        let head = String(decoding: view[view.startIndex..<headEnd], as: UTF8.self)
+        let bodyStart = headEnd + 4
+        var length = 0
+        for line in head.split(separator: "\r\n").dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "content-length" {
+                length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
+            }
+        }
+        guard view.endIndex - bodyStart >= length else { return nil }
+        let statusText = head.split(separator: " ", maxSplits: 2).dropFirst().first ?? ""
+        let body = String(decoding: view[bodyStart..<(bodyStart + length)], as: UTF8.self)
+        buffer.moveReaderIndex(forwardBy: bodyStart + length - view.startIndex)
+        received = buffer.readableBytes == 0 ? nil : buffer
+        return (Int(statusText) ?? 0, body)
+    }
+
+    private static func find(_ needle: [UInt8], in view: ByteBufferView) -> Int? {
+        guard view.count >= needle.count else { return nil }
+        var i = view.startIndex
+        while i <= view.endIndex - needle.count {
+            if view[i] == needle[0] && view[i + 1] == needle[1] && view[i + 2] == needle[2] && view[i + 3] == needle[3] {
+                return i
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Mostly low-tier stock updates; a share of high-tier large transfers.
+    static func body(client: Int, sequence: Int, highShare: Double) -> String {
+        if Double(sequence % 1000) < highShare * 1000 {
+            return #"{"resource":"payments.transfer","operation":"create","changes":{"amount":25000.0,"currency":"USD","from_account":"acc-100001","to_account":"acc-200002"}}"#
+        }
+        let product = "prod-" + String(100_000 + (client * 7919 + sequence) % 900_000)
+        return #"{"resource":"catalog.product","operation":"update","target":"\#(product)","changes":{"stock":\#(sequence % 500)}}"#
+    }
+}
