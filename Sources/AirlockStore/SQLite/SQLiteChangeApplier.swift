@@ -19,20 +19,30 @@ struct SQLiteChangeApplier {
 
     /// Applies the operations in order and returns the audit records they appended.
     mutating func apply(_ operations: [StoreChange.Operation], appender: inout AuditAppender) throws -> [AuditRecord] {
-        for operation in operations {
+        var index = operations.startIndex
+        while index < operations.endIndex {
+            let operation = operations[index]
+            index += 1
             switch operation {
             case .createMutation(let mutation, let audit):
-                try createMutation(mutation)
-                try append(audit, mutationID: mutation.id, appender: &appender)
+                // A submission creates its mutation and moves it out of `received` in the same
+                // change: write the row once, as it ends, rather than inserting and rewriting it.
+                if index < operations.endIndex,
+                    case .transition(let id, .received, let to, let update, let decided) = operations[index],
+                    id == mutation.id
+                {
+                    index += 1
+                    try Self.checkTransition(id, from: .received, to: to) { .received }
+                    try createMutation(mutation, status: to, update: update)
+                    try append(audit, mutationID: mutation.id, appender: &appender)
+                    try recordTransition(id, from: .received, to: to, audit: decided, appender: &appender)
+                } else {
+                    try createMutation(mutation, status: .received, update: MutationUpdate())
+                    try append(audit, mutationID: mutation.id, appender: &appender)
+                }
             case .transition(let id, let from, let to, let update, let audit):
                 try transition(id, from: from, to: to, update: update)
-                let record = try append(audit, mutationID: id, appender: &appender)
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO mutation_transitions (mutation_id, from_status, to_status, at, actor, audit_seq)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [id, from.rawValue, to.rawValue, timeMicros, audit.actor, record.seq])
+                try recordTransition(id, from: from, to: to, audit: audit, appender: &appender)
             case .openReview(let review, let audit):
                 try openReview(review)
                 try append(audit, mutationID: review.mutationID, appender: &appender)
@@ -80,6 +90,19 @@ struct SQLiteChangeApplier {
         return records
     }
 
+    /// Appends a transition's audit record and its row in `mutation_transitions`.
+    private mutating func recordTransition(
+        _ id: String, from: MutationStatus, to: MutationStatus, audit: AuditEntry, appender: inout AuditAppender
+    ) throws {
+        let record = try append(audit, mutationID: id, appender: &appender)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO mutation_transitions (mutation_id, from_status, to_status, at, actor, audit_seq)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [id, from.rawValue, to.rawValue, timeMicros, audit.actor, record.seq])
+    }
+
     @discardableResult
     private mutating func append(
         _ entry: AuditEntry, mutationID: String?, appender: inout AuditAppender
@@ -93,37 +116,45 @@ struct SQLiteChangeApplier {
 
     // MARK: Mutations
 
-    private func createMutation(_ mutation: NewMutation) throws {
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM mutations WHERE id = ?"), arguments: [mutation.id])
-            == true
-        {
-            throw StoreError(
-                .alreadyExists, "a mutation with id \(mutation.id) already exists", mutationID: mutation.id)
-        }
+    /// Inserts a new mutation in `status` (`received`, or where the same change moves it).
+    private func createMutation(_ mutation: NewMutation, status: MutationStatus, update: MutationUpdate) throws {
         if let key = mutation.idempotency {
             try reserve(key, mutationID: mutation.id)
         }
         let contentHash = HexCoding.encode(Crypto.SHA256.hash(data: Data(mutation.document.utf8)))
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO mutations (id, status, tier, resource, operation, actor_id, policy_version, document,
-                    decision, content_hash, idempotency_key, request_hash, created_at, updated_at, revision)
-                VALUES (?, 'received', NULL, ?, ?, ?, NULL, ?, NULL, ?, ?, ?, ?, ?, 0)
-                """
-        ).execute(arguments: [
-            mutation.id, mutation.resource, mutation.operation, mutation.actorID, mutation.document, contentHash,
-            mutation.idempotency?.key, mutation.idempotency?.requestHash, timeMicros, timeMicros,
-        ])
+        do {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO mutations (id, status, tier, resource, operation, actor_id, policy_version, document,
+                        decision, content_hash, idempotency_key, request_hash, created_at, updated_at, revision)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                mutation.id, status.rawValue, update.tier, mutation.resource, mutation.operation, mutation.actorID,
+                update.policyVersion, mutation.document, update.decision, contentHash, mutation.idempotency?.key,
+                mutation.idempotency?.requestHash, timeMicros, timeMicros, status == .received ? 0 : 1,
+            ])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw StoreError(
+                .alreadyExists, "a mutation with id \(mutation.id) already exists", mutationID: mutation.id)
+        }
     }
 
-    private func transition(_ id: String, from: MutationStatus, to: MutationStatus, update: MutationUpdate) throws {
+    /// Refuses a move the lifecycle does not allow; the refusal carries the status `current` reads.
+    private static func checkTransition(
+        _ id: String, from: MutationStatus, to: MutationStatus, current: () throws -> MutationStatus?
+    ) throws {
         do {
             _ = try from.transition(to: to)
         } catch {
             var refusal = StoreError(.transitionNotAllowed, "mutation \(id): \(error)", mutationID: id)
-            refusal.currentStatus = try currentStatus(of: id)
+            refusal.currentStatus = try current()
             throw refusal
         }
+    }
+
+    private func transition(_ id: String, from: MutationStatus, to: MutationStatus, update: MutationUpdate) throws {
+        try Self.checkTransition(id, from: from, to: to) { try currentStatus(of: id) }
         try db.cachedStatement(
             sql: """
                 UPDATE mutations SET status = ?, tier = COALESCE(?, tier),

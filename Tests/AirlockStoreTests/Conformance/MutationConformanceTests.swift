@@ -71,6 +71,42 @@ struct MutationConformanceTests {
         #expect(try await store.auditRecords(mutationID: "m-1").map(\.seq) == Array(1...7))
     }
 
+    @Test("created and decided in one change: one row as it ends, both records, the transition", arguments: StoreFactory.all)
+    func createAndDecideInOneChange(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        var change = StoreChange(at: subject.clock.now)
+        change.createMutation(Fixtures.mutation("m-1"), audit: Fixtures.submitted("agent-7"))
+        change.transition(
+            "m-1", from: .received, to: .pendingReview,
+            setting: MutationUpdate(tier: "high", policyVersion: "pv-1", decision: #"{"tier":"high"}"#),
+            audit: Fixtures.audit("pending_review"))
+        let receipt = try await store.apply(change)
+        #expect(receipt.auditRecords.map(\.kind.rawValue) == ["submitted", "pending_review"])
+
+        let mutation = try #require(try await store.mutation(id: "m-1"))
+        #expect(mutation.status == .pendingReview && mutation.revision == 1)
+        #expect(mutation.tier == "high" && mutation.policyVersion == "pv-1" && mutation.decision == #"{"tier":"high"}"#)
+        let transitions = try await store.transitions(mutationID: "m-1")
+        #expect(transitions.map(\.from) == [.received] && transitions.map(\.to) == [.pendingReview])
+        #expect(transitions.map(\.auditSeq) == [2])
+
+        // The same id again, decided in one change, is refused whole.
+        let again = await storeErrorCode { _ = try await store.apply(change) }
+        #expect(again == .alreadyExists)
+        #expect(try await store.auditHead().size == 2)
+
+        // A first move the lifecycle forbids refuses the creation with it.
+        var forbidden = StoreChange(at: subject.clock.now)
+        forbidden.createMutation(Fixtures.mutation("m-2"), audit: Fixtures.submitted("agent-7"))
+        forbidden.transition("m-2", from: .received, to: .executed, audit: Fixtures.audit("executed"))
+        let code = await storeErrorCode { _ = try await store.apply(forbidden) }
+        #expect(code == .transitionNotAllowed)
+        #expect(try await store.mutation(id: "m-2") == nil)
+        #expect(try await store.auditHead().size == 2)
+    }
+
     @Test("a move the lifecycle forbids is refused: rejected → approved", arguments: StoreFactory.all)
     func forbiddenTransition(_ factory: StoreFactory) async throws {
         let subject = try factory()
