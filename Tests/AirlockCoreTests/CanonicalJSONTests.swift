@@ -40,6 +40,10 @@ import Testing
     @Test func otherTypes() {
         #expect(CanonicalJSON.encode(.bytes([0, 1, 2, 255])) == #""AAEC/w==""#)
         #expect(CanonicalJSON.encode(.timestamp(Timestamp(seconds: 1_736_164_800))) == #""2025-01-06T12:00:00Z""#)
+        #expect(
+            CanonicalJSON.encode(.timestamp(Timestamp(seconds: 1_736_164_800, nanos: 120_000_000)))
+                == #""2025-01-06T12:00:00.12Z""#)
+        #expect(CanonicalJSON.encode(.timestamp(Timestamp(seconds: -62_135_596_800, nanos: 1))) == #""0001-01-01T00:00:00.000000001Z""#)
         #expect(CanonicalJSON.encode(.duration(CELDuration(seconds: 1, nanos: 500_000_000))) == #""1.5s""#)
         let keyed = Value.map(CELMap([(.int(2), .string("b")), (.bool(true), .string("t"))]))
         #expect(CanonicalJSON.encode(keyed) == #"{"2":"b","true":"t"}"#)

@@ -54,6 +54,18 @@ public enum CanonicalJSON {
                 write(item, to: &out)
             }
             out.append(UInt8(ascii: "]"))
+        case .map(let map) where isSortedByStringKey(map):
+            // Already in canonical order (maps built with sorted keys): no copy, no sort.
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            map.forEach { key, value in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                if case .string(let name) = key { writeString(name, to: &out) }
+                out.append(UInt8(ascii: ":"))
+                write(value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         case .map(let map):
             let entries = map.entries.map { (key: keyText($0.0), value: $0.1) }
                 .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
@@ -69,6 +81,22 @@ public enum CanonicalJSON {
         case .duration(let d): writeString(durationText(d), to: &out)
         case .type(let t): writeString(t.name, to: &out)
         }
+    }
+
+    /// Whether every key is a string and the keys are in canonical (UTF-8 byte) order.
+    private static func isSortedByStringKey(_ map: CELMap) -> Bool {
+        var sorted = true
+        var previous: String?
+        map.forEach { key, _ in
+            guard sorted else { return }
+            guard case .string(let name) = key else {
+                sorted = false
+                return
+            }
+            if let previous, !previous.utf8.lexicographicallyPrecedes(name.utf8) { sorted = false }
+            previous = name
+        }
+        return sorted
     }
 
     /// The text of a double as canonical JSON writes it (also used for messages).
@@ -98,6 +126,11 @@ public enum CanonicalJSON {
 
     static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5c, 0x22])

@@ -30,7 +30,8 @@ extension Gateway {
         }
         let body = Self.withoutActor(body)
         let document = CanonicalJSON.encode(body)
-        let requestHash = Self.sha256(document)
+        // Only an idempotency key needs the request's hash (to tell a retry from a conflict).
+        let requestHash = idempotencyKey == nil ? "" : Self.sha256(document)
         if let idempotencyKey {
             if let replay = try await replay(idempotencyKey, requestHash: requestHash, principal: principal) {
                 return replay
@@ -297,6 +298,6 @@ extension Gateway {
     }
 
     static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        AirlockCore.SHA256.hexString(Array(Crypto.SHA256.hash(data: Array(text.utf8))))
     }
 }

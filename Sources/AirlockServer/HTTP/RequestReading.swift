@@ -19,10 +19,18 @@ enum RequestReading {
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
             throw .unauthenticated("the Authorization header must be 'Bearer KEY'")
         }
-        guard let principal = directory.authenticate(key: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+        guard let principal = directory.authenticate(key: String(trimmingSpaces(parts[1]))) else {
             throw .unauthenticated("the bearer key is not known")
         }
         return principal
+    }
+
+    /// `text` without leading and trailing spaces and tabs (what HTTP calls optional whitespace).
+    static func trimmingSpaces(_ text: Substring) -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return text[first...last]
     }
 
     /// The body as text, at most 1 MiB.
@@ -46,7 +54,7 @@ enum RequestReading {
     /// The body as a JSON object; the content type must be JSON.
     static func jsonObject(_ request: inout Request) async throws(Problem) -> Value {
         let type = request.headers[.contentType]?.lowercased() ?? ""
-        let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let mediaType = type.split(separator: ";").first.map(trimmingSpaces) ?? ""
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
             throw Problem(
                 .unsupportedMediaType, type: "urn:airlock:problem:unsupported-media-type", title: "Unsupported media type",

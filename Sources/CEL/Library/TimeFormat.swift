@@ -113,6 +113,43 @@ enum TimeFormat {
         let day = floorDiv(t.seconds, 86_400)
         let secondOfDay = t.seconds - day * 86_400
         let (y, m, d) = civil(days: day)
+        if (0...9999).contains(y) {
+            // The common case, written digit by digit into one buffer (this runs for every
+            // timestamp a server writes into JSON).
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+                var count = 0
+                func digits(_ value: Int64, _ width: Int) {
+                    var value = value
+                    for k in stride(from: width - 1, through: 0, by: -1) {
+                        buffer[count + k] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                        value /= 10
+                    }
+                    count += width
+                }
+                func byte(_ character: Unicode.Scalar) {
+                    buffer[count] = UInt8(character.value)
+                    count += 1
+                }
+                digits(y, 4)
+                byte("-")
+                digits(m, 2)
+                byte("-")
+                digits(d, 2)
+                byte("T")
+                digits(secondOfDay / 3600, 2)
+                byte(":")
+                digits(secondOfDay / 60 % 60, 2)
+                byte(":")
+                digits(secondOfDay % 60, 2)
+                if t.nanos != 0 {
+                    byte(".")
+                    digits(Int64(t.nanos), 9)
+                    while buffer[count - 1] == 48 { count -= 1 }
+                }
+                byte("Z")
+                return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
+            }
+        }
         var text = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondOfDay / 3600, 2) + ":"
             + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
         if t.nanos != 0 { text += "." + fraction(Int64(t.nanos)) }

@@ -44,6 +44,7 @@ extension Value {
     /// as strings (`1`, `2u` and `true` become `"1"`, `"2"`, `"true"`).
     public func jsonString(prettyPrinted: Bool = false) -> String {
         var output = ""
+        output.reserveCapacity(256)
         writeJSON(to: &output, indent: prettyPrinted ? "" : nil)
         return output
     }
@@ -184,6 +185,14 @@ extension Value {
     }
 
     fileprivate static func writeQuoted(_ s: String, to output: inout String, style: QuoteStyle) {
+        // Most strings need no escape: append them whole rather than scalar by scalar. (0xE2
+        // leads U+2028 and U+2029, which JSON text escapes; such strings take the slow path.)
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            output += "\""
+            output += s
+            output += "\""
+            return
+        }
         output += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
