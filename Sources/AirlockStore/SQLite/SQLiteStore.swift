@@ -17,6 +17,8 @@ public final class SQLiteStore: Store {
     public let configuration: Configuration
     let writer: any DatabaseWriter
     private let commits: GroupCommitWriter<WriteJob, StoreReceipt>
+    /// Checkpoints the write-ahead log of a database file; none in memory.
+    private let checkpointer: WALCheckpointer?
 
     enum WriteJob: Sendable {
         case change(StoreChange)
@@ -39,8 +41,14 @@ public final class SQLiteStore: Store {
         // GRDB sets synchronous=NORMAL when it switches the writer to WAL; set ours after it.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(configuration.synchronous.rawValue)")
+            // Savepoints' journals in memory, not in temporary files written during each change.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // The log is checkpointed off the writer's path (see WALCheckpointer).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
-        try self.init(writer: pool, path: path, configuration: configuration)
+        try self.init(
+            writer: pool, path: path, configuration: configuration,
+            checkpointer: WALCheckpointer(path: path, configuration: grdb, synchronous: configuration.synchronous))
     }
 
     /// Opens the database of a state directory with its signing key (created on first use, mode
@@ -75,8 +83,11 @@ public final class SQLiteStore: Store {
     }
 
     /// A store over any GRDB writer.
-    init(writer: any DatabaseWriter, path: String, configuration: Configuration) throws {
+    init(
+        writer: any DatabaseWriter, path: String, configuration: Configuration, checkpointer: WALCheckpointer? = nil
+    ) throws {
         self.writer = writer
+        self.checkpointer = checkpointer
         self.path = path
         self.configuration = configuration
         try SQLiteSchema.prepare(writer, path: path)
@@ -105,6 +116,7 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
+        await checkpointer?.stop()
         if let pool = writer as? DatabasePool {
             try pool.close()
         } else if let queue = writer as? DatabaseQueue {

@@ -19,6 +19,37 @@ struct SQLiteStoreTests {
         try await normal.close()
     }
 
+    @Test("the write-ahead log is copied into the database file in the background, not by commits")
+    func backgroundCheckpoints() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        let store = try SQLiteStore.open(state)
+        func fileSize(_ path: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        }
+        let before = fileSize(state.databaseURL.path)
+        // About 2,000 pages of log: past SQLite's automatic threshold, which commits no longer act on.
+        let payload = String(repeating: "x", count: 3_000)
+        for batch in 0..<40 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<50 {
+                    group.addTask { try await store.note("\(batch)-\(i)-\(payload)", at: Date()) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        // The checkpointer runs every 100 ms; give it a few rounds.
+        var grown = false
+        for _ in 0..<50 where !grown {
+            try await Task.sleep(for: .milliseconds(100))
+            grown = fileSize(state.databaseURL.path) > before + 4_000_000
+        }
+        #expect(grown, "the database file did not receive the log's pages while the store was open")
+        #expect(try await store.auditHead().size == 2_000)
+        try await store.close()
+    }
+
     @Test("the state directory holds the database and a 0600 signing key that is reused")
     func stateDirectory() async throws {
         let directory = try TemporaryDirectory()
