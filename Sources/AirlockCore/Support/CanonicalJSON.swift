@@ -67,8 +67,10 @@ public enum CanonicalJSON {
             }
             out.append(UInt8(ascii: "}"))
         case .map(let map):
-            let entries = map.entries.map { (key: keyText($0.0), value: $0.1) }
-                .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            var entries: [(key: String, value: Value)] = []
+            entries.reserveCapacity(map.count)
+            map.forEach { key, value in entries.append((keyText(key), value)) }
+            entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             out.append(UInt8(ascii: "{"))
             for (i, entry) in entries.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
