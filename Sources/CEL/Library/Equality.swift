@@ -94,20 +94,53 @@ private func compareDoubles(_ a: Double, _ b: Double) -> Int? {
 }
 
 /// Whether two strings have the same Unicode scalars. CEL does not normalise strings: `"é"`
-/// written precomposed and decomposed are different strings, unlike Swift's `==`.
+/// written precomposed and decomposed are different strings, unlike Swift's `==`. The same
+/// scalars are the same UTF-8 bytes, so the bytes are compared.
 @inline(__always)
 func identical(_ a: String, _ b: String) -> Bool {
-    // Byte-identical strings are always ==, and == is cheap for them; only a true answer needs
-    // confirming, since == also equates canonically equivalent spellings.
-    guard a.utf8.count == b.utf8.count, a == b else { return false }
+    // The same representation (the same small string, or the same buffer and length) is the same
+    // string: the common case of a key found in a map, settled without reading the bytes.
+    if unsafeBitCast(a, to: (UInt64, UInt64).self) == unsafeBitCast(b, to: (UInt64, UInt64).self) { return true }
+    return sameUTF8(a, b)
+}
+
+/// Byte comparison of two strings' UTF-8, in place when both are stored contiguously (native
+/// strings always are). Declared read-only so that callers reading values in place need not
+/// retain what they read around the call.
+@inline(never)
+@_effects(readonly)
+func sameUTF8(_ a: String, _ b: String) -> Bool {
+    let count = a.utf8.count
+    guard count == b.utf8.count else { return false }
+    let result = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y in
+            bytesEqual(UnsafeRawPointer(x.baseAddress), UnsafeRawPointer(y.baseAddress), count)
+        }
+    }
+    if let result, let result { return result }
     return a.utf8.elementsEqual(b.utf8)
 }
 
-/// `identical(value, constant)` when the constant is known to be ASCII: an ASCII string is
-/// canonically equivalent only to itself among strings of its UTF-8 length (every non-ASCII
-/// scalar takes two bytes or more and none decomposes canonically into several ASCII ones), so
-/// `==` with equal lengths settles it.
+/// Whether `count` bytes at `x` and `y` are equal, compared a word at a time.
+@inline(__always)
+func bytesEqual(_ x: UnsafeRawPointer?, _ y: UnsafeRawPointer?, _ count: Int) -> Bool {
+    guard count > 0, let x, let y else { return true }
+    var i = 0
+    while i &+ 8 <= count {
+        if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i &+= 8
+    }
+    while i < count {
+        if x.load(fromByteOffset: i, as: UInt8.self) != y.load(fromByteOffset: i, as: UInt8.self) { return false }
+        i &+= 1
+    }
+    return true
+}
+
+/// `identical(value, constant)` when the constant is known to be ASCII.
 @inline(__always)
 func identical(_ value: String, asciiConstant constant: String) -> Bool {
-    value.utf8.count == constant.utf8.count && value == constant
+    identical(value, constant)
 }

@@ -43,13 +43,29 @@ struct SelectNode: Interpretable {
 /// `has(operand.field)`.
 struct HasNode: Interpretable {
     let operand: any Interpretable
-    let field: String
+    let place: Place?
+    let field: FieldName
+
+    init(operand: any Interpretable, field: String) {
+        self.operand = operand
+        self.place = Place(operand)
+        self.field = FieldName(field)
+    }
+
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
-        let value = try operand.evaluate(&context)
-        guard case .map(let map) = value else {
-            throw EvalError(.noMatchingOverload, "has() cannot test field '\(field)' of a \(value.typeValue.name)")
-        }
-        return .bool(map.value(forField: field) != nil)
+        if let place { return .bool(try place.withValue(context) { value throws(EvalError) in try has(value.pointee) }) }
+        return .bool(try has(try operand.evaluate(&context)))
+    }
+
+    @inline(__always)
+    private func has(_ value: Value) throws(EvalError) -> Bool {
+        guard case .map(let map) = value else { throw cannotTest(value) }
+        return map.pointer(forField: field.name, fingerprint: field.fingerprint) != nil
+    }
+
+    @inline(never)
+    private func cannotTest(_ value: Value) -> EvalError {
+        EvalError(.noMatchingOverload, "has() cannot test field '\(field.name)' of a \(value.typeValue.name)")
     }
 }
 
@@ -80,6 +96,38 @@ func selectField(_ value: Value, _ field: FieldName) throws(EvalError) -> Value 
     }
     if let found = map.value(forField: field.name, fingerprint: field.fingerprint) { return found }
     throw EvalError(.noSuchKey, "no such key: '\(field.name)'")
+}
+
+/// Where a field of a map (an object at runtime) lies, found without copying the map or the
+/// field's value. The result lives as long as the value `value` points to.
+@inline(__always)
+func selectInPlace(_ value: UnsafePointer<Value>, _ field: UnsafePointer<FieldName>) throws(EvalError)
+    -> UnsafePointer<Value>
+{
+    guard case .map(let map) = value.pointee else { throw noSuchField(value.pointee, field.pointee.name) }
+    guard let found = map.pointer(forField: field.pointee.name, fingerprint: field.pointee.fingerprint) else {
+        throw noSuchKey(field.pointee.name)
+    }
+    return found
+}
+
+@inline(__always)
+func selectInPlace(_ value: UnsafePointer<Value>, _ field: FieldName) throws(EvalError) -> UnsafePointer<Value> {
+    guard case .map(let map) = value.pointee else { throw noSuchField(value.pointee, field.name) }
+    guard let found = map.pointer(forField: field.name, fingerprint: field.fingerprint) else {
+        throw noSuchKey(field.name)
+    }
+    return found
+}
+
+@inline(never)
+func noSuchField(_ value: Value, _ name: String) -> EvalError {
+    EvalError(.noSuchField, "no such field '\(name)' on a value of type \(value.typeValue.name)")
+}
+
+@inline(never)
+func noSuchKey(_ name: String) -> EvalError {
+    EvalError(.noSuchKey, "no such key: '\(name)'")
 }
 
 /// `container[index]` for lists and maps.

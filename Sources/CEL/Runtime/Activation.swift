@@ -38,6 +38,31 @@ public struct Activation: Sendable {
         }
     }
 
+    /// The position of a bound name, to replace its value with ``setValue(_:at:)`` without
+    /// searching for it: an activation built once with its names (a template) is filled per
+    /// evaluation this way.
+    public func position(of name: String) -> Int? {
+        bindings.firstIndex { $0.name == name }
+    }
+
+    /// Replaces the value at `position` (from ``position(of:)``), keeping its name.
+    public mutating func setValue(_ value: Value, at position: Int) {
+        bindings[position].value = value
+    }
+
+    /// Calls `body` with the value bound to `name`, read in place; `nil` when it is not bound.
+    @inline(__always)
+    func withValue<R>(of name: FieldName, _ body: (UnsafePointer<Value>) throws(EvalError) -> R) throws(EvalError) -> R? {
+        try bindings.withUnsafeBufferPointer { bindings throws(EvalError) -> R? in
+            for i in 0..<bindings.count where bindings[i].fingerprint == name.fingerprint {
+                if identical(bindings[i].name, name.name) {
+                    return try body(UnsafePointer(bindings.baseAddress! + i).pointer(to: \.value)!)
+                }
+            }
+            return nil
+        }
+    }
+
     @inline(__always)
     func value(of name: FieldName) -> Value? {
         bindings.withUnsafeBufferPointer { bindings -> Value? in

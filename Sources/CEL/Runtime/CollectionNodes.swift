@@ -115,8 +115,8 @@ struct QuantifierNode: Interpretable {
         var deferred: EvalError?
         switch collection {
         case .list(let list):
-            for element in list {
-                if try decides(element, &context, &deferred) { return .bool(existential) }
+            for i in list.indices {
+                if try decides(list[i], &context, &deferred) { return .bool(existential) }
             }
         case .map(let map):
             for key in map.keys {

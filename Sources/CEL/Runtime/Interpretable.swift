@@ -1,6 +1,11 @@
 /// What one evaluation carries: the variables, the comprehension locals and the cost spent.
 struct EvalContext {
-    let activation: Activation
+    /// The activation, borrowed from the caller of ``Program/evaluate(_:)`` for the evaluation
+    /// (not copied: a copy would cost two reference counts per evaluation).
+    let activationPointer: UnsafePointer<Activation>
+    var activation: Activation {
+        unsafeAddress { activationPointer }
+    }
     /// Slots of comprehension variables (iteration variables and accumulators).
     let locals: UnsafeMutableBufferPointer<Value>
     var cost: Int

@@ -128,41 +128,65 @@ struct RelationNode: Interpretable {
 struct InNode: Interpretable {
     let element: any Interpretable
     let container: any Interpretable
+    /// The container when it can be searched in place (`"pii" in data.classes`).
+    let place: Place?
     /// The element when it is a constant ASCII string (`"pii" in data.classes`).
     let asciiElement: String?
 
     init(element: any Interpretable, container: any Interpretable) {
         self.element = element
         self.container = container
+        self.place = Place(container)
         if let constant = element as? ConstantNode, case .string(let s) = constant.value, s.utf8.allSatisfy({ $0 < 0x80 }) {
             asciiElement = s
         } else {
             asciiElement = nil
         }
     }
+
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
         let value = try element.evaluate(&context)
-        let collection = try container.evaluate(&context)
+        // A search costs one per eight elements, charged once it is done (the outcome is the
+        // same: over the budget, the evaluation stops).
+        var cost = 0
+        let found: Bool
+        if let place {
+            found = try place.withValue(context) { collection throws(EvalError) in
+                try contains(collection.pointee, value, cost: &cost)
+            }
+        } else {
+            found = try contains(try container.evaluate(&context), value, cost: &cost)
+        }
+        try context.spend(cost)
+        return .bool(found)
+    }
+
+    @inline(__always)
+    private func contains(_ collection: Value, _ value: Value, cost: inout Int) throws(EvalError) -> Bool {
         switch collection {
         case .list(let list):
-            try context.spend(list.count / 8)
-            if let asciiElement {
-                for item in list {
-                    if case .string(let s) = item, identical(s, asciiConstant: asciiElement) { return .bool(true) }
-                    if case .string = item { continue }
-                    if valuesEqual(item, value) { return .bool(true) }
+            cost = list.count / 8
+            return list.withUnsafeBufferPointer { list -> Bool in
+                if let asciiElement {
+                    for i in 0..<list.count {
+                        if case .string(let s) = list[i] {
+                            if identical(s, asciiConstant: asciiElement) { return true }
+                        } else if valuesEqual(list[i], value) {
+                            return true
+                        }
+                    }
+                    return false
                 }
-                return .bool(false)
+                for i in 0..<list.count where valuesEqual(list[i], value) { return true }
+                return false
             }
-            for item in list where valuesEqual(item, value) { return .bool(true) }
-            return .bool(false)
         case .map(let map):
             switch value {
             case .string, .int, .uint, .bool, .double:
-                guard let key = try mapLookupKey(value) else { return .bool(false) }
-                return .bool(map[key] != nil)
+                guard let key = try mapLookupKey(value) else { return false }
+                return map[key] != nil
             default:
-                return .bool(false)
+                return false
             }
         default:
             throw EvalError.noOverload(Operator.in, value, collection)
@@ -173,6 +197,8 @@ struct InNode: Interpretable {
 /// `x == constant` or `x != constant` (either side): the constant is compared in place.
 struct EqualsConstantNode: Interpretable {
     let operand: any Interpretable
+    /// The operand when it can be compared where it lies.
+    let place: Place?
     let constant: Value
     let negated: Bool
     /// The constant when it is an ASCII string, for the quick comparison.
@@ -180,6 +206,7 @@ struct EqualsConstantNode: Interpretable {
 
     init(operand: any Interpretable, constant: Value, negated: Bool) {
         self.operand = operand
+        self.place = Place(operand)
         self.constant = constant
         self.negated = negated
         if case .string(let s) = constant, s.utf8.allSatisfy({ $0 < 0x80 }) {
@@ -190,11 +217,16 @@ struct EqualsConstantNode: Interpretable {
     }
 
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
-        let value = try operand.evaluate(&context)
+        if let place { return .bool(try place.withValue(context) { value throws(EvalError) in equals(value.pointee) }) }
+        return .bool(equals(try operand.evaluate(&context)))
+    }
+
+    @inline(__always)
+    private func equals(_ value: Value) -> Bool {
         if let asciiString, case .string(let s) = value {
-            return .bool(identical(s, asciiConstant: asciiString) != negated)
+            return identical(s, asciiConstant: asciiString) != negated
         }
-        return .bool(valuesEqual(value, constant) != negated)
+        return valuesEqual(value, constant) != negated
     }
 }
 
@@ -202,17 +234,41 @@ struct EqualsConstantNode: Interpretable {
 /// `constant < x` into `x > constant`).
 struct RelationConstantNode: Interpretable {
     let operand: any Interpretable
+    /// The operand when it can be compared where it lies.
+    let place: Place?
     let constant: Value
     let relation: RelationNode.Relation
     let function: String
+
+    init(operand: any Interpretable, constant: Value, relation: RelationNode.Relation, function: String) {
+        self.operand = operand
+        self.place = Place(operand)
+        self.constant = constant
+        self.relation = relation
+        self.function = function
+    }
+
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
-        let value = try operand.evaluate(&context)
-        guard let order = try compareValues(value, constant, function: function) else { return .bool(false) }
+        if let place { return .bool(try place.withValue(context) { value throws(EvalError) in try holds(value.pointee) }) }
+        return .bool(try holds(try operand.evaluate(&context)))
+    }
+
+    @inline(__always)
+    private func holds(_ value: Value) throws(EvalError) -> Bool {
+        let order: Int?
+        // The common case, a double against a double constant, without the general dispatch.
+        if case .double(let a) = value, case .double(let b) = constant {
+            if a.isNaN || b.isNaN { return false }
+            order = a < b ? -1 : (a == b ? 0 : 1)
+        } else {
+            order = try compareValues(value, constant, function: function)
+        }
+        guard let order else { return false }  // NaN compares false with everything
         switch relation {
-        case .less: return .bool(order < 0)
-        case .lessEquals: return .bool(order <= 0)
-        case .greater: return .bool(order > 0)
-        case .greaterEquals: return .bool(order >= 0)
+        case .less: return order < 0
+        case .lessEquals: return order <= 0
+        case .greater: return order > 0
+        case .greaterEquals: return order >= 0
         }
     }
 }

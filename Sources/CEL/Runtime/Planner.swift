@@ -281,16 +281,39 @@ struct Planner {
 }
 
 /// A declared variable with fields selected: `mutation.changes.amount`.
+///
+/// The path is walked in place: no value along it is copied, only the one at its end (and the
+/// nodes that compare it with a constant do not copy even that).
 struct PathNode: Interpretable {
     let name: FieldName
     let fields: [FieldName]
+
     func evaluate(_ context: inout EvalContext) throws(EvalError) -> Value {
-        guard var value = context.activation.value(of: name) else {
-            throw EvalError(.unboundVariable, "no such attribute: '\(name.name)' is not bound")
-        }
-        for field in fields { value = try selectField(value, field) }
-        return value
+        try withValue(context) { value throws(EvalError) in value.pointee }
     }
+
+    /// Calls `body` with the value at the end of the path, read in place.
+    @inline(__always)
+    func withValue<R>(_ context: borrowing EvalContext, _ body: (UnsafePointer<Value>) throws(EvalError) -> R)
+        throws(EvalError) -> R
+    {
+        let result = try context.activation.withValue(of: name) { root throws(EvalError) -> R in
+            try fields.withUnsafeBufferPointer { fields throws(EvalError) -> R in
+                var value = root
+                for i in 0..<fields.count {
+                    value = try selectInPlace(value, fields.baseAddress! + i)
+                }
+                return try body(value)
+            }
+        }
+        guard let result else { throw unboundVariable(name.name) }
+        return result
+    }
+}
+
+@inline(never)
+func unboundVariable(_ name: String) -> EvalError {
+    EvalError(.unboundVariable, "no such attribute: '\(name)' is not bound")
 }
 
 /// A type name that an unchecked activation may bind as a variable.

@@ -22,10 +22,16 @@ public final class Program: Sendable {
     /// Evaluates the program with the given variables. Errors (a missing key, an overflow, a
     /// cost limit reached, …) are thrown, never returned as values.
     public func evaluate(_ activation: Activation) throws(EvalError) -> Value {
+        try withUnsafePointer(to: activation) { activation throws(EvalError) -> Value in
+            try evaluate(activation)
+        }
+    }
+
+    private func evaluate(_ activation: UnsafePointer<Activation>) throws(EvalError) -> Value {
         let limit = costLimit ?? Int.max
         if localCount == 0 {
             var context = EvalContext(
-                activation: activation, locals: UnsafeMutableBufferPointer(start: nil, count: 0), cost: 0,
+                activationPointer: activation, locals: UnsafeMutableBufferPointer(start: nil, count: 0), cost: 0,
                 costLimit: limit)
             return try root.evaluate(&context)
         }
@@ -33,7 +39,7 @@ public final class Program: Sendable {
             locals in
             locals.initialize(repeating: .null)
             defer { locals.deinitialize() }
-            var context = EvalContext(activation: activation, locals: locals, cost: 0, costLimit: limit)
+            var context = EvalContext(activationPointer: activation, locals: locals, cost: 0, costLimit: limit)
             do throws(EvalError) {
                 return .success(try root.evaluate(&context))
             } catch {

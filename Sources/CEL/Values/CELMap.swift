@@ -86,9 +86,12 @@ func fieldFingerprint(_ s: String) -> UInt64 {
 /// A CEL map, keeping the order its entries were inserted in.
 ///
 /// A value type backed by one shared buffer (copy-on-write), so copying a map costs one
-/// reference count. Small maps (the common case: a mutation's fields) are searched linearly by
-/// key fingerprint; larger ones keep a hash index.
-public struct CELMap: Sendable {
+/// reference count and building one costs one allocation. Small maps (the common case: a
+/// mutation's fields) are searched linearly by key fingerprint; larger ones keep a hash index.
+///
+/// Sendable because the storage is only mutated while uniquely referenced (copy-on-write);
+/// `ManagedBuffer`, its base class, cannot say so itself.
+public struct CELMap: @unchecked Sendable {
     private var storage: Storage
 
     private static let indexThreshold = 16
@@ -100,28 +103,60 @@ public struct CELMap: Sendable {
         var value: Value
     }
 
-    final class Storage: @unchecked Sendable {
-        // Mutated only while uniquely referenced (copy-on-write), so sharing is safe; the
-        // exclusivity of those accesses is guaranteed by that, not by a runtime check.
-        @exclusivity(unchecked) var entries: [Entry] = []
-        @exclusivity(unchecked) var index: [MapKey: Int]?
+    struct Header {
+        var count: Int
+        var capacity: Int
+        var index: [MapKey: Int]?
+    }
 
-        init() {}
+    /// The entries, stored inline after the header: one allocation per map, and a value found
+    /// by a lookup stays where it is (and can be read in place) while the map is alive and
+    /// unchanged.
+    final class Storage: ManagedBuffer<Header, Entry> {
+        static func make(capacity: Int) -> Storage {
+            let capacity = Swift.max(capacity, 1)
+            let buffer = Storage.create(minimumCapacity: capacity) { _ in
+                Header(count: 0, capacity: capacity, index: nil)
+            }
+            return unsafeDowncast(buffer, to: Storage.self)
+        }
 
-        init(copying other: Storage) {
-            entries = other.entries
-            index = other.index
+        /// A copy with room for `capacity` entries.
+        func copy(capacity: Int) -> Storage {
+            let copy = Storage.make(capacity: Swift.max(capacity, head.pointee.count))
+            copy.base.initialize(from: base, count: head.pointee.count)
+            copy.head.pointee.count = head.pointee.count
+            copy.head.pointee.index = head.pointee.index
+            return copy
+        }
+
+        /// The header, read and written without the exclusivity checks of `header` (the map
+        /// mutates only uniquely referenced storage).
+        @inline(__always)
+        var head: UnsafeMutablePointer<Header> {
+            withUnsafeMutablePointerToHeader { $0 }
+        }
+
+        /// The entries' base address; valid while this storage is alive.
+        @inline(__always)
+        var base: UnsafeMutablePointer<Entry> {
+            withUnsafeMutablePointerToElements { $0 }
+        }
+
+        deinit {
+            _ = withUnsafeMutablePointers { header, entries in
+                entries.deinitialize(count: header.pointee.count)
+            }
         }
     }
 
     public init() {
-        storage = Storage()
+        storage = Storage.make(capacity: 4)
     }
 
     /// Builds a map from entries; a later duplicate key replaces the earlier value.
     public init(_ entries: [(MapKey, Value)]) {
-        self.init()
-        storage.entries.reserveCapacity(entries.count)
+        storage = Storage.make(capacity: entries.count)
         for (key, value) in entries { self[key] = value }
     }
 
@@ -132,23 +167,32 @@ public struct CELMap: Sendable {
 
     /// Makes room for `capacity` entries.
     public mutating func reserveCapacity(_ capacity: Int) {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
-        storage.entries.reserveCapacity(capacity)
+        if !isKnownUniquelyReferenced(&storage) || storage.head.pointee.capacity < capacity {
+            storage = storage.copy(capacity: capacity)
+        }
     }
 
-    public var count: Int { storage.entries.count }
-    public var isEmpty: Bool { storage.entries.isEmpty }
+    public var count: Int { storage.head.pointee.count }
+    public var isEmpty: Bool { storage.head.pointee.count == 0 }
+
+    @inline(__always)
+    private var buffer: UnsafeBufferPointer<Entry> {
+        UnsafeBufferPointer(start: storage.base, count: storage.head.pointee.count)
+    }
+
     /// The keys in insertion order.
-    public var keys: [MapKey] { storage.entries.map(\.key) }
+    public var keys: [MapKey] { withExtendedLifetime(storage) { buffer.map(\.key) } }
     /// The values in insertion order.
-    public var values: [Value] { storage.entries.map(\.value) }
+    public var values: [Value] { withExtendedLifetime(storage) { buffer.map(\.value) } }
 
     /// The entries in insertion order.
-    public var entries: [(key: MapKey, value: Value)] { storage.entries.map { ($0.key, $0.value) } }
+    public var entries: [(key: MapKey, value: Value)] { withExtendedLifetime(storage) { buffer.map { ($0.key, $0.value) } } }
 
     /// Calls `body` with each key and value in insertion order, without copying the map.
     public func forEach(_ body: (MapKey, Value) throws -> Void) rethrows {
-        for entry in storage.entries { try body(entry.key, entry.value) }
+        try withExtendedLifetime(storage) {
+            for entry in buffer { try body(entry.key, entry.value) }
+        }
     }
 
     /// The position of a key, if present.
@@ -157,8 +201,9 @@ public struct CELMap: Sendable {
     }
 
     private func position(of key: MapKey, fingerprint: UInt64) -> Int? {
-        if let index = storage.index { return index[key] }
-        return storage.entries.withUnsafeBufferPointer { entries -> Int? in
+        if let index = storage.head.pointee.index { return index[key] }
+        return withExtendedLifetime(storage) {
+            let entries = buffer
             for i in 0..<entries.count where entries[i].fingerprint == fingerprint && entries[i].key == key {
                 return i
             }
@@ -174,37 +219,62 @@ public struct CELMap: Sendable {
     /// The value of a string key whose ``fieldFingerprint(_:)`` the caller computed in advance.
     @inline(__always)
     func value(forField name: String, fingerprint: UInt64) -> Value? {
-        if let index = storage.index {
-            return index[.string(name)].map { storage.entries[$0].value }
+        withExtendedLifetime(storage) { pointer(forField: name, fingerprint: fingerprint)?.pointee }
+    }
+
+    /// Where the value of a string key lies, read in place without copying it. The pointer is
+    /// valid while this map's storage is alive and unchanged (the caller holds the map, or a
+    /// value that holds it).
+    @inline(__always)
+    func pointer(forField name: String, fingerprint: UInt64) -> UnsafePointer<Value>? {
+        let storage = self.storage
+        if let index = storage.head.pointee.index {
+            guard let i = index[.string(name)] else { return nil }
+            return UnsafePointer(storage.base + i).pointer(to: \.value)
         }
-        return storage.entries.withUnsafeBufferPointer { entries -> Value? in
-            for i in 0..<entries.count where entries[i].fingerprint == fingerprint {
-                // Equal fingerprints (FNV-1a over the UTF-8 bytes) and `==` mean identical bytes:
-                // canonically equivalent spellings differ in bytes, so in fingerprint.
-                if case .string(let k) = entries[i].key, k == name { return entries[i].value }
+        let entries = storage.base
+        for i in 0..<storage.head.pointee.count where entries[i].fingerprint == fingerprint {
+            // Equal fingerprints (FNV-1a over the UTF-8 bytes) and equal bytes mean the same key.
+            if case .string(let k) = entries[i].key, identical(k, name) {
+                return UnsafePointer(entries + i).pointer(to: \.value)
             }
-            return nil
         }
+        return nil
+    }
+
+    /// The value at `position` (0 ..< count), in insertion order.
+    public func value(at position: Int) -> Value {
+        precondition(position >= 0 && position < count, "CELMap position out of range")
+        return withExtendedLifetime(storage) { storage.base[position].value }
+    }
+
+    /// Replaces the value at `position` (0 ..< count), keeping its key: a map built once with
+    /// its keys (a template) is filled this way without searching for them.
+    public mutating func setValue(_ value: Value, at position: Int) {
+        precondition(position >= 0 && position < count, "CELMap position out of range")
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy(capacity: storage.head.pointee.count) }
+        storage.base[position].value = value
     }
 
     public subscript(key: MapKey) -> Value? {
-        get { position(of: key).map { storage.entries[$0].value } }
+        get { position(of: key).map { value(at: $0) } }
         set {
-            if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
-            let storage = self.storage
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy(capacity: storage.head.pointee.count + 1) }
             let fingerprint = key.fingerprint
             if let position = position(of: key, fingerprint: fingerprint) {
                 if let newValue {
-                    storage.entries[position].value = newValue
+                    storage.base[position].value = newValue
                 } else {
-                    storage.entries.remove(at: position)
-                    rebuildIndex()
+                    remove(at: position)
                 }
             } else if let newValue {
-                storage.entries.append(Entry(fingerprint: fingerprint, key: key, value: newValue))
-                if storage.index != nil {
-                    storage.index![key] = storage.entries.count - 1
-                } else if storage.entries.count > Self.indexThreshold {
+                let count = storage.head.pointee.count
+                if count == storage.head.pointee.capacity { storage = storage.copy(capacity: count * 2) }
+                (storage.base + count).initialize(to: Entry(fingerprint: fingerprint, key: key, value: newValue))
+                storage.head.pointee.count = count + 1
+                if storage.head.pointee.index != nil {
+                    storage.head.pointee.index![key] = count
+                } else if count + 1 > Self.indexThreshold {
                     rebuildIndex()
                 }
             }
@@ -216,13 +286,25 @@ public struct CELMap: Sendable {
         set { self[.string(field)] = newValue }
     }
 
+    /// Removes the entry at `position`; the storage is uniquely referenced.
+    private func remove(at position: Int) {
+        let base = storage.base
+        let count = storage.head.pointee.count
+        (base + position).deinitialize(count: 1)
+        (base + position).moveInitialize(from: base + position + 1, count: count - position - 1)
+        storage.head.pointee.count = count - 1
+        rebuildIndex()
+    }
+
     private func rebuildIndex() {
-        guard storage.entries.count > Self.indexThreshold else {
-            storage.index = nil
+        guard storage.head.pointee.count > Self.indexThreshold else {
+            storage.head.pointee.index = nil
             return
         }
-        var built = [MapKey: Int](minimumCapacity: storage.entries.count)
-        for (i, entry) in storage.entries.enumerated() { built[entry.key] = i }
-        storage.index = built
+        var built = [MapKey: Int](minimumCapacity: storage.head.pointee.count)
+        withExtendedLifetime(storage) {
+            for (i, entry) in buffer.enumerated() { built[entry.key] = i }
+        }
+        storage.head.pointee.index = built
     }
 }

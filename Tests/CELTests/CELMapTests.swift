@@ -1,0 +1,81 @@
+import CEL
+import Testing
+
+@Suite struct CELMapTests {
+    @Test func keepsInsertionOrderAndGrows() {
+        var map = CELMap()
+        for i in 0..<40 { map["k\(i)"] = .int(Int64(i)) }
+        #expect(map.count == 40)
+        #expect(map.keys.first == .string("k0") && map.keys.last == .string("k39"))
+        // Past the linear-search size the map keeps an index; lookups still agree.
+        for i in 0..<40 {
+            guard case .int(let v)? = map["k\(i)"] else {
+                Issue.record("k\(i) missing")
+                continue
+            }
+            #expect(v == Int64(i))
+        }
+        #expect(map["k40"] == nil)
+    }
+
+    @Test func removalKeepsTheRestInOrder() {
+        var map = CELMap([(.string("a"), .int(1)), (.string("b"), .int(2)), (.string("c"), .int(3))])
+        map["b"] = nil
+        #expect(map.keys == [.string("a"), .string("c")])
+        #expect(map.position(of: .string("c")) == 1)
+        var big = CELMap()
+        for i in 0..<20 { big[.int(Int64(i))] = .int(Int64(i)) }
+        big[.int(3)] = nil
+        #expect(big.count == 19)
+        #expect(big.position(of: .int(4)) == 3)
+        #expect(big[.uint(19)] != nil)  // an int and a uint key of the same value are one key
+    }
+
+    @Test func copiesAreIndependent() {
+        var original = CELMap(["a": .string("x")])
+        let copy = original
+        original["a"] = .string("y")
+        original["b"] = .null
+        #expect(copy.count == 1)
+        guard case .string("x")? = copy["a"] else {
+            Issue.record("the copy changed")
+            return
+        }
+        var template = CELMap([(.string("resource"), .null), (.string("changes"), .null)])
+        let kept = template
+        template.setValue(.string("payments.transfer"), at: 0)
+        #expect(template.value(at: 0).description == "\"payments.transfer\"")
+        #expect(CELMapTests.isNull(kept.value(at: 0)))
+    }
+
+    @Test func activationTemplatesAreFilledByPosition() throws {
+        var activation = Activation()
+        activation["a"] = .null
+        activation["b"] = .null
+        let position = try #require(activation.position(of: "b"))
+        activation.setValue(.int(7), at: position)
+        let program = try Environment(variables: ["a": .dyn, "b": .int]).compile("b + 1")
+        guard case .int(8) = try program.evaluate(activation) else {
+            Issue.record("b + 1 is not 8")
+            return
+        }
+        #expect(activation.position(of: "c") == nil)
+    }
+
+    @Test func stringKeysCompareByScalars() throws {
+        // Precomposed and decomposed é are different keys in CEL.
+        let map = CELMap(["caf\u{E9}": .int(1)])
+        #expect(map["cafe\u{301}"] == nil)
+        #expect(map["caf\u{E9}"] != nil)
+        let long = String(repeating: "x", count: 40)
+        let other = String(long.dropLast()) + "y"
+        let keyed = CELMap([long: .int(1)])
+        #expect(keyed[String(long)] != nil)
+        #expect(keyed[other] == nil)
+    }
+
+    private static func isNull(_ value: Value) -> Bool {
+        if case .null = value { return true }
+        return false
+    }
+}
