@@ -22,6 +22,8 @@ final class CompiledResource: Sendable {
     /// The activation with every needed variable bound (constants to their values, the rest to
     /// null) and the maps of the object variables with their needed keys: filled per decision.
     let activationTemplate: Activation
+    /// Where each variable lies in ``activationTemplate`` (-1 when not bound).
+    let activationSlots: ActivationSlots
     let mutationTemplate: CELMap
     let dataTemplate: CELMap
     let signalsTemplate: CELMap
@@ -71,7 +73,21 @@ final class CompiledResource: Sendable {
         if needs.classes { activation["classes"] = classRankValue }
         if needs.now { activation["now"] = .null }
         activationTemplate = activation
+        activationSlots = ActivationSlots(
+            mutation: activation.position(of: "mutation") ?? -1, actor: activation.position(of: "actor") ?? -1,
+            data: activation.position(of: "data") ?? -1, signals: activation.position(of: "signals") ?? -1,
+            system: activation.position(of: "system") ?? -1, now: activation.position(of: "now") ?? -1)
     }
+}
+
+/// The positions of the per-decision variables in a resource's activation template.
+struct ActivationSlots: Sendable {
+    let mutation: Int
+    let actor: Int
+    let data: Int
+    let signals: Int
+    let system: Int
+    let now: Int
 }
 
 extension CompiledResource {
@@ -89,8 +105,9 @@ extension CompiledResource {
     }
 }
 
-/// A set of data classes with what a decision needs of it, computed at load.
-struct ClassSet: Sendable {
+/// A set of data classes with what a decision needs of it, computed at load. A class: a
+/// classification carries it by one reference.
+final class ClassSet: Sendable {
     let classes: [String]
     let maxClass: String?
     let maxRank: Int
@@ -123,7 +140,9 @@ struct FieldTable: Sendable {
     @inline(__always)
     subscript(name: String) -> FieldCheck? {
         if let index { return index[name] }
-        for i in names.indices where names[i] == name { return checks[i] }
+        // Comparing lengths first spares most mismatches the full string comparison.
+        let length = name.utf8.count
+        for i in names.indices where names[i].utf8.count == length && names[i] == name { return checks[i] }
         return nil
     }
 }

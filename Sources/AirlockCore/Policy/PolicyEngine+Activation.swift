@@ -13,51 +13,66 @@ extension PolicyEngine {
                 mutation, actor: actor, classification: classification, signals: signals, system: system, now: now)
         }
         let needs = resource.needs
+        let slots = resource.activationSlots
         var activation = resource.activationTemplate
+        // The templates hold exactly the needed fields, in ``ActivationNeeds/fields`` order: each
+        // needed field is filled at the next position.
         if needs.mutation != 0 {
             let n = needs.mutation
             var m = resource.mutationTemplate
-            if n & 1 != 0 { m["resource"] = .string(mutation.resource) }
-            if n & 2 != 0 { m["operation"] = .string(mutation.operation.rawValue) }
-            if n & 4 != 0 { m["target"] = mutation.target.map(Value.string) ?? .null }
-            if n & 8 != 0 {
-                let targets = mutation.targets ?? mutation.target.map { [$0] } ?? []
-                m["targets"] = .list(targets.map(Value.string))
+            var at = 0
+            func put(_ value: Value) {
+                m.setValue(value, at: at)
+                at += 1
             }
-            if n & 16 != 0 { m["changes"] = .map(mutation.changes) }
-            if n & 32 != 0 { m["before"] = .map(mutation.before ?? CELMap()) }
-            if n & 64 != 0 { m["context"] = .map(mutation.context ?? CELMap()) }
-            if n & 128 != 0 { m["idempotency_key"] = mutation.idempotencyKey.map(Value.string) ?? .null }
-            activation["mutation"] = .map(m)
+            if n & 1 != 0 { put(.string(mutation.resource)) }
+            if n & 2 != 0 { put(.string(mutation.operation.rawValue)) }
+            if n & 4 != 0 { put(mutation.target.map(Value.string) ?? .null) }
+            if n & 8 != 0 { put(.list((mutation.targets ?? mutation.target.map { [$0] } ?? []).map(Value.string))) }
+            if n & 16 != 0 { put(.map(mutation.changes)) }
+            if n & 32 != 0 { put(.map(mutation.before ?? CELMap())) }
+            if n & 64 != 0 { put(.map(mutation.context ?? CELMap())) }
+            if n & 128 != 0 { put(mutation.idempotencyKey.map(Value.string) ?? .null) }
+            activation.setValue(.map(m), at: slots.mutation)
         }
         // Actors and system states carry their value, built when they were made.
-        if needs.actor != 0 { activation["actor"] = actor.jsonValue }
+        if needs.actor != 0 { activation.setValue(actor.jsonValue, at: slots.actor) }
         if needs.data != 0 {
             let n = needs.data
             var d = resource.dataTemplate
+            var at = 0
+            func put(_ value: Value) {
+                d.setValue(value, at: at)
+                at += 1
+            }
             let set = classification.classSet
-            if n & 1 != 0 { d["classes"] = set?.classesValue ?? .list(classification.classes.map(Value.string)) }
-            if n & 2 != 0 { d["max_class"] = set?.maxClassValue ?? .string(classification.maxClass ?? "") }
-            if n & 4 != 0 { d["max_rank"] = .int(Int64(classification.maxRank)) }
-            if n & 8 != 0 { d["records"] = .int(Int64(classification.records)) }
-            if n & 16 != 0 { d["reversible"] = .bool(classification.reversible) }
-            activation["data"] = .map(d)
+            if n & 1 != 0 { put(set?.classesValue ?? .list(classification.classes.map(Value.string))) }
+            if n & 2 != 0 { put(set?.maxClassValue ?? .string(classification.maxClass ?? "")) }
+            if n & 4 != 0 { put(.int(Int64(classification.maxRank))) }
+            if n & 8 != 0 { put(.int(Int64(classification.records))) }
+            if n & 16 != 0 { put(.bool(classification.reversible)) }
+            activation.setValue(.map(d), at: slots.data)
         }
         if needs.signals != 0 {
             let n = needs.signals
             var s = resource.signalsTemplate
-            if n & 1 != 0 { s["amount_zscore"] = .double(signals.amountZScore) }
-            if n & 2 != 0 { s["resource_amount_zscore"] = .double(signals.resourceAmountZScore) }
-            if n & 4 != 0 { s["zscores"] = .map(Self.sortedMap(signals.zscores, Value.double)) }
-            if n & 8 != 0 { s["actor_rate_1m"] = .int(Int64(signals.actorRate1m)) }
-            if n & 16 != 0 { s["actor_rate_1h"] = .int(Int64(signals.actorRate1h)) }
-            if n & 32 != 0 { s["first_time"] = .bool(signals.firstTime) }
-            if n & 64 != 0 { s["first_seen"] = .map(Self.sortedMap(signals.firstSeen, Value.bool)) }
-            if n & 128 != 0 { s["off_hours"] = .bool(signals.offHours) }
-            activation["signals"] = .map(s)
+            var at = 0
+            func put(_ value: Value) {
+                s.setValue(value, at: at)
+                at += 1
+            }
+            if n & 1 != 0 { put(.double(signals.amountZScore)) }
+            if n & 2 != 0 { put(.double(signals.resourceAmountZScore)) }
+            if n & 4 != 0 { put(.map(Self.sortedMap(signals.zscores, Value.double))) }
+            if n & 8 != 0 { put(.int(Int64(signals.actorRate1m))) }
+            if n & 16 != 0 { put(.int(Int64(signals.actorRate1h))) }
+            if n & 32 != 0 { put(.bool(signals.firstTime)) }
+            if n & 64 != 0 { put(.map(Self.sortedMap(signals.firstSeen, Value.bool))) }
+            if n & 128 != 0 { put(.bool(signals.offHours)) }
+            activation.setValue(.map(s), at: slots.signals)
         }
-        if needs.system != 0 { activation["system"] = system.jsonValue }
-        if needs.now { activation["now"] = .timestamp(now) }
+        if needs.system != 0 { activation.setValue(system.jsonValue, at: slots.system) }
+        if needs.now { activation.setValue(.timestamp(now), at: slots.now) }
         return activation
     }
 

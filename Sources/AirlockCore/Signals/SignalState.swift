@@ -44,18 +44,20 @@ public struct SignalState: Sendable, Codable {
         // Reached through the index, the actor's history is read in place, not copied.
         var actorFields: [String: RunningStats]?
         if let i = actors.index(forKey: actor.id) {
-            result.actorRate1m = actors.values[i].lastMinute.count(at: now.seconds)
-            result.actorRate1h = actors.values[i].lastHour.count(at: now.seconds)
-            actorFields = actors.values[i].resources[mutation.resource]
+            // One copy of the history (three references counted), not one per read.
+            let history = actors.values[i]
+            result.actorRate1m = history.lastMinute.count(at: now.seconds)
+            result.actorRate1h = history.lastHour.count(at: now.seconds)
+            actorFields = history.resources[mutation.resource]
         }
         result.firstTime = actorFields == nil
         if let resource {
-            let history = resources.index(forKey: mutation.resource)
+            // One copy of the resource's history for the whole mutation, not one per field read.
+            let history = resources.index(forKey: mutation.resource).map { resources.values[$0] }
             mutation.changes.forEach { key, value in
                 guard case .string(let name) = key, let check = resource.fields[name] else { return }
                 if check.field.trackNew {
-                    var seen = false
-                    if let history { seen = resources.values[history].seen[name]?.contains(Self.seenKey(value)) ?? false }
+                    let seen = history?.seen[name]?.contains(Self.seenKey(value)) ?? false
                     result.firstSeen[name] = !seen
                 }
                 guard check.isNumeric, let x = Self.number(value) else { return }
@@ -63,7 +65,7 @@ public struct SignalState: Sendable, Codable {
                 result.zscores[name] = z
                 if check.isAmount {
                     result.amountZScore = z
-                    if let history { result.resourceAmountZScore = resources.values[history].fields[name]?.zScore(x) ?? 0 }
+                    if let history { result.resourceAmountZScore = history.fields[name]?.zScore(x) ?? 0 }
                 }
             }
             if result.firstSeen.count < resource.trackedFields.count {
