@@ -87,6 +87,37 @@ import Testing
         #expect(night.score == -20)
     }
 
+    @Test func oneValidationWithSignalsFromTheValidatedMutation() throws {
+        // An integer amount is normalized to a double; the signals closure sees it normalized.
+        let mutation = Mutation(
+            resource: "pay", operation: .create, changes: ["amount": .int(150), "to": .string("acc-9")])
+        var seen: [Mutation] = []
+        let (valid, decision) = try engine.decide(
+            mutation: mutation, actor: Fixtures.agent, system: SystemState(), now: Fixtures.monday
+        ) { valid in
+            seen.append(valid)
+            return Signals(amountZScore: 3.5)
+        }
+        #expect(seen.count == 1)
+        #expect(seen.first.map { CanonicalJSON.encode(.map($0.changes)) } == CanonicalJSON.encode(.map(valid.changes)))
+        #expect(valid.changes["amount"].map(CanonicalJSON.encode) == "150.0")
+        #expect(decision.matchedRules == ["big", "anomaly"])
+        #expect(decision.signals.amountZScore == 3.5)
+        let twoStep = try decide(mutation, signals: Signals(amountZScore: 3.5))
+        #expect(decision.tier == twoStep.tier && decision.score == twoStep.score)
+        #expect(decision.reasons.map(\.message) == twoStep.reasons.map(\.message))
+
+        // An invalid mutation throws before the signals are asked for.
+        let invalid = Mutation(resource: "pay", operation: .create, changes: ["amount": .string("x")])
+        #expect(throws: ValidationFailure.self) {
+            _ = try engine.decide(mutation: invalid, actor: Fixtures.agent, system: SystemState(), now: Fixtures.monday) {
+                _ in
+                Issue.record("signals asked for an invalid mutation")
+                return .neutral
+            }
+        }
+    }
+
     @Test func ruleTierAndItsApprovals() throws {
         let d = try decide(Fixtures.transfer(150))
         #expect(d.tier == .medium)

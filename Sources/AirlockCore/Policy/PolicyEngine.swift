@@ -47,6 +47,20 @@ public struct PolicyEngine: Sendable {
             .decision
     }
 
+    /// The full decision with signals the caller derives from the validated mutation (its
+    /// values normalized to the schema's types), validating only once: for a gateway that keeps
+    /// its own history. Returns the validated mutation with the decision.
+    public func decide(
+        mutation: Mutation, actor: Actor, system: SystemState, now: Timestamp, signals: (Mutation) -> Signals
+    ) throws(ValidationFailure) -> (mutation: Mutation, decision: Decision) {
+        let (valid, resource) = try validated(mutation)
+        let derived = signals(valid)
+        let decision = evaluate(
+            valid, resource: resource, actor: actor, signals: derived, system: system, now: now, trace: false
+        ).decision
+        return (valid, decision)
+    }
+
     /// The decision and how every rule fared, with signals derived from `signals`.
     public func explain(
         mutation: Mutation, actor: Actor, signals state: SignalState, system: SystemState, now: Timestamp
