@@ -38,6 +38,7 @@ struct BenchServeCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let keys = try BenchSetup.write(into: directory, clients: clients, port: port)
+        let fsyncBefore = BenchSetup.fsyncMedian(in: directory)
 
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -87,6 +88,8 @@ struct BenchServeCommand: AsyncParsableCommand {
             say(String(format: "cpu per decision: server %.0f µs (%.2f cores), load generator %.0f µs (%.2f cores)",
                        serverCPU / n * 1e6, serverCPU / result.elapsed, loadCPU / n * 1e6, loadCPU / result.elapsed))
         }
+        let fsyncAfter = BenchSetup.fsyncMedian(in: directory)
+        say(String(format: "disk: fsync of 64 KiB, median of 50, %.2f ms before the run and %.2f ms after", fsyncBefore * 1e3, fsyncAfter * 1e3))
         say("server peak memory (VmHWM): \(peak.map { "\($0 / 1024) MiB" } ?? "unknown")")
         say("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
     }
@@ -143,6 +146,28 @@ enum BenchSetup {
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         throw ValidationError("the server did not start listening on port \(port) within \(Int(timeout)) s")
+    }
+
+    /// The median time to write 64 KiB into a file of `directory` and fsync it: how fast the disk
+    /// makes a commit durable at the moment (on shared machines it varies a hundredfold).
+    static func fsyncMedian(in directory: URL) -> Double {
+        let path = directory.appendingPathComponent("fsync-probe").path
+        let fd = open(path, O_WRONLY | O_CREAT, 0o600)
+        guard fd >= 0 else { return .nan }
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        let block = [UInt8](repeating: 0x5a, count: 65_536)
+        var times: [Double] = []
+        for i in 0..<50 {
+            _ = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(i % 16) * 65_536) }
+            let start = DispatchTime.now().uptimeNanoseconds
+            fsync(fd)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        return times[times.count / 2]
     }
 
     /// User plus system CPU seconds a process has used, from /proc.
