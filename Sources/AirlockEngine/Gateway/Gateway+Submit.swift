@@ -56,10 +56,10 @@ extension Gateway {
             let systemNow = system
             let time = Self.timestamp(now)
             outcome = Result { () throws(ValidationFailure) -> (Mutation, Decision) in
-                let valid = try engine.validate(mutation)
-                let signals = signals(for: valid, actor: actor, pack: engine.pack, at: time)
-                let decision = try engine.decide(mutation: valid, actor: actor, signals: signals, system: systemNow, now: time)
-                return (mutation, decision)
+                let decided = try engine.decide(mutation: mutation, actor: actor, system: systemNow, now: time) { valid in
+                    signals(for: valid, actor: actor, pack: engine.pack, at: time)
+                }
+                return (mutation, decided.decision)
             }
         }
 
