@@ -43,9 +43,7 @@ enum RequestReading {
                 .contentTooLarge, type: "urn:airlock:problem:too-large", title: "Body too large",
                 detail: "request bodies are limited to \(maximumBodySize) bytes (1 MiB)")
         }
-        guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
-            text.utf8.count == buffer.readableBytes, String(validating: buffer.readableBytesView, as: UTF8.self) != nil
-        else {
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw .badRequest("the body is not valid UTF-8")
         }
         return text

@@ -4,8 +4,8 @@ import GRDB
 /// The embedded store: SQLite on GRDB, in WAL mode, `synchronous=FULL` by default.
 ///
 /// Writes go through a group-commit writer (see ``GroupCommitWriter``): concurrent ``apply(_:)``
-/// calls share one transaction and one fsync, each change inside its own savepoint so that a
-/// refused change fails only its caller. Reads run on WAL reader connections, concurrently with
+/// calls share one transaction and one fsync, and a refused change fails only its caller (the
+/// batch is retried with a savepoint per change). Reads run on WAL reader connections, concurrently with
 /// writes.
 ///
 /// Several processes may open the same database (the server, `airlock audit …`): the end of the
@@ -129,42 +129,83 @@ public final class SQLiteStore: Store {
         try await writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    /// One group commit: every job in its own savepoint, then a checkpoint if one is due, then
-    /// the audit head; the caller commits.
+    /// Applies every change of a batch under one savepoint; nil (and nothing applied) when one
+    /// was refused.
+    private static func applyInOneSavepoint(
+        _ jobs: [WriteJob], in db: Database, appender: inout AuditAppender, nowMicros: Int64
+    ) throws -> [Result<StoreReceipt, any Error>]? {
+        var results: [Result<StoreReceipt, any Error>] = []
+        results.reserveCapacity(jobs.count)
+        try db.cachedStatement(sql: "SAVEPOINT airlock_batch").execute()
+        do {
+            for job in jobs {
+                guard case .change(let change) = job else {
+                    results.append(.success(StoreReceipt(auditRecords: [], checkpoint: nil)))
+                    continue
+                }
+                var applier = SQLiteChangeApplier(db: db, time: change.time, auditTimeMicros: nowMicros)
+                let records = try applier.apply(change.operations, appender: &appender)
+                results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
+            }
+        } catch {
+            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT airlock_batch").execute()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT airlock_batch").execute()
+            return nil
+        }
+        try db.cachedStatement(sql: "RELEASE SAVEPOINT airlock_batch").execute()
+        return results
+    }
+
+    /// Applies each change of a batch under its own savepoint: a refused change fails alone.
+    private static func applyEachInItsSavepoint(
+        _ jobs: [WriteJob], in db: Database, appender: inout AuditAppender, nowMicros: Int64
+    ) throws -> [Result<StoreReceipt, any Error>] {
+        var results: [Result<StoreReceipt, any Error>] = []
+        results.reserveCapacity(jobs.count)
+        let savepoint = try db.cachedStatement(sql: "SAVEPOINT airlock_change")
+        let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT airlock_change")
+        let rollback = try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT airlock_change")
+        for job in jobs {
+            guard case .change(let change) = job else {
+                results.append(.success(StoreReceipt(auditRecords: [], checkpoint: nil)))
+                continue
+            }
+            let saved = appender
+            try savepoint.execute()
+            do {
+                var applier = SQLiteChangeApplier(db: db, time: change.time, auditTimeMicros: nowMicros)
+                let records = try applier.apply(change.operations, appender: &appender)
+                try release.execute()
+                results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
+            } catch {
+                // Undo this change only; the others in the batch stand.
+                try rollback.execute()
+                try release.execute()
+                appender = saved
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    /// One group commit: the changes (a refused one failing alone), then a checkpoint if one is
+    /// due, then the audit head; the caller commits.
     private static func run(
         _ jobs: [WriteJob], in db: Database, configuration: Configuration
     ) throws -> [Result<StoreReceipt, any Error>] {
         var appender = try AuditAppender(db: db)
         let startSize = appender.size
         let nowMicros = configuration.now().microsecondsSince1970
-        var results: [Result<StoreReceipt, any Error>] = []
-        results.reserveCapacity(jobs.count)
-        var forceCheckpoint = false
-        // One savepoint per change, with prepared statements (cheaper than parsing them each time).
-        let savepoint = try db.cachedStatement(sql: "SAVEPOINT airlock_change")
-        let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT airlock_change")
-        let rollback = try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT airlock_change")
-        for job in jobs {
-            switch job {
-            case .change(let change):
-                let saved = appender
-                try savepoint.execute()
-                do {
-                    var applier = SQLiteChangeApplier(db: db, time: change.time, auditTimeMicros: nowMicros)
-                    let records = try applier.apply(change.operations, appender: &appender)
-                    try release.execute()
-                    results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
-                } catch {
-                    // Undo this change only; the others in the batch stand.
-                    try rollback.execute()
-                    try release.execute()
-                    appender = saved
-                    results.append(.failure(error))
-                }
-            case .checkpoint(let force):
-                forceCheckpoint = forceCheckpoint || force
-                results.append(.success(StoreReceipt(auditRecords: [], checkpoint: nil)))
-            }
+        let forceCheckpoint = jobs.contains { if case .checkpoint(force: true) = $0 { true } else { false } }
+        let start = appender
+        // Almost every change applies: try the whole batch under one savepoint (SQLite then keeps
+        // one copy of each page the batch touches, rather than one per change). When a change is
+        // refused, undo the batch and apply each change under its own savepoint, so that only the
+        // refused one fails.
+        var results = try applyInOneSavepoint(jobs, in: db, appender: &appender, nowMicros: nowMicros)
+        if results == nil {
+            appender = start
+            results = try applyEachInItsSavepoint(jobs, in: db, appender: &appender, nowMicros: nowMicros)
         }
         var checkpoint: AuditCheckpoint?
         if let key = configuration.signingKey,
@@ -178,8 +219,8 @@ public final class SQLiteStore: Store {
         if appender.size != startSize || checkpoint != nil {
             try appender.save(db: db)
         }
-        guard let checkpoint else { return results }
-        return results.map { result in
+        guard let checkpoint else { return results! }
+        return results!.map { result in
             result.map { receipt in
                 var receipt = receipt
                 receipt.checkpoint = checkpoint
