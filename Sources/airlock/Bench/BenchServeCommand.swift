@@ -82,7 +82,7 @@ struct BenchServeCommand: AsyncParsableCommand {
                    result.errors, result.lowTier, result.completed - result.lowTier))
         if let firstError = result.firstError { say("first unexpected answer: \(firstError)") }
         say(String(format: "throughput: %.0f decisions/s", throughput))
-        say(String(format: "latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms", percentile(0.5), percentile(0.99), percentile(1.0)))
+        say(String(format: "latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms", percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999), percentile(1.0)))
         if let serverCPU, result.completed > 0 {
             let n = Double(result.completed)
             say(String(format: "cpu per decision: server %.0f µs (%.2f cores), load generator %.0f µs (%.2f cores)",
