@@ -11,17 +11,19 @@ public struct SignalState: Sendable, Codable {
         var lastMinute = RateWindow.minute()
         var lastHour = RateWindow.hour()
         /// Per resource touched, per numeric field.
-        var resources: [String: [String: RunningStats]] = [:]
+        var resources = NameTable<NameTable<RunningStats>>()
     }
 
     struct ResourceHistory: Sendable, Codable {
-        var fields: [String: RunningStats] = [:]
+        var fields = NameTable<RunningStats>()
         /// Per `track_new` field, the values seen (as canonical JSON text).
-        var seen: [String: Set<String>] = [:]
+        var seen = NameTable<Set<String>>()
     }
 
+    // Resources and fields are few and read on every decision: kept in name tables (no string
+    // hashing); actors are many and keyed by a dictionary. Saved as nested JSON objects.
     private var actors: [String: ActorHistory] = [:]
-    private var resources: [String: ResourceHistory] = [:]
+    private var resources = NameTable<ResourceHistory>()
 
     /// An empty history: every actor is new, no rate, no statistics.
     public init() {}
@@ -42,7 +44,7 @@ public struct SignalState: Sendable, Codable {
     ) -> Signals {
         var result = Signals()
         // Reached through the index, the actor's history is read in place, not copied.
-        var actorFields: [String: RunningStats]?
+        var actorFields: NameTable<RunningStats>?
         if let i = actors.index(forKey: actor.id) {
             // One copy of the history (three references counted), not one per read.
             let history = actors.values[i]
@@ -53,19 +55,21 @@ public struct SignalState: Sendable, Codable {
         result.firstTime = actorFields == nil
         if let resource {
             // One copy of the resource's history for the whole mutation, not one per field read.
-            let history = resources.index(forKey: mutation.resource).map { resources.values[$0] }
-            mutation.changes.forEach { key, value in
-                guard case .string(let name) = key, let check = resource.fields[name] else { return }
-                if check.field.trackNew {
-                    let seen = history?.seen[name]?.contains(Self.seenKey(value)) ?? false
-                    result.firstSeen[name] = !seen
-                }
-                guard check.isNumeric, let x = Self.number(value) else { return }
-                let z = actorFields?[name]?.zScore(x) ?? 0
-                result.zscores[name] = z
-                if check.isAmount {
-                    result.amountZScore = z
-                    if let history { result.resourceAmountZScore = history.fields[name]?.zScore(x) ?? 0 }
+            // The resource's history read in place, not copied.
+            resources.withElement(mutation.resource) { history in
+                mutation.changes.forEach { key, value in
+                    guard case .string(let name) = key, let check = resource.fields[name] else { return }
+                    if check.field.trackNew {
+                        let seen = history?.pointee.seen[name]?.contains(Self.seenKey(value)) ?? false
+                        result.firstSeen[name] = !seen
+                    }
+                    guard check.isNumeric, let x = Self.number(value) else { return }
+                    let z = actorFields?[name]?.zScore(x) ?? 0
+                    result.zscores[name] = z
+                    if check.isAmount {
+                        result.amountZScore = z
+                        if let history { result.resourceAmountZScore = history.pointee.fields[name]?.zScore(x) ?? 0 }
+                    }
                 }
             }
             if result.firstSeen.count < resource.trackedFields.count {
@@ -81,26 +85,19 @@ public struct SignalState: Sendable, Codable {
     /// Adds a mutation to the history: the actor's rate, the actor and resource statistics of its
     /// numeric fields, and the values of its `track_new` fields.
     public mutating func record(_ mutation: Mutation, actor: Actor, in pack: PolicyPack, at time: Timestamp) {
-        var history = actors[actor.id] ?? ActorHistory()
-        history.lastMinute.record(at: time.seconds)
-        history.lastHour.record(at: time.seconds)
-        var actorFields = history.resources[mutation.resource] ?? [:]
-        var resourceHistory = resources[mutation.resource] ?? ResourceHistory()
-        if let resource = pack.compiled[mutation.resource] {
+        actors[actor.id, default: ActorHistory()].record(mutation, in: pack, at: time)
+        resources.update(mutation.resource, default: ResourceHistory.init) { history in
+            guard let resource = pack.compiled[mutation.resource] else { return }
             mutation.changes.forEach { key, value in
                 guard case .string(let name) = key, let check = resource.fields[name] else { return }
                 if check.isNumeric, let x = Self.number(value) {
-                    actorFields[name, default: RunningStats()].add(x)
-                    resourceHistory.fields[name, default: RunningStats()].add(x)
+                    history.fields.update(name, default: RunningStats.init) { $0.add(x) }
                 }
                 if check.field.trackNew {
-                    resourceHistory.seen[name, default: []].insert(Self.seenKey(value))
+                    history.seen.update(name, default: { [] }) { _ = $0.insert(Self.seenKey(value)) }
                 }
             }
         }
-        history.resources[mutation.resource] = actorFields
-        actors[actor.id] = history
-        resources[mutation.resource] = resourceHistory
     }
 
     /// The key a value is remembered by: a string as itself, anything else as NUL + its canonical
@@ -125,6 +122,23 @@ public struct SignalState: Sendable, Codable {
         case .int(let i): Double(i)
         case .uint(let u): Double(u)
         default: nil
+        }
+    }
+}
+
+extension SignalState.ActorHistory {
+    /// Counts the mutation in the rates and adds its numeric fields to the resource's statistics.
+    mutating func record(_ mutation: Mutation, in pack: PolicyPack, at time: Timestamp) {
+        lastMinute.record(at: time.seconds)
+        lastHour.record(at: time.seconds)
+        resources.update(mutation.resource, default: NameTable.init) { fields in
+            guard let resource = pack.compiled[mutation.resource] else { return }
+            mutation.changes.forEach { key, value in
+                guard case .string(let name) = key, let check = resource.fields[name], check.isNumeric,
+                    let x = SignalState.number(value)
+                else { return }
+                fields.update(name, default: RunningStats.init) { $0.add(x) }
+            }
         }
     }
 }
