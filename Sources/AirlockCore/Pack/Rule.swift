@@ -42,5 +42,23 @@ struct ReasonTemplate: Sendable {
         case expression(String, Program)
     }
 
-    var parts: [Part]
+    var parts: [Part] {
+        didSet { literal = Self.literal(of: parts) }
+    }
+    /// The whole text when the template has no expressions: rendered without building a string.
+    private(set) var literal: String?
+
+    init(parts: [Part]) {
+        self.parts = parts
+        literal = Self.literal(of: parts)
+    }
+
+    private static func literal(of parts: [Part]) -> String? {
+        var literal = ""
+        for part in parts {
+            guard case .text(let text) = part else { return nil }
+            literal += text
+        }
+        return literal
+    }
 }

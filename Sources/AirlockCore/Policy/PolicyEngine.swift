@@ -32,19 +32,21 @@ public struct PolicyEngine: Sendable {
     public func decide(
         mutation: Mutation, actor: Actor, signals state: SignalState, system: SystemState, now: Timestamp
     ) throws(ValidationFailure) -> Decision {
-        let (valid, resource) = try validated(mutation)
-        let signals = state.signals(for: valid, actor: actor, resource: resource, hours: pack.businessHours, now: now)
-        return evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: false)
-            .decision
+        try withValidated(mutation) { valid, resource in
+            let signals = state.signals(for: valid, actor: actor, resource: resource, hours: pack.businessHours, now: now)
+            return evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: false)
+                .decision
+        }
     }
 
     /// The full decision with the signals given (a pack test, a replay, `policy eval --signals`).
     public func decide(
         mutation: Mutation, actor: Actor, signals: Signals, system: SystemState, now: Timestamp
     ) throws(ValidationFailure) -> Decision {
-        let (valid, resource) = try validated(mutation)
-        return evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: false)
-            .decision
+        try withValidated(mutation) { valid, resource in
+            evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: false)
+                .decision
+        }
     }
 
     /// The full decision with signals the caller derives from the validated mutation (its
@@ -83,11 +85,27 @@ public struct PolicyEngine: Sendable {
     // MARK: Evaluation
 
     private func validated(_ mutation: Mutation) throws(ValidationFailure) -> (Mutation, CompiledResource) {
+        let resource = try compiledResource(of: mutation)
+        return (try Validator.validate(mutation, resource: resource), resource)
+    }
+
+    /// Calls `body` with the validated mutation: the one given when no value needed normalizing
+    /// (no copy of it on the decision path), else a normalized copy.
+    private func withValidated<R>(
+        _ mutation: Mutation, _ body: (Mutation, CompiledResource) -> R
+    ) throws(ValidationFailure) -> R {
+        let resource = try compiledResource(of: mutation)
+        let normalization = try Validator.normalization(of: mutation, resource: resource)
+        if normalization.isNone { return body(mutation, resource) }
+        return body(normalization.applied(to: mutation), resource)
+    }
+
+    private func compiledResource(of mutation: Mutation) throws(ValidationFailure) -> CompiledResource {
         guard let resource = pack.compiled[mutation.resource] else {
             _ = try Validator.validate(mutation, in: pack)  // reports the unknown resource
             preconditionFailure("unreachable")
         }
-        return (try Validator.validate(mutation, resource: resource), resource)
+        return resource
     }
 
     private func evaluate(
@@ -204,19 +222,36 @@ public struct PolicyEngine: Sendable {
     }
 
     private func render(_ template: ReasonTemplate, in activation: Activation) -> String {
-        var out = ""
+        if let literal = template.literal { return literal }
+        // The pieces first, then one string of their total length: appending piece by piece costs
+        // more than the copying.
+        var pieces: [String] = []
+        pieces.reserveCapacity(template.parts.count)
+        var length = 0
         for part in template.parts {
+            let piece: String
             switch part {
             case .text(let text):
-                out += text
+                piece = text
             case .expression(let text, let program):
                 do {
-                    out += ReasonText.format(try program.evaluate(activation))
+                    piece = ReasonText.format(try program.evaluate(activation))
                 } catch {
-                    out += "<\(text): \(error.message)>"
+                    piece = "<\(text): \(error.message)>"
                 }
             }
+            length += piece.utf8.count
+            pieces.append(piece)
         }
-        return out
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var at = 0
+            for var piece in pieces {
+                piece.withUTF8 { bytes in
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[at...]).initialize(fromContentsOf: bytes)
+                    at += bytes.count
+                }
+            }
+            return at
+        }
     }
 }

@@ -15,6 +15,28 @@ public enum Validator {
     }
 
     static func validate(_ mutation: Mutation, resource: CompiledResource) throws(ValidationFailure) -> Mutation {
+        try normalization(of: mutation, resource: resource).applied(to: mutation)
+    }
+
+    /// The maps of a valid mutation whose values had to be normalized (`nil`: kept as they are).
+    struct Normalization {
+        var changes: CELMap?
+        var before: CELMap?
+
+        /// Nothing to change: the mutation is valid as it is.
+        var isNone: Bool { changes == nil && before == nil }
+
+        func applied(to mutation: Mutation) -> Mutation {
+            var result = mutation
+            if let changes { result.changes = changes }
+            if let before { result.before = before }
+            return result
+        }
+    }
+
+    /// Checks a mutation; returns the maps whose values had to be normalized, so that a valid
+    /// mutation needing none is used as it is, without a copy.
+    static func normalization(of mutation: Mutation, resource: CompiledResource) throws(ValidationFailure) -> Normalization {
         var issues: [ValidationIssue] = []
         let operation = mutation.operation
         if resource.operationBits & CompiledResource.bit(operation) == 0 {
@@ -28,7 +50,7 @@ public enum Validator {
         }
         checkTargets(mutation, into: &issues)
 
-        var result = mutation
+        var result = Normalization()
         switch operation {
         case .delete where !mutation.changes.isEmpty:
             issues.append(ValidationIssue(path: "changes", message: "a delete carries no changes"))
