@@ -189,7 +189,7 @@ final class PackLoader {
         var classMap = CELMap()
         for (rank, name) in classes.enumerated() { classMap[name] = .int(Int64(rank)) }
         let compiledRules = rules.enumerated().map { CompiledRule($0.element, index: $0.offset) }
-        var compiled: [String: CompiledResource] = [:]
+        var compiled = NameTable<CompiledResource>()
         for resource in resourceOrder {
             guard let schema = resources[resource] else { continue }
             compiled[resource] = CompiledResource(

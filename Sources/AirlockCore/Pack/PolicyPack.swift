@@ -37,7 +37,7 @@ public struct PolicyPack: Sendable {
 
     let classRank: [String: Int]
     /// The decision path's view of each resource.
-    let compiled: [String: CompiledResource]
+    let compiled: NameTable<CompiledResource>
     /// `lists` as a CEL value, built once.
     let listsValue: Value
     /// `classes` (name → rank) as a CEL value, built once.

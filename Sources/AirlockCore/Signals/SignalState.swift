@@ -85,9 +85,11 @@ public struct SignalState: Sendable, Codable {
     /// Adds a mutation to the history: the actor's rate, the actor and resource statistics of its
     /// numeric fields, and the values of its `track_new` fields.
     public mutating func record(_ mutation: Mutation, actor: Actor, in pack: PolicyPack, at time: Timestamp) {
-        actors[actor.id, default: ActorHistory()].record(mutation, in: pack, at: time)
+        // The compiled resource (a reference) is what the closures capture, not the pack.
+        let resource = pack.compiled[mutation.resource]
+        actors[actor.id, default: ActorHistory()].record(mutation, resource: resource, at: time)
         resources.update(mutation.resource, default: ResourceHistory.init) { history in
-            guard let resource = pack.compiled[mutation.resource] else { return }
+            guard let resource else { return }
             mutation.changes.forEach { key, value in
                 guard case .string(let name) = key, let check = resource.fields[name] else { return }
                 if check.isNumeric, let x = Self.number(value) {
@@ -128,11 +130,11 @@ public struct SignalState: Sendable, Codable {
 
 extension SignalState.ActorHistory {
     /// Counts the mutation in the rates and adds its numeric fields to the resource's statistics.
-    mutating func record(_ mutation: Mutation, in pack: PolicyPack, at time: Timestamp) {
+    mutating func record(_ mutation: Mutation, resource: CompiledResource?, at time: Timestamp) {
         lastMinute.record(at: time.seconds)
         lastHour.record(at: time.seconds)
         resources.update(mutation.resource, default: NameTable.init) { fields in
-            guard let resource = pack.compiled[mutation.resource] else { return }
+            guard let resource else { return }
             mutation.changes.forEach { key, value in
                 guard case .string(let name) = key, let check = resource.fields[name], check.isNumeric,
                     let x = SignalState.number(value)

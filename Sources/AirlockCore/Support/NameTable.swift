@@ -1,6 +1,6 @@
 /// Elements by name, searched linearly while there are few (comparing lengths, then the short
-/// strings, beats hashing them: a signal history is read by resource and field names on every
-/// decision), through a dictionary beyond. Insertion order is kept.
+/// strings, beats hashing them: a decision looks up its resource in the pack and in the signal
+/// history, and fields in the history), through a dictionary beyond. Insertion order is kept.
 ///
 /// Encodes exactly as `[String: Element]` does, so a history saved as a dictionary reads back.
 struct NameTable<Element: Sendable>: Sendable {
