@@ -202,8 +202,10 @@ public final class SQLiteStore: Store {
         // one copy of each page the batch touches, rather than one per change). When a change is
         // refused, undo the batch and apply each change under its own savepoint, so that only the
         // refused one fails.
-        var results = try applyInOneSavepoint(jobs, in: db, appender: &appender, nowMicros: nowMicros)
-        if results == nil {
+        let results: [Result<StoreReceipt, any Error>]
+        if let applied = try applyInOneSavepoint(jobs, in: db, appender: &appender, nowMicros: nowMicros) {
+            results = applied
+        } else {
             appender = start
             results = try applyEachInItsSavepoint(jobs, in: db, appender: &appender, nowMicros: nowMicros)
         }
@@ -219,8 +221,8 @@ public final class SQLiteStore: Store {
         if appender.size != startSize || checkpoint != nil {
             try appender.save(db: db)
         }
-        guard let checkpoint else { return results! }
-        return results!.map { result in
+        guard let checkpoint else { return results }
+        return results.map { result in
             result.map { receipt in
                 var receipt = receipt
                 receipt.checkpoint = checkpoint
