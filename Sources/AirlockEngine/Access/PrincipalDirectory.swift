@@ -58,7 +58,7 @@ public struct PrincipalDirectory: Sendable {
 
     /// Hex SHA-256 of a key, as a config's `key_sha256` holds it.
     public static func hash(key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        Gateway.sha256(key)
     }
 
     static func bytes(fromHex hex: String) -> [UInt8]? {
