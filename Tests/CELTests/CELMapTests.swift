@@ -74,6 +74,53 @@ import Testing
         #expect(keyed[other] == nil)
     }
 
+    @Test func mapsAndActivationsAreBuiltFromTemplateKeys() throws {
+        var template = CELMap()
+        template["changes"] = .null
+        template["operation"] = .null
+        let map = CELMap(keysOf: template) { i in i == 0 ? .int(1) : .string("update") }
+        #expect(map.keys == [.string("changes"), .string("operation")])
+        #expect(map["operation"]?.description == "\"update\"")
+        #expect(CELMapTests.isNull(template.value(at: 1)))
+        struct Refused: Error {}
+        #expect(throws: Refused.self) { try CELMap(keysOf: template) { i in if i == 1 { throw Refused() } else { .int(1) } } }
+
+        var names = Activation()
+        names["m"] = .null
+        names["k"] = .int(5)
+        let activation = Activation(namesOf: names) { i in i == 0 ? .map(map) : names.value(at: i) }
+        let program = try Environment(variables: ["m": .dyn, "k": .int]).compile("m.operation == 'update' && k == 5")
+        guard case .bool(true) = try program.evaluate(activation) else {
+            Issue.record("the activation does not hold the values given")
+            return
+        }
+        #expect(activation.count == 2)
+    }
+
+    @Test func shortStringsCompareByValueHoweverTheyWereMade() throws {
+        // Up to 15 UTF-8 bytes a string lives in the value itself; equal ones must match however
+        // they were built, unequal ones of the same length must not.
+        let built = String(decoding: Array("acc-200013".utf8), as: UTF8.self)
+        let joined = ["acc-", "200013"].joined()
+        let program = try Environment(variables: ["a": .string, "b": .string, "l": .list(.string)])
+            .compile("a == b && a in l && !('acc-200014' in l) && {a: 1}[b] == 1 && a != 'acc-200012'")
+        var activation = Activation()
+        activation["a"] = .string(built)
+        activation["b"] = .string(joined)
+        activation["l"] = .list([.string("acc-000666"), .string(String("xacc-200013".dropFirst()))])
+        guard case .bool(true) = try program.evaluate(activation) else {
+            Issue.record("short strings built differently do not compare equal")
+            return
+        }
+        // A short string and a long one never share a representation.
+        activation["b"] = .string(built + String(repeating: "0", count: 10))
+        let differ = try Environment(variables: ["a": .string, "b": .string]).compile("a != b && b.startsWith(a)")
+        guard case .bool(true) = try differ.evaluate(activation) else {
+            Issue.record("a short and a long string compare equal")
+            return
+        }
+    }
+
     private static func isNull(_ value: Value) -> Bool {
         if case .null = value { return true }
         return false

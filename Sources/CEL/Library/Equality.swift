@@ -100,9 +100,17 @@ private func compareDoubles(_ a: Double, _ b: Double) -> Int? {
 func identical(_ a: String, _ b: String) -> Bool {
     // The same representation (the same small string, or the same buffer and length) is the same
     // string: the common case of a key found in a map, settled without reading the bytes.
-    if unsafeBitCast(a, to: (UInt64, UInt64).self) == unsafeBitCast(b, to: (UInt64, UInt64).self) { return true }
+    let x = unsafeBitCast(a, to: (UInt64, UInt64).self)
+    let y = unsafeBitCast(b, to: (UInt64, UInt64).self)
+    if x == y { return true }
+    // Strings of at most 15 UTF-8 bytes are stored in the value itself (bit 61 of its second
+    // word, by the standard library's stable layout), canonically: two such strings with
+    // different bits are different strings, settled without reading bytes.
+    if x.1 & y.1 & smallStringBit != 0 { return false }
     return sameUTF8(a, b)
 }
+
+private let smallStringBit: UInt64 = 1 << 61
 
 /// Byte comparison of two strings' UTF-8, in place when both are stored contiguously (native
 /// strings always are). Declared read-only so that callers reading values in place need not

@@ -38,6 +38,22 @@ public struct Activation: Sendable {
         }
     }
 
+    /// The number of bound names.
+    public var count: Int { bindings.count }
+
+    /// The value at `position` (0 ..< count), in the order names were bound.
+    public func value(at position: Int) -> Value { bindings[position].value }
+
+    /// An activation with the names of `template`, in its order, each bound to `value(position)`:
+    /// how an activation of known names is filled per evaluation without copying the template's
+    /// values first.
+    public init(namesOf template: Activation, value: (Int) throws -> Value) rethrows {
+        bindings.reserveCapacity(template.bindings.count)
+        for (i, binding) in template.bindings.enumerated() {
+            bindings.append(Binding(fingerprint: binding.fingerprint, name: binding.name, value: try value(i)))
+        }
+    }
+
     /// The position of a bound name, to replace its value with ``setValue(_:at:)`` without
     /// searching for it: an activation built once with its names (a template) is filled per
     /// evaluation this way.

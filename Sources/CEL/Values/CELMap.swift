@@ -165,6 +165,23 @@ public struct CELMap: @unchecked Sendable {
         self.init(dictionary.sorted { $0.key < $1.key }.map { (MapKey.string($0.key), $0.value) })
     }
 
+    /// A map with the keys of `template`, in its order, each with `value(position)`: how a map
+    /// of known keys is filled per evaluation without copying the template's values first.
+    public init(keysOf template: CELMap, value: (Int) throws -> Value) rethrows {
+        let count = template.count
+        storage = Storage.make(capacity: count)
+        let source = template.storage
+        try withExtendedLifetime(source) {
+            for i in 0..<count {
+                let entry = source.base + i
+                (storage.base + i).initialize(
+                    to: Entry(fingerprint: entry.pointee.fingerprint, key: entry.pointee.key, value: try value(i)))
+                storage.head.pointee.count = i + 1
+            }
+        }
+        storage.head.pointee.index = source.head.pointee.index
+    }
+
     /// Makes room for `capacity` entries.
     public mutating func reserveCapacity(_ capacity: Int) {
         if !isKnownUniquelyReferenced(&storage) || storage.head.pointee.capacity < capacity {
@@ -192,6 +209,19 @@ public struct CELMap: @unchecked Sendable {
     public func forEach(_ body: (MapKey, Value) throws -> Void) rethrows {
         try withExtendedLifetime(storage) {
             for entry in buffer { try body(entry.key, entry.value) }
+        }
+    }
+
+    /// Calls `body` with each key and value read in place, in insertion order: unlike
+    /// ``forEach(_:)``, no reference is counted per entry, which matters on a decision's path.
+    /// The pointers are valid only during the call.
+    public func forEachInPlace(_ body: (UnsafePointer<MapKey>, UnsafePointer<Value>) throws -> Void) rethrows {
+        try withExtendedLifetime(storage) {
+            let base = storage.base
+            for i in 0..<storage.head.pointee.count {
+                let entry = UnsafePointer(base + i)
+                try body(entry.pointer(to: \.key)!, entry.pointer(to: \.value)!)
+            }
         }
     }
 
