@@ -22,11 +22,16 @@ final class CompiledResource: Sendable {
     /// The activation with every needed variable bound (constants to their values, the rest to
     /// null) and the maps of the object variables with their needed keys: filled per decision.
     let activationTemplate: Activation
-    /// Where each variable lies in ``activationTemplate`` (-1 when not bound).
-    let activationSlots: ActivationSlots
+    /// What each binding of ``activationTemplate`` holds, in its order.
+    let activationSlots: [ActivationSlot]
+    /// The maps of `mutation`, `data` and `signals` with their needed keys, and for each entry
+    /// its field's position in ``ActivationNeeds/fields``.
     let mutationTemplate: CELMap
+    let mutationFields: [Int]
     let dataTemplate: CELMap
+    let dataFields: [Int]
     let signalsTemplate: CELMap
+    let signalsFields: [Int]
 
     init(schema: ResourceSchema, classes: [String], rules: [CompiledRule], lists: Value, classRankValue: Value) {
         self.schema = schema
@@ -61,8 +66,11 @@ final class CompiledResource: Sendable {
         }
         self.needs = needs
         mutationTemplate = needs.template("mutation")
+        mutationFields = needs.fieldIndices("mutation")
         dataTemplate = needs.template("data")
+        dataFields = needs.fieldIndices("data")
         signalsTemplate = needs.template("signals")
+        signalsFields = needs.fieldIndices("signals")
         var activation = Activation()
         if needs.mutation != 0 { activation["mutation"] = .null }
         if needs.actor != 0 { activation["actor"] = .null }
@@ -73,21 +81,18 @@ final class CompiledResource: Sendable {
         if needs.classes { activation["classes"] = classRankValue }
         if needs.now { activation["now"] = .null }
         activationTemplate = activation
-        activationSlots = ActivationSlots(
-            mutation: activation.position(of: "mutation") ?? -1, actor: activation.position(of: "actor") ?? -1,
-            data: activation.position(of: "data") ?? -1, signals: activation.position(of: "signals") ?? -1,
-            system: activation.position(of: "system") ?? -1, now: activation.position(of: "now") ?? -1)
+        var slots = [ActivationSlot](repeating: .constant, count: activation.count)
+        for slot in ActivationSlot.allCases where slot != .constant {
+            if let i = activation.position(of: slot.rawValue) { slots[i] = slot }
+        }
+        activationSlots = slots
     }
 }
 
-/// The positions of the per-decision variables in a resource's activation template.
-struct ActivationSlots: Sendable {
-    let mutation: Int
-    let actor: Int
-    let data: Int
-    let signals: Int
-    let system: Int
-    let now: Int
+/// What a binding of a resource's activation template holds: a per-decision variable, or a
+/// constant of the pack (`lists`, `classes`) kept as it is.
+enum ActivationSlot: String, Sendable, CaseIterable {
+    case mutation, actor, data, signals, system, now, constant
 }
 
 extension CompiledResource {
@@ -153,7 +158,11 @@ final class FieldCheck: Sendable {
     let type: FieldType
     let isNumeric: Bool
     let isAmount: Bool
-    let matcher: PatternMatcher?
+    /// The field's pattern: the fast matcher when the pattern is simple, else CEL's `matches`.
+    /// Two references rather than an enum: reading a class's constant reference costs no
+    /// reference count, copying an enum out of it does.
+    let simplePattern: SimplePattern?
+    let celPattern: Program?
     /// The bit of the field's class among its resource's classes (0 when unclassified).
     let classBit: Int
     /// The bit of the field among the resource's required fields (0 when optional).
@@ -167,28 +176,24 @@ final class FieldCheck: Sendable {
         isNumeric = field.type.isNumeric
         self.isAmount = isAmount
         if let pattern = field.pattern, let program = field.patternProgram {
-            matcher = SimplePattern(pattern).map(PatternMatcher.simple) ?? .cel(program)
+            simplePattern = SimplePattern(pattern)
+            celPattern = simplePattern == nil ? program : nil
         } else {
-            matcher = nil
+            simplePattern = nil
+            celPattern = nil
         }
     }
 }
 
-/// A field pattern: the fast matcher when the pattern is simple, else CEL's `matches`.
-enum PatternMatcher: Sendable {
-    case simple(SimplePattern)
-    case cel(Program)
-
-    func matches(_ text: String) -> Bool {
-        switch self {
-        case .simple(let pattern):
-            return pattern.matches(text)
-        case .cel(let program):
-            var activation = Activation()
-            activation["value"] = .string(text)
-            if case .bool(true)? = try? program.evaluate(activation) { return true }
-            return false
-        }
+extension FieldCheck {
+    /// Whether `text` matches the field's pattern (true when it has none).
+    func matchesPattern(_ text: String) -> Bool {
+        if let simplePattern { return simplePattern.matches(text) }
+        guard let celPattern else { return true }
+        var activation = Activation()
+        activation["value"] = .string(text)
+        if case .bool(true)? = try? celPattern.evaluate(activation) { return true }
+        return false
     }
 }
 

@@ -36,10 +36,18 @@ struct ActivationNeeds: Sendable, Hashable {
         }
     }
 
-    /// A map holding the needed fields of `root`, each null, in ``fields`` order: copied and
-    /// filled per decision, which costs less than growing a new map key by key.
+    /// A map holding the needed fields of `root`, each null, in ``fields`` order: its keys are
+    /// taken per decision, which costs less than growing a new map key by key.
     func template(_ root: String) -> CELMap {
         var map = CELMap()
+        let names = Self.fields[root] ?? []
+        for i in fieldIndices(root) { map[names[i]] = .null }
+        return map
+    }
+
+    /// The positions in ``fields`` of the needed fields of `root`, in order: what each entry of
+    /// its ``template(_:)`` holds.
+    func fieldIndices(_ root: String) -> [Int] {
         let mask: UInt32
         switch root {
         case "mutation": mask = mutation
@@ -49,10 +57,7 @@ struct ActivationNeeds: Sendable, Hashable {
         case "system": mask = system
         default: mask = 0
         }
-        for (i, name) in (Self.fields[root] ?? []).enumerated() where mask & (1 << UInt32(i)) != 0 {
-            map[name] = .null
-        }
-        return map
+        return (Self.fields[root] ?? []).indices.filter { mask & (1 << UInt32($0)) != 0 }
     }
 
     /// Adds what `expr` reads.

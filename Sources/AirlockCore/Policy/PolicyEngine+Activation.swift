@@ -2,7 +2,7 @@ import CEL
 
 extension PolicyEngine {
     /// The variables of one decision, built once and shared by every rule. Only the fields the
-    /// resource's rules read are built (``ActivationNeeds``), into copies of the resource's
+    /// resource's rules read are built (``ActivationNeeds``), with the keys of the resource's
     /// templates; the bit order follows ``ActivationNeeds/fields``.
     func makeActivation(
         _ mutation: Mutation, actor: Actor, classification: Classification, signals: Signals, system: SystemState,
@@ -12,68 +12,69 @@ extension PolicyEngine {
             return makeFullActivation(
                 mutation, actor: actor, classification: classification, signals: signals, system: system, now: now)
         }
+        // The maps hold exactly the needed fields, in ``ActivationNeeds/fields`` order: built
+        // from the templates' keys, each value made once and moved in.
         let needs = resource.needs
-        let slots = resource.activationSlots
-        var activation = resource.activationTemplate
-        // The templates hold exactly the needed fields, in ``ActivationNeeds/fields`` order: each
-        // needed field is filled at the next position.
+        var mutationMap: CELMap?
         if needs.mutation != 0 {
-            let n = needs.mutation
-            var m = resource.mutationTemplate
-            var at = 0
-            func put(_ value: Value) {
-                m.setValue(value, at: at)
-                at += 1
+            let fields = resource.mutationFields
+            mutationMap = CELMap(keysOf: resource.mutationTemplate) { i in
+                switch fields[i] {
+                case 0: .string(mutation.resource)
+                case 1: .string(mutation.operation.rawValue)
+                case 2: mutation.target.map(Value.string) ?? .null
+                case 3: .list((mutation.targets ?? mutation.target.map { [$0] } ?? []).map(Value.string))
+                case 4: .map(mutation.changes)
+                case 5: .map(mutation.before ?? CELMap())
+                case 6: .map(mutation.context ?? CELMap())
+                default: mutation.idempotencyKey.map(Value.string) ?? .null
+                }
             }
-            if n & 1 != 0 { put(.string(mutation.resource)) }
-            if n & 2 != 0 { put(.string(mutation.operation.rawValue)) }
-            if n & 4 != 0 { put(mutation.target.map(Value.string) ?? .null) }
-            if n & 8 != 0 { put(.list((mutation.targets ?? mutation.target.map { [$0] } ?? []).map(Value.string))) }
-            if n & 16 != 0 { put(.map(mutation.changes)) }
-            if n & 32 != 0 { put(.map(mutation.before ?? CELMap())) }
-            if n & 64 != 0 { put(.map(mutation.context ?? CELMap())) }
-            if n & 128 != 0 { put(mutation.idempotencyKey.map(Value.string) ?? .null) }
-            activation.setValue(.map(m), at: slots.mutation)
+        }
+        var dataMap: CELMap?
+        if needs.data != 0 {
+            let fields = resource.dataFields
+            let set = classification.classSet
+            dataMap = CELMap(keysOf: resource.dataTemplate) { i in
+                switch fields[i] {
+                case 0: set?.classesValue ?? .list(classification.classes.map(Value.string))
+                case 1: set?.maxClassValue ?? .string(classification.maxClass ?? "")
+                case 2: .int(Int64(classification.maxRank))
+                case 3: .int(Int64(classification.records))
+                default: .bool(classification.reversible)
+                }
+            }
+        }
+        var signalsMap: CELMap?
+        if needs.signals != 0 {
+            let fields = resource.signalsFields
+            signalsMap = CELMap(keysOf: resource.signalsTemplate) { i in
+                switch fields[i] {
+                case 0: .double(signals.amountZScore)
+                case 1: .double(signals.resourceAmountZScore)
+                case 2: .map(Self.sortedMap(signals.zscores, Value.double))
+                case 3: .int(Int64(signals.actorRate1m))
+                case 4: .int(Int64(signals.actorRate1h))
+                case 5: .bool(signals.firstTime)
+                case 6: .map(Self.sortedMap(signals.firstSeen, Value.bool))
+                default: .bool(signals.offHours)
+                }
+            }
         }
         // Actors and system states carry their value, built when they were made.
-        if needs.actor != 0 { activation.setValue(actor.jsonValue, at: slots.actor) }
-        if needs.data != 0 {
-            let n = needs.data
-            var d = resource.dataTemplate
-            var at = 0
-            func put(_ value: Value) {
-                d.setValue(value, at: at)
-                at += 1
+        let slots = resource.activationSlots
+        let template = resource.activationTemplate
+        return Activation(namesOf: template) { i in
+            switch slots[i] {
+            case .mutation: mutationMap.map(Value.map) ?? .null
+            case .actor: actor.jsonValue
+            case .data: dataMap.map(Value.map) ?? .null
+            case .signals: signalsMap.map(Value.map) ?? .null
+            case .system: system.jsonValue
+            case .now: .timestamp(now)
+            case .constant: template.value(at: i)
             }
-            let set = classification.classSet
-            if n & 1 != 0 { put(set?.classesValue ?? .list(classification.classes.map(Value.string))) }
-            if n & 2 != 0 { put(set?.maxClassValue ?? .string(classification.maxClass ?? "")) }
-            if n & 4 != 0 { put(.int(Int64(classification.maxRank))) }
-            if n & 8 != 0 { put(.int(Int64(classification.records))) }
-            if n & 16 != 0 { put(.bool(classification.reversible)) }
-            activation.setValue(.map(d), at: slots.data)
         }
-        if needs.signals != 0 {
-            let n = needs.signals
-            var s = resource.signalsTemplate
-            var at = 0
-            func put(_ value: Value) {
-                s.setValue(value, at: at)
-                at += 1
-            }
-            if n & 1 != 0 { put(.double(signals.amountZScore)) }
-            if n & 2 != 0 { put(.double(signals.resourceAmountZScore)) }
-            if n & 4 != 0 { put(.map(Self.sortedMap(signals.zscores, Value.double))) }
-            if n & 8 != 0 { put(.int(Int64(signals.actorRate1m))) }
-            if n & 16 != 0 { put(.int(Int64(signals.actorRate1h))) }
-            if n & 32 != 0 { put(.bool(signals.firstTime)) }
-            if n & 64 != 0 { put(.map(Self.sortedMap(signals.firstSeen, Value.bool))) }
-            if n & 128 != 0 { put(.bool(signals.offHours)) }
-            activation.setValue(.map(s), at: slots.signals)
-        }
-        if needs.system != 0 { activation.setValue(system.jsonValue, at: slots.system) }
-        if needs.now { activation.setValue(.timestamp(now), at: slots.now) }
-        return activation
     }
 
     /// Every variable in full, for explanations (which show every value a condition read).

@@ -32,21 +32,29 @@ public struct PolicyEngine: Sendable {
     public func decide(
         mutation: Mutation, actor: Actor, signals state: SignalState, system: SystemState, now: Timestamp
     ) throws(ValidationFailure) -> Decision {
-        try withValidated(mutation) { valid, resource in
-            let signals = state.signals(for: valid, actor: actor, resource: resource, hours: pack.businessHours, now: now)
-            return evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: false)
-                .decision
+        let resource = try compiledResource(of: mutation)
+        let normalization = try Validator.normalization(of: mutation, resource: resource)
+        // The mutation given when no value needed normalizing: no copy of it on the decision path.
+        if normalization.isNone {
+            let signals = state.signals(for: mutation, actor: actor, resource: resource, hours: pack.businessHours, now: now)
+            return evaluate(mutation, resource: resource, actor: actor, signals: signals, system: system, now: now)
         }
+        let valid = normalization.applied(to: mutation)
+        let signals = state.signals(for: valid, actor: actor, resource: resource, hours: pack.businessHours, now: now)
+        return evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now)
     }
 
     /// The full decision with the signals given (a pack test, a replay, `policy eval --signals`).
     public func decide(
         mutation: Mutation, actor: Actor, signals: Signals, system: SystemState, now: Timestamp
     ) throws(ValidationFailure) -> Decision {
-        try withValidated(mutation) { valid, resource in
-            evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: false)
-                .decision
+        let resource = try compiledResource(of: mutation)
+        let normalization = try Validator.normalization(of: mutation, resource: resource)
+        if normalization.isNone {
+            return evaluate(mutation, resource: resource, actor: actor, signals: signals, system: system, now: now)
         }
+        return evaluate(
+            normalization.applied(to: mutation), resource: resource, actor: actor, signals: signals, system: system, now: now)
     }
 
     /// The full decision with signals the caller derives from the validated mutation (its
@@ -57,9 +65,7 @@ public struct PolicyEngine: Sendable {
     ) throws(ValidationFailure) -> (mutation: Mutation, decision: Decision) {
         let (valid, resource) = try validated(mutation)
         let derived = signals(valid)
-        let decision = evaluate(
-            valid, resource: resource, actor: actor, signals: derived, system: system, now: now, trace: false
-        ).decision
+        let decision = evaluate(valid, resource: resource, actor: actor, signals: derived, system: system, now: now)
         return (valid, decision)
     }
 
@@ -69,8 +75,10 @@ public struct PolicyEngine: Sendable {
     ) throws(ValidationFailure) -> Explanation {
         let (valid, resource) = try validated(mutation)
         let signals = state.signals(for: valid, actor: actor, resource: resource, hours: pack.businessHours, now: now)
-        let result = evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: true)
-        return Explanation(decision: result.decision, rules: result.traces)
+        var traces: [RuleTrace]? = []
+        let decision = evaluate(
+            valid, resource: resource, actor: actor, signals: signals, system: system, now: now, traces: &traces)
+        return Explanation(decision: decision, rules: traces ?? [])
     }
 
     /// The decision and how every rule fared, with the signals given.
@@ -78,8 +86,10 @@ public struct PolicyEngine: Sendable {
         mutation: Mutation, actor: Actor, signals: Signals, system: SystemState, now: Timestamp
     ) throws(ValidationFailure) -> Explanation {
         let (valid, resource) = try validated(mutation)
-        let result = evaluate(valid, resource: resource, actor: actor, signals: signals, system: system, now: now, trace: true)
-        return Explanation(decision: result.decision, rules: result.traces)
+        var traces: [RuleTrace]? = []
+        let decision = evaluate(
+            valid, resource: resource, actor: actor, signals: signals, system: system, now: now, traces: &traces)
+        return Explanation(decision: decision, rules: traces ?? [])
     }
 
     // MARK: Evaluation
@@ -87,17 +97,6 @@ public struct PolicyEngine: Sendable {
     private func validated(_ mutation: Mutation) throws(ValidationFailure) -> (Mutation, CompiledResource) {
         let resource = try compiledResource(of: mutation)
         return (try Validator.validate(mutation, resource: resource), resource)
-    }
-
-    /// Calls `body` with the validated mutation: the one given when no value needed normalizing
-    /// (no copy of it on the decision path), else a normalized copy.
-    private func withValidated<R>(
-        _ mutation: Mutation, _ body: (Mutation, CompiledResource) -> R
-    ) throws(ValidationFailure) -> R {
-        let resource = try compiledResource(of: mutation)
-        let normalization = try Validator.normalization(of: mutation, resource: resource)
-        if normalization.isNone { return body(mutation, resource) }
-        return body(normalization.applied(to: mutation), resource)
     }
 
     private func compiledResource(of mutation: Mutation) throws(ValidationFailure) -> CompiledResource {
@@ -110,8 +109,18 @@ public struct PolicyEngine: Sendable {
 
     private func evaluate(
         _ mutation: Mutation, resource: CompiledResource, actor: Actor, signals: Signals, system: SystemState,
-        now: Timestamp, trace: Bool
-    ) -> (decision: Decision, traces: [RuleTrace]) {
+        now: Timestamp
+    ) -> Decision {
+        var none: [RuleTrace]?
+        return evaluate(mutation, resource: resource, actor: actor, signals: signals, system: system, now: now, traces: &none)
+    }
+
+    /// The decision; with `traces` non-nil, also how every rule of the pack fared, in pack order.
+    private func evaluate(
+        _ mutation: Mutation, resource: CompiledResource, actor: Actor, signals: Signals, system: SystemState,
+        now: Timestamp, traces: inout [RuleTrace]?
+    ) -> Decision {
+        let trace = traces != nil
         let classification = Classifier.classify(mutation, resource: resource, classes: pack.classes)
         // Explanations show every value a condition reads, so they build everything.
         let activation = makeActivation(
@@ -125,7 +134,9 @@ public struct PolicyEngine: Sendable {
         var anyMatched = false
         var outcomes: [RuleTrace.Outcome] = []
         if trace { outcomes.reserveCapacity(resource.rules.count) }
-        for rule in resource.rules {
+        // The resource holds its rules for the whole decision: each is read without counting a
+        // reference to it (a decision runs about fifteen rules).
+        for index in resource.rules.indices { Unmanaged.passUnretained(resource.rules[index])._withUnsafeGuaranteedRef { rule in
             let outcome = outcome(of: rule, in: activation)
             if trace { outcomes.append(outcome) }
             switch outcome {
@@ -152,31 +163,31 @@ public struct PolicyEngine: Sendable {
             case .notMatched, .absent, .outOfScope:
                 break
             }
-        }
+        } }
         var tier = pack.tiers.tier(forScore: score)
         if let ruleTier { tier = max(tier, ruleTier) }
         if !anyMatched { tier = max(tier, pack.defaults.tier) }
 
-        var traces: [RuleTrace] = []
         if trace {
+            var all: [RuleTrace] = []
             var next = 0
-            traces.reserveCapacity(pack.rules.count)
+            all.reserveCapacity(pack.rules.count)
             for (index, rule) in pack.rules.enumerated() {
                 if next < resource.rules.count, resource.rules[next].index == index {
-                    traces.append(RuleTrace(rule: rule.id, outcome: outcomes[next], values: seen(resource.rules[next], in: activation)))
+                    all.append(RuleTrace(rule: rule.id, outcome: outcomes[next], values: seen(resource.rules[next], in: activation)))
                     next += 1
                 } else {
-                    traces.append(RuleTrace(rule: rule.id, outcome: .outOfScope, values: []))
+                    all.append(RuleTrace(rule: rule.id, outcome: .outOfScope, values: []))
                 }
             }
+            traces = all
         }
 
-        let decision = Decision(
+        return Decision(
             tier: tier, score: score, reasons: reasons, approvals: approvals(for: tier, matched: matched),
             dataClasses: classification.classes, maxClass: classification.maxClass, records: classification.records,
             reversible: classification.reversible, policyName: pack.name, policyVersion: pack.version, evaluatedAt: now,
             signals: signals)
-        return (decision, traces)
     }
 
     private func seen(_ rule: CompiledRule, in activation: Activation) -> [SeenValue] {

@@ -54,11 +54,13 @@ public struct SignalState: Sendable, Codable {
         }
         result.firstTime = actorFields == nil
         if let resource {
-            // One copy of the resource's history for the whole mutation, not one per field read.
+            // The closures capture the changes alone: capturing the mutation copies all of it.
+            let changes = mutation.changes
             // The resource's history read in place, not copied.
             resources.withElement(mutation.resource) { history in
-                mutation.changes.forEach { key, value in
-                    guard case .string(let name) = key, let check = resource.fields[name] else { return }
+                changes.forEachInPlace { key, valuePointer in
+                    guard case .string(let name) = key.pointee, let check = resource.fields[name] else { return }
+                    let value = valuePointer.pointee
                     if check.field.trackNew {
                         let seen = history?.pointee.seen[name]?.contains(Self.seenKey(value)) ?? false
                         result.firstSeen[name] = !seen

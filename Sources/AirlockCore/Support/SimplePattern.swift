@@ -7,7 +7,7 @@
 /// Anything else (groups, alternation, flags, lazy quantifiers, class escapes such as `\d`, whose
 /// Unicode reach differs between engines) is not parsed here: ``init(_:)`` returns `nil` and the
 /// caller falls back to CEL's `matches`, so both always agree.
-struct SimplePattern: Sendable {
+final class SimplePattern: Sendable {
     /// A set of code points (while parsing).
     struct CharSet {
         var ranges: [ClosedRange<UInt32>]
@@ -22,16 +22,29 @@ struct SimplePattern: Sendable {
         var negated: Bool
         var min: Int
         var max: Int
+        /// The set restricted to ASCII, a bit per code point (0–63, 64–127): an ASCII text, the
+        /// usual case, is matched byte by byte against these.
+        var asciiLow: UInt64 = 0
+        var asciiHigh: UInt64 = 0
     }
 
     /// The bounds of every piece's ranges, flattened: low, high, low, high…
-    private var bounds: [UInt32] = []
-    private(set) var pieces: [Piece] = []
-    private(set) var anchoredStart = false
-    private(set) var anchoredEnd = false
+    private let bounds: [UInt32]
+    let pieces: [Piece]
+    let anchoredStart: Bool
+    let anchoredEnd: Bool
 
     /// Parses `pattern`; `nil` when it uses anything outside the simple subset.
     init?(_ pattern: String) {
+        guard let parsed = Self.parse(pattern) else { return nil }
+        (bounds, pieces, anchoredStart, anchoredEnd) = parsed
+    }
+
+    private static func parse(_ pattern: String) -> (bounds: [UInt32], pieces: [Piece], anchoredStart: Bool, anchoredEnd: Bool)? {
+        var bounds: [UInt32] = []
+        var pieces: [Piece] = []
+        var anchoredStart = false
+        var anchoredEnd = false
         let p = pattern.unicodeScalars.map(\.value)
         var i = 0
         if i < p.count, p[i] == 0x5e {  // ^
@@ -67,6 +80,9 @@ struct SimplePattern: Sendable {
             let start = bounds.count / 2
             for range in set.ranges { bounds += [range.lowerBound, range.upperBound] }
             var piece = Piece(rangeStart: start, rangeEnd: bounds.count / 2, negated: set.negated, min: 1, max: 1)
+            for c in UInt32(0)..<128 where set.ranges.contains(where: { $0.contains(c) }) != set.negated {
+                if c < 64 { piece.asciiLow |= 1 << UInt64(c) } else { piece.asciiHigh |= 1 << UInt64(c - 64) }
+            }
             var quantified = false
             if i < p.count {
                 quantified = [0x3f, 0x2a, 0x2b, 0x7b].contains(p[i])
@@ -92,6 +108,7 @@ struct SimplePattern: Sendable {
             }
             pieces.append(piece)
         }
+        return (bounds, pieces, anchoredStart, anchoredEnd)
     }
 
     /// `\n`, `\t`, or an escaped punctuation character.
@@ -180,15 +197,55 @@ struct SimplePattern: Sendable {
 
     /// Whether the pattern matches `text` (anywhere, unless anchored).
     func matches(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes -> Bool in
-            var ascii = true
-            for b in bytes where b >= 0x80 {
-                ascii = false
-                break
+        // Native strings are read in place; others (bridged) through a copy.
+        if let result = text.utf8.withContiguousStorageIfAvailable({ matches(utf8: $0) }) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer { matches(utf8: $0) }
+    }
+
+    private func matches(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var ascii = true
+        for b in bytes where b >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii {
+            return pieces.withUnsafeBufferPointer { pieces in
+                let matcher = ASCIIMatcher(pieces: pieces, input: bytes, anchoredEnd: anchoredEnd)
+                if anchoredStart { return matcher.match(0, 0) }
+                for start in 0...bytes.count where matcher.match(0, start) { return true }
+                return false
             }
-            if ascii { return run(bytes.lazy.map { UInt32($0) }) }
-            return run(String(decoding: bytes, as: UTF8.self).unicodeScalars.map(\.value))
+        }
+        return run(String(decoding: bytes, as: UTF8.self).unicodeScalars.map(\.value))
+    }
+
+    /// The backtracking search of ``Matcher`` over ASCII bytes, each piece's set a bitmap.
+    private struct ASCIIMatcher {
+        let pieces: UnsafeBufferPointer<Piece>
+        let input: UnsafeBufferPointer<UInt8>
+        let anchoredEnd: Bool
+
+        @inline(__always)
+        func contains(_ piece: Piece, _ byte: UInt8) -> Bool {
+            let bits = byte < 64 ? piece.asciiLow >> UInt64(byte) : piece.asciiHigh >> UInt64(byte &- 64)
+            return bits & 1 != 0
+        }
+
+        func match(_ index: Int, _ position: Int) -> Bool {
+            if index == pieces.count { return !anchoredEnd || position == input.count }
+            let piece = pieces[index]
+            var count = 0
+            var q = position
+            while count < piece.max, q < input.count, contains(piece, input[q]) {
+                count += 1
+                q += 1
+            }
+            if count < piece.min { return false }
+            while true {
+                if match(index + 1, position + count) { return true }
+                if count == piece.min { return false }
+                count -= 1
+            }
         }
     }
 

@@ -53,8 +53,8 @@ public enum Classifier {
         if mutation.operation == .delete {
             bits = resource.allClassesBits
         } else {
-            mutation.changes.forEach { key, _ in
-                guard case .string(let name) = key, let check = resource.fields[name] else { return }
+            mutation.changes.forEachInPlace { key, _ in
+                guard case .string(let name) = key.pointee, let check = resource.fields[name] else { return }
                 bits |= check.classBit
             }
         }
