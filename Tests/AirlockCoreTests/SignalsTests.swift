@@ -1,3 +1,4 @@
+import Foundation
 import AirlockCore
 import CEL
 import Testing
@@ -75,6 +76,49 @@ import Testing
         #expect(window.count(at: 120) == 1)
         window.record(at: -5)
         #expect(window.count(at: -1) == 1)
+    }
+
+    /// The running total agrees with counting every event, for events in and out of order, gaps
+    /// longer than the window, counts at, after and before the newest event, and a window read
+    /// back from its saved form.
+    @Test(arguments: [(Int64(1), 60), (Int64(60), 60), (Int64(5), 7)])
+    func runningTotalAgreesWithCountingEveryEvent(bucketSeconds: Int64, buckets: Int) throws {
+        var window = RateWindow(bucketSeconds: bucketSeconds, buckets: buckets)
+        var kept: [Int64] = []  // the buckets of the events the window keeps
+        var random: UInt64 = 0x9e37_79b9
+        func next(_ n: Int64) -> Int64 {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int64((random >> 33) % UInt64(n))
+        }
+        func bucket(_ t: Int64) -> Int64 { t >= 0 ? t / bucketSeconds : (t - bucketSeconds + 1) / bucketSeconds }
+        let span = bucketSeconds * Int64(buckets)
+        var now: Int64 = -span
+        for step in 0..<3_000 {
+            switch next(10) {
+            case 0: now += span * (1 + next(3))  // a gap longer than the window
+            case 1...5: now += next(bucketSeconds * 3)
+            default: break
+            }
+            let t = next(4) == 0 ? now - next(span * 2) : now  // sometimes an older event
+            // What the window keeps: an event is dropped when its slot holds a newer bucket.
+            let b = bucket(t)
+            let slotHolder = kept.filter { (($0 - b) % Int64(buckets) + Int64(buckets)) % Int64(buckets) == 0 }.max()
+            if slotHolder.map({ $0 > b }) ?? false {
+                window.record(at: t)
+            } else {
+                kept.removeAll { (($0 - b) % Int64(buckets) + Int64(buckets)) % Int64(buckets) == 0 && $0 != b }
+                kept.append(b)
+                window.record(at: t)
+            }
+            for at in [now, now + next(span * 2), now - next(span)] {
+                let current = bucket(at)
+                let expected = kept.filter { $0 <= current && $0 > current - Int64(buckets) }.count
+                #expect(window.count(at: at) == expected, "step \(step), count at \(at)")
+            }
+        }
+        let decoded = try JSONDecoder().decode(RateWindow.self, from: try JSONEncoder().encode(window))
+        #expect(decoded == window)
+        #expect(decoded.count(at: now) == window.count(at: now))
     }
 }
 

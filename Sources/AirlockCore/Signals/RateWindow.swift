@@ -1,21 +1,52 @@
 /// A count of events over a sliding window, kept in fixed buckets: `buckets` buckets of
 /// `bucketSeconds` each. The count covers the current bucket and the `buckets - 1` before it, so a
 /// one-minute window of one-second buckets is exact to the second.
+///
+/// Besides the buckets it keeps the total of the window that ends at the newest bucket, so that a
+/// count at or after the newest event reads that total and subtracts only the buckets that slid
+/// out since (none, when counting within the same bucket) instead of summing every bucket. Saved
+/// as `bucketSeconds` and `buckets` only; the total is recomputed when read back.
 public struct RateWindow: Sendable, Hashable, Codable {
     /// The width of a bucket, in seconds.
     public let bucketSeconds: Int64
     /// The bucket (time / bucketSeconds) each slot counts, and its count.
     private var buckets: [Bucket]
+    /// The newest bucket holding an event (`Int64.min` when none).
+    private var newest = Int64.min
+    /// The events in the buckets `newest - buckets.count + 1 ... newest`.
+    private var total = 0
 
     private struct Bucket: Sendable, Hashable, Codable {
         var stamp: Int64
         var count: Int32
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case bucketSeconds, buckets
+    }
+
     public init(bucketSeconds: Int64, buckets: Int) {
         precondition(bucketSeconds > 0 && buckets > 0)
         self.bucketSeconds = bucketSeconds
         self.buckets = Array(repeating: Bucket(stamp: Int64.min, count: 0), count: buckets)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        bucketSeconds = try container.decode(Int64.self, forKey: .bucketSeconds)
+        buckets = try container.decode([Bucket].self, forKey: .buckets)
+        guard bucketSeconds > 0, !buckets.isEmpty else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .buckets, in: container, debugDescription: "a rate window needs buckets of a positive width")
+        }
+        newest = buckets.lazy.filter { $0.count > 0 }.map(\.stamp).max() ?? Int64.min
+        total = newest == Int64.min ? 0 : sum(endingAt: newest)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(bucketSeconds, forKey: .bucketSeconds)
+        try container.encode(buckets, forKey: .buckets)
     }
 
     /// Sixty one-second buckets.
@@ -32,9 +63,29 @@ public struct RateWindow: Sendable, Hashable, Codable {
         return Int(((bucket % n) + n) % n)
     }
 
+    /// The count of `bucket` if its slot still holds it, else 0.
+    private func count(ofBucket bucket: Int64) -> Int {
+        let b = buckets[slot(of: bucket)]
+        return b.stamp == bucket ? Int(b.count) : 0
+    }
+
     /// Records one event at `seconds` (since the epoch).
     public mutating func record(at seconds: Int64) {
         let b = bucket(of: seconds)
+        let width = Int64(buckets.count)
+        if b > newest {
+            // The window slides forward: what leaves it leaves the total.
+            if newest == Int64.min || b - newest >= width {
+                total = 0
+            } else {
+                var leaving = newest - width + 1
+                while leaving <= b - width {
+                    total -= count(ofBucket: leaving)
+                    leaving += 1
+                }
+            }
+            newest = b
+        }
         let i = slot(of: b)
         if buckets[i].stamp != b {
             // An older bucket is overwritten; a newer one (an event recorded out of order, older
@@ -43,16 +94,32 @@ public struct RateWindow: Sendable, Hashable, Codable {
             buckets[i] = Bucket(stamp: b, count: 0)
         }
         buckets[i].count &+= 1
+        if b > newest - width { total += 1 }
     }
 
     /// The events in the window that ends at `seconds`.
     public func count(at seconds: Int64) -> Int {
         let current = bucket(of: seconds)
+        let width = Int64(buckets.count)
+        guard newest != Int64.min else { return 0 }
+        guard current >= newest else { return sum(endingAt: current) }
+        if current - newest >= width { return 0 }
+        // The buckets of the newest window older than this one's oldest.
+        var result = total
+        var leaving = newest - width + 1
+        while leaving <= current - width {
+            result -= count(ofBucket: leaving)
+            leaving += 1
+        }
+        return result
+    }
+
+    /// The events in the buckets `current - buckets.count + 1 ... current`, summed.
+    private func sum(endingAt current: Int64) -> Int {
         let oldest = current - Int64(buckets.count) + 1
         let width = UInt64(buckets.count)
         return buckets.withUnsafeBufferPointer { buckets in
-            // `oldest <= stamp <= current` as one unsigned comparison, and no branch per bucket:
-            // the sum over sixty buckets is on every decision.
+            // `oldest <= stamp <= current` as one unsigned comparison, and no branch per bucket.
             var total = 0
             for bucket in buckets {
                 let inWindow = UInt64(bitPattern: bucket.stamp &- oldest) < width
@@ -64,7 +131,6 @@ public struct RateWindow: Sendable, Hashable, Codable {
 
     /// The time of the newest bucket, to let a caller prune idle windows.
     public var newestBucketStart: Int64? {
-        let newest = buckets.map(\.stamp).max() ?? Int64.min
-        return newest == Int64.min ? nil : newest * bucketSeconds
+        newest == Int64.min ? nil : newest * bucketSeconds
     }
 }
