@@ -134,20 +134,34 @@ final class ClassSet: Sendable {
 struct FieldTable: Sendable {
     private let names: [String]
     private let checks: [FieldCheck]
-    private let index: [String: FieldCheck]?
+    private let index: [String: Int]?
 
     init(_ checks: [FieldCheck]) {
         self.checks = checks
         names = checks.map(\.field.name)
-        index = checks.count > 12 ? Dictionary(checks.map { ($0.field.name, $0) }, uniquingKeysWith: { a, _ in a }) : nil
+        index = checks.count > 12 ? Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) : nil
     }
 
     @inline(__always)
     subscript(name: String) -> FieldCheck? {
+        position(of: name).map { checks[$0] }
+    }
+
+    /// Calls `body` with the check of `name` (`nil` when the resource has no such field),
+    /// without counting a reference to it: the decision path looks up every field of a
+    /// mutation several times.
+    @inline(__always)
+    func withCheck<R>(_ name: String, _ body: (FieldCheck) throws -> R) rethrows -> R? {
+        guard let i = position(of: name) else { return nil }
+        return try Unmanaged.passUnretained(checks[i])._withUnsafeGuaranteedRef(body)
+    }
+
+    @inline(__always)
+    private func position(of name: String) -> Int? {
         if let index { return index[name] }
         // Comparing lengths first spares most mismatches the full string comparison.
         let length = name.utf8.count
-        for i in names.indices where names[i].utf8.count == length && names[i] == name { return checks[i] }
+        for i in names.indices where names[i].utf8.count == length && names[i] == name { return i }
         return nil
     }
 }

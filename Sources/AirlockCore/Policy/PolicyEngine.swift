@@ -168,26 +168,31 @@ public struct PolicyEngine: Sendable {
         if let ruleTier { tier = max(tier, ruleTier) }
         if !anyMatched { tier = max(tier, pack.defaults.tier) }
 
-        if trace {
-            var all: [RuleTrace] = []
-            var next = 0
-            all.reserveCapacity(pack.rules.count)
-            for (index, rule) in pack.rules.enumerated() {
-                if next < resource.rules.count, resource.rules[next].index == index {
-                    all.append(RuleTrace(rule: rule.id, outcome: outcomes[next], values: seen(resource.rules[next], in: activation)))
-                    next += 1
-                } else {
-                    all.append(RuleTrace(rule: rule.id, outcome: .outOfScope, values: []))
-                }
-            }
-            traces = all
-        }
-
+        if trace { traces = allTraces(resource: resource, outcomes: outcomes, activation: activation) }
+        let approvals = approvals(for: tier, matched: matched)
         return Decision(
-            tier: tier, score: score, reasons: reasons, approvals: approvals(for: tier, matched: matched),
+            tier: tier, score: score, reasons: reasons, approvals: approvals,
             dataClasses: classification.classes, maxClass: classification.maxClass, records: classification.records,
             reversible: classification.reversible, policyName: pack.name, policyVersion: pack.version, evaluatedAt: now,
             signals: signals)
+    }
+
+    /// How every rule of the pack fared, in pack order: those of the resource as evaluated, the
+    /// others out of scope.
+    @inline(never)
+    private func allTraces(resource: CompiledResource, outcomes: [RuleTrace.Outcome], activation: Activation) -> [RuleTrace] {
+        var all: [RuleTrace] = []
+        var next = 0
+        all.reserveCapacity(pack.rules.count)
+        for (index, rule) in pack.rules.enumerated() {
+            if next < resource.rules.count, resource.rules[next].index == index {
+                all.append(RuleTrace(rule: rule.id, outcome: outcomes[next], values: seen(resource.rules[next], in: activation)))
+                next += 1
+            } else {
+                all.append(RuleTrace(rule: rule.id, outcome: .outOfScope, values: []))
+            }
+        }
+        return all
     }
 
     private func seen(_ rule: CompiledRule, in activation: Activation) -> [SeenValue] {

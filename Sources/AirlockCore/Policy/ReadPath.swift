@@ -8,11 +8,17 @@ struct ReadPath: Sendable, Hashable {
     let components: [String]
     /// `mutation.changes.amount`.
     let text: String
+    /// The same path, resolved in place.
+    private let path: ValuePath
 
     init(components: [String]) {
         self.components = components
         text = components.joined(separator: ".")
+        path = ValuePath(components)
     }
+
+    static func == (a: ReadPath, b: ReadPath) -> Bool { a.components == b.components }
+    func hash(into hasher: inout Hasher) { hasher.combine(components) }
 
     /// Roots whose values are shown. `lists` and `classes` are constants of the pack, not worth
     /// repeating in every reason.
@@ -83,11 +89,6 @@ struct ReadPath: Sendable, Hashable {
 
     /// The value at this path in `activation`; `nil` when a part is absent.
     func resolve(in activation: Activation) -> Value? {
-        guard var value = activation[components[0]] else { return nil }
-        for field in components.dropFirst() {
-            guard case .map(let map) = value, let next = map.value(forField: field) else { return nil }
-            value = next
-        }
-        return value
+        path.resolve(in: activation)
     }
 }

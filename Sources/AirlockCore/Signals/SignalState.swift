@@ -59,18 +59,20 @@ public struct SignalState: Sendable, Codable {
             // The resource's history read in place, not copied.
             resources.withElement(mutation.resource) { history in
                 changes.forEachInPlace { key, valuePointer in
-                    guard case .string(let name) = key.pointee, let check = resource.fields[name] else { return }
-                    let value = valuePointer.pointee
-                    if check.field.trackNew {
-                        let seen = history?.pointee.seen[name]?.contains(Self.seenKey(value)) ?? false
-                        result.firstSeen[name] = !seen
-                    }
-                    guard check.isNumeric, let x = Self.number(value) else { return }
-                    let z = actorFields?[name]?.zScore(x) ?? 0
-                    result.zscores[name] = z
-                    if check.isAmount {
-                        result.amountZScore = z
-                        if let history { result.resourceAmountZScore = history.pointee.fields[name]?.zScore(x) ?? 0 }
+                    guard case .string(let name) = key.pointee else { return }
+                    resource.fields.withCheck(name) { check in
+                        let value = valuePointer.pointee
+                        if check.field.trackNew {
+                            let seen = history?.pointee.seen[name]?.contains(Self.seenKey(value)) ?? false
+                            result.firstSeen[name] = !seen
+                        }
+                        guard check.isNumeric, let x = Self.number(value) else { return }
+                        let z = actorFields?[name]?.zScore(x) ?? 0
+                        result.zscores[name] = z
+                        if check.isAmount {
+                            result.amountZScore = z
+                            if let history { result.resourceAmountZScore = history.pointee.fields[name]?.zScore(x) ?? 0 }
+                        }
                     }
                 }
             }

@@ -54,8 +54,8 @@ public enum Classifier {
             bits = resource.allClassesBits
         } else {
             mutation.changes.forEachInPlace { key, _ in
-                guard case .string(let name) = key.pointee, let check = resource.fields[name] else { return }
-                bits |= check.classBit
+                guard case .string(let name) = key.pointee else { return }
+                bits |= resource.fields.withCheck(name) { $0.classBit } ?? 0
             }
         }
         if bits < resource.classSets.count {

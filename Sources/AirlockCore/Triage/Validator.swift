@@ -128,31 +128,30 @@ public enum Validator {
                 return
             }
             let value = valuePointer.pointee
-            guard let check = resource.fields[name] else {
-                if strict {
-                    issues.append(
-                        ValidationIssue(
-                            path: "\(section).\(name)",
-                            message: Suggestion.message(
-                                "unknown field of \(resource.schema.name)", word: name, candidates: resource.schema.fieldOrder)))
+            let known: Void? = resource.fields.withCheck(name) { check in
+                present |= check.requiredBit
+                if case .null = value {
+                    if strict, check.field.required {
+                        issues.append(ValidationIssue(path: "\(section).\(name)", message: "is required and cannot be null"))
+                    }
+                    return
                 }
-                return
-            }
-            present |= check.requiredBit
-            if case .null = value {
-                if strict, check.field.required {
-                    issues.append(ValidationIssue(path: "\(section).\(name)", message: "is required and cannot be null"))
+                guard let normalized = normalize(value, as: check.type) else {
+                    issues.append(ValidationIssue(path: "\(section).\(name)", message: typeMessage(value, check.type)))
+                    return
                 }
-                return
+                if strict { Self.check(normalized, field: check, section: section, into: &issues) }
+                if !sameRepresentation(value, normalized) {
+                    if result == nil { result = map }
+                    result![.string(name)] = normalized
+                }
             }
-            guard let normalized = normalize(value, as: check.type) else {
-                issues.append(ValidationIssue(path: "\(section).\(name)", message: typeMessage(value, check.type)))
-                return
-            }
-            if strict { Self.check(normalized, field: check, section: section, into: &issues) }
-            if !sameRepresentation(value, normalized) {
-                if result == nil { result = map }
-                result![.string(name)] = normalized
+            if known == nil, strict {
+                issues.append(
+                    ValidationIssue(
+                        path: "\(section).\(name)",
+                        message: Suggestion.message(
+                            "unknown field of \(resource.schema.name)", word: name, candidates: resource.schema.fieldOrder)))
             }
         }
         return result

@@ -48,9 +48,16 @@ public struct Activation: Sendable {
     /// how an activation of known names is filled per evaluation without copying the template's
     /// values first.
     public init(namesOf template: Activation, value: (Int) throws -> Value) rethrows {
-        bindings.reserveCapacity(template.bindings.count)
-        for (i, binding) in template.bindings.enumerated() {
-            bindings.append(Binding(fingerprint: binding.fingerprint, name: binding.name, value: try value(i)))
+        // The template's bindings are read in place: their values are not copied.
+        let count = template.bindings.count
+        bindings = try template.bindings.withUnsafeBufferPointer { source in
+            try [Binding](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count {
+                    (buffer.baseAddress! + i).initialize(
+                        to: Binding(fingerprint: source[i].fingerprint, name: source[i].name, value: try value(i)))
+                    initialized = i + 1
+                }
+            }
         }
     }
 
@@ -87,5 +94,32 @@ public struct Activation: Sendable {
             }
             return nil
         }
+    }
+}
+
+/// A path of fields from a variable (`mutation.changes.amount`), with each name's fingerprint
+/// computed once: resolved in place, copying only the value at its end.
+public struct ValuePath: Sendable {
+    private let root: FieldName
+    private let fields: [FieldName]
+
+    /// `components[0]` is the variable; the rest are the fields under it, in order.
+    public init(_ components: [String]) {
+        precondition(!components.isEmpty, "a value path names at least a variable")
+        root = FieldName(components[0])
+        fields = components.dropFirst().map(FieldName.init)
+    }
+
+    /// The value at the end of the path; `nil` when the variable is unbound, a field absent, or
+    /// a value on the way not a map.
+    public func resolve(in activation: Activation) -> Value? {
+        let found = try? activation.withValue(of: root) { start throws(EvalError) -> Value in
+            try fields.withUnsafeBufferPointer { fields throws(EvalError) -> Value in
+                var value = start
+                for i in 0..<fields.count { value = try selectInPlace(value, fields.baseAddress! + i) }
+                return value.pointee
+            }
+        }
+        return found ?? nil
     }
 }
