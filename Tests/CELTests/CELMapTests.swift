@@ -121,6 +121,17 @@ import Testing
         }
     }
 
+    @Test func valuePathsResolveInPlaceOrGiveNil() {
+        var activation = Activation()
+        activation["mutation"] = .map(CELMap(["changes": .map(CELMap(["amount": .double(12.5)])), "resource": .string("r")]))
+        #expect(ValuePath(["mutation", "changes", "amount"]).resolve(in: activation)?.description == "12.5")
+        #expect(ValuePath(["mutation", "resource"]).resolve(in: activation)?.description == "\"r\"")
+        #expect(ValuePath(["mutation"]).resolve(in: activation) != nil)
+        #expect(ValuePath(["mutation", "changes", "memo"]).resolve(in: activation) == nil)  // absent field
+        #expect(ValuePath(["mutation", "resource", "x"]).resolve(in: activation) == nil)  // not a map
+        #expect(ValuePath(["actor", "id"]).resolve(in: activation) == nil)  // unbound variable
+    }
+
     private static func isNull(_ value: Value) -> Bool {
         if case .null = value { return true }
         return false
