@@ -239,35 +239,44 @@ public struct PolicyEngine: Sendable {
 
     private func render(_ template: ReasonTemplate, in activation: Activation) -> String {
         if let literal = template.literal { return literal }
-        // The pieces first, then one string of their total length: appending piece by piece costs
-        // more than the copying.
-        var pieces: [String] = []
-        pieces.reserveCapacity(template.parts.count)
-        var length = 0
-        for part in template.parts {
-            let piece: String
-            switch part {
-            case .text(let text):
-                piece = text
-            case .expression(let text, let program):
-                do {
-                    piece = ReasonText.format(try program.evaluate(activation))
-                } catch {
-                    piece = "<\(text): \(error.message)>"
+        // The pieces first (on the stack), then one string of their total length: appending piece
+        // by piece costs more than the copying.
+        return template.parts.withUnsafeBufferPointer { parts in
+            withUnsafeTemporaryAllocation(of: String.self, capacity: parts.count) { pieces in
+                var length = 0
+                for i in 0..<parts.count {
+                    let piece: String
+                    switch parts[i] {
+                    case .text(let text):
+                        piece = text
+                    case .expression(let text, let program):
+                        do throws(EvalError) {
+                            piece = ReasonText.format(try program.evaluate(activation))
+                        } catch {
+                            piece = "<\(text): \(error.message)>"
+                        }
+                    }
+                    length += piece.utf8.count
+                    (pieces.baseAddress! + i).initialize(to: piece)
+                }
+                defer { pieces.baseAddress!.deinitialize(count: parts.count) }
+                return String(unsafeUninitializedCapacity: length) { buffer in
+                    var at = 0
+                    for i in 0..<parts.count {
+                        let copied: Void? = pieces[i].utf8.withContiguousStorageIfAvailable { bytes in
+                            _ = UnsafeMutableBufferPointer(rebasing: buffer[at...]).initialize(fromContentsOf: bytes)
+                            at += bytes.count
+                        }
+                        if copied == nil {
+                            for byte in pieces[i].utf8 {
+                                buffer[at] = byte
+                                at += 1
+                            }
+                        }
+                    }
+                    return at
                 }
             }
-            length += piece.utf8.count
-            pieces.append(piece)
-        }
-        return String(unsafeUninitializedCapacity: length) { buffer in
-            var at = 0
-            for var piece in pieces {
-                piece.withUTF8 { bytes in
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[at...]).initialize(fromContentsOf: bytes)
-                    at += bytes.count
-                }
-            }
-            return at
         }
     }
 }

@@ -177,6 +177,18 @@ struct InNode: Interpretable {
                     }
                     return false
                 }
+                // A string searched among strings (`x in lists.frozen`): compared in place, without
+                // the general equality's copies.
+                if case .string(let needle) = value {
+                    for i in 0..<list.count {
+                        if case .string(let s) = list[i] {
+                            if identical(s, needle) { return true }
+                        } else if valuesEqual(list[i], value) {
+                            return true
+                        }
+                    }
+                    return false
+                }
                 for i in 0..<list.count where valuesEqual(list[i], value) { return true }
                 return false
             }
