@@ -122,6 +122,37 @@ import Testing
     }
 }
 
+@Suite struct NamedValuesTests {
+    /// However they were added, the same fields give the same values, order, equality and hash;
+    /// removing and replacing keep the rest in order.
+    @Test func orderAndEqualityDoNotDependOnInsertionOrder() {
+        let names = ["price", "amount", "stock", "cost", "zeta"]
+        var reference: NamedValues<Double> = [:]
+        for (i, name) in names.sorted().enumerated() { reference[name] = Double(i) }
+        for permutation in [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3], [1, 4, 0, 3, 2]] {
+            var values: NamedValues<Double> = [:]
+            for i in permutation { values[names[i]] = Double(names.sorted().firstIndex(of: names[i])!) }
+            #expect(values == reference)
+            #expect(values.hashValue == reference.hashValue)
+            #expect(values.map(\.0) == names.sorted())
+            #expect(values.count == 5)
+        }
+        var edited = reference
+        edited["cost"] = nil
+        edited["amount"] = nil
+        edited["zeta"] = 9
+        edited["missing"] = nil
+        #expect(edited.map(\.0) == ["price", "stock", "zeta"])
+        #expect(edited["zeta"] == 9 && edited["cost"] == nil && edited.count == 3)
+        var two: NamedValues<Bool> = ["b": true]
+        two["a"] = false
+        #expect(two.map(\.0) == ["a", "b"])
+        two["a"] = nil
+        two["b"] = nil
+        #expect(two.isEmpty && two == [:])
+    }
+}
+
 @Suite struct BusinessHoursTests {
     // Mon-Fri 09:00-17:00 at +02:00.
     let hours = BusinessHours(days: [.mon, .tue, .wed, .thu, .fri], startMinute: 540, endMinute: 1020, utcOffsetSeconds: 7200)

@@ -177,6 +177,15 @@ final class FieldCheck: Sendable {
     /// reference count, copying an enum out of it does.
     let simplePattern: SimplePattern?
     let celPattern: Program?
+    /// The field's bounds and allowed values, held here so that a check reads them in place:
+    /// reading them through ``field`` copies the whole schema (a dozen references).
+    let minimum: Double?
+    let maximum: Double?
+    let minLength: Int?
+    let maxLength: Int?
+    let allowed: [Value]?
+    /// ``allowed`` when every allowed value is a string.
+    let allowedStrings: [String]?
     /// The bit of the field's class among its resource's classes (0 when unclassified).
     let classBit: Int
     /// The bit of the field among the resource's required fields (0 when optional).
@@ -188,6 +197,16 @@ final class FieldCheck: Sendable {
         self.requiredBit = requiredBit
         type = field.type
         isNumeric = field.type.isNumeric
+        minimum = field.minimum
+        maximum = field.maximum
+        minLength = field.minLength
+        maxLength = field.maxLength
+        allowed = field.allowed
+        let strings = field.allowed?.compactMap { value -> String? in
+            if case .string(let s) = value { return s }
+            return nil
+        }
+        allowedStrings = strings?.count == field.allowed?.count ? strings : nil
         self.isAmount = isAmount
         if let pattern = field.pattern, let program = field.patternProgram {
             simplePattern = SimplePattern(pattern)

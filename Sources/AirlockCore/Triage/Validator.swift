@@ -209,41 +209,48 @@ public enum Validator {
     }
 
     private static func check(_ value: Value, field check: FieldCheck, section: String, into issues: inout [ValidationIssue]) {
-        let field = check.field
+        // Everything is read from the check itself: binding `check.field` would copy the schema.
         func fail(_ message: String) {
-            issues.append(ValidationIssue(path: "\(section).\(field.name)", message: message))
+            issues.append(ValidationIssue(path: "\(section).\(check.field.name)", message: message))
         }
         switch value {
         case .double(let d):
-            if let low = field.minimum, d < low {
+            if let low = check.minimum, d < low {
                 fail("\(CanonicalJSON.doubleText(d)) is below the minimum \(CanonicalJSON.doubleText(low))")
             }
-            if let high = field.maximum, d > high {
+            if let high = check.maximum, d > high {
                 fail("\(CanonicalJSON.doubleText(d)) is above the maximum \(CanonicalJSON.doubleText(high))")
             }
         case .int(let i):
-            if let low = field.minimum, Double(i) < low { fail("\(i) is below the minimum \(CanonicalJSON.doubleText(low))") }
-            if let high = field.maximum, Double(i) > high { fail("\(i) is above the maximum \(CanonicalJSON.doubleText(high))") }
+            if let low = check.minimum, Double(i) < low { fail("\(i) is below the minimum \(CanonicalJSON.doubleText(low))") }
+            if let high = check.maximum, Double(i) > high { fail("\(i) is above the maximum \(CanonicalJSON.doubleText(high))") }
         case .string(let s):
-            if field.minLength != nil || field.maxLength != nil {
+            if check.minLength != nil || check.maxLength != nil {
                 // A string has at most as many characters as UTF-8 bytes, and a non-empty one at
                 // least one: most strings are settled without counting grapheme clusters.
                 let bytes = s.utf8.count
                 let settled =
-                    (field.maxLength.map { bytes <= $0 } ?? true) && (field.minLength.map { $0 == 0 || ($0 == 1 && bytes > 0) } ?? true)
+                    (check.maxLength.map { bytes <= $0 } ?? true) && (check.minLength.map { $0 == 0 || ($0 == 1 && bytes > 0) } ?? true)
                 if !settled {
                     let length = s.count
-                    if let low = field.minLength, length < low { fail("is \(length) characters long, shorter than \(low)") }
-                    if let high = field.maxLength, length > high { fail("is \(length) characters long, longer than \(high)") }
+                    if let low = check.minLength, length < low { fail("is \(length) characters long, shorter than \(low)") }
+                    if let high = check.maxLength, length > high { fail("is \(length) characters long, longer than \(high)") }
                 }
             }
             if !check.matchesPattern(s) {
-                fail("does not match the pattern \(field.pattern ?? "")")
+                fail("does not match the pattern \(check.field.pattern ?? "")")
             }
         default:
             break
         }
-        if let allowed = field.allowed, !allowed.contains(where: { same(value, $0) }) {
+        guard check.allowed != nil else { return }
+        let isAllowed: Bool
+        if case .string(let s) = value, let strings = check.allowedStrings {
+            isAllowed = strings.contains(s)
+        } else {
+            isAllowed = check.allowed?.contains(where: { same(value, $0) }) ?? true
+        }
+        if !isAllowed, let allowed = check.allowed {
             let list = allowed.map { CanonicalJSON.encode($0) }.joined(separator: ", ")
             fail("\(CanonicalJSON.encode(value)) is not one of \(list)")
         }
