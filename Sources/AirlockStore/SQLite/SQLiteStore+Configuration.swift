@@ -30,6 +30,8 @@ extension SQLiteStore {
         public var maximumBatchSize: Int
         /// How long a write waits for another process holding the database lock.
         public var busyTimeout: TimeInterval
+        /// How the write-ahead log is copied into the database file in the background.
+        public var walCheckpoints = WALCheckpoints()
 
         /// The defaults: FULL sync, a checkpoint every 1,000 records or 60 seconds, system clock.
         public init(
@@ -49,5 +51,23 @@ extension SQLiteStore {
             self.maximumBatchSize = maximumBatchSize
             self.busyTimeout = busyTimeout
         }
+    }
+
+    /// When the background checkpointer copies the write-ahead log into the database file and
+    /// starts it over (docs/audit.md, "Durability"). The defaults suit sustained load; tests use
+    /// smaller figures to see the log start over quickly.
+    public struct WALCheckpoints: Sendable {
+        /// How often a passive checkpoint runs (it never blocks the writer).
+        public var interval: Duration = .milliseconds(100)
+        /// Past this many frames in the log, passive checkpoints run back to back until one finds
+        /// nothing new, so that the writer's next transaction starts the log over.
+        public var catchUpFrames = 1_024
+        /// The most passive checkpoints run back to back.
+        public var catchUpRounds = 8
+        /// Past this many frames, a RESTART checkpoint makes the writer wait until the log starts
+        /// over.
+        public var restartFrames = 16_384
+
+        public init() {}
     }
 }

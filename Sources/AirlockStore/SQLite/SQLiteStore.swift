@@ -48,7 +48,9 @@ public final class SQLiteStore: Store {
         }
         try self.init(
             writer: pool, path: path, configuration: configuration,
-            checkpointer: WALCheckpointer(path: path, configuration: grdb, synchronous: configuration.synchronous))
+            checkpointer: WALCheckpointer(
+                path: path, configuration: grdb, synchronous: configuration.synchronous,
+                tuning: configuration.walCheckpoints))
     }
 
     /// Opens the database of a state directory with its signing key (created on first use, mode

@@ -50,6 +50,37 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
+    @Test("under sustained writes the write-ahead log starts over instead of growing")
+    func logStartsOverUnderSustainedWrites() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        // Small figures, so that a second of writes crosses them many times.
+        let store = try SQLiteStore.open(state) {
+            $0.walCheckpoints.interval = .milliseconds(10)
+            $0.walCheckpoints.catchUpFrames = 64
+            $0.walCheckpoints.restartFrames = 512
+        }
+        let walPath = state.databaseURL.path + "-wal"
+        // About 60 MB of log (records, their indexes, signed checkpoints) from 64 writers that
+        // never pause.
+        let payload = String(repeating: "y", count: 4_000)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<64 {
+                group.addTask {
+                    for i in 0..<190 { try await store.note("\(writer)-\(i)-\(payload)", at: Date()) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let walBytes = ((try? FileManager.default.attributesOfItem(atPath: walPath))?[.size] as? NSNumber)?.intValue ?? 0
+        // The log file keeps its largest size once it starts over; had it never, it would hold
+        // every page written (about 60 MB).
+        #expect(walBytes < 30_000_000, "the log grew to \(walBytes) bytes")
+        #expect(try await store.auditHead().size == 64 * 190)
+        try await store.close()
+    }
+
     @Test("the state directory holds the database and a 0600 signing key that is reused")
     func stateDirectory() async throws {
         let directory = try TemporaryDirectory()
