@@ -71,9 +71,9 @@ struct BenchServeCommand: AsyncParsableCommand {
         server.waitUntilExit()
         try await group.shutdownGracefully()
 
-        var latencies = result.latencies
-        latencies.sort()
-        func percentile(_ p: Double) -> Double {
+        let all = result.latencies.sorted()
+        let other = result.otherTierLatencies.sorted()
+        func percentile(_ p: Double, of latencies: [UInt32] = all) -> Double {
             guard !latencies.isEmpty else { return .nan }
             return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
         }
@@ -83,6 +83,22 @@ struct BenchServeCommand: AsyncParsableCommand {
         if let firstError = result.firstError { say("first unexpected answer: \(firstError)") }
         say(String(format: "throughput: %.0f decisions/s", throughput))
         say(String(format: "latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms", percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999), percentile(1.0)))
+        // The other tiers open reviews and write more: their share of the slowest answers.
+        let low = all.count - other.count
+        if low > 0 {
+            var lowOnly: [UInt32] = []
+            lowOnly.reserveCapacity(low)
+            var j = 0
+            for value in all {
+                if j < other.count, other[j] == value {
+                    j += 1
+                } else {
+                    lowOnly.append(value)
+                }
+            }
+            say(String(format: "  low tier only: p50 %.2f ms, p99 %.2f ms; other tiers: p50 %.2f ms, p99 %.2f ms",
+                       percentile(0.5, of: lowOnly), percentile(0.99, of: lowOnly), percentile(0.5, of: other), percentile(0.99, of: other)))
+        }
         if let serverCPU, result.completed > 0 {
             let n = Double(result.completed)
             say(String(format: "cpu per decision: server %.0f µs (%.2f cores), load generator %.0f µs (%.2f cores)",

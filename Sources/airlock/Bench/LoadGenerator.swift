@@ -17,7 +17,8 @@ struct LoadGenerator: Sendable {
         var completed = 0
         var errors = 0
         var lowTier = 0
-        var latencies: [UInt32] = []  // microseconds
+        var latencies: [UInt32] = []  // microseconds, every decision
+        var otherTierLatencies: [UInt32] = []  // microseconds, decisions not of the low tier
         var elapsed = 0.0
         var firstError: String?
     }
@@ -46,6 +47,7 @@ struct LoadGenerator: Sendable {
             total.errors += result.errors
             total.lowTier += result.lowTier
             total.latencies += result.latencies
+            total.otherTierLatencies += result.otherTierLatencies
             total.firstError = total.firstError ?? result.firstError
         }
         total.elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -95,8 +97,13 @@ private final class ClientHandler: ChannelInboundHandler, @unchecked Sendable {
             let elapsed = DispatchTime.now().uptimeNanoseconds - sentAt
             if status == 201 {
                 result.completed += 1
-                result.latencies.append(UInt32(min(elapsed / 1000, UInt64(UInt32.max))))
-                if body.contains("\"tier\":\"low\"") { result.lowTier += 1 }
+                let micros = UInt32(min(elapsed / 1000, UInt64(UInt32.max)))
+                result.latencies.append(micros)
+                if body.contains("\"tier\":\"low\"") {
+                    result.lowTier += 1
+                } else {
+                    result.otherTierLatencies.append(micros)
+                }
             } else {
                 result.errors += 1
                 if result.firstError == nil { result.firstError = "\(status): \(body.prefix(300))" }
@@ -173,9 +180,10 @@ private final class ClientHandler: ChannelInboundHandler, @unchecked Sendable {
         return nil
     }
 
-    /// Mostly low-tier stock updates; a share of high-tier large transfers.
+    /// Mostly low-tier stock updates; a share of high-tier large transfers, spread over the run
+    /// (a client's share is not sent in a run of consecutive requests, nor all clients' at once).
     static func body(client: Int, sequence: Int, highShare: Double) -> String {
-        if Double(sequence % 1000) < highShare * 1000 {
+        if Double((client &* 7919 &+ sequence &* 104_729) % 1000) < highShare * 1000 {
             return #"{"resource":"payments.transfer","operation":"create","changes":{"amount":25000.0,"currency":"USD","from_account":"acc-100001","to_account":"acc-200002"}}"#
         }
         let product = "prod-" + String(100_000 + (client * 7919 + sequence) % 900_000)
