@@ -208,35 +208,35 @@ final class SimplePattern: Sendable {
             ascii = false
             break
         }
-        if ascii {
-            return pieces.withUnsafeBufferPointer { pieces in
-                let matcher = ASCIIMatcher(pieces: pieces, input: bytes, anchoredEnd: anchoredEnd)
-                if anchoredStart { return matcher.match(0, 0) }
-                for start in 0...bytes.count where matcher.match(0, start) { return true }
-                return false
+        return pieces.withUnsafeBufferPointer { pieces in
+            if ascii { return search(pieces, ASCIIText(bytes: bytes)) }
+            let scalars = String(decoding: bytes, as: UTF8.self).unicodeScalars.map(\.value)
+            return scalars.withUnsafeBufferPointer { scalars in
+                bounds.withUnsafeBufferPointer { bounds in search(pieces, ScalarText(scalars: scalars, bounds: bounds)) }
             }
         }
-        return run(String(decoding: bytes, as: UTF8.self).unicodeScalars.map(\.value))
     }
 
-    /// The backtracking search of ``Matcher`` over ASCII bytes, each piece's set a bitmap.
-    private struct ASCIIMatcher {
+    /// Whether some start position (only the first, when anchored) matches.
+    private func search<Text: PatternText>(_ pieces: UnsafeBufferPointer<Piece>, _ text: Text) -> Bool {
+        let matcher = Matcher(pieces: pieces, text: text, anchoredEnd: anchoredEnd)
+        if anchoredStart { return matcher.match(0, 0) }
+        for start in 0...text.count where matcher.match(0, start) { return true }
+        return false
+    }
+
+    /// The backtracking search, over borrowed buffers; specialized for each kind of text.
+    private struct Matcher<Text: PatternText> {
         let pieces: UnsafeBufferPointer<Piece>
-        let input: UnsafeBufferPointer<UInt8>
+        let text: Text
         let anchoredEnd: Bool
 
-        @inline(__always)
-        func contains(_ piece: Piece, _ byte: UInt8) -> Bool {
-            let bits = byte < 64 ? piece.asciiLow >> UInt64(byte) : piece.asciiHigh >> UInt64(byte &- 64)
-            return bits & 1 != 0
-        }
-
         func match(_ index: Int, _ position: Int) -> Bool {
-            if index == pieces.count { return !anchoredEnd || position == input.count }
+            if index == pieces.count { return !anchoredEnd || position == text.count }
             let piece = pieces[index]
             var count = 0
             var q = position
-            while count < piece.max, q < input.count, contains(piece, input[q]) {
+            while count < piece.max, q < text.count, text.piece(piece, accepts: q) {
                 count += 1
                 q += 1
             }
@@ -248,58 +248,47 @@ final class SimplePattern: Sendable {
             }
         }
     }
+}
 
-    private func run<C: RandomAccessCollection>(_ input: C) -> Bool where C.Element == UInt32, C.Index == Int {
-        pieces.withUnsafeBufferPointer { pieces in
-            bounds.withUnsafeBufferPointer { bounds in
-                let matcher = Matcher(pieces: pieces, bounds: bounds, anchoredEnd: anchoredEnd)
-                if anchoredStart { return matcher.match(0, input.startIndex, input) }
-                var start = input.startIndex
-                while true {
-                    if matcher.match(0, start, input) { return true }
-                    if start == input.endIndex { return false }
-                    start += 1
-                }
-            }
-        }
+/// A text a ``SimplePattern`` searches: its length, and whether a piece accepts the character at
+/// a position.
+private protocol PatternText {
+    var count: Int { get }
+    func piece(_ piece: SimplePattern.Piece, accepts position: Int) -> Bool
+}
+
+/// ASCII text, its bytes tested against each piece's bitmap.
+private struct ASCIIText: PatternText {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var count: Int { bytes.count }
+
+    @inline(__always)
+    func piece(_ piece: SimplePattern.Piece, accepts position: Int) -> Bool {
+        let byte = bytes[position]
+        let bits = byte < 64 ? piece.asciiLow >> UInt64(byte) : piece.asciiHigh >> UInt64(byte &- 64)
+        return bits & 1 != 0
     }
+}
 
-    /// The backtracking search, over borrowed buffers.
-    private struct Matcher {
-        let pieces: UnsafeBufferPointer<Piece>
-        let bounds: UnsafeBufferPointer<UInt32>
-        let anchoredEnd: Bool
+/// Any text, as code points tested against each piece's ranges.
+private struct ScalarText: PatternText {
+    let scalars: UnsafeBufferPointer<UInt32>
+    /// The flattened bounds of every piece's ranges (``SimplePattern``'s).
+    let bounds: UnsafeBufferPointer<UInt32>
+    var count: Int { scalars.count }
 
-        @inline(__always)
-        func contains(_ piece: Piece, _ c: UInt32) -> Bool {
-            var found = false
-            var i = piece.rangeStart
-            while i < piece.rangeEnd {
-                if c >= bounds[2 * i], c <= bounds[2 * i + 1] {
-                    found = true
-                    break
-                }
-                i += 1
+    @inline(__always)
+    func piece(_ piece: SimplePattern.Piece, accepts position: Int) -> Bool {
+        let c = scalars[position]
+        var found = false
+        var i = piece.rangeStart
+        while i < piece.rangeEnd {
+            if c >= bounds[2 * i], c <= bounds[2 * i + 1] {
+                found = true
+                break
             }
-            return found != piece.negated
+            i += 1
         }
-
-        func match<C: RandomAccessCollection>(_ index: Int, _ position: Int, _ input: C) -> Bool
-        where C.Element == UInt32, C.Index == Int {
-            if index == pieces.count { return !anchoredEnd || position == input.endIndex }
-            let piece = pieces[index]
-            var count = 0
-            var q = position
-            while count < piece.max, q < input.endIndex, contains(piece, input[q]) {
-                count += 1
-                q += 1
-            }
-            if count < piece.min { return false }
-            while true {
-                if match(index + 1, position + count, input) { return true }
-                if count == piece.min { return false }
-                count -= 1
-            }
-        }
+        return found != piece.negated
     }
 }
