@@ -128,7 +128,15 @@ public enum CanonicalJSON {
 
     static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        // One pass over the bytes without an early exit (which keeps the loop simple enough to
+        // vectorize): most strings need no escape and are appended whole.
+        let plain =
+            s.utf8.withContiguousStorageIfAvailable { bytes in
+                var special: UInt8 = 0
+                for b in bytes { special |= (b < 0x20 ? 1 : 0) | (b == 0x22 ? 1 : 0) | (b == 0x5c ? 1 : 0) }
+                return special == 0
+            } ?? !s.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c }
+        if plain {
             out.append(contentsOf: s.utf8)
             out.append(UInt8(ascii: "\""))
             return

@@ -187,7 +187,16 @@ extension Value {
     fileprivate static func writeQuoted(_ s: String, to output: inout String, style: QuoteStyle) {
         // Most strings need no escape: append them whole rather than scalar by scalar. (0xE2
         // leads U+2028 and U+2029, which JSON text escapes; such strings take the slow path.)
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+        let plain =
+            s.utf8.withContiguousStorageIfAvailable { bytes in
+                // No early exit: a loop simple enough to vectorize.
+                var special: UInt8 = 0
+                for b in bytes {
+                    special |= (b < 0x20 ? 1 : 0) | (b == 0x22 ? 1 : 0) | (b == 0x5C ? 1 : 0) | (b == 0x7F ? 1 : 0) | (b == 0xE2 ? 1 : 0)
+                }
+                return special == 0
+            } ?? !s.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }
+        if plain {
             output += "\""
             output += s
             output += "\""
