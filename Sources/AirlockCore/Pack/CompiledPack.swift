@@ -104,6 +104,13 @@ extension CompiledResource {
         }
     }
 
+    /// Calls `body` with each rule, in pack order, lent without counting a reference to it (the
+    /// resource holds its rules; a decision runs about fifteen of them).
+    @inline(__always)
+    func forEachRule(_ body: (CompiledRule) -> Void) {
+        for index in rules.indices { Unmanaged.passUnretained(rules[index])._withUnsafeGuaranteedRef(body) }
+    }
+
     /// The bit of a class in ``classRanks``, or nil.
     func classBit(ofRank rank: Int) -> Int? {
         classRanks.firstIndex(of: rank).map { 1 << $0 }

@@ -134,9 +134,7 @@ public struct PolicyEngine: Sendable {
         var anyMatched = false
         var outcomes: [RuleTrace.Outcome] = []
         if trace { outcomes.reserveCapacity(resource.rules.count) }
-        // The resource holds its rules for the whole decision: each is read without counting a
-        // reference to it (a decision runs about fifteen rules).
-        for index in resource.rules.indices { Unmanaged.passUnretained(resource.rules[index])._withUnsafeGuaranteedRef { rule in
+        resource.forEachRule { rule in
             let outcome = outcome(of: rule, in: activation)
             if trace { outcomes.append(outcome) }
             switch outcome {
@@ -163,7 +161,7 @@ public struct PolicyEngine: Sendable {
             case .notMatched, .absent, .outOfScope:
                 break
             }
-        } }
+        }
         var tier = pack.tiers.tier(forScore: score)
         if let ruleTier { tier = max(tier, ruleTier) }
         if !anyMatched { tier = max(tier, pack.defaults.tier) }
