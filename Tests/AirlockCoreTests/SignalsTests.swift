@@ -78,6 +78,20 @@ import Testing
         #expect(window.count(at: -1) == 1)
     }
 
+    /// A saved window with absurd stamps (a corrupted or hand-edited state) reads back and keeps
+    /// counting: no arithmetic on its stamps traps.
+    @Test(arguments: [Int64.min + 1, Int64.max, -9_000_000_000_000_000_000, 9_000_000_000_000_000_000])
+    func absurdSavedStampsDoNotTrap(stamp: Int64) throws {
+        let empty = #",{"stamp":-9223372036854775808,"count":0}"#
+        let json = #"{"bucketSeconds":1,"buckets":[{"stamp":\#(stamp),"count":3}"# + String(repeating: empty, count: 59) + "]}"
+        var window = try JSONDecoder().decode(RateWindow.self, from: Data(json.utf8))
+        _ = window.count(at: 1_000)
+        window.record(at: 1_000)
+        window.record(at: 1_001)
+        #expect(window.count(at: 1_001) == 2)
+        _ = window.count(at: Int64.max / 2)
+    }
+
     /// The running total agrees with counting every event, for events in and out of order, gaps
     /// longer than the window, counts at, after and before the newest event, and a window read
     /// back from its saved form.

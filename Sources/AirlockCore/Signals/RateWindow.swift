@@ -72,17 +72,16 @@ public struct RateWindow: Sendable, Hashable, Codable {
     /// Records one event at `seconds` (since the epoch).
     public mutating func record(at seconds: Int64) {
         let b = bucket(of: seconds)
-        let width = Int64(buckets.count)
+        let width = UInt64(buckets.count)
+        // Differences are taken as unsigned wrapping ones, exact for any two stamps in order: a
+        // saved state with absurd stamps must not trap.
         if b > newest {
             // The window slides forward: what leaves it leaves the total.
-            if newest == Int64.min || b - newest >= width {
+            let gap = UInt64(bitPattern: b &- newest)
+            if newest == Int64.min || gap >= width {
                 total = 0
             } else {
-                var leaving = newest - width + 1
-                while leaving <= b - width {
-                    total -= count(ofBucket: leaving)
-                    leaving += 1
-                }
+                total -= leaving(gap)
             }
             newest = b
         }
@@ -94,29 +93,32 @@ public struct RateWindow: Sendable, Hashable, Codable {
             buckets[i] = Bucket(stamp: b, count: 0)
         }
         buckets[i].count &+= 1
-        if b > newest - width { total += 1 }
+        if UInt64(bitPattern: newest &- b) < width { total += 1 }
+    }
+
+    /// The events of the `gap` oldest buckets of the window ending at ``newest``: what leaves the
+    /// total when the window moves `gap` buckets forward (`gap` < the number of buckets).
+    private func leaving(_ gap: UInt64) -> Int {
+        let oldest = newest &- Int64(buckets.count) &+ 1
+        var sum = 0
+        for k in 0..<Int64(gap) { sum += count(ofBucket: oldest &+ k) }
+        return sum
     }
 
     /// The events in the window that ends at `seconds`.
     public func count(at seconds: Int64) -> Int {
         let current = bucket(of: seconds)
-        let width = Int64(buckets.count)
         guard newest != Int64.min else { return 0 }
         guard current >= newest else { return sum(endingAt: current) }
-        if current - newest >= width { return 0 }
-        // The buckets of the newest window older than this one's oldest.
-        var result = total
-        var leaving = newest - width + 1
-        while leaving <= current - width {
-            result -= count(ofBucket: leaving)
-            leaving += 1
-        }
-        return result
+        let gap = UInt64(bitPattern: current &- newest)
+        if gap >= UInt64(buckets.count) { return 0 }
+        // The newest window's total, less its buckets older than this window's oldest.
+        return total - leaving(gap)
     }
 
     /// The events in the buckets `current - buckets.count + 1 ... current`, summed.
     private func sum(endingAt current: Int64) -> Int {
-        let oldest = current - Int64(buckets.count) + 1
+        let oldest = current &- Int64(buckets.count) &+ 1
         let width = UInt64(buckets.count)
         return buckets.withUnsafeBufferPointer { buckets in
             // `oldest <= stamp <= current` as one unsigned comparison, and no branch per bucket.
