@@ -28,8 +28,8 @@ final class WALCheckpointer: Sendable {
         private let stopRequested = Mutex(false)
         /// Signalled to wake the thread early (stop).
         let wake = DispatchSemaphore(value: 0)
-        /// Signalled once the thread has closed its connection.
-        let finished = DispatchSemaphore(value: 0)
+        /// Left once the thread has closed its connection; every stop waits for it.
+        let running = DispatchGroup()
 
         var isStopped: Bool { stopRequested.withLock { $0 } }
 
@@ -59,6 +59,7 @@ final class WALCheckpointer: Sendable {
         let control = self.control
         let interval = tuning.interval
         let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        control.running.enter()
         let thread = Thread {
             while !control.isStopped {
                 _ = control.wake.wait(timeout: .now() + .nanoseconds(Int(nanoseconds)))
@@ -66,7 +67,7 @@ final class WALCheckpointer: Sendable {
                 try? queue.writeWithoutTransaction { db in try Self.checkpoint(db, tuning) }
             }
             try? queue.close()
-            control.finished.signal()
+            control.running.leave()
         }
         thread.name = "airlock-checkpoint"
         thread.start()
@@ -93,15 +94,12 @@ final class WALCheckpointer: Sendable {
 
     /// Stops checkpointing and closes the checkpoint connection (the last connection to the
     /// database to close checkpoints what is left).
+    /// Every caller returns only once the connection is closed, a second one included.
     func stop() async {
-        guard control.requestStop() else { return }
-        let finished = control.finished
+        _ = control.requestStop()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             // Waited for off the task pool.
-            DispatchQueue.global().async {
-                finished.wait()
-                continuation.resume()
-            }
+            control.running.notify(queue: .global()) { continuation.resume() }
         }
     }
 
