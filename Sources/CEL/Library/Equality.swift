@@ -105,7 +105,10 @@ func identical(_ a: String, _ b: String) -> Bool {
     if x == y { return true }
     // Strings of at most 15 UTF-8 bytes are stored in the value itself (bit 61 of its second
     // word, by the standard library's stable layout), canonically: two such strings with
-    // different bits are different strings, settled without reading bytes.
+    // different bits are different strings, settled without reading bytes. (Canonical as long as
+    // the unused bytes are zero: `String(unsafeUninitializedCapacity:)` leaves whatever its
+    // initializer wrote past the count it returns, so writers of short strings in this project
+    // write exactly that count.)
     if x.1 & y.1 & smallStringBit != 0 { return false }
     return sameUTF8(a, b)
 }
