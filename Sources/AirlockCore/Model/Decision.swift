@@ -27,8 +27,6 @@ public struct Decision: Sendable {
     /// The signals the rules saw.
     public var signals: Signals
 
-    // Always inlined: called, the init copies the whole value once more (a dozen references).
-    @inline(__always)
     public init(
         tier: Tier, score: Int, reasons: [Reason], approvals: ApprovalRequirement?, dataClasses: [String],
         maxClass: String?, records: Int, reversible: Bool, policyName: String, policyVersion: String,
