@@ -67,6 +67,9 @@ extension SQLiteStore {
         /// Past this many frames, a RESTART checkpoint makes the writer wait until the log starts
         /// over.
         public var restartFrames = 16_384
+        /// How long a RESTART waits for readers still reading the old log before giving up (and
+        /// backing off); the writer waits with it.
+        public var restartWait: Duration = .milliseconds(20)
 
         public init() {}
     }

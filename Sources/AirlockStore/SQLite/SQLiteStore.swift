@@ -49,7 +49,8 @@ public final class SQLiteStore: Store {
         try self.init(
             writer: pool, path: path, configuration: configuration,
             checkpointer: WALCheckpointer(
-                path: path, configuration: grdb, synchronous: configuration.synchronous,
+                path: path, writer: pool, configuration: grdb, busyTimeout: configuration.busyTimeout,
+                synchronous: configuration.synchronous,
                 tuning: configuration.walCheckpoints))
     }
 

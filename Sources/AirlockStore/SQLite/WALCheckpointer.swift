@@ -15,10 +15,17 @@ import Synchronization
 /// writer commits while it copies). So past `catchUpFrames` frames (``SQLiteStore/WALCheckpoints``)
 /// it runs passive checkpoints back to back, each copying what was committed during the one
 /// before, until one finds nothing new (or after `catchUpRounds`): the writer's next transaction
-/// then starts the log over by itself. Past `restartFrames`, a RESTART checkpoint makes the writer wait so that the log starts
-/// over rather than growing; caught up just before, it has almost nothing left to copy (measured
-/// under `bench serve`: the writer's waits for restarts fell from 2–16 ms every 0.6 s to a few
-/// rare ones of about 3 ms).
+/// then starts the log over by itself.
+///
+/// Past `restartFrames`, a RESTART checkpoint makes the writer wait so that the log starts over
+/// rather than growing; caught up just before, it has almost nothing left to copy (measured under
+/// `bench serve`: the writer's waits for restarts fell from 2–16 ms every 0.6 s to a few rare ones
+/// of about 3 ms). It runs on the writer's own connection, queued between its transactions: from
+/// this connection it would need the write lock, which under sustained writes it seldom finds
+/// free, and a RESTART that cannot take it quietly does only a passive checkpoint. On the writer's
+/// connection it waits at most `restartWait` for readers still reading the old log; when they
+/// outlast that, the next attempts back off (doubling up to 64 rounds) so that a long reader does
+/// not stall every write again and again.
 final class WALCheckpointer: Sendable {
     private let control = Control()
 
@@ -46,8 +53,13 @@ final class WALCheckpointer: Sendable {
 
     /// Opens the checkpoint connection and starts checkpointing on a thread of its own: the task
     /// pool may be saturated by the very writes whose log this copies.
+    ///
+    /// - Parameters:
+    ///   - writer: the store's writer, on whose connection restarts run (retained until `stop`).
+    ///   - busyTimeout: the writer connection's busy timeout, restored after each restart.
     init(
-        path: String, configuration: GRDB.Configuration, synchronous: SQLiteStore.Synchronous,
+        path: String, writer: any DatabaseWriter, configuration: GRDB.Configuration,
+        busyTimeout: TimeInterval, synchronous: SQLiteStore.Synchronous,
         tuning: SQLiteStore.WALCheckpoints = SQLiteStore.WALCheckpoints()
     ) throws {
         var configuration = configuration
@@ -60,11 +72,19 @@ final class WALCheckpointer: Sendable {
         let interval = tuning.interval
         let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
         control.running.enter()
+        let restart = Restarter(
+            writer: writer, waitMilliseconds: Self.milliseconds(tuning.restartWait),
+            busyTimeoutMilliseconds: Int(busyTimeout * 1000))
         let thread = Thread {
+            var restarts = RestartSchedule()
             while !control.isStopped {
                 _ = control.wake.wait(timeout: .now() + .nanoseconds(Int(nanoseconds)))
                 if control.isStopped { break }
-                try? queue.writeWithoutTransaction { db in try Self.checkpoint(db, tuning) }
+                guard let frames = try? queue.writeWithoutTransaction({ db in try Self.catchUp(db, tuning) })
+                else { continue }
+                if frames > tuning.restartFrames, restarts.shouldAttempt() {
+                    restarts.record(succeeded: restart.run())
+                }
             }
             try? queue.close()
             control.running.leave()
@@ -73,9 +93,9 @@ final class WALCheckpointer: Sendable {
         thread.start()
     }
 
-    /// One round: a passive checkpoint, caught up past `catchUpFrames`, restarted past
-    /// `restartFrames`.
-    private static func checkpoint(_ db: Database, _ tuning: SQLiteStore.WALCheckpoints) throws {
+    /// One round of passive checkpoints, caught up past `catchUpFrames`; returns the frames in the
+    /// log.
+    private static func catchUp(_ db: Database, _ tuning: SQLiteStore.WALCheckpoints) throws -> Int {
         var (frames, _) = try db.checkpoint(.passive)
         if frames > tuning.catchUpFrames {
             var rounds = 1
@@ -87,8 +107,52 @@ final class WALCheckpointer: Sendable {
                 previous = frames
             }
         }
-        if frames > tuning.restartFrames {
-            try db.checkpoint(.restart)
+        return frames
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// A RESTART checkpoint on the writer's connection, waiting at most `waitMilliseconds` for
+    /// readers of the old log.
+    struct Restarter: Sendable {
+        let writer: any DatabaseWriter
+        let waitMilliseconds: Int
+        let busyTimeoutMilliseconds: Int
+
+        /// True when the log starts over.
+        func run() -> Bool {
+            (try? writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = \(waitMilliseconds)")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(busyTimeoutMilliseconds)") }
+                _ = try db.checkpoint(.restart)  // throws SQLITE_BUSY when readers outlast the wait
+                return true
+            }) ?? false
+        }
+    }
+
+    /// After a restart that readers kept from completing, the next attempts wait 1, 2, 4 … 64
+    /// rounds; a success resets the wait.
+    struct RestartSchedule {
+        private(set) var skip = 0
+        private var backoff = 0
+
+        mutating func shouldAttempt() -> Bool {
+            guard skip == 0 else {
+                skip -= 1
+                return false
+            }
+            return true
+        }
+
+        mutating func record(succeeded: Bool) {
+            if succeeded {
+                backoff = 0
+            } else {
+                backoff = min(max(1, backoff * 2), 64)
+                skip = backoff
+            }
         }
     }
 

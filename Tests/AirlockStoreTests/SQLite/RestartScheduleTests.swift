@@ -1,0 +1,81 @@
+@testable import AirlockStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite("WAL restart back-off")
+struct RestartScheduleTests {
+    /// The rounds attempted out of `rounds`, every attempt failing.
+    private func attemptsWhileFailing(rounds: Int, schedule: inout WALCheckpointer.RestartSchedule) -> [Int] {
+        var attempted: [Int] = []
+        for round in 0..<rounds where schedule.shouldAttempt() {
+            attempted.append(round)
+            schedule.record(succeeded: false)
+        }
+        return attempted
+    }
+
+    @Test("failed restarts wait 1, 2, 4 … rounds, at most 64")
+    func backsOff() {
+        var schedule = WALCheckpointer.RestartSchedule()
+        let attempted = attemptsWhileFailing(rounds: 400, schedule: &schedule)
+        let gaps = zip(attempted.dropFirst(), attempted).map { $0 - $1 - 1 }
+        #expect(Array(gaps.prefix(8)) == [1, 2, 4, 8, 16, 32, 64, 64])
+        #expect(gaps.allSatisfy { $0 <= 64 })
+    }
+
+    @Test("a success resets the wait")
+    func successResets() {
+        var schedule = WALCheckpointer.RestartSchedule()
+        _ = attemptsWhileFailing(rounds: 40, schedule: &schedule)
+        while !schedule.shouldAttempt() {}
+        schedule.record(succeeded: true)
+        let afterSuccess = schedule.shouldAttempt()
+        #expect(afterSuccess)
+        schedule.record(succeeded: false)
+        let next = [schedule.shouldAttempt(), schedule.shouldAttempt()]
+        #expect(next == [false, true])
+    }
+}
+
+@Suite("WAL restart on the writer's connection")
+struct RestarterTests {
+    @Test("a reader of the old log makes it give up after its wait; the busy timeout is restored")
+    func givesUpUnderAReader() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.url.appendingPathComponent("db.sqlite").path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let writer = try DatabasePool(path: path, configuration: configuration)
+        try await writer.write { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            try db.execute(sql: "CREATE TABLE t (x)")
+            try db.execute(sql: "INSERT INTO t VALUES (1)")
+        }
+        var readerConfiguration = Configuration()
+        readerConfiguration.allowsUnsafeTransactions = true  // the transaction spans two accesses
+        let reader = try DatabaseQueue(path: path, configuration: readerConfiguration)
+        try await reader.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN DEFERRED")
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM t")
+        }
+        let log = WriteAheadLog(databasePath: path)
+        let restarter = WALCheckpointer.Restarter(writer: writer, waitMilliseconds: 20, busyTimeoutMilliseconds: 10_000)
+        let startsBefore = log.startCount
+        let clock = ContinuousClock()
+        var succeeded = true
+        let elapsed = clock.measure { succeeded = restarter.run() }
+        #expect(!succeeded)
+        // It waited for its 20 ms, not the connection's 10 s.
+        #expect(elapsed < .seconds(5), "gave up after \(elapsed)")
+        #expect(try await writer.write { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") } == 10_000)
+
+        try await reader.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+        #expect(restarter.run())
+        try await writer.write { db in try db.execute(sql: "INSERT INTO t VALUES (2)") }
+        #expect(log.startCount == startsBefore &+ 1, "the log did not start over once the reader ended")
+        try reader.close()
+        try writer.close()
+    }
+}
