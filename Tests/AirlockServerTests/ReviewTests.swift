@@ -102,6 +102,24 @@ import Testing
         }
     }
 
+    @Test func concurrentVotesOfReviewersInSeveralPoolsFillEveryPool() async throws {
+        try await TestServer.with { api, _ in
+            // privacy×1 and support-leads×2; bob, carol and alice belong to both. Voting at the
+            // same time, each must still count for a pool that needs them, not all for the first.
+            for round in 0..<3 {
+                let submitted = try await api.submit(Mutations.highBulkAddress)
+                let id = try #require(submitted.json["id"].string, "\(submitted)")
+                async let bob = api.approve(id, key: TestServer.Key.bob)
+                async let carol = api.approve(id, key: TestServer.Key.carol)
+                async let alice = api.approve(id, key: TestServer.Key.alice)
+                let replies = try await [bob, carol, alice]
+                #expect(replies.map(\.status.code) == [200, 200, 200], "round \(round): \(replies)")
+                let read = try await api.get("/v1/mutations/\(id)", key: TestServer.Key.agent)
+                #expect(read.json["status"].string == "approved", "round \(round): \(read)")
+            }
+        }
+    }
+
     @Test func concurrentVotesCountOnceEach() async throws {
         try await TestServer.with { api, _ in
             let id = try #require(try await api.submit(Mutations.highRepricing).json["id"].string)

@@ -34,29 +34,41 @@ extension Gateway {
                 let pools = review.groups.map(\.pool).joined(separator: ", ")
                 throw GatewayError.forbidden("'\(principal.id)' is not in the pool this review needs (\(pools))")
             }
-            var votes = try await store.votes(reviewID: review.id)
-            if votes.contains(where: { $0.reviewer == principal.id }) {
-                throw GatewayError.conflict("'\(principal.id)' already voted on mutation \(id)")
-            }
-            // A reviewer in several of the review's pools counts for the first that still needs
-            // approvals, so that reviewers belonging to every pool can complete every group.
-            let group =
-                eligible.first { group in
-                    votes.filter { $0.decision == .approve && $0.pool == group.pool }.count < group.count
-                } ?? eligible[0]
             let now = clock.now()
-            var change = StoreChange(at: now)
-            let payload = CanonicalJSON.encode(
-                .map(CELMap([
-                    (.string("decision"), .string(approve ? "approve" : "reject")), (.string("pool"), .string(group.pool)),
-                    (.string("note"), note.map(Value.string) ?? .null), (.string("content_hash"), .string(record.contentHash)),
-                ])))
-            change.castVote(
-                NewVote(
-                    reviewID: review.id, reviewer: principal.id, decision: approve ? .approve : .reject, note: note,
-                    contentHash: record.contentHash, policyVersion: record.policyVersion, pool: group.pool),
-                audit: AuditEntry(kind: .voted, actor: principal.id, payload: payload, policyVersion: record.policyVersion))
-            _ = try await store.apply(change)
+            var votes: [VoteRecord] = []
+            // A reviewer in several of the review's pools counts for the first that still needs
+            // approvals, so that reviewers belonging to every pool can complete every group. That
+            // choice depends on the votes already cast: when it is a choice, the store refuses the
+            // vote if another landed meanwhile, and the vote is decided again on the new count
+            // (two reviewers at once would otherwise both fill one pool and leave the other empty).
+            for attempt in 1...Self.voteAttempts {
+                votes = try await store.votes(reviewID: review.id)
+                if votes.contains(where: { $0.reviewer == principal.id }) {
+                    throw GatewayError.conflict("'\(principal.id)' already voted on mutation \(id)")
+                }
+                let group =
+                    eligible.first { group in
+                        votes.filter { $0.decision == .approve && $0.pool == group.pool }.count < group.count
+                    } ?? eligible[0]
+                var change = StoreChange(at: now)
+                let payload = CanonicalJSON.encode(
+                    .map(CELMap([
+                        (.string("decision"), .string(approve ? "approve" : "reject")), (.string("pool"), .string(group.pool)),
+                        (.string("note"), note.map(Value.string) ?? .null), (.string("content_hash"), .string(record.contentHash)),
+                    ])))
+                change.castVote(
+                    NewVote(
+                        reviewID: review.id, reviewer: principal.id, decision: approve ? .approve : .reject, note: note,
+                        contentHash: record.contentHash, policyVersion: record.policyVersion, pool: group.pool,
+                        votesSeen: eligible.count > 1 ? votes.count : nil),
+                    audit: AuditEntry(kind: .voted, actor: principal.id, payload: payload, policyVersion: record.policyVersion))
+                do {
+                    _ = try await store.apply(change)
+                    break
+                } catch let error as StoreError where error.code == .votesChanged && attempt < Self.voteAttempts {
+                    continue
+                }
+            }
             votes = try await store.votes(reviewID: review.id)
             try await settle(review, record: record, votes: votes, by: principal.id, at: now)
             notifier.announce(id)
@@ -67,6 +79,8 @@ extension Gateway {
         } catch let error as StoreError {
             switch error.code {
             case .duplicateVote: throw .conflict("'\(principal.id)' already voted on mutation \(id)")
+            case .votesChanged:
+                throw .conflict("the votes on mutation \(id) kept changing while this one was cast; try again")
             case .requesterCannotVote:
                 throw .forbidden("'\(principal.id)' submitted mutation \(id) and cannot review it: separation of duties")
             case .reviewNotOpen, .statusMismatch, .transitionNotAllowed:
@@ -77,6 +91,9 @@ extension Gateway {
             throw .unavailable(error)
         }
     }
+
+    /// How many times a vote is decided again when other votes keep landing first.
+    static var voteAttempts: Int { 16 }
 
     /// Closes the review when its votes decide it. Safe under concurrent votes: every voter
     /// re-reads the votes after its own is durable, so the last one sees them all; the store
