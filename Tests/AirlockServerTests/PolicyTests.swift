@@ -71,9 +71,14 @@ import Testing
             #expect(both.json["items"].array.count == 2)
             #expect(both.json["items"].array.filter { $0["active"].bool == true }.map { $0["version"].string } == [original])
 
-            // The same pack again is a conflict or a replay, never a second version.
+            // The same pack again, as sent or reformatted, is the stored version (200), never a
+            // second one.
             let again = try await upload(api, name: "strict", Self.strictPack)
-            #expect(again.status.code < 500 && again.status != .unprocessableContent, "\(again)")
+            #expect(again.status == .ok, "\(again)")
+            #expect(again.json["version"].string == strict && again.json["active"].bool == false)
+            let reformatted = try await upload(api, name: "strict", "# the same, commented\n" + Self.strictPack)
+            #expect(reformatted.status == .ok, "\(reformatted)")
+            #expect(reformatted.json["version"].string == strict)
             #expect(try await api.get("/v1/policies", key: TestServer.Key.bob).json["items"].array.count == 2)
 
             let activated = try await api.send(.post, "/v1/policies/\(strict)/activate", key: TestServer.Key.root)

@@ -12,9 +12,11 @@ extension Gateway {
         do { return try await store.policyVersions() } catch { throw .unavailable(error) }
     }
 
-    /// Checks and stores an uploaded pack, inactive. Returns its version record.
+    /// Checks and stores an uploaded pack, inactive. Returns its version record, and whether it
+    /// is new: a pack whose version (the hash of its canonical form) is already stored, reformatted
+    /// or not, stores nothing and returns the stored record.
     public func upload(policy name: String, text: String, by principal: Principal) async throws(GatewayError)
-        -> PolicyVersionRecord
+        -> (record: PolicyVersionRecord, created: Bool)
     {
         guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; uploading policies needs it") }
         let pack: PolicyPack
@@ -34,6 +36,9 @@ extension Gateway {
                 detail: "no principal belongs to pool(s) \(unknownPools.sorted().joined(separator: ", ")); nothing was stored")
         }
         do {
+            if let stored = try await store.policyVersion(hash: pack.version) {
+                return (stored, false)
+            }
             var change = StoreChange(at: clock.now())
             change.recordPolicyVersion(
                 NewPolicyVersion(name: pack.name, hash: pack.version, text: PackText.encode([(name + ".yaml", text)]), createdBy: principal.id))
@@ -41,7 +46,7 @@ extension Gateway {
             guard let record = try await store.policyVersion(hash: pack.version) else {
                 throw GatewayError.notFound("policy version \(pack.version) vanished")
             }
-            return record
+            return (record, true)
         } catch let error as GatewayError {
             throw error
         } catch let error as StoreError where error.code == .policyConflict {

@@ -265,6 +265,7 @@ paths:
           application/yaml:
             schema: { type: string }
       responses:
+        "200": { description: "This version (same canonical form) was already stored; nothing changed", content: { application/json: { schema: { $ref: "#/components/schemas/PolicyVersion" } } } }
         "201": { description: Stored, inactive, content: { application/json: { schema: { $ref: "#/components/schemas/PolicyVersion" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }

@@ -74,8 +74,8 @@ struct AdminRoutes {
                     title: "Unsupported media type", detail: "upload the pack as application/yaml (got '\(type)')")
             }
             let text = try await RequestReading.text(&request)
-            let record = try await gateway.upload(policy: name, text: text, by: principal)
-            return jsonResponse(Self.json(record), status: .created)
+            let upload = try await gateway.upload(policy: name, text: text, by: principal)
+            return jsonResponse(Self.json(upload.record), status: upload.created ? .created : .ok)
         }
         book.on(.post, "/v1/policies/{version}/activate", routerPath: "/v1/policies/{name}/activate") { request, context in
             let principal = try RequestReading.principal(request, in: gateway.principals)
