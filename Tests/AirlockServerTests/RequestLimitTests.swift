@@ -99,8 +99,25 @@ import Testing
             }
             let method = try await api.send(.delete, "/v1/mutations/mut_0000", key: TestServer.Key.agent)
             #expect(method.status == .methodNotAllowed, "\(method)")
-            #expect(method.headers[.allow] == "GET", "\(method)")
+            #expect(method.headers[.allow] == "GET, HEAD", "\(method)")
             #expect(method.contentType == "application/problem+json")
+        }
+    }
+
+    @Test func headAnswersWhatGetWouldWithoutTheBody() async throws {
+        try await TestServer.with { api, _ in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            for (path, key) in [("/healthz", nil), ("/openapi.yaml", nil), ("/v1/mutations/\(id)", TestServer.Key.agent)] {
+                let get = try await api.send(.get, path, key: key)
+                let head = try await api.send(.head, path, key: key)
+                #expect(get.status == .ok && head.status == .ok, "\(path): \(head)")
+                #expect(head.text.isEmpty, "\(path): \(head)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+                #expect(head.headers[.contentLength] == String(get.text.utf8.count), "\(path): \(head.headers)")
+            }
+            // The same checks as GET: no key, 401; another submitter's mutation, as GET answers.
+            #expect(try await api.send(.head, "/v1/mutations/\(id)", key: nil).status == .unauthorized)
+            #expect(try await api.send(.head, "/v1/nothing", key: TestServer.Key.agent).status == .notFound)
         }
     }
 

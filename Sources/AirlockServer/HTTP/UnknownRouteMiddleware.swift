@@ -17,7 +17,8 @@ struct UnknownRouteMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
             let path = request.uri.path
-            let allowed = routes.filter { Self.matches($0.path, path) }.map(\.method)
+            let served = routes.filter { Self.matches($0.path, path) }.map(\.method)
+            let allowed = served.contains("GET") ? served + ["HEAD"] : served  // HEAD goes with GET
             guard allowed.isEmpty else {
                 var response = Problem(
                     .methodNotAllowed, type: "urn:airlock:problem:method-not-allowed", title: "Method not allowed",

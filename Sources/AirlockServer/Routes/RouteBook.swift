@@ -22,7 +22,7 @@ final class RouteBook {
         _ handler: @escaping @Sendable (inout Request, BasicRequestContext) async throws -> Response
     ) {
         routes.append((method.rawValue, path))
-        router.on(RouterPath(routerPath ?? path), method: method) { request, context in
+        let respond: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
             var request = request
             do {
                 return try await handler(&request, context)
@@ -36,6 +36,17 @@ final class RouteBook {
                     .internalServerError, type: "urn:airlock:problem:internal", title: "Internal error",
                     detail: "the request failed unexpectedly; the server's log has the details"
                 ).response
+            }
+        }
+        router.on(RouterPath(routerPath ?? path), method: method) { request, context in
+            await respond(request, context)
+        }
+        // HEAD answers what GET would, status and headers (Content-Length included), without the
+        // body (RFC 9110, 9.3.2).
+        if method == .get {
+            router.on(RouterPath(routerPath ?? path), method: .head) { request, context in
+                let full = await respond(request, context)
+                return Response(status: full.status, headers: full.headers, body: ResponseBody())
             }
         }
     }
