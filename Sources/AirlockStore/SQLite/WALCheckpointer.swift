@@ -23,9 +23,9 @@ import Synchronization
 /// of about 3 ms). It runs on the writer's own connection, queued between its transactions: from
 /// this connection it would need the write lock, which under sustained writes it seldom finds
 /// free, and a RESTART that cannot take it quietly does only a passive checkpoint. On the writer's
-/// connection it waits at most `restartWait` for readers still reading the old log; when they
-/// outlast that, the next attempts back off (doubling up to 64 rounds) so that a long reader does
-/// not stall every write again and again.
+/// connection it waits at most `restartWait` for readers still reading the old log (besides
+/// copying what is left); when they outlast that, the next attempts back off (doubling up to 64
+/// rounds) so that a long reader does not stall every write again and again.
 final class WALCheckpointer: Sendable {
     private let control = Control()
 
@@ -82,7 +82,9 @@ final class WALCheckpointer: Sendable {
                 if control.isStopped { break }
                 guard let frames = try? queue.writeWithoutTransaction({ db in try Self.catchUp(db, tuning) })
                 else { continue }
-                if frames > tuning.restartFrames, restarts.shouldAttempt() {
+                if frames <= tuning.restartFrames {
+                    restarts.reset()  // the log started over by itself: no reader is holding it
+                } else if restarts.shouldAttempt() {
                     restarts.record(succeeded: restart.run())
                 }
             }
@@ -133,7 +135,8 @@ final class WALCheckpointer: Sendable {
     }
 
     /// After a restart that readers kept from completing, the next attempts wait 1, 2, 4 … 64
-    /// rounds; a success resets the wait.
+    /// rounds (of those that find the log past `restartFrames`); a success, or a round that finds
+    /// the log below it, resets the wait.
     struct RestartSchedule {
         private(set) var skip = 0
         private var backoff = 0
@@ -144,6 +147,11 @@ final class WALCheckpointer: Sendable {
                 return false
             }
             return true
+        }
+
+        mutating func reset() {
+            skip = 0
+            backoff = 0
         }
 
         mutating func record(succeeded: Bool) {

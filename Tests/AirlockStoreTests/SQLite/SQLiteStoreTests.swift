@@ -70,7 +70,7 @@ struct SQLiteStoreTests {
         // the restart ran on the writer's connection, a busy machine saw one or two and 57 MB);
         // without catch-up and restarts, none and 60 MB.
         let starts = log.startCount &- startsBefore
-        #expect(starts >= 5, "the log started over \(starts) times")
+        #expect(starts >= 3, "the log started over \(starts) times")
         // The log file keeps its largest size once it starts over.
         #expect(log.fileSize < 20_000_000, "the log grew to \(log.fileSize) bytes")
         #expect(try await store.auditHead().size == 64 * 190)
@@ -103,8 +103,8 @@ struct SQLiteStoreTests {
             $0.walCheckpoints.restartFrames = 512
         }
         let startsWhileReading = log.startCount
-        // Each restart attempt meanwhile gives up after a short wait and backs off (see
-        // RestartScheduleTests): the writes go on.
+        // Each restart attempt meanwhile gives up after a short wait and backs off (both checked
+        // in RestartScheduleTests, where timing cannot blur them): the writes go on.
         try await Self.write(to: store, writers: 16, each: 100)
         #expect(log.startCount == startsWhileReading, "the log started over under a reader")
         try await reader.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
