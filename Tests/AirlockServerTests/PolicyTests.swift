@@ -114,6 +114,21 @@ import Testing
         }
     }
 
+    @Test func concurrentUploadsOfOneVersionStoreItOnce() async throws {
+        try await TestServer.with { api, _ in
+            // Eight copies, each formatted its own way, at once: one version, and no conflict.
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for copy in 0..<8 {
+                    group.addTask { try await upload(api, name: "strict", "# copy \(copy)\n" + Self.strictPack) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == .ok || $0.status == .created }, "\(replies)")
+            #expect(Set(replies.compactMap { $0.json["version"].string }).count == 1, "\(replies)")
+            #expect(try await api.get("/v1/policies", key: TestServer.Key.root).json["items"].array.count == 2)
+        }
+    }
+
     @Test func aPackThatDoesNotCheckIs422WithFileLineAndColumn() async throws {
         try await TestServer.with { api, _ in
             let reply = try await upload(api, name: "broken", Self.brokenPack)

@@ -50,6 +50,8 @@ extension Gateway {
         } catch let error as GatewayError {
             throw error
         } catch let error as StoreError where error.code == .policyConflict {
+            // The same version stored meanwhile by a concurrent upload, reformatted: it is stored.
+            if let stored = try? await store.policyVersion(hash: pack.version) { return (stored, false) }
             throw .conflict(error.message)
         } catch {
             throw .unavailable(error)
