@@ -38,9 +38,10 @@ extension Gateway {
             var votes: [VoteRecord] = []
             // A reviewer in several of the review's pools counts for the first that still needs
             // approvals, so that reviewers belonging to every pool can complete every group. That
-            // choice depends on the votes already cast: when it is a choice, the store refuses the
-            // vote if another landed meanwhile, and the vote is decided again on the new count
-            // (two reviewers at once would otherwise both fill one pool and leave the other empty).
+            // choice depends on the votes already cast: when an approval has a choice, the store
+            // refuses it if another vote landed meanwhile, and it is decided again on the new
+            // count (two reviewers at once would otherwise both fill one pool and leave the other
+            // empty).
             for attempt in 1...Self.voteAttempts {
                 votes = try await store.votes(reviewID: review.id)
                 if votes.contains(where: { $0.reviewer == principal.id }) {
@@ -60,7 +61,7 @@ extension Gateway {
                     NewVote(
                         reviewID: review.id, reviewer: principal.id, decision: approve ? .approve : .reject, note: note,
                         contentHash: record.contentHash, policyVersion: record.policyVersion, pool: group.pool,
-                        votesSeen: eligible.count > 1 ? votes.count : nil),
+                        votesSeen: approve && eligible.count > 1 ? votes.count : nil),
                     audit: AuditEntry(kind: .voted, actor: principal.id, payload: payload, policyVersion: record.policyVersion))
                 do {
                     _ = try await store.apply(change)

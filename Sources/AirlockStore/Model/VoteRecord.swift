@@ -25,7 +25,8 @@ public struct NewVote: Sendable, Hashable {
     public var pool: String?
     /// How many votes the review had when the caller chose ``pool`` from them; when set, the
     /// store refuses the vote with ``StoreError/Code/votesChanged`` if that number changed
-    /// meanwhile, so that two concurrent votes never both fill the same pool's last place.
+    /// meanwhile, so that no two concurrent votes are decided on the same count (both taking the
+    /// last place of one pool).
     public var votesSeen: Int?
 
     /// A vote.
