@@ -102,6 +102,19 @@ import Testing
         }
     }
 
+    @Test func anApproverInSeveralPoolsCountsWhereTheyAreNeeded() async throws {
+        try await TestServer.with { api, _ in
+            // privacy×1 and support-leads×2. bob (both pools) approves first and is counted for
+            // privacy; erin (privacy only) cannot count elsewhere; carol (both) then completes the
+            // review, bob counting for support-leads.
+            let id = try #require(try await api.submit(Mutations.highBulkAddress).json["id"].string)
+            #expect(try await api.approve(id, key: TestServer.Key.bob).json["status"].string == "pending_review")
+            #expect(try await api.approve(id, key: TestServer.Key.erin).json["status"].string == "pending_review")
+            let third = try await api.approve(id, key: TestServer.Key.carol)
+            #expect(third.json["status"].string == "approved", "\(third)")
+        }
+    }
+
     @Test func concurrentVotesOfReviewersInSeveralPoolsFillEveryPool() async throws {
         try await TestServer.with { api, _ in
             // privacy×1 and support-leads×2; bob, carol and alice belong to both. Voting at the

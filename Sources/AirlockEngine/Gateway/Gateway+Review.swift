@@ -103,9 +103,12 @@ extension Gateway {
         async throws
     {
         let rejections = votes.filter { $0.decision == .reject }.count
-        let complete = review.groups.allSatisfy { group in
-            votes.filter { $0.decision == .approve && $0.pool == group.pool }.count >= group.count
+        // Each approver counts for one group of a pool they belong to (the pool their vote named,
+        // or another of theirs), whichever way fills every group.
+        let approvers = votes.filter { $0.decision == .approve }.map { vote in
+            (principals.principal(id: vote.reviewer)?.pools ?? []).union(vote.pool.map { [$0] } ?? [])
         }
+        let complete = ApprovalQuorum.isMet(review.groups, approvers: approvers)
         guard rejections >= max(1, review.rejectAfter) || complete else { return }
         let outcome: ReviewStatus = rejections >= max(1, review.rejectAfter) ? .rejected : .approved
         let payload = CanonicalJSON.encode(
