@@ -73,6 +73,14 @@ extension GatewayConfiguration {
     /// products) so that approved mutations change real rows.
     public static func embeddedDefaults(stateDirectory: String = ".airlock") throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
+        // Checked before anything is created, so that a start from the wrong directory leaves no
+        // state behind.
+        guard FileManager.default.fileExists(atPath: configuration.policyPath) else {
+            throw ConfigurationError(
+                file: configuration.policyPath,
+                message: "the embedded defaults read the example pack from ./\(configuration.policyPath), which is not "
+                    + "here: run from the Airlock checkout, or pass --config with a policy path")
+        }
         configuration.stateDirectory = stateDirectory
         configuration.principals = try DemoPrincipals.directory(in: stateDirectory)
         let database = stateDirectory + "/" + DemoDatabase.fileName

@@ -32,9 +32,11 @@ enum CommandRunner {
         var errorOutput: String
     }
 
-    /// Runs a program to completion (at most `timeout` seconds) and collects its output.
+    /// Runs a program to completion (at most `timeout` seconds, in `workingDirectory` or the current
+    /// one) and collects its output.
     static func run(
-        _ executable: URL, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 60
+        _ executable: URL, _ arguments: [String], input: Data? = nil, in workingDirectory: URL? = nil,
+        timeout: TimeInterval = 60
     ) throws -> Outcome {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -45,6 +47,7 @@ enum CommandRunner {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         let pipe = Pipe()
