@@ -55,12 +55,7 @@ struct SQLiteStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let state = StateDirectory(directory.url)
-        // Small figures, so that a second of writes crosses them many times.
-        let store = try SQLiteStore.open(state) {
-            $0.walCheckpoints.interval = .milliseconds(10)
-            $0.walCheckpoints.catchUpFrames = 64
-            $0.walCheckpoints.restartFrames = 512
-        }
+        let store = try SQLiteStore.open(state, configure: Self.smallCheckpoints)
         let log = WriteAheadLog(databasePath: state.databaseURL.path)
         let startsBefore = log.startCount
         // About 60 MB of log (records, their indexes, signed checkpoints) from 64 writers that
@@ -97,11 +92,7 @@ struct SQLiteStoreTests {
             _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log")
         }
         try await first.close()  // the reader's connection keeps the log from being checkpointed
-        let store = try SQLiteStore.open(state) {
-            $0.walCheckpoints.interval = .milliseconds(10)
-            $0.walCheckpoints.catchUpFrames = 64
-            $0.walCheckpoints.restartFrames = 512
-        }
+        let store = try SQLiteStore.open(state, configure: Self.smallCheckpoints)
         let startsWhileReading = log.startCount
         // Each restart attempt meanwhile gives up after a short wait and backs off (both checked
         // in RestartScheduleTests, where timing cannot blur them): the writes go on.
@@ -120,6 +111,13 @@ struct SQLiteStoreTests {
         #expect(log.startCount != startsAfterReading, "the log never started over after the reader ended")
         #expect(try await store.auditHead().size == written)
         try await store.close()
+    }
+
+    /// Checkpoint figures small enough that a second of writes crosses them many times.
+    private static func smallCheckpoints(_ configuration: inout SQLiteStore.Configuration) {
+        configuration.walCheckpoints.interval = .milliseconds(10)
+        configuration.walCheckpoints.catchUpFrames = 64
+        configuration.walCheckpoints.restartFrames = 512
     }
 
     /// Notes of about 4 kB each from concurrent writers that never pause.
