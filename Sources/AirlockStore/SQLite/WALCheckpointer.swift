@@ -84,8 +84,8 @@ final class WALCheckpointer: Sendable {
                 else { continue }
                 if frames <= tuning.restartFrames {
                     restarts.reset()  // the log started over by itself: no reader is holding it
-                } else if restarts.shouldAttempt() {
-                    restarts.record(succeeded: restart.run())
+                } else if restarts.shouldAttempt(frames: frames) {
+                    restarts.record(succeeded: restart.run(), frames: frames)
                 }
             }
             try? queue.close()
@@ -136,12 +136,17 @@ final class WALCheckpointer: Sendable {
 
     /// After a restart that readers kept from completing, the next attempts wait 1, 2, 4 … 64
     /// rounds (of those that find the log past `restartFrames`); a success, or a round that finds
-    /// the log below it, resets the wait.
+    /// the log below it, resets the wait. After a success, nothing is attempted while the log
+    /// still holds the same frames: a RESTART leaves them counted until the next write starts the
+    /// log over, and an idle store would otherwise be asked to restart it every round.
     struct RestartSchedule {
         private(set) var skip = 0
         private var backoff = 0
+        /// The frames in the log when a restart last succeeded.
+        private var restartedAt: Int?
 
-        mutating func shouldAttempt() -> Bool {
+        mutating func shouldAttempt(frames: Int) -> Bool {
+            guard frames != restartedAt else { return false }  // nothing written since
             guard skip == 0 else {
                 skip -= 1
                 return false
@@ -152,11 +157,13 @@ final class WALCheckpointer: Sendable {
         mutating func reset() {
             skip = 0
             backoff = 0
+            restartedAt = nil
         }
 
-        mutating func record(succeeded: Bool) {
+        mutating func record(succeeded: Bool, frames: Int) {
             if succeeded {
                 backoff = 0
+                restartedAt = frames
             } else {
                 backoff = min(max(1, backoff * 2), 64)
                 skip = backoff

@@ -8,9 +8,9 @@ struct RestartScheduleTests {
     /// The rounds attempted out of `rounds`, every attempt failing.
     private func attemptsWhileFailing(rounds: Int, schedule: inout WALCheckpointer.RestartSchedule) -> [Int] {
         var attempted: [Int] = []
-        for round in 0..<rounds where schedule.shouldAttempt() {
+        for round in 0..<rounds where schedule.shouldAttempt(frames: 20_000 + round) {
             attempted.append(round)
-            schedule.record(succeeded: false)
+            schedule.record(succeeded: false, frames: 20_000 + round)
         }
         return attempted
     }
@@ -28,12 +28,12 @@ struct RestartScheduleTests {
     func successResets() {
         var schedule = WALCheckpointer.RestartSchedule()
         _ = attemptsWhileFailing(rounds: 40, schedule: &schedule)
-        while !schedule.shouldAttempt() {}
-        schedule.record(succeeded: true)
-        let afterSuccess = schedule.shouldAttempt()
+        while !schedule.shouldAttempt(frames: 30_000) {}
+        schedule.record(succeeded: true, frames: 30_000)
+        let afterSuccess = schedule.shouldAttempt(frames: 30_100)
         #expect(afterSuccess)
-        schedule.record(succeeded: false)
-        let next = [schedule.shouldAttempt(), schedule.shouldAttempt()]
+        schedule.record(succeeded: false, frames: 30_100)
+        let next = [schedule.shouldAttempt(frames: 30_200), schedule.shouldAttempt(frames: 30_300)]
         #expect(next == [false, true])
     }
 
@@ -43,11 +43,28 @@ struct RestartScheduleTests {
         _ = attemptsWhileFailing(rounds: 200, schedule: &schedule)
         #expect(schedule.skip > 0)
         schedule.reset()
-        let attempts = [schedule.shouldAttempt(), schedule.shouldAttempt()]
+        let attempts = [schedule.shouldAttempt(frames: 40_000), schedule.shouldAttempt(frames: 40_000)]
         #expect(attempts == [true, true])
-        schedule.record(succeeded: false)
-        let afterFailure = [schedule.shouldAttempt(), schedule.shouldAttempt()]
+        schedule.record(succeeded: false, frames: 40_000)
+        let afterFailure = [schedule.shouldAttempt(frames: 40_000), schedule.shouldAttempt(frames: 40_000)]
         #expect(afterFailure == [false, true], "the back-off starts again from one round")
+    }
+
+    @Test("after a success, the same frames (nothing written since) are not restarted again")
+    func idleAfterSuccess() {
+        var schedule = WALCheckpointer.RestartSchedule()
+        let first = schedule.shouldAttempt(frames: 20_000)
+        #expect(first)
+        schedule.record(succeeded: true, frames: 20_000)
+        let idle = (0..<5).map { _ in schedule.shouldAttempt(frames: 20_000) }
+        #expect(idle == [false, false, false, false, false])
+        // Written since without the log starting over (a reader held it): attempted again.
+        let written = schedule.shouldAttempt(frames: 20_500)
+        #expect(written)
+        schedule.record(succeeded: true, frames: 20_500)
+        schedule.reset()  // the log started over
+        let afterReset = schedule.shouldAttempt(frames: 20_500)
+        #expect(afterReset)
     }
 }
 
