@@ -1,3 +1,5 @@
+import AirlockEngine
+import AirlockServer
 import HTTPTypes
 import NIOCore
 import Testing
@@ -101,6 +103,34 @@ import Testing
             #expect(method.status == .methodNotAllowed, "\(method)")
             #expect(method.headers[.allow] == "GET, HEAD", "\(method)")
             #expect(method.contentType == "application/problem+json")
+        }
+    }
+
+    @Test func aLongPollOnAnUnknownOrForbiddenMutationLeavesNoWatchBehind() async throws {
+        try await TestServer.with { api, parts in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let unknown = try await api.get("/v1/mutations/mut_nothing?wait=1", key: TestServer.Key.agent)
+            #expect(unknown.status == .notFound, "\(unknown)")
+            let forbidden = try await api.get("/v1/mutations/\(id)?wait=1", key: TestServer.Key.dave)
+            #expect(forbidden.status == .forbidden, "\(forbidden)")
+            #expect(parts.gateway.waitingRequests == 0)
+        }
+    }
+
+    @Test func errorsAreCheckedInTheOrderThatNamesTheRealProblem() async throws {
+        try await TestServer.with { api, _ in
+            // A rejection without a note of an unknown mutation: 404, not 400 for the note.
+            let unknown = try await api.send(.post, "/v1/mutations/mut_nothing/reject", key: TestServer.Key.bob, json: "{}")
+            #expect(unknown.status == .notFound, "\(unknown)")
+            // A non-admin's upload: 403, whatever its content type.
+            let upload = try await api.send(
+                .put, "/v1/policies/mine", key: TestServer.Key.bob, body: ByteBuffer(string: "x"), headers: [.contentType: "image/png"])
+            #expect(upload.status == .forbidden, "\(upload)")
+            // An approval with a JSON content type and no body is an approval without a note.
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let approved = try await api.send(
+                .post, "/v1/mutations/\(id)/approve", key: TestServer.Key.bob, headers: [.contentType: "application/json"])
+            #expect(approved.status == .ok, "\(approved)")
         }
     }
 

@@ -1,3 +1,4 @@
+import AirlockEngine
 import HTTPTypes
 import Testing
 
@@ -177,6 +178,46 @@ import Testing
             #expect(reply.json["errors"][0]["message"].string?.contains("payments.refund") == true, "\(reply)")
             let id = try #require(reply.json["id"].string)
             #expect(try await api.get("/v1/mutations/\(id)", key: TestServer.Key.agent).json["status"].string == "rejected")
+        }
+    }
+
+    @Test func aPageOfAReviewerIsFilledPastMutationsItMayNotRead() async throws {
+        let clock = ManualClock(TestServer.businessHours)
+        try await TestServer.with(clock: clock) { api, _ in
+            // dave reviews finance only: of these six he may read the two large transfers.
+            let transfer = #"{"resource": "payments.transfer", "operation": "create", "changes": {"amount": 25000.0, "currency": "EUR", "from_account": "acc-100200", "to_account": "acc-100001"}}"#
+            var readable: [String] = []
+            for body in [Mutations.lowTitle, transfer, Mutations.lowTitle, Mutations.lowTitle, transfer, Mutations.lowTitle] {
+                let reply = try await api.submit(body)
+                if body == transfer { readable.append(try #require(reply.json["id"].string, "\(reply)")) }
+                clock.advance(by: 1)  // one second apart, so that the list's order is the submissions
+            }
+            let page = try await api.get("/v1/mutations?limit=2", key: TestServer.Key.dave)
+            #expect(page.status == .ok, "\(page)")
+            #expect(page.json["items"].array.compactMap { $0["id"].string } == readable, "\(page)")
+            // One low-tier mutation follows: the cursor goes on, and the last page is empty.
+            let cursor = try #require(page.json["next_cursor"].string)
+            let last = try await api.get("/v1/mutations?limit=2&cursor=\(cursor)", key: TestServer.Key.dave)
+            #expect(last.json["items"].array.isEmpty && last.json["next_cursor"].string == nil, "\(last)")
+        }
+    }
+
+    @Test func anUnknownCursorIs400() async throws {
+        try await TestServer.with { api, _ in
+            let reply = try await api.get("/v1/mutations?cursor=mut_nothing", key: TestServer.Key.auditor)
+            #expect(reply.status == .badRequest, "\(reply)")
+            #expect(reply.json["detail"].string?.contains("mut_nothing") == true, "\(reply)")
+        }
+    }
+
+    @Test func structuralAndSchemaProblemsAreReportedTogether() async throws {
+        try await TestServer.with { api, _ in
+            // An unknown top-level key, a target of the wrong type, and a negative amount.
+            let body = #"{"resource": "payments.transfer", "operation": "create", "colour": "red", "changes": {"amount": -5, "currency": "EUR", "from_account": "acc-100200", "to_account": "acc-100001"}}"#
+            let reply = try await api.submit(body)
+            #expect(reply.status == .unprocessableContent, "\(reply)")
+            let paths = Set(reply.json["errors"].array.compactMap { $0["path"].string })
+            #expect(paths == ["colour", "changes.amount"], "\(reply)")
         }
     }
 

@@ -10,6 +10,15 @@ extension Mutation {
     /// "changes": {…}}`), reporting every structural problem. Field values are checked later,
     /// against the resource's schema.
     public init(jsonValue value: Value) throws(ValidationFailure) {
+        let read = Self.read(jsonValue: value)
+        guard read.issues.isEmpty, let mutation = read.mutation else { throw ValidationFailure(issues: read.issues) }
+        self = mutation
+    }
+
+    /// Reads what it can of a mutation's JSON form: its structural problems, and the mutation
+    /// made of the parts that are well formed whenever the resource and operation are (so that
+    /// its changes can still be checked against the schema, and every problem reported at once).
+    public static func read(jsonValue value: Value) -> (mutation: Mutation?, issues: [ValidationIssue]) {
         var reader = ObjectReader(value, what: "a mutation", allowed: Self.jsonKeys)
         let resource = reader.string("resource", required: true)
         let operation = reader.choice("operation", Operation.self, required: true)
@@ -19,10 +28,11 @@ extension Mutation {
         let before = reader.object("before")
         let context = reader.object("context")
         let key = reader.string("idempotency_key")
-        guard reader.issues.isEmpty, let resource, let operation else { throw ValidationFailure(issues: reader.issues) }
-        self.init(
+        guard let resource, let operation else { return (nil, reader.issues) }
+        let mutation = Mutation(
             resource: resource, operation: operation, target: target, targets: targets, changes: changes,
             before: before, context: context, idempotencyKey: key)
+        return (mutation, reader.issues)
     }
 
     /// The JSON form, keys in a fixed order, absent parts left out.

@@ -22,6 +22,9 @@ final class ChangeNotifier: Sendable {
 
     private let state = Mutex(State())
 
+    /// How many tickets are registered and not yet woken, waited out or cancelled.
+    var watching: Int { state.withLock { $0.slots.count } }
+
     /// Starts watching a mutation; pass the ticket to ``wait(_:seconds:)`` or ``cancel(_:)``.
     func register(_ mutationID: String) -> UInt64 {
         state.withLock { state in

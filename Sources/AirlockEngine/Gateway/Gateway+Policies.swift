@@ -12,13 +12,18 @@ extension Gateway {
         do { return try await store.policyVersions() } catch { throw .unavailable(error) }
     }
 
+    /// Refuses a principal that may not upload policies (before its upload is even read).
+    public func authorizeUpload(by principal: Principal) throws(GatewayError) {
+        guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; uploading policies needs it") }
+    }
+
     /// Checks and stores an uploaded pack, inactive. Returns its version record, and whether it
     /// is new: a pack whose version (the hash of its canonical form) is already stored, reformatted
     /// or not, stores nothing and returns the stored record.
     public func upload(policy name: String, text: String, by principal: Principal) async throws(GatewayError)
         -> (record: PolicyVersionRecord, created: Bool)
     {
-        guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; uploading policies needs it") }
+        try authorizeUpload(by: principal)
         let pack: PolicyPack
         do throws(PolicyError) {
             pack = try PolicyPack.load(name: name + ".yaml", text: text)

@@ -42,7 +42,13 @@ extension Gateway {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let ticket = notifier.register(id)
-            let current = try await view(of: id, for: principal)
+            let current: MutationView
+            do {
+                current = try await view(of: id, for: principal)
+            } catch {
+                notifier.cancel(ticket)  // an unknown id is never announced: its watch would stay
+                throw error
+            }
             let expected = status ?? current.status
             let remaining = deadline.timeIntervalSinceNow
             if current.status != expected || current.status.isFinal || remaining <= 0 {
@@ -53,6 +59,9 @@ extension Gateway {
             if !changed { return try await view(of: id, for: principal) }
         }
     }
+
+    /// How many requests are watching mutations for a change (long polls, and those about to park).
+    public var waitingRequests: Int { notifier.watching }
 
     /// Answers every pending ``waitForChange(of:from:seconds:for:)`` now, and every later one at
     /// once, with the mutation as it is: called on shutdown so that long polls do not hold it up.
@@ -74,21 +83,41 @@ extension Gateway {
             actorFilter = principal.id
         }
         do {
-            let records = try await store.mutations(
-                MutationQuery(statuses: statuses, actorID: actorFilter, resource: resource, after: cursor, limit: limit + 1))
-            var views: [MutationView] = []
-            for record in records.prefix(limit) {
-                let view = try await view(of: record)
-                if mayRead(view, principal) { views.append(view) }
+            if let cursor, try await store.mutation(id: cursor) == nil {
+                throw GatewayError(
+                    .badRequest, title: "Unknown cursor",
+                    detail: "cursor '\(cursor)' is not the next_cursor of a page (no mutation has that id)")
             }
-            let next = records.count > limit ? records[limit - 1].id : nil
-            return (views, next)
+            // Mutations the principal may not read (a reviewer's view of others' low-tier ones)
+            // are skipped after reading, so the store is read on until the page is full, at most
+            // `scanBatches` batches: past that, a page may hold fewer than `limit`, and its cursor
+            // goes on from where the scan stopped.
+            var views: [MutationView] = []
+            var after = cursor
+            for _ in 0..<Self.scanBatches {
+                let records = try await store.mutations(
+                    MutationQuery(statuses: statuses, actorID: actorFilter, resource: resource, after: after, limit: limit + 1))
+                for (index, record) in records.prefix(limit).enumerated() {
+                    let view = try await view(of: record)
+                    guard mayRead(view, principal) else { continue }
+                    views.append(view)
+                    if views.count == limit {
+                        return (views, index + 1 < records.count ? record.id : nil)
+                    }
+                }
+                guard records.count > limit else { return (views, nil) }
+                after = records[limit - 1].id
+            }
+            return (views, after)
         } catch let error as GatewayError {
             throw error
         } catch {
             throw .unavailable(error)
         }
     }
+
+    /// How many batches of `limit` mutations one page reads at most.
+    static var scanBatches: Int { 20 }
 
     /// Open reviews `principal` may act on, oldest first: in its pools, not its own mutations,
     /// not yet voted on by it.

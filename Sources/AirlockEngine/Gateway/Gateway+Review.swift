@@ -16,15 +16,17 @@ extension Gateway {
         guard principal.has(.reviewer) else {
             throw .forbidden("'\(principal.id)' does not have the reviewer role, which voting needs")
         }
-        if !approve, (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw GatewayError(
-                .badRequest, title: "Note required", detail: "a rejection needs a note saying why",
-                errors: [("note", "required when rejecting")])
-        }
         do {
             guard let record = try await store.mutation(id: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
             guard let review = try await store.reviews(mutationID: id).last, review.status == .open else {
                 throw GatewayError.conflict("mutation \(id) is not awaiting review (status \(record.status.rawValue))")
+            }
+            // After the checks of the mutation itself: a rejection of an unknown id is a 404, of a
+            // decided one a 409, whatever its note.
+            if !approve, (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw GatewayError(
+                    .badRequest, title: "Note required", detail: "a rejection needs a note saying why",
+                    errors: [("note", "required when rejecting")])
             }
             if record.actorID == principal.id {
                 throw GatewayError.forbidden("'\(principal.id)' submitted mutation \(id) and cannot review it: separation of duties")

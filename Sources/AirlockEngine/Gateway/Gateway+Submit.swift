@@ -47,7 +47,7 @@ extension Gateway {
 
         let engine = try policyEngine()
         let outcome: Result<(Mutation, Decision), ValidationFailure>
-        switch Self.parse(body) {
+        switch Self.parse(body, engine: engine) {
         case .failure(let failure):
             outcome = .failure(failure)
         case .success(var mutation):
@@ -146,8 +146,28 @@ extension Gateway {
         return Submission(view: view, replayed: false)
     }
 
-    static func parse(_ body: Value) -> Result<Mutation, ValidationFailure> {
-        Result { () throws(ValidationFailure) -> Mutation in try Mutation(jsonValue: body) }
+    /// The mutation of a submission, or every problem found in it: its structural problems and,
+    /// when the resource and operation can be read, what the schema finds in the rest (except
+    /// about the parts already reported), so that one 422 lists them all.
+    static func parse(_ body: Value, engine: PolicyEngine) -> Result<Mutation, ValidationFailure> {
+        let read = Mutation.read(jsonValue: body)
+        guard let mutation = read.mutation, read.issues.isEmpty else {
+            guard let partial = read.mutation else { return .failure(ValidationFailure(issues: read.issues)) }
+            var issues = read.issues
+            do throws(ValidationFailure) {
+                _ = try engine.validate(partial)
+            } catch {
+                let reported = Set(read.issues.map { Self.topLevelKey(of: $0.path) })
+                issues += error.issues.filter { !reported.contains(Self.topLevelKey(of: $0.path)) }
+            }
+            return .failure(ValidationFailure(issues: issues))
+        }
+        return .success(mutation)
+    }
+
+    /// `changes` of `changes.amount`, `targets` of `targets[2]`.
+    private static func topLevelKey(of path: String) -> Substring {
+        path.prefix { $0 != "." && $0 != "[" }
     }
 
     /// Replaces the caller's `before` with the target's current values when its executor can

@@ -51,6 +51,20 @@ enum RequestReading {
 
     /// The body as a JSON object; the content type must be JSON.
     static func jsonObject(_ request: inout Request) async throws(Problem) -> Value {
+        try requireJSONContentType(request)
+        return try parseObject(try await text(&request))
+    }
+
+    /// The body as a JSON object, or nil when there is none (an empty body, whatever its
+    /// content type: many clients send `Content-Type: application/json` on every request).
+    static func optionalJSONObject(_ request: inout Request) async throws(Problem) -> Value? {
+        let text = try await text(&request)
+        guard !text.allSatisfy(\.isWhitespace) else { return nil }
+        try requireJSONContentType(request)
+        return try parseObject(text)
+    }
+
+    private static func requireJSONContentType(_ request: Request) throws(Problem) {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         let mediaType = type.split(separator: ";").first.map(trimmingSpaces) ?? ""
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
@@ -58,7 +72,9 @@ enum RequestReading {
                 .unsupportedMediaType, type: "urn:airlock:problem:unsupported-media-type", title: "Unsupported media type",
                 detail: "send the body as application/json (got '\(type.isEmpty ? "no Content-Type" : type)')")
         }
-        let text = try await text(&request)
+    }
+
+    private static func parseObject(_ text: String) throws(Problem) -> Value {
         let value: Value
         do {
             value = try Value(json: text)

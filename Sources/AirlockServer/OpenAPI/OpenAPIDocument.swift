@@ -24,7 +24,7 @@ paths:
           in: header
           required: false
           schema: { type: string, minLength: 1, maxLength: 255 }
-          description: The same key with the same body returns the first answer (200); with a different body, 409.
+          description: The same key with the same body returns the first answer (200) — the mutation it created, as it stands now; with a different body, 409.
       requestBody:
         required: true
         content:
@@ -48,10 +48,10 @@ paths:
         - { name: resource, in: query, schema: { type: string } }
         - { name: actor, in: query, schema: { type: string } }
         - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 500, default: 50 } }
-        - { name: cursor, in: query, schema: { type: string }, description: "next_cursor of the previous page" }
+        - { name: cursor, in: query, schema: { type: string }, description: "next_cursor of the previous page (an unknown one is 400)" }
       responses:
         "200":
-          description: A page
+          description: "A page. Follow next_cursor until it is null: a page holds fewer than limit items at the end, and may when most mutations it reads are ones the caller may not see."
           content:
             application/json:
               schema:

@@ -61,6 +61,7 @@ struct AdminRoutes {
         }
         book.on(.put, "/v1/policies/{name}") { request, context in
             let principal = try RequestReading.principal(request, in: gateway.principals)
+            try gateway.authorizeUpload(by: principal)
             let name = try context.parameters.require("name")
             guard name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", options: .regularExpression) != nil else {
                 throw Problem.badRequest("a policy name is 1 to 64 letters, digits, '.', '_' or '-'")

@@ -100,8 +100,7 @@ struct MutationRoutes {
                 let principal = try RequestReading.principal(request, in: gateway.principals)
                 let id = try context.parameters.require("id")
                 var note: String?
-                if request.headers[.contentType] != nil || request.headers[.contentLength].map({ $0 != "0" }) == true {
-                    let body = try await RequestReading.jsonObject(&request)
+                if let body = try await RequestReading.optionalJSONObject(&request) {
                     switch body.field("note") {
                     case .string(let text): note = text
                     case .null: note = nil
