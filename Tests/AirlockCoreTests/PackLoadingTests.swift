@@ -125,6 +125,20 @@ import Testing
         #expect(problem.location.line == 33)
     }
 
+    @Test(arguments: [
+        ("99999999999999d99999999999999d", "sla must be a duration"),  // overflows: was a crash
+        ("9223372036854775808s", "sla must be a duration"),
+        ("366d", "sla must be at most 365d"),
+        ("0s", "sla must be a duration"),
+    ])
+    func slaOutOfRange(sla: String, message: String) throws {
+        let text = Fixtures.base.replacingOccurrences(of: "sla: 1h,", with: "sla: \(sla),")
+        let problem = try #require(Fixtures.problems(text).first)
+        #expect(problem.code == .invalidValue)
+        #expect(problem.message.hasPrefix(message), "\(problem.message)")
+        #expect(problem.location.line == 6)
+    }
+
     @Test func thresholdsOutOfOrder() throws {
         let text = Fixtures.base.replacingOccurrences(of: "block: { from_score: 100 }", with: "block: { from_score: 50 }")
         let problem = try #require(Fixtures.problems(text).first)

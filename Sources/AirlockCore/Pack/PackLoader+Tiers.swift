@@ -1,5 +1,7 @@
 extension PackLoader {
     static let reviewedTierKeys = ["from_score", "pool", "count", "sla", "escalate_to", "on_timeout"]
+    /// The longest SLA a tier may set: 365 days (deadlines are stored in microseconds).
+    static let longestSLA = 365 * 86_400
 
     func readDefaults() {
         guard let section = single("defaults"),
@@ -42,7 +44,11 @@ extension PackLoader {
             }
             if let node = t["sla"], let text = string(node, "sla") {
                 if let seconds = DurationText.seconds(text), seconds > 0 {
-                    settings.slaSeconds = seconds
+                    if seconds <= Self.longestSLA {
+                        settings.slaSeconds = seconds
+                    } else {
+                        report("sla must be at most 365d, not '\(text)'", at: node, .invalidValue)
+                    }
                 } else {
                     report("sla must be a duration such as 30m, 4h, 1h30m or 2d, not '\(text)'", at: node, .invalidValue)
                 }

@@ -10,8 +10,9 @@ enum DurationText {
                 scalar.isASCII
             {
                 let (product, overflow) = (number ?? 0).multipliedReportingOverflow(by: 10)
-                if overflow { return nil }
-                number = product + digit
+                let (sum, sumOverflow) = product.addingReportingOverflow(digit)
+                if overflow || sumOverflow { return nil }
+                number = sum
                 continue
             }
             guard let value = number else { return nil }
@@ -24,8 +25,9 @@ enum DurationText {
             default: return nil
             }
             let (product, overflow) = value.multipliedReportingOverflow(by: unit)
-            if overflow { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            if overflow || sumOverflow { return nil }
+            total = sum
             number = nil
             sawUnit = true
         }
