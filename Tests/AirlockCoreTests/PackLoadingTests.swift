@@ -254,6 +254,20 @@ import Testing
         #expect(problems[1].location.line == 37)
     }
 
+    @Test func aTestNamingAFieldItsResourceDoesNotTrackIsAnError() throws {
+        let problems = Fixtures.problems(Fixtures.base + """
+            tests:
+              - name: t
+                actor: { id: a, kind: agent }
+                mutation: { resource: pay, operation: create, changes: { amount: 1, to: acc-3 } }
+                signals: { first_seen: { too: true }, zscores: { amount: 1.0, note: 2.0 } }
+                expect: { tier: low }
+            """)
+        #expect(problems.map(\.code) == [.unknownKey, .unknownKey], "\(problems)")
+        #expect(problems.first?.message == "unknown key 'too' in first_seen; did you mean 'to'?", "\(problems)")
+        #expect(problems.last?.message.contains("'note' in zscores") == true, "\(problems)")
+    }
+
     @Test func ruleWithNeitherTierNorScore() throws {
         let problem = try #require(Fixtures.problems(Fixtures.base + "rules:\n  - id: a\n    when: \"true\"\n").first)
         #expect(problem.code == .missingKey)

@@ -221,6 +221,27 @@ import Testing
         #expect(other.actorRate1h == 0)
     }
 
+    @Test func givenSignalsDecideAsDerivedOnesWouldForTrackedFieldsLeftOut() throws {
+        // A rule on a known payee: derived signals always say first_seen false for it, so given
+        // (neutral) signals, as in a pack test or `policy eval`, must too.
+        let pack = try Fixtures.pack(rules: "  - id: known-payee\n    when: \"!signals.first_seen.to\"\n    score: 5\n")
+        let engine = PolicyEngine(pack: pack)
+        var state = SignalState()
+        state.record(Fixtures.transfer(10, to: "acc-1"), actor: Fixtures.agent, in: pack, at: Fixtures.monday)
+        let derived = try engine.decide(
+            mutation: Fixtures.transfer(10, to: "acc-1"), actor: Fixtures.agent, signals: state, system: SystemState(),
+            now: Fixtures.monday)
+        let given = try engine.decide(
+            mutation: Fixtures.transfer(10, to: "acc-1"), actor: Fixtures.agent, signals: .neutral, system: SystemState(),
+            now: Fixtures.monday)
+        #expect(derived.matchedRules == ["known-payee"])
+        #expect(given.matchedRules == ["known-payee"])
+        let explained = try engine.explain(
+            mutation: Fixtures.transfer(10, to: "acc-1"), actor: Fixtures.agent, signals: .neutral, system: SystemState(),
+            now: Fixtures.monday)
+        #expect(explained.decision.matchedRules == ["known-payee"])
+    }
+
     @Test func offHoursFollowsThePack() throws {
         let night = try #require(RFC3339.parse("2025-01-06T20:00:00Z"))
         #expect(SignalState().signals(for: Fixtures.transfer(1), actor: Fixtures.agent, in: pack, now: night).offHours)

@@ -22,12 +22,14 @@ extension PackLoader {
         var expect = PackTest.Expectation()
         if let node = require("expect", in: e, of: what) { expect = readExpectation(node, test: what) }
         var mutation = Value.null
+        var resource: ResourceSchema?
         if let node = require("mutation", in: e, of: what) {
             mutation = YAMLValue.value(of: node.node)
             if expect.valid {
                 do {
                     let parsed = try Mutation(jsonValue: mutation)
-                    if resources[parsed.resource] == nil, let resourceNode = Self.child(node, "resource") {
+                    resource = resources[parsed.resource]
+                    if resource == nil, let resourceNode = Self.child(node, "resource") {
                         report(
                             Suggestion.message(
                                 "\(what) uses unknown resource '\(parsed.resource)'", word: parsed.resource,
@@ -43,7 +45,7 @@ extension PackLoader {
         }
         var signals = Signals.neutral
         var setsOffHours = false
-        if let node = e["signals"] { (signals, setsOffHours) = readSignals(node) }
+        if let node = e["signals"] { (signals, setsOffHours) = readSignals(node, resource: resource) }
         var system = SystemState()
         if let node = e["system"] { system = readSystem(node) }
         var now = PackTest.defaultNow
@@ -87,7 +89,9 @@ extension PackLoader {
         return Actor(id: id, kind: kind, roles: roles, attributes: attributes)
     }
 
-    private func readSignals(_ at: Located) -> (Signals, Bool) {
+    /// A test's signals; with the resource of its mutation, the fields named under `zscores` and
+    /// `first_seen` must be its numeric and `track_new` fields.
+    private func readSignals(_ at: Located, resource: ResourceSchema?) -> (Signals, Bool) {
         var signals = Signals.neutral
         guard let e = entries(at, of: "signals", allowed: Signals.fieldNames) else { return (signals, false) }
         for (key, _, node) in e.items {
@@ -99,11 +103,14 @@ extension PackLoader {
             case "first_time": signals.firstTime = bool(node, key) ?? false
             case "off_hours": signals.offHours = bool(node, key) ?? false
             case "zscores":
-                for (field, _, value) in entries(node, of: "zscores", allowed: nil)?.items ?? [] {
+                let numeric = resource.map { schema in
+                    schema.fieldOrder.filter { [.number, .integer].contains(schema.fields[$0]?.type) }
+                }
+                for (field, _, value) in entries(node, of: "zscores", allowed: numeric)?.items ?? [] {
                     signals.zscores[field] = double(value, "a z-score")
                 }
             case "first_seen":
-                for (field, _, value) in entries(node, of: "first_seen", allowed: nil)?.items ?? [] {
+                for (field, _, value) in entries(node, of: "first_seen", allowed: resource?.trackedFields)?.items ?? [] {
                     signals.firstSeen[field] = bool(value, "first_seen")
                 }
             default: break

@@ -50,6 +50,7 @@ public struct PolicyEngine: Sendable {
     ) throws(ValidationFailure) -> Decision {
         let resource = try compiledResource(of: mutation)
         let normalization = try Validator.normalization(of: mutation, resource: resource)
+        let signals = signals.completingFirstSeen(resource.trackedFields)
         if normalization.isNone {
             return evaluate(mutation, resource: resource, actor: actor, signals: signals, system: system, now: now)
         }
@@ -88,7 +89,8 @@ public struct PolicyEngine: Sendable {
         let (valid, resource) = try validated(mutation)
         var traces: [RuleTrace]? = []
         let decision = evaluate(
-            valid, resource: resource, actor: actor, signals: signals, system: system, now: now, traces: &traces)
+            valid, resource: resource, actor: actor, signals: signals.completingFirstSeen(resource.trackedFields),
+            system: system, now: now, traces: &traces)
         return Explanation(decision: decision, rules: traces ?? [])
     }
 

@@ -44,3 +44,15 @@ public struct Signals: Sendable, Hashable {
         "first_seen", "off_hours",
     ]
 }
+
+extension Signals {
+    /// These signals with `first_seen` false for every tracked field they leave out, as signals
+    /// derived from a history always have it: given signals (pack tests, `policy eval`) then
+    /// decide as the server would, where `!signals.first_seen.to_account` reads false, not an
+    /// absent key.
+    func completingFirstSeen(_ trackedFields: [String]) -> Signals {
+        var completed = self
+        for name in trackedFields where completed.firstSeen[name] == nil { completed.firstSeen[name] = false }
+        return completed
+    }
+}
