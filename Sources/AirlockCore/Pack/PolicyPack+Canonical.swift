@@ -100,26 +100,24 @@ extension PolicyPack {
         return .map(r)
     }
 
-    /// The text with every run of whitespace outside quoted strings turned into one space, and
-    /// none at either end.
+    /// The CEL text with every run of whitespace outside string literals turned into one space,
+    /// `//` comments dropped, and none at either end: the same for any layout of one expression,
+    /// different for different ones. String literals are kept as written, triple-quoted ones and
+    /// raw ones (where a backslash escapes nothing) included.
     static func collapseWhitespace(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
-        var quote: Unicode.Scalar?
-        var escaped = false
         var pendingSpace = false
-        for c in text.unicodeScalars {
-            if let q = quote {
-                out.append(c)
-                if escaped {
-                    escaped = false
-                } else if c == "\\" {
-                    escaped = true
-                } else if c == q {
-                    quote = nil
-                }
+        var i = 0
+        while i < scalars.count {
+            let c = scalars[i]
+            if c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{0C}" {
+                pendingSpace = !out.isEmpty
+                i += 1
                 continue
             }
-            if c == " " || c == "\t" || c == "\n" || c == "\r" {
+            if c == "/", i + 1 < scalars.count, scalars[i + 1] == "/" {
+                while i < scalars.count, scalars[i] != "\n" { i += 1 }
                 pendingSpace = !out.isEmpty
                 continue
             }
@@ -127,9 +125,40 @@ extension PolicyPack {
                 out.append(" ")
                 pendingSpace = false
             }
-            if c == "\"" || c == "'" { quote = c }
-            out.append(c)
+            guard c == "\"" || c == "'" else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            // A string literal: copied up to its closing quote (or three).
+            let raw = isRawPrefix(scalars[..<i])
+            let triple = i + 2 < scalars.count && scalars[i + 1] == c && scalars[i + 2] == c
+            let delimiter = triple ? 3 : 1
+            out.append(contentsOf: scalars[i..<(i + delimiter)])
+            i += delimiter
+            while i < scalars.count {
+                if !raw, scalars[i] == "\\", i + 1 < scalars.count {
+                    out.append(contentsOf: scalars[i...(i + 1)])
+                    i += 2
+                    continue
+                }
+                if scalars[i] == c, !triple || (i + 2 < scalars.count && scalars[i + 1] == c && scalars[i + 2] == c) {
+                    out.append(contentsOf: scalars[i..<(i + delimiter)])
+                    i += delimiter
+                    break
+                }
+                out.append(scalars[i])
+                i += 1
+            }
         }
         return String(out)
+    }
+
+    /// Whether the text before a quote ends with a raw-string prefix (`r`, `R`, `br`, `BR`, …)
+    /// that is not the end of a longer identifier.
+    private static func isRawPrefix(_ before: ArraySlice<Unicode.Scalar>) -> Bool {
+        let prefix = before.reversed().prefix { $0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0) }
+        let letters = String(String.UnicodeScalarView(prefix.reversed())).lowercased()
+        return letters == "r" || letters == "br"
     }
 }
