@@ -1,3 +1,5 @@
+import AirlockEngine
+import AirlockServer
 import Foundation
 import HTTPTypes
 import Testing
@@ -80,12 +82,19 @@ import Testing
 
     @Test func aShutdownAnswersWaitingClientsInsteadOfWaitingForThem() async throws {
         let started = ContinuousClock.now
-        let poll = try await TestServer.with { api, _ in
+        let poll = try await TestServer.with { api, parts in
             let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
             let poll = Task {
                 try await api.get("/v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.agent)
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // Until the server holds the poll: a request not yet read when the shutdown begins is
+            // on an idle connection, which the server closes (on a loaded machine 300 ms of sleep
+            // was not always enough).
+            let parked = ContinuousClock.now
+            while parts.gateway.waitingRequests == 0, ContinuousClock.now - parked < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(parts.gateway.waitingRequests == 1)
             return poll  // leaving the closure shuts the server down
         }
         let stopped = ContinuousClock.now - started
