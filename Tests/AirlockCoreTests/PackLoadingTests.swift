@@ -85,6 +85,27 @@ import Testing
         let problem = try #require(Fixtures.problems("policy: x\npolicy: y\n").first)
         #expect(problem.code == .yamlSyntax)
         #expect(problem.message.contains("'policy'"))
+        #expect(problem.message.contains("first at bad.yaml:1:1"), "\(problem.message)")
+        #expect(problem.location.line == 2 && problem.location.column == 1, "\(problem.location)")
+    }
+
+    @Test func duplicateYAMLKeyIsPlacedAtItsSecondOccurrence() throws {
+        // Nested in block style, after other keys.
+        let block = try #require(
+            Fixtures.problems("policy: x\nresources:\n  r:\n    operations: [create]\n    reversible: true\n    operations: [update]\n").first)
+        #expect(block.location.line == 6 && block.location.column == 5, "\(block)")
+        // In a flow mapping, on one line.
+        let flow = try #require(Fixtures.problems("policy: x\nresources:\n  r: { operations: [create], operations: [update] }\n").first)
+        #expect(flow.location.line == 3 && flow.location.column == 30, "\(flow)")
+    }
+
+    @Test func keysThatYAML11TellsApartAreStillDuplicates() throws {
+        // Yams's check reads `on` as a boolean; the pack reads every key as a string.
+        let problems = Fixtures.problems("policy: x\nresources:\n  r:\n    operations: [create]\n    fields:\n      on: { type: string }\n      \"on\": { type: number }\n")
+        let problem = try #require(problems.first)
+        #expect(problem.code == .duplicate, "\(problems)")
+        #expect(problem.message.contains("duplicated key 'on'") && problem.message.contains("bad.yaml:6:7"), "\(problem.message)")
+        #expect(problem.location.line == 7, "\(problem)")
     }
 
     @Test func unknownKeyWithSuggestion() throws {
@@ -266,6 +287,14 @@ import Testing
         #expect(problems.map(\.code) == [.unknownKey, .unknownKey], "\(problems)")
         #expect(problems.first?.message == "unknown key 'too' in first_seen; did you mean 'to'?", "\(problems)")
         #expect(problems.last?.message.contains("'note' in zscores") == true, "\(problems)")
+    }
+
+    @Test func aScoreBeyondAMillionIsAnError() throws {
+        let problem = try #require(
+            Fixtures.problems(Fixtures.base + "rules:\n  - id: a\n    when: \"true\"\n    score: 9223372036854775807\n").first)
+        #expect(problem.code == .invalidValue)
+        #expect(problem.message == "score must be between -1000000 and 1000000, not 9223372036854775807", "\(problem)")
+        #expect(problem.location.line == 32, "\(problem)")
     }
 
     @Test func ruleWithNeitherTierNorScore() throws {

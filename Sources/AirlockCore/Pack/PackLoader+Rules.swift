@@ -3,6 +3,8 @@ import Yams
 
 extension PackLoader {
     static let ruleKeys = ["id", "description", "resource", "when", "tier", "score", "approvals", "reason"]
+    /// The largest score a rule may add or take away.
+    static let largestScore = 1_000_000
 
     func readRules(_ section: Section, environment: PolicyEnvironment) {
         guard let items = sequence(section.value, "rules") else { return }
@@ -43,7 +45,12 @@ extension PackLoader {
             scope = list
         }
         let tier = e["tier"].flatMap { choice($0, "tier", Tier.self) }
-        let score = e["score"].flatMap { int($0, "score") }
+        var score = e["score"].flatMap { int($0, "score") }
+        // Bounded so that no sum of rule scores can overflow (and none is silently dropped).
+        if let value = score, let node = e["score"], abs(value) > Self.largestScore {
+            report("score must be between -\(Self.largestScore) and \(Self.largestScore), not \(value)", at: node, .invalidValue)
+            score = nil
+        }
         if e["tier"] == nil, e["score"] == nil {
             report("\(what) names neither a tier nor a score, so matching it changes nothing", at: e.at, .missingKey)
         }

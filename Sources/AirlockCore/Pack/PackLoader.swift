@@ -101,7 +101,7 @@ final class PackLoader {
             do {
                 root = try Yams.compose(yaml: text)
             } catch {
-                problems.append(YAMLValue.yamlProblem(error, file: name))
+                problems.append(YAMLValue.yamlProblem(error, file: name, text: text))
                 continue
             }
             guard let root else { continue }
@@ -218,6 +218,7 @@ final class PackLoader {
             return nil
         }
         var result = Entries(at: at, items: [])
+        var seen: [String: Located] = [:]
         for (keyNode, valueNode) in mapping {
             let keyAt = Located(node: keyNode, file: at.file)
             guard case .scalar(let scalar) = keyNode else {
@@ -225,6 +226,13 @@ final class PackLoader {
                 continue
             }
             let key = scalar.string
+            // YAML 1.1 (Yams's duplicate check) reads `on` and `"on"` as different keys; keys are
+            // read here as strings, where they are the same.
+            if let earlier = seen[key] {
+                report("duplicated key '\(key)' in \(what) (first at \(earlier.location))", at: keyAt, .duplicate)
+                continue
+            }
+            seen[key] = keyAt
             if let allowed, !allowed.contains(key) {
                 let message = Suggestion.message("unknown key '\(key)' in \(what)", word: key, candidates: allowed)
                 report(

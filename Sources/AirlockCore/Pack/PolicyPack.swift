@@ -82,7 +82,7 @@ public struct PolicyPack: Sendable {
         } catch let error as PolicyError {
             throw error
         } catch {
-            throw PolicyError(problems: [YAMLValue.yamlProblem(error, file: fileName)])
+            throw PolicyError(problems: [YAMLValue.yamlProblem(error, file: fileName, text: text)])
         }
         guard loader.problems.isEmpty else { throw PolicyError(problems: loader.sortedProblems()) }
         return loader.tests

@@ -15,7 +15,7 @@ public enum YAMLValue {
         do {
             node = try Yams.compose(yaml: text)
         } catch {
-            throw PolicyError(problems: [yamlProblem(error, file: file)])
+            throw PolicyError(problems: [yamlProblem(error, file: file, text: text)])
         }
         guard let node else { return .null }
         return value(of: node)
@@ -151,8 +151,9 @@ public enum YAMLValue {
         return .double(d)
     }
 
-    /// A Yams error as a located problem.
-    static func yamlProblem(_ error: any Error, file: String) -> PolicyProblem {
+    /// A Yams error as a located problem; `text` is the document, to place a duplicated key at
+    /// its second occurrence (Yams marks only the first).
+    static func yamlProblem(_ error: any Error, file: String, text: String) -> PolicyProblem {
         if let error = error as? YamlError {
             switch error {
             case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
@@ -164,9 +165,12 @@ public enum YAMLValue {
                     code: .yamlSyntax)
             case .duplicatedKeysInMapping(let duplicates, let context):
                 let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+                let first = (line: context.mark.line, column: context.mark.column)
+                let again = duplicates.first.flatMap { Self.nextOccurrence(of: $0, after: first, in: text) } ?? first
                 return PolicyProblem(
-                    location: PackLocation(file: file, line: context.mark.line, column: context.mark.column),
-                    message: "YAML: duplicated key \(keys) in a mapping", code: .yamlSyntax)
+                    location: PackLocation(file: file, line: again.line, column: again.column),
+                    message: "YAML: duplicated key \(keys) in a mapping (first at \(file):\(first.line):\(first.column))",
+                    code: .yamlSyntax)
             case .reader(let problem, _, _, _):
                 return PolicyProblem(
                     location: PackLocation(file: file, line: 1, column: 1), message: "YAML: \(problem)",
@@ -177,5 +181,38 @@ public enum YAMLValue {
         }
         return PolicyProblem(
             location: PackLocation(file: file, line: 1, column: 1), message: "YAML: \(error)", code: .yamlSyntax)
+    }
+
+    /// Where `key` is written again after its first occurrence (1-based line and column): in the
+    /// same flow mapping on that line, or on a later line at the same column (block style).
+    static func nextOccurrence(of key: String, after first: (line: Int, column: Int), in text: String)
+        -> (line: Int, column: Int)?
+    {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+        let keyScalars = Array(key.unicodeScalars)
+        func isKey(at column: Int, in line: [Unicode.Scalar]) -> Bool {
+            guard column >= 0, column + keyScalars.count <= line.count,
+                Array(line[column..<(column + keyScalars.count)]) == keyScalars
+            else { return false }
+            var rest = line[(column + keyScalars.count)...].drop { $0 == " " || $0 == "\t" }
+            if rest.first == "\"" || rest.first == "'" { rest = rest.dropFirst() }
+            return rest.first == ":"
+        }
+        guard first.line >= 1, first.line <= lines.count else { return nil }
+        let sameLine = lines[first.line - 1]
+        var column = first.column  // 0-based, just past the first occurrence's first scalar
+        while column < sameLine.count {
+            if (sameLine[column - 1] == "," || sameLine[column - 1] == " " || sameLine[column - 1] == "{"
+                || sameLine[column - 1] == "\"" || sameLine[column - 1] == "'"), isKey(at: column, in: sameLine)
+            {
+                return (first.line, column + 1)
+            }
+            column += 1
+        }
+        for index in first.line..<lines.count where isKey(at: first.column - 1, in: lines[index]) {
+            let before = lines[index].prefix(first.column - 1)
+            if before.allSatisfy({ $0 == " " || $0 == "-" }) { return (index + 1, first.column) }
+        }
+        return nil
     }
 }
