@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockServer
+import AirlockStore
 import Foundation
 import HTTPTypes
 import NIOCore
@@ -111,6 +112,25 @@ import Testing
             let activations = audit.json["items"].array.filter { $0["kind"].string == "policy_activated" }
             #expect(activations.map { $0["policy_version"].string } == [original, strict, original], "\(activations)")
             #expect(activations.dropFirst().allSatisfy { $0["actor"].string == "root" })
+        }
+    }
+
+    @Test func aStoredVersionThatNoLongerChecksIs422OnActivation() async throws {
+        try await TestServer.with { api, parts in
+            // As an earlier Airlock might have stored it: a score this one refuses.
+            let text = Self.strictPack.replacingOccurrences(
+                of: "    tier: high\n    reason: Every", with: "    tier: high\n    score: 5000000\n    reason: Every")
+            #expect(text != Self.strictPack)
+            let bundle = String(
+                decoding: try JSONSerialization.data(withJSONObject: ["files": [["name": "old.yaml", "text": text]]]), as: UTF8.self)
+            var change = StoreChange(at: Date())
+            change.recordPolicyVersion(NewPolicyVersion(name: "old", hash: "0ldc0de", text: bundle, createdBy: "root"))
+            _ = try await parts.store.apply(change)
+            let reply = try await api.send(.post, "/v1/policies/0ldc0de/activate", key: TestServer.Key.root)
+            #expect(reply.status == .unprocessableContent, "\(reply)")
+            #expect(reply.json["errors"].array.contains { $0["message"].string?.contains("score must be between") == true }, "\(reply)")
+            let listed = try await api.get("/v1/policies", key: TestServer.Key.root)
+            #expect(listed.json["items"].array.filter { $0["active"].bool == true }.map { $0["version"].string } == [parts.pack.version])
         }
     }
 

@@ -1,6 +1,7 @@
 import AirlockCore
 import AirlockEngine
 import AirlockServer
+import AirlockStore
 import Foundation
 import HTTPTypes
 import NIOCore
@@ -67,6 +68,30 @@ import Testing
             #expect(try await api.get("/readyz", key: nil).json["policy_version"].string == original)
             #expect(try await api.submit(Mutations.lowTitle).json["tier"].string == "low")
             #expect(try await api.get("/v1/audit/verify", key: TestServer.Key.auditor).json["intact"].bool == true)
+        }
+    }
+
+    @Test func anActiveVersionThatNoLongerChecksGivesWayToTheConfiguredPackAtStartUp() async throws {
+        let directory = try TestServer.makeStateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configured = try await TestServer.run(stateDirectory: directory) { _, parts in
+            // Stored and activated as an earlier Airlock might have: a score this one refuses.
+            let text = PolicyTests.strictPack.replacingOccurrences(
+                of: "    tier: high\n    reason: Every", with: "    tier: high\n    score: 5000000\n    reason: Every")
+            let bundle = String(
+                decoding: try JSONSerialization.data(withJSONObject: ["files": [["name": "old.yaml", "text": text]]]), as: UTF8.self)
+            var change = StoreChange(at: Date())
+            change.recordPolicyVersion(NewPolicyVersion(name: "old", hash: "0ldc0de", text: bundle, createdBy: "root"))
+            change.activatePolicyVersion(
+                hash: "0ldc0de", by: "root", audit: AuditEntry(kind: .policyActivated, actor: "root", payload: "{}", policyVersion: "0ldc0de"))
+            _ = try await parts.store.apply(change)
+            return parts.pack.version
+        }
+        try await TestServer.run(stateDirectory: directory) { api, _ async throws in
+            #expect(try await api.get("/readyz", key: nil).json["policy_version"].string == configured)
+            let audit = try await api.get("/v1/audit?limit=1000", key: TestServer.Key.auditor).json["items"].array
+            let last = try #require(audit.last { $0["kind"].string == "policy_activated" })
+            #expect("\(last)".contains("0ldc0de no longer checks"), "\(last)")
         }
     }
 }

@@ -72,7 +72,16 @@ extension Gateway {
             guard let record = try await store.policyVersion(hash: hash) else {
                 throw GatewayError.notFound("no policy version '\(hash)'")
             }
-            let pack = try PackText.load(record.text)
+            let pack: PolicyPack
+            do {
+                pack = try PackText.load(record.text)
+            } catch let error as PolicyError {
+                // Stored by an Airlock whose checks this one has since tightened.
+                throw GatewayError(
+                    .invalidPolicy, title: "Policy does not check",
+                    detail: "stored policy version \(hash) no longer checks (\(error.problems.count) problem(s)); it stays inactive",
+                    errors: error.problems.map { ($0.location.description, $0.message) })
+            }
             var change = StoreChange(at: clock.now())
             change.activatePolicyVersion(
                 hash: hash, by: principal.id,

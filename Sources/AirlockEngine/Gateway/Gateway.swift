@@ -64,7 +64,8 @@ public final class Gateway: Sendable {
     /// Loads the active policy and the signal history from the store. The configured pack is
     /// recorded and activated when its version is new to the store; when it is already known,
     /// the store's active version stays in force (so an activation through the API, or a
-    /// rollback to an earlier version, survives a restart).
+    /// rollback to an earlier version, survives a restart) — unless it no longer checks, when the
+    /// configured pack is activated instead (audited with the reason).
     public func start(configuredPack pack: PolicyPack, files: [(name: String, text: String)], by who: String)
         async throws
     {
@@ -81,17 +82,23 @@ public final class Gateway: Sendable {
                     policyVersion: pack.version))
             _ = try await store.apply(change)
             active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: pack)) }
-        } else if let current = try await store.activePolicyVersion(), current.hash != pack.version {
-            let stored = try PackText.load(current.text)
+        } else if let current = try await store.activePolicyVersion(), current.hash != pack.version,
+            let stored = try? PackText.load(current.text)
+        {
             active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: stored)) }
         } else {
-            if try await store.activePolicyVersion() == nil {
+            // No active version yet, the configured one, or an active version stored by an Airlock
+            // whose checks this one has since tightened (it no longer loads): the configured pack,
+            // which has just checked, is activated, and the audit log says why.
+            let current = try await store.activePolicyVersion()
+            if current?.hash != pack.version {
+                let reason = current.map { "stored active version \($0.hash) no longer checks; configured pack activated" }
                 var change = StoreChange(at: clock.now())
                 change.activatePolicyVersion(
                     hash: pack.version, by: who,
                     audit: AuditEntry(
                         kind: .policyActivated, actor: who,
-                        payload: CanonicalJSON.encode(Self.policyPayload(pack, reason: "configured pack")),
+                        payload: CanonicalJSON.encode(Self.policyPayload(pack, reason: reason ?? "configured pack")),
                         policyVersion: pack.version))
                 _ = try await store.apply(change)
             }
