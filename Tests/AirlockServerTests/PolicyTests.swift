@@ -43,6 +43,16 @@ import Testing
 
         """
 
+    /// A policy version (hash `0ldc0de`) as an earlier Airlock might have stored it: the strict
+    /// pack with a score this one refuses.
+    static func versionThatNoLongerChecks() throws -> NewPolicyVersion {
+        let text = strictPack.replacingOccurrences(
+            of: "    tier: high\n    reason: Every", with: "    tier: high\n    score: 5000000\n    reason: Every")
+        #expect(text != strictPack)
+        let bundle = try JSONSerialization.data(withJSONObject: ["files": [["name": "old.yaml", "text": text]]])
+        return NewPolicyVersion(name: "old", hash: "0ldc0de", text: String(decoding: bundle, as: UTF8.self), createdBy: "root")
+    }
+
     func upload(_ api: APIClient, name: String, _ text: String, key: String = TestServer.Key.root) async throws -> Reply {
         try await api.send(
             .put, "/v1/policies/\(name)", key: key, body: ByteBuffer(string: text), headers: [.contentType: "application/yaml"])
@@ -117,14 +127,8 @@ import Testing
 
     @Test func aStoredVersionThatNoLongerChecksIs422OnActivation() async throws {
         try await TestServer.with { api, parts in
-            // As an earlier Airlock might have stored it: a score this one refuses.
-            let text = Self.strictPack.replacingOccurrences(
-                of: "    tier: high\n    reason: Every", with: "    tier: high\n    score: 5000000\n    reason: Every")
-            #expect(text != Self.strictPack)
-            let bundle = String(
-                decoding: try JSONSerialization.data(withJSONObject: ["files": [["name": "old.yaml", "text": text]]]), as: UTF8.self)
             var change = StoreChange(at: Date())
-            change.recordPolicyVersion(NewPolicyVersion(name: "old", hash: "0ldc0de", text: bundle, createdBy: "root"))
+            change.recordPolicyVersion(try Self.versionThatNoLongerChecks())
             _ = try await parts.store.apply(change)
             let reply = try await api.send(.post, "/v1/policies/0ldc0de/activate", key: TestServer.Key.root)
             #expect(reply.status == .unprocessableContent, "\(reply)")

@@ -76,12 +76,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let configured = try await TestServer.run(stateDirectory: directory) { _, parts in
             // Stored and activated as an earlier Airlock might have: a score this one refuses.
-            let text = PolicyTests.strictPack.replacingOccurrences(
-                of: "    tier: high\n    reason: Every", with: "    tier: high\n    score: 5000000\n    reason: Every")
-            let bundle = String(
-                decoding: try JSONSerialization.data(withJSONObject: ["files": [["name": "old.yaml", "text": text]]]), as: UTF8.self)
             var change = StoreChange(at: Date())
-            change.recordPolicyVersion(NewPolicyVersion(name: "old", hash: "0ldc0de", text: bundle, createdBy: "root"))
+            change.recordPolicyVersion(try PolicyTests.versionThatNoLongerChecks())
             change.activatePolicyVersion(
                 hash: "0ldc0de", by: "root", audit: AuditEntry(kind: .policyActivated, actor: "root", payload: "{}", policyVersion: "0ldc0de"))
             _ = try await parts.store.apply(change)
