@@ -94,6 +94,10 @@ struct ExecutionCrashTests {
         }
         let executing = try await api.get("/v1/mutations?status=executing&limit=500", key: TestServer.Key.bob)
         #expect(executing.json["items"].array.isEmpty, "still executing after reconciliation: \(executing.text.prefix(300))")
+        // Nor approved: an approved mutation of a resource with an executor moves on to executing
+        // in the commit that approves it, so no kill can leave it with nobody to execute it.
+        let approved = try await api.get("/v1/mutations?status=approved&limit=500", key: TestServer.Key.bob)
+        #expect(approved.json["items"].array.isEmpty, "left approved, never executed: \(approved.text.prefix(300))")
 
         var executed: Set<String> = []
         var cursor: String?

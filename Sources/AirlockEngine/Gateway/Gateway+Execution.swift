@@ -4,32 +4,32 @@ import CEL
 import Foundation
 
 extension Gateway {
-    /// Applies an approved mutation with its resource's executor, write-ahead: `executing` is
-    /// durable before the executor is called, so a crash is reconciled on restart and never
-    /// repeated blindly. Verification follows; a mismatch rolls the change back and raises a
-    /// `verification_failed` alarm. Resources without an executor stay `approved` (the caller
-    /// executes and reports the outcome).
-    func execute(_ id: String, _ mutation: Mutation, policyVersion: String?) async {
-        guard executors.isConfigured(mutation.resource), !(executors.executor(for: mutation.resource) is NoneExecutor)
-        else { return }
-        var change = StoreChange(at: clock.now())
+    /// Whether an approved mutation of this resource is applied by Airlock (an executor other
+    /// than `none`); otherwise it stays `approved` and the caller executes it.
+    func executesItself(_ resource: String) -> Bool {
+        executors.isConfigured(resource) && !(executors.executor(for: resource) is NoneExecutor)
+    }
+
+    /// Adds to the change that approves a mutation its move on to `executing`, when Airlock
+    /// applies it: in the same commit, so that no crash can leave it `approved` with nobody to
+    /// execute it (start-up reconciliation takes up `executing` ones). True when added; then
+    /// ``apply(_:_:policyVersion:)`` must follow the commit.
+    func beginExecution(_ change: inout StoreChange, _ id: String, _ mutation: Mutation, policyVersion: String?) -> Bool {
+        guard executesItself(mutation.resource) else { return false }
         change.transition(
             id, from: .approved, to: .executing,
             audit: AuditEntry(
                 kind: .executing, actor: "airlock",
                 payload: CanonicalJSON.encode(.map(CELMap([(.string("resource"), .string(mutation.resource))]))),
                 policyVersion: policyVersion))
-        do {
-            _ = try await store.apply(change)
-        } catch {
-            return  // another path moved it on; nothing was executed
-        }
-        notifier.announce(id)
-        await apply(id, mutation, policyVersion: policyVersion)
+        return true
     }
 
-    /// Calls the executor for a mutation that is `executing` and records the outcome.
-    private func apply(_ id: String, _ mutation: Mutation, policyVersion: String?) async {
+    /// Calls the executor for a mutation that is `executing` (write-ahead: that status is durable
+    /// before the executor is called, so a crash is reconciled on restart and never repeated
+    /// blindly) and records the outcome. Verification follows; a mismatch rolls the change back and
+    /// raises a `verification_failed` alarm.
+    func apply(_ id: String, _ mutation: Mutation, policyVersion: String?) async {
         let executor = executors.executor(for: mutation.resource)
         let request = ExecutionRequest(mutationID: id, mutation: mutation)
         switch await executor.apply(request) {
@@ -198,7 +198,7 @@ extension Gateway {
         guard view.actor == principal.id || principal.has(.admin) else {
             throw .forbidden("only the submitter of \(id) (or an admin) reports its outcome")
         }
-        if executors.isConfigured(view.resource), !(executors.executor(for: view.resource) is NoneExecutor) {
+        if executesItself(view.resource) {
             throw .conflict("\(view.resource) is executed by Airlock; its outcome is not reported by the caller")
         }
         guard view.status == .approved else {

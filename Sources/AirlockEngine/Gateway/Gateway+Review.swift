@@ -122,12 +122,18 @@ extension Gateway {
         change.closeReview(
             review.id, as: outcome,
             audit: AuditEntry(kind: .reviewClosed, actor: who, payload: payload, policyVersion: record.policyVersion))
+        var executing: Mutation?  // approved and moved on to executing in the same commit
         if review.mode == .blocking {
             change.transition(
                 record.id, from: .pendingReview, to: outcome == .approved ? .approved : .rejected,
                 audit: AuditEntry(
                     kind: outcome == .approved ? .approved : .rejected, actor: who, payload: payload,
                     policyVersion: record.policyVersion))
+            if outcome == .approved, let mutation = Self.decidedMutation(of: record),
+                beginExecution(&change, record.id, mutation, policyVersion: record.policyVersion)
+            {
+                executing = mutation
+            }
         }
         do {
             _ = try await store.apply(change)
@@ -140,10 +146,9 @@ extension Gateway {
             _ = await rollBack(
                 record.id, executed, reason: "the parallel review was rejected", by: who, policyVersion: record.policyVersion)
         }
-        if review.mode == .blocking, outcome == .approved, let mutation = Self.decidedMutation(of: record),
-            executors.isConfigured(mutation.resource)
-        {
-            await execute(record.id, mutation, policyVersion: record.policyVersion)
+        if let mutation = executing {
+            notifier.announce(record.id)
+            await apply(record.id, mutation, policyVersion: record.policyVersion)
         }
         if review.mode == .blocking, outcome == .approved, let engine = try? policyEngine(),
             let mutation = Self.decidedMutation(of: record),

@@ -68,6 +68,7 @@ extension Gateway {
             newMutation,
             audit: AuditEntry(kind: .submitted, actor: principal.id, payload: document, policyVersion: engine.pack.version))
         var view: MutationView
+        var executing = false  // approved and moved on to executing in the same commit
         switch outcome {
         case .failure(let failure):
             let errors = failure.issues.map { (path: $0.path, message: $0.message) }
@@ -117,6 +118,8 @@ extension Gateway {
             if route.status == .approved, let blob = recordSignal(mutation, actor: actor, pack: engine.pack, at: now) {
                 change.saveSignalState(blob, forKey: Self.signalStateKey)
             }
+            executing = route.status == .approved
+                && beginExecution(&change, id, mutation, policyVersion: decision.policyVersion)
             if route.status == .rejected {
                 change.appendAudit(
                     AuditEntry(
@@ -124,7 +127,7 @@ extension Gateway {
                         mutationID: id))
             }
             view = MutationView(
-                id: id, status: route.status, tier: route.effectiveTier.rawValue, score: decision.score,
+                id: id, status: executing ? .executing : route.status, tier: route.effectiveTier.rawValue, score: decision.score,
                 reasons: decision.reasons.filter { !$0.failed }.map { ($0.rule, $0.message) }, approvals: approvals,
                 policyVersion: decision.policyVersion, actor: principal.id, resource: mutation.resource,
                 operation: mutation.operation.rawValue, target: mutation.target, targets: mutation.targets,
@@ -137,10 +140,8 @@ extension Gateway {
             }
         }
         notifier.announce(id)
-        if view.status == .approved, case .success(let (mutation, _)) = outcome,
-            executors.isConfigured(mutation.resource)
-        {
-            await execute(id, mutation, policyVersion: view.policyVersion)
+        if executing, case .success(let (mutation, _)) = outcome {
+            await apply(id, mutation, policyVersion: view.policyVersion)
             if let updated = try await self.view(of: id) { view = updated }
         }
         return Submission(view: view, replayed: false)
