@@ -129,6 +129,18 @@ struct HTTPExecutorTests {
         }
     }
 
+    @Test func anUnreadableRecordSendsNothingAndIsNotLeftToReconciliation() async throws {
+        try await RecordService.with { service in
+            await service.state.set("inv-1", Self.invoice)
+            await service.state.scriptReads([503, 503, 503, 503, 503, 503, 503, 503])
+            let outcome = await Self.executor(service).apply(Self.update())
+            guard case .failed(let reason, let retryable) = outcome else { Issue.record("expected failed, got \(outcome)"); return }
+            #expect(!retryable, "a retryable failure is reconciled by sending the request unchecked")
+            #expect(reason.contains("nothing was sent"), "\(reason)")
+            #expect(await service.state.calls.filter { $0.method != "GET" }.isEmpty)
+        }
+    }
+
     @Test func readsTheCurrentValues() async throws {
         try await RecordService.with { service in
             await service.state.set("inv-1", Self.invoice)

@@ -24,11 +24,15 @@ final class RecordService: Sendable {
         var records: [String: CELMap] = [:]
         var calls: [Call] = []
         var scripted: [Int] = []
+        /// Statuses the next reads (GET) answer with, in order.
+        var scriptedReads: [Int] = []
         var stallNext: Duration?
         var answers: [String: (status: Int, body: String)] = [:]
 
         func record(_ call: Call) { calls.append(call) }
         func script(_ statuses: [Int]) { scripted += statuses }
+        func scriptReads(_ statuses: [Int]) { scriptedReads += statuses }
+        func takeScriptedRead() -> Int? { scriptedReads.isEmpty ? nil : scriptedReads.removeFirst() }
         func stall(_ duration: Duration) { stallNext = duration }
         func set(_ id: String, _ record: CELMap?) { records[id] = record }
 
@@ -103,6 +107,9 @@ final class RecordService: Sendable {
             return response(previous.status, previous.body)
         }
         await state.record(Call(method: method, path: "/items/\(id)", idempotencyKey: key, signature: signature, body: body, deduplicated: false))
+        if method == "GET", let status = await state.takeScriptedRead() {
+            return response(status, #"{"error":"scripted \#(status)"}"#)
+        }
         if method != "GET" {
             if let stall = await state.takeStall() {
                 try? await Task.sleep(for: stall)

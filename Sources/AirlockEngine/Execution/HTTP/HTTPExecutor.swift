@@ -57,7 +57,11 @@ public final class HTTPExecutor: Executor {
         if request.operation != .create, settings.readURL != nil {
             switch await fetch(target: key, mutationID: request.mutationID) {
             case .unavailable(let reason):
-                return .failed("cannot read the current values to check the preconditions: \(reason)", retryable: true)
+                // Nothing was sent: not a retryable failure, which reconciliation would settle by
+                // sending the request with no precondition checked.
+                return .failed(
+                    "cannot read the current values to check the preconditions (nothing was sent): \(reason)",
+                    retryable: false)
             case .absent:
                 return .conflict("the service has no record '\(key)'")
             case .found(let current):
