@@ -31,6 +31,12 @@ struct AuditVerifier {
     var checkpoints: [AuditCheckpoint]
     var publicKey: AuditPublicKey
     var head: AuditHeadMarker?
+    /// How many records the store lets go unsigned at most (its `checkpoint_every`), when it signs:
+    /// a longer unsigned tail means the newest checkpoints were deleted, which would otherwise
+    /// leave everything after the oldest one kept open to rewriting.
+    var checkpointEvery: Int?
+    /// Whether the log comes with a head marker (a store's does; a bare export does not).
+    var headRequired = false
     /// Hash records on this thread and check the chain and tree on another (two cores).
     var pipelined = ProcessInfo.processInfo.activeProcessorCount > 1
 
@@ -104,6 +110,21 @@ struct AuditVerifier {
                         "records \(head.size + 1)…\(count) were not written by the store (its head marker says "
                             + "the log ends at seq \(head.size))"))
             }
+        }
+        let lastCheckpoint = checkpoints.last(where: { $0.treeSize <= stream.count })?.treeSize ?? 0
+        if let every = checkpointEvery, every > 0, stream.count - lastCheckpoint >= Int64(every) {
+            problems.append(
+                AuditProblem(
+                    .checkpointMissing, seq: lastCheckpoint + 1,
+                    "records \(lastCheckpoint + 1)…\(stream.count) are not covered by any checkpoint, though the store "
+                        + "signs one at least every \(every) records: newer checkpoints were deleted (or checkpoint_every "
+                        + "was lowered since the last write)"))
+        }
+        if headRequired, head == nil, stream.count > 0 {
+            problems.append(
+                AuditProblem(
+                    .checkpointMissing, seq: 1,
+                    "the store's head marker (audit_head) is missing: the store writes it with every record"))
         }
         if let head, head.checkpointSize > 0, !checkpoints.contains(where: { $0.treeSize == head.checkpointSize }) {
             let covered = checkpoints.last(where: { $0.treeSize < head.checkpointSize })?.treeSize ?? 0

@@ -58,7 +58,9 @@ extension SQLiteStore {
             let head = try Row.fetchOne(db, sql: "SELECT size, checkpoint_size FROM audit_head WHERE id = 1").map {
                 AuditHeadMarker(size: $0[0], checkpointSize: $0[1])
             }
-            let verifier = AuditVerifier(checkpoints: try Self.checkpoints(db), publicKey: publicKey, head: head)
+            var verifier = AuditVerifier(checkpoints: try Self.checkpoints(db), publicKey: publicKey, head: head)
+            verifier.headRequired = true
+            if configuration.signingKey != nil { verifier.checkpointEvery = configuration.checkpointEvery }
             return try verifier.verify(SQLiteAuditRows(db: db))
         }
     }

@@ -33,7 +33,7 @@ struct TamperTests {
         try await queue.write { db in try tamper(db) }
         try queue.close()
 
-        let reopened = try SQLiteStore.open(state, createIfMissing: false)
+        let reopened = try SQLiteStore.open(state, createIfMissing: false) { $0.checkpointEvery = checkpointEvery }
         defer { Task { try? await reopened.close() } }
         return try await reopened.verifyAudit(publicKey: publicKey)
     }
@@ -195,7 +195,30 @@ struct TamperTests {
     func deletedCheckpoints() async throws {
         let report = try await verify { db in try db.execute(sql: "DELETE FROM audit_checkpoints WHERE tree_size > 10")
         }
-        #expect(report.problems.map(\.kind) == [.checkpointMissing] && report.firstProblem?.seq == 11)
+        #expect(report.problems.map(\.kind) == [.checkpointMissing, .checkpointMissing] && report.firstProblem?.seq == 11)
+    }
+
+    @Test("the newest checkpoints deleted, the head marker set back, a record edited and rechained")
+    func deletedCheckpointsCoveredUp() async throws {
+        let report = try await verify { db in
+            try db.execute(sql: "DELETE FROM audit_checkpoints WHERE tree_size > 10")
+            try db.execute(sql: "UPDATE audit_head SET checkpoint_size = 10")
+            var record = try Self.record(db, 15)
+            record.actor = "mallory"
+            try Self.write(db, record)
+            try Self.rechain(db, from: 15)
+        }
+        // Records 11…30 unsigned, though the store signs every 10: the cover-up shows.
+        #expect(report.problems.map(\.kind) == [.checkpointMissing], "\(report.problems)")
+        #expect(report.firstProblem?.seq == 11)
+        #expect(report.firstProblem?.detail.contains("every 10 records") == true, "\(report.problems)")
+    }
+
+    @Test("the head marker deleted")
+    func headMarkerDeleted() async throws {
+        let report = try await verify { db in try db.execute(sql: "DELETE FROM audit_head") }
+        #expect(report.problems.map(\.kind) == [.checkpointMissing], "\(report.problems)")
+        #expect(report.firstProblem?.detail.contains("head marker") == true)
     }
 
     @Test("rows appended behind the store's back: inserted")
