@@ -75,6 +75,19 @@ extension Gateway {
             audit: AuditEntry(
                 kind: .executed, actor: "airlock", payload: CanonicalJSON.encode(.map(payload)), policyVersion: policyVersion))
         guard (try? await store.apply(change)) != nil else { return }
+        // A parallel review rejected while the change was being applied found it `executing` and
+        // could not roll it back; it is rolled back now. (Had the rejection seen it `executed`,
+        // it rolled it back itself, and this attempt is refused harmlessly.)
+        var mismatched = false
+        if case .mismatch = verification { mismatched = true }
+        if !mismatched, let review = try? await store.reviews(mutationID: id).last, review.mode == .parallel,
+            review.status == .rejected
+        {
+            _ = await rollBack(
+                id, executed, reason: "the parallel review was rejected while it was executing", by: "airlock",
+                policyVersion: policyVersion)
+            return
+        }
         if case .mismatch(let what) = verification {
             var alarm = StoreChange(at: clock.now())
             alarm.appendAudit(
