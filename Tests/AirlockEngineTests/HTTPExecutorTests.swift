@@ -178,6 +178,26 @@ struct HTTPExecutorTests {
         }
     }
 
+    @Test func withoutARecordOfTheEarlierValuesARollbackIsRefusedNotFaked() async throws {
+        try await RecordService.with { service in
+            await service.state.set("inv-1", Self.invoice)
+            let executor = Self.executor(service, read: false)
+            // No read URL and no before: the earlier amount is known to nobody.
+            guard case .executed(let blind) = await executor.apply(Self.update(before: nil)) else {
+                Issue.record("expected executed"); return
+            }
+            guard case .refused(let why) = await executor.rollback(blind) else { Issue.record("expected refused"); return }
+            #expect(why.contains("earlier values of amount are unknown"), "\(why)")
+            #expect(await service.state.calls.filter { $0.method == "PUT" }.isEmpty)
+            // With the before the decision saw, it is restored.
+            guard case .executed(let known) = await executor.apply(Self.update("mut-4", amount: 80, before: .of(["amount": .double(90)]))) else {
+                Issue.record("expected executed"); return
+            }
+            #expect(await executor.rollback(known) == .rolledBack)
+            #expect(await service.state.records["inv-1"]?["amount"]?.json == "90.0")
+        }
+    }
+
     @Test func rollingBackADeleteRecreatesTheRecord() async throws {
         try await RecordService.with { service in
             await service.state.set("inv-1", Self.invoice)

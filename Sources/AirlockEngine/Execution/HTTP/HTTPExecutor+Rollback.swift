@@ -11,6 +11,9 @@ extension HTTPExecutor {
         guard let endpoint = settings.compensations[change.operation] else {
             return .failed("no compensating request is configured for a \(change.operation) of \(resource)")
         }
+        if settings.readURL == nil, let missing = Self.unknownEarlierValues(change) {
+            return .refused(missing)
+        }
         if settings.readURL != nil {
             let record = await fetch(target: change.target, mutationID: change.mutationID)
             switch (record, change.operation) {
@@ -54,6 +57,29 @@ extension HTTPExecutor {
             return .failed("\(endpoint.method) \(endpoint.url) answered \(status)\(Self.excerpt(body))")
         case .unreachable(let reason, _):
             return .failed(reason)
+        }
+    }
+
+    /// Without a read URL the before-image is what the mutation's `before` said: why it cannot
+    /// restore the record, when it lacks a changed field's earlier value (an update) or the
+    /// record's values (a delete). The compensating request would then answer 2xx and restore
+    /// nothing.
+    static func unknownEarlierValues(_ change: ExecutedChange) -> String? {
+        switch change.operation {
+        case .create:
+            return nil
+        case .update:
+            let before = change.beforeImage ?? CELMap()
+            let unknown = (change.afterImage ?? CELMap()).entries.compactMap { key, _ -> String? in
+                guard case .string(let field) = key, before[field] == nil else { return nil }
+                return field
+            }
+            guard !unknown.isEmpty else { return nil }
+            return "the earlier values of \(unknown.sorted().joined(separator: ", ")) are unknown (no read URL, and the "
+                + "mutation's before did not give them): nothing to restore them with"
+        case .delete:
+            guard (change.beforeImage?.count ?? 0) == 0 else { return nil }
+            return "the deleted record's values are unknown (no read URL, and the mutation's before did not give them)"
         }
     }
 
