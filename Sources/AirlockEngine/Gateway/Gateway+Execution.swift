@@ -132,6 +132,13 @@ extension Gateway {
             return .refused("mutation \(id) is not executed: \(error)")
         }
         notifier.announce(id)
+        return await finishRollBack(id, executed, reasonPayload: reasonPayload, by: who, policyVersion: policyVersion)
+    }
+
+    /// Calls the executor for a mutation that is `rolling_back` and records the outcome.
+    private func finishRollBack(
+        _ id: String, _ executed: ExecutedChange, reasonPayload: String, by who: String, policyVersion: String?
+    ) async -> RollbackOutcome {
         let outcome = await executors.executor(for: executed.resource).rollback(executed)
         var finish = StoreChange(at: clock.now())
         switch outcome {
@@ -236,9 +243,16 @@ extension Gateway {
         return updated
     }
 
-    /// Settles every mutation a crash left `executing`: applied ones become executed, ones not
-    /// applied are applied now, and ones the executor cannot judge yet stay as they are.
+    /// Settles every mutation a crash left `executing` — applied ones become executed, ones not
+    /// applied are applied now, and ones the executor cannot judge yet stay as they are — and
+    /// finishes every rollback it left `rolling_back` (a rollback checks the record first, so one
+    /// already done is recognised, not repeated).
     public func reconcile() async throws {
+        for record in try await store.mutations(MutationQuery(statuses: [.rollingBack], limit: 10_000)) {
+            guard let executed = try await executedChange(of: record.id) else { continue }
+            let reason = CanonicalJSON.encode(.map(CELMap([(.string("reason"), .string("resumed after a restart"))])))
+            _ = await finishRollBack(record.id, executed, reasonPayload: reason, by: "airlock", policyVersion: record.policyVersion)
+        }
         let stuck = try await store.mutations(MutationQuery(statuses: [.executing], limit: 10_000))
         for record in stuck {
             guard let mutation = Self.decidedMutation(of: record) else { continue }

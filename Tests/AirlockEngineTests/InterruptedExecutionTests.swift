@@ -5,9 +5,10 @@ import CEL
 import Foundation
 import Testing
 
-/// A parallel review rejected while its mutation is still being applied.
-@Suite("Parallel review rejected during execution")
-struct ParallelRejectionTests {
+/// Execution interrupted: a parallel review rejected while the change is being applied, and a
+/// rollback a crash cut short.
+@Suite("Interrupted execution")
+struct InterruptedExecutionTests {
     /// An executor that waits at its first `apply` until the test opens the gate.
     final class GatedExecutor: Executor, @unchecked Sendable {
         let inner: any Executor
@@ -65,24 +66,32 @@ struct ParallelRejectionTests {
         }
     }
 
+    static let agent = Principal(id: "agent-7", kind: .agent, roles: [.submitter])
+    static let bob = Principal(id: "bob", kind: .human, roles: [.reviewer], pools: ["privacy"])
+
+    /// A started gateway over a store in `state`, with the example pack and `crm.customer`'s executor.
+    static func gateway(state: TemporaryDirectory, customers: any Executor) async throws -> (Gateway, SQLiteStore) {
+        let store = try SQLiteStore.open(StateDirectory(URL(fileURLWithPath: state.path)))
+        var principals = PrincipalDirectory()
+        try principals.add(agent, keySHA256: String(repeating: "a", count: 64))
+        try principals.add(bob, keySHA256: String(repeating: "b", count: 64))
+        let gateway = Gateway(
+            store: store, principals: principals, clock: ManualClock(Date(timeIntervalSince1970: 1_767_693_600)),
+            executors: Executors(["crm.customer": customers]))
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let files = try PolicySource.files(at: root.appendingPathComponent("examples/policies").path)
+        try await gateway.start(configuredPack: try PolicyPack.load(files: files), files: files, by: "test")
+        return (gateway, store)
+    }
+
     @Test("the change is rolled back once it has been applied")
     func rejectedWhileExecuting() async throws {
         let demo = try DemoFixture()
         let gated = GatedExecutor(demo.executor("crm.customer"))
         let state = try TemporaryDirectory()
-        let store = try SQLiteStore.open(StateDirectory(URL(fileURLWithPath: state.path)))
-        var principals = PrincipalDirectory()
-        let agent = Principal(id: "agent-7", kind: .agent, roles: [.submitter])
-        let bob = Principal(id: "bob", kind: .human, roles: [.reviewer], pools: ["privacy"])
-        try principals.add(agent, keySHA256: String(repeating: "a", count: 64))
-        try principals.add(bob, keySHA256: String(repeating: "b", count: 64))
-        let gateway = Gateway(
-            store: store, principals: principals, clock: ManualClock(Date(timeIntervalSince1970: 1_767_693_600)),
-            executors: Executors(["crm.customer": gated]))
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let files = try PolicySource.files(at: root.appendingPathComponent("examples/policies").path)
-        try await gateway.start(configuredPack: try PolicyPack.load(files: files), files: files, by: "test")
+        let (gateway, store) = try await Self.gateway(state: state, customers: gated)
+        let (agent, bob) = (Self.agent, Self.bob)
         let emailBefore = try demo.row("customers", "cus-42")?["email"]
 
         let body = try Value(json: #"{"resource":"crm.customer","operation":"update","target":"cus-42","changes":{"email":"zoe@example.com"}}"#)
@@ -97,6 +106,26 @@ struct ParallelRejectionTests {
         let final = try #require(try await gateway.view(of: id))
         #expect(final.status == .rolledBack, "\(final.status)")
         #expect(try demo.row("customers", "cus-42")?["email"] == emailBefore)
+        try await store.close()
+    }
+
+    @Test("a rollback a crash left rolling_back is finished at the next start")
+    func rollbackResumedByReconciliation() async throws {
+        let demo = try DemoFixture()
+        let state = try TemporaryDirectory()
+        let (gateway, store) = try await Self.gateway(state: state, customers: demo.executor("crm.customer"))
+        let notesBefore = try demo.row("customers", "cus-42")?["notes"]
+        let body = try Value(json: #"{"resource":"crm.customer","operation":"update","target":"cus-42","changes":{"notes":"called back"}}"#)
+        let id = try await gateway.submit(body, by: Self.agent).view.id
+        #expect(try await gateway.view(of: id)?.status == .executed)
+        // As a crash right after the rollback began would leave it.
+        var begin = StoreChange(at: Date())
+        begin.transition(id, from: .executed, to: .rollingBack, audit: AuditEntry(kind: .rollingBack, actor: "root", payload: "{}"))
+        _ = try await store.apply(begin)
+
+        try await gateway.reconcile()
+        #expect(try await gateway.view(of: id)?.status == .rolledBack)
+        #expect(try demo.row("customers", "cus-42")?["notes"] == notesBefore)
         try await store.close()
     }
 }
