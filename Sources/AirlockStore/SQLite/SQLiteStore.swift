@@ -67,6 +67,7 @@ public final class SQLiteStore: Store {
         let key: AuditSigningKey?
         if createIfMissing {
             try directory.create()
+            try refuseNewKeyForSignedLog(directory)
             key = try AuditSigningKey.loadOrCreate(at: directory.signingKeyURL)
         } else if FileManager.default.fileExists(atPath: directory.signingKeyURL.path) {
             key = try AuditSigningKey.load(from: directory.signingKeyURL)
@@ -77,6 +78,28 @@ public final class SQLiteStore: Store {
         configure(&configuration)
         return try SQLiteStore(
             path: directory.databaseURL.path, configuration: configuration, createIfMissing: createIfMissing)
+    }
+
+    /// A database whose log was signed must not get a new key in place of a lost one (a backup
+    /// restored without its key, say): every earlier checkpoint would then fail verification
+    /// under the key verifiers pin.
+    private static func refuseNewKeyForSignedLog(_ directory: StateDirectory) throws {
+        guard directory.hasDatabase, !FileManager.default.fileExists(atPath: directory.signingKeyURL.path) else { return }
+        var configuration = GRDB.Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: directory.databaseURL.path, configuration: configuration)
+        defer { try? queue.close() }
+        let signed = try queue.read { db in
+            try db.tableExists("audit_checkpoints")
+                ? Int.fetchOne(db, sql: "SELECT count(*) FROM audit_checkpoints") ?? 0 : 0
+        }
+        guard signed == 0 else {
+            throw StoreError(
+                .signingKeyUnavailable,
+                "\(directory.databaseURL.path) holds \(signed) signed audit checkpoint(s) but the signing key "
+                    + "\(directory.signingKeyURL.path) is missing: restore it (a new key would make the log unverifiable "
+                    + "under the old one)")
+        }
     }
 
     /// A store in memory (a GRDB `DatabaseQueue`), for unit tests: the same code as on disk,

@@ -177,6 +177,28 @@ struct SQLiteStoreTests {
         #expect(leftovers == ["audit-signing.key"])
     }
 
+    @Test("a signed log whose key file is gone is refused, not given a new key")
+    func lostKeyIsNotReplaced() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        let writer = try SQLiteStore.open(state)
+        try await writer.note("a", at: Date())
+        _ = try await writer.signCheckpoint()
+        try await writer.close()
+        try FileManager.default.removeItem(at: state.signingKeyURL)
+
+        #expect(await storeErrorCode { _ = try SQLiteStore.open(state) } == .signingKeyUnavailable)
+        #expect(!FileManager.default.fileExists(atPath: state.signingKeyURL.path), "a new key was written")
+        // A database with no checkpoint yet (nothing signed) still gets its key.
+        let fresh = StateDirectory(directory.url.appendingPathComponent("fresh"))
+        try await SQLiteStore.open(fresh).close()
+        try FileManager.default.removeItem(at: fresh.signingKeyURL)
+        let reopened = try SQLiteStore.open(fresh)
+        #expect(reopened.configuration.signingKey != nil)
+        try await reopened.close()
+    }
+
     @Test("opening without creating refuses a missing database and signs nothing without a key")
     func readOnlyOpening() async throws {
         let directory = try TemporaryDirectory()
