@@ -13,7 +13,6 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case transitionNotAllowed = "transition_not_allowed"
             case statusMismatch = "status_mismatch"
             case duplicateVote = "duplicate_vote"
-            case votesChanged = "votes_changed"
             case requesterCannotVote = "requester_cannot_vote"
             case reviewNotOpen = "review_not_open"
             case idempotencyConflict = "idempotency_conflict"
@@ -43,9 +42,6 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let statusMismatch = Code(.statusMismatch)
         /// This reviewer already voted on this mutation.
         public static let duplicateVote = Code(.duplicateVote)
-        /// Another vote landed on the review since the caller counted its votes
-        /// (``NewVote/votesSeen``): read them again and decide again.
-        public static let votesChanged = Code(.votesChanged)
         /// The mutation's own requester tried to vote on it.
         public static let requesterCannotVote = Code(.requesterCannotVote)
         /// The review is closed (or there is no open review to escalate).

@@ -36,42 +36,30 @@ extension Gateway {
                 let pools = review.groups.map(\.pool).joined(separator: ", ")
                 throw GatewayError.forbidden("'\(principal.id)' is not in the pool this review needs (\(pools))")
             }
-            let now = clock.now()
-            var votes: [VoteRecord] = []
-            // A reviewer in several of the review's pools counts for the first that still needs
-            // approvals, so that reviewers belonging to every pool can complete every group. That
-            // choice depends on the votes already cast: when an approval has a choice, the store
-            // refuses it if another vote landed meanwhile, and it is decided again on the new
-            // count (two reviewers at once would otherwise both fill one pool and leave the other
-            // empty).
-            for attempt in 1...Self.voteAttempts {
-                votes = try await store.votes(reviewID: review.id)
-                if votes.contains(where: { $0.reviewer == principal.id }) {
-                    throw GatewayError.conflict("'\(principal.id)' already voted on mutation \(id)")
-                }
-                let group =
-                    eligible.first { group in
-                        votes.filter { $0.decision == .approve && $0.pool == group.pool }.count < group.count
-                    } ?? eligible[0]
-                var change = StoreChange(at: now)
-                let payload = CanonicalJSON.encode(
-                    .map(CELMap([
-                        (.string("decision"), .string(approve ? "approve" : "reject")), (.string("pool"), .string(group.pool)),
-                        (.string("note"), note.map(Value.string) ?? .null), (.string("content_hash"), .string(record.contentHash)),
-                    ])))
-                change.castVote(
-                    NewVote(
-                        reviewID: review.id, reviewer: principal.id, decision: approve ? .approve : .reject, note: note,
-                        contentHash: record.contentHash, policyVersion: record.policyVersion, pool: group.pool,
-                        votesSeen: approve && eligible.count > 1 ? votes.count : nil),
-                    audit: AuditEntry(kind: .voted, actor: principal.id, payload: payload, policyVersion: record.policyVersion))
-                do {
-                    _ = try await store.apply(change)
-                    break
-                } catch let error as StoreError where error.code == .votesChanged && attempt < Self.voteAttempts {
-                    continue
-                }
+            var votes = try await store.votes(reviewID: review.id)
+            if votes.contains(where: { $0.reviewer == principal.id }) {
+                throw GatewayError.conflict("'\(principal.id)' already voted on mutation \(id)")
             }
+            // The pool the vote is recorded for: the first of the reviewer's that still needs
+            // approvals. (Settling does not rely on it: approvers are matched to the groups by all
+            // their pools, so concurrent votes that all name one pool still complete the others.)
+            let group =
+                eligible.first { group in
+                    votes.filter { $0.decision == .approve && $0.pool == group.pool }.count < group.count
+                } ?? eligible[0]
+            let now = clock.now()
+            var change = StoreChange(at: now)
+            let payload = CanonicalJSON.encode(
+                .map(CELMap([
+                    (.string("decision"), .string(approve ? "approve" : "reject")), (.string("pool"), .string(group.pool)),
+                    (.string("note"), note.map(Value.string) ?? .null), (.string("content_hash"), .string(record.contentHash)),
+                ])))
+            change.castVote(
+                NewVote(
+                    reviewID: review.id, reviewer: principal.id, decision: approve ? .approve : .reject, note: note,
+                    contentHash: record.contentHash, policyVersion: record.policyVersion, pool: group.pool),
+                audit: AuditEntry(kind: .voted, actor: principal.id, payload: payload, policyVersion: record.policyVersion))
+            _ = try await store.apply(change)
             votes = try await store.votes(reviewID: review.id)
             try await settle(review, record: record, votes: votes, by: principal.id, at: now)
             notifier.announce(id)
@@ -82,8 +70,6 @@ extension Gateway {
         } catch let error as StoreError {
             switch error.code {
             case .duplicateVote: throw .conflict("'\(principal.id)' already voted on mutation \(id)")
-            case .votesChanged:
-                throw .conflict("the votes on mutation \(id) kept changing while this one was cast; try again")
             case .requesterCannotVote:
                 throw .forbidden("'\(principal.id)' submitted mutation \(id) and cannot review it: separation of duties")
             case .reviewNotOpen, .statusMismatch, .transitionNotAllowed:
@@ -94,9 +80,6 @@ extension Gateway {
             throw .unavailable(error)
         }
     }
-
-    /// How many times a vote is decided again when other votes keep landing first.
-    static var voteAttempts: Int { 16 }
 
     /// Closes the review when its votes decide it. Safe under concurrent votes: every voter
     /// re-reads the votes after its own is durable, so the last one sees them all; the store

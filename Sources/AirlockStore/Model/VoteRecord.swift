@@ -23,16 +23,11 @@ public struct NewVote: Sendable, Hashable {
     public var policyVersion: String?
     /// The pool the vote counts for, when the engine knows it.
     public var pool: String?
-    /// How many votes the review had when the caller chose ``pool`` from them; when set, the
-    /// store refuses the vote with ``StoreError/Code/votesChanged`` if that number changed
-    /// meanwhile, so that no two concurrent votes are decided on the same count (both taking the
-    /// last place of one pool).
-    public var votesSeen: Int?
 
     /// A vote.
     public init(
         reviewID: String, reviewer: String, decision: VoteDecision, note: String? = nil, contentHash: String,
-        policyVersion: String?, pool: String? = nil, votesSeen: Int? = nil
+        policyVersion: String?, pool: String? = nil
     ) {
         self.reviewID = reviewID
         self.reviewer = reviewer
@@ -41,7 +36,6 @@ public struct NewVote: Sendable, Hashable {
         self.contentHash = contentHash
         self.policyVersion = policyVersion
         self.pool = pool
-        self.votesSeen = votesSeen
     }
 }
 

@@ -270,15 +270,6 @@ struct SQLiteChangeApplier {
             throw StoreError(
                 .duplicateVote, "\(vote.reviewer) already voted on mutation \(mutationID)", mutationID: mutationID)
         }
-        if let seen = vote.votesSeen {
-            let count = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT count(*) FROM votes WHERE review_id = ?"), arguments: [vote.reviewID]) ?? 0
-            guard count == seen else {
-                throw StoreError(
-                    .votesChanged, "review \(vote.reviewID) has \(count) votes, not the \(seen) the vote was decided on",
-                    mutationID: mutationID)
-            }
-        }
         return mutationID
     }
 

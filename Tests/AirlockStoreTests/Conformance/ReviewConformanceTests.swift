@@ -96,36 +96,6 @@ struct ReviewConformanceTests {
         #expect(await storeErrorCode { _ = try await store.apply(unknown) } == .notFound)
     }
 
-    @Test("a vote decided on a count of votes is refused once that count changed", arguments: StoreFactory.all)
-    func votesSeen(_ factory: StoreFactory) async throws {
-        let subject = try factory()
-        defer { subject.cleanUp() }
-        let store = subject.store
-        try await held(subject)
-
-        var alice = Fixtures.vote("r-1", by: "alice")
-        alice.votesSeen = 0
-        var first = StoreChange(at: subject.clock.now)
-        first.castVote(alice, audit: Fixtures.audit(.voted, "alice"))
-        _ = try await store.apply(first)
-
-        // bob chose his pool when there were no votes yet: refused, and nothing of it kept.
-        var bob = Fixtures.vote("r-1", by: "bob")
-        bob.votesSeen = 0
-        var stale = StoreChange(at: subject.clock.now)
-        stale.castVote(bob, audit: Fixtures.audit(.voted, "bob"))
-        let headBefore = try await store.auditHead().size
-        #expect(await storeErrorCode { _ = try await store.apply(stale) } == .votesChanged)
-        #expect(try await store.votes(reviewID: "r-1").map(\.reviewer) == ["alice"])
-        #expect(try await store.auditHead().size == headBefore)
-
-        bob.votesSeen = 1
-        var fresh = StoreChange(at: subject.clock.now)
-        fresh.castVote(bob, audit: Fixtures.audit(.voted, "bob"))
-        _ = try await store.apply(fresh)
-        #expect(try await store.votes(reviewID: "r-1").map(\.reviewer) == ["alice", "bob"])
-    }
-
     @Test("escalation moves an open review to the next pool; closed reviews stay closed", arguments: StoreFactory.all)
     func escalation(_ factory: StoreFactory) async throws {
         let subject = try factory()
