@@ -134,6 +134,36 @@ import Testing
         #expect(decoded == window)
         #expect(decoded.count(at: now) == window.count(at: now))
     }
+
+    /// A window is saved as the buckets it uses, not one entry per bucket: an actor's two windows
+    /// are most of what a saved history weighs.
+    @Test func savesOnlyTheBucketsInUse() throws {
+        var window = RateWindow.hour()
+        for t: Int64 in [1_000, 1_030, 1_035, 4_000] { window.record(at: t) }  // buckets 16, 17, 17, 66
+        let blob = try JSONEncoder().encode(window)
+        let object = try #require(try JSONSerialization.jsonObject(with: blob) as? [String: Any])
+        #expect(object["buckets"] == nil)
+        #expect(object["bucketCount"] as? Int == 60)
+        #expect((object["filled"] as? [Any])?.count == 3)
+        #expect(blob.count < 200)
+        let decoded = try JSONDecoder().decode(RateWindow.self, from: blob)
+        #expect(decoded == window)
+        #expect(decoded.count(at: 4_000) == 4)
+        #expect(decoded.count(at: 1_059) == 3)  // the window ending in bucket 17 holds buckets 16 and 17 only
+    }
+
+    @Test func readsTheSparseFormAndRefusesAbsurdSizes() throws {
+        let json = #"{"bucketSeconds":1,"bucketCount":60,"filled":[{"stamp":100,"count":2},{"stamp":130,"count":1}]}"#
+        var window = try JSONDecoder().decode(RateWindow.self, from: Data(json.utf8))
+        #expect(window.count(at: 130) == 3)
+        #expect(window.count(at: 160) == 1)
+        window.record(at: 160)
+        #expect(window.count(at: 160) == 2)
+        for count in [0, -1, 1 << 40] {
+            let absurd = #"{"bucketSeconds":1,"bucketCount":\#(count),"filled":[]}"#
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(RateWindow.self, from: Data(absurd.utf8)) }
+        }
+    }
 }
 
 @Suite struct NamedValuesTests {

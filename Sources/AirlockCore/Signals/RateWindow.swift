@@ -5,7 +5,9 @@
 /// Besides the buckets it keeps the total of the window that ends at the newest bucket, so that a
 /// count at or after the newest event reads that total and subtracts only the buckets that slid
 /// out since (none, when counting within the same bucket) instead of summing every bucket. Saved
-/// as `bucketSeconds` and `buckets` only; the total is recomputed when read back.
+/// as `bucketSeconds`, `bucketCount` and the `filled` buckets only (an idle window is a few
+/// bytes, not one entry per bucket); the total is recomputed when read back. A window saved with
+/// every bucket (`buckets`, as before) reads back too.
 public struct RateWindow: Sendable, Hashable, Codable {
     /// The width of a bucket, in seconds.
     public let bucketSeconds: Int64
@@ -22,8 +24,14 @@ public struct RateWindow: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case bucketSeconds, buckets
+        case bucketSeconds, bucketCount, filled
+        /// Every bucket, empty ones included: how a window was saved before `filled`.
+        case buckets
     }
+
+    /// The most buckets a saved window may claim: a corrupted state must not allocate without
+    /// bound.
+    private static let savedBucketLimit = 1 << 16
 
     public init(bucketSeconds: Int64, buckets: Int) {
         precondition(bucketSeconds > 0 && buckets > 0)
@@ -34,7 +42,22 @@ public struct RateWindow: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         bucketSeconds = try container.decode(Int64.self, forKey: .bucketSeconds)
-        buckets = try container.decode([Bucket].self, forKey: .buckets)
+        if let all = try container.decodeIfPresent([Bucket].self, forKey: .buckets) {
+            buckets = all
+        } else {
+            let count = try container.decode(Int.self, forKey: .bucketCount)
+            guard count > 0, count <= Self.savedBucketLimit else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .bucketCount, in: container,
+                    debugDescription: "a saved rate window has 1 to \(Self.savedBucketLimit) buckets, not \(count)")
+            }
+            buckets = Array(repeating: Bucket(stamp: Int64.min, count: 0), count: count)
+            for bucket in try container.decode([Bucket].self, forKey: .filled) where bucket.stamp != Int64.min {
+                // Each in its slot; of two claiming one slot (a hand-edited state), the newer.
+                let i = slot(of: bucket.stamp)
+                if buckets[i].stamp < bucket.stamp { buckets[i] = bucket }
+            }
+        }
         guard bucketSeconds > 0, !buckets.isEmpty else {
             throw DecodingError.dataCorruptedError(
                 forKey: .buckets, in: container, debugDescription: "a rate window needs buckets of a positive width")
@@ -46,7 +69,9 @@ public struct RateWindow: Sendable, Hashable, Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(bucketSeconds, forKey: .bucketSeconds)
-        try container.encode(buckets, forKey: .buckets)
+        try container.encode(buckets.count, forKey: .bucketCount)
+        // Every bucket ever written sits in its slot (`slot(of: stamp)`), so the slots are implied.
+        try container.encode(buckets.filter { $0.stamp != Int64.min }, forKey: .filled)
     }
 
     /// Sixty one-second buckets.
@@ -131,8 +156,11 @@ public struct RateWindow: Sendable, Hashable, Codable {
         }
     }
 
-    /// The time of the newest bucket, to let a caller prune idle windows.
+    /// The time of the newest bucket, to let a caller prune idle windows (clamped for a saved
+    /// window with absurd stamps).
     public var newestBucketStart: Int64? {
-        newest == Int64.min ? nil : newest * bucketSeconds
+        guard newest != Int64.min else { return nil }
+        let (start, overflow) = newest.multipliedReportingOverflow(by: bucketSeconds)
+        return overflow ? (newest < 0 ? Int64.min : Int64.max) : start
     }
 }
