@@ -233,7 +233,9 @@ import Testing
         var state = SignalState()
         let t = Fixtures.monday.seconds
         for i in 0..<30 {
-            state.record(Fixtures.transfer(100 + Double(i % 5), to: "acc-\(i % 3)"), actor: Fixtures.agent, in: pack, at: Timestamp(seconds: t - 3000 + Int64(i * 100)))
+            let time = Timestamp(seconds: t - 3000 + Int64(i * 100))
+            state.countSubmission(actorID: Fixtures.agent.id, at: time)
+            state.record(Fixtures.transfer(100 + Double(i % 5), to: "acc-\(i % 3)"), actor: Fixtures.agent, in: pack, at: time)
         }
         let s = state.signals(for: Fixtures.transfer(500, to: "acc-1"), actor: Fixtures.agent, in: pack, now: Timestamp(seconds: t))
         #expect(!s.firstTime)

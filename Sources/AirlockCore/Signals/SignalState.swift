@@ -1,17 +1,26 @@
 import CEL
 
-/// The history signals are derived from: per actor, its recent rate and, per resource, running
-/// statistics of every numeric field; per resource, statistics over all actors and the values seen
-/// of fields marked `track_new`.
+/// The history signals are derived from: per actor, its recent rate of submissions and, per
+/// resource, running statistics of every numeric field of its executed mutations; per resource,
+/// statistics over all actors and the values seen of fields marked `track_new`.
 ///
 /// A plain value kept by the caller (the engine; the store persists it). Deriving signals does not
-/// change it; call ``record(_:actor:in:at:)`` for each mutation that should count as history.
+/// change it. The caller calls ``countSubmission(actorID:at:)`` for every submission (refused ones
+/// too) after deriving its signals, and ``record(_:actor:in:at:)`` for each mutation that executes.
+///
+/// At most ``maxActors`` actors are remembered: adding one more first forgets the actors whose
+/// history no longer changes any signal, then the least recently active ones (see
+/// ``maxActors``).
 public struct SignalState: Sendable, Codable {
-    struct ActorHistory: Sendable, Codable {
+    struct ActorHistory: Sendable {
+        /// Submissions, whatever became of them.
         var lastMinute = RateWindow.minute()
         var lastHour = RateWindow.hour()
-        /// Per resource touched, per numeric field.
+        /// Per resource with an executed mutation, per numeric field.
         var resources = NameTable<NameTable<RunningStats>>()
+        /// The latest time (seconds since the epoch) a submission was counted or a mutation
+        /// recorded: the order in which the bound forgets actors.
+        var lastActive = Int64.min
     }
 
     struct ResourceHistory: Sendable, Codable {
@@ -22,8 +31,29 @@ public struct SignalState: Sendable, Codable {
 
     // Resources and fields are few and read on every decision: kept in name tables (no string
     // hashing); actors are many and keyed by a dictionary. Saved as nested JSON objects.
-    private var actors: [String: ActorHistory] = [:]
+    var actors: [String: ActorHistory] = [:]
     private var resources = NameTable<ResourceHistory>()
+
+    /// The bound is a setting of whoever keeps the state, not history: it is not saved.
+    private enum CodingKeys: String, CodingKey {
+        case actors, resources
+    }
+
+    /// The most actors remembered (``defaultMaxActors`` unless set; at least 1).
+    ///
+    /// When a new actor would exceed it, the actors whose history no longer changes any signal
+    /// (no executed mutation, no submission in the last hour) are dropped, then the least recently
+    /// active ones until 90% of the bound is left, so eviction runs once per tenth of the bound,
+    /// not once per actor. An evicted actor reads as new: its next mutation of any resource is a
+    /// first time, its rates restart from its next submission and its z-scores from its next
+    /// executed mutation. Lowering the bound evicts at once; a decoded state keeps every actor it
+    /// was saved with until the next new actor or a change of the bound.
+    public var maxActors = SignalState.defaultMaxActors {
+        didSet {
+            precondition(maxActors > 0, "a signal history must keep at least one actor")
+            if actors.count > maxActors { evict(downTo: maxActors - maxActors / 10, at: latestActivity) }
+        }
+    }
 
     /// An empty history: every actor is new, no rate, no statistics.
     public init() {}
@@ -50,6 +80,7 @@ public struct SignalState: Sendable, Codable {
             let history = actors.values[i]
             result.actorRate1m = history.lastMinute.count(at: now.seconds)
             result.actorRate1h = history.lastHour.count(at: now.seconds)
+            // Absent for an actor known only by its submissions: a first time.
             actorFields = history.resources[mutation.resource]
         }
         result.firstTime = actorFields == nil
@@ -86,12 +117,37 @@ public struct SignalState: Sendable, Codable {
         return result
     }
 
-    /// Adds a mutation to the history: the actor's rate, the actor and resource statistics of its
-    /// numeric fields, and the values of its `track_new` fields.
+    /// Counts one submission by `actorID` at `time` in its rates (`actor_rate_1m`,
+    /// `actor_rate_1h`), whatever becomes of it: invalid, blocked, pending and approved ones alike.
+    ///
+    /// Call it for every submission after deriving that submission's signals, so that a decision
+    /// sees the actor's earlier submissions but not its own. It adds nothing to the statistics:
+    /// an actor known only by its submissions is still on a first time for every resource.
+    public mutating func countSubmission(actorID: String, at time: Timestamp) {
+        let seconds = time.seconds
+        if let i = actors.index(forKey: actorID) {
+            actors.values[i].countSubmission(at: seconds)
+        } else {
+            var history = ActorHistory()
+            history.countSubmission(at: seconds)
+            add(actorID, history, at: seconds)
+        }
+    }
+
+    /// Adds an executed (approved) mutation to the statistics: the actor's and the resource's
+    /// statistics of its numeric fields, and the values of its `track_new` fields. It does not
+    /// count in the rates: ``countSubmission(actorID:at:)`` did when it was submitted.
     public mutating func record(_ mutation: Mutation, actor: Actor, in pack: PolicyPack, at time: Timestamp) {
         // The compiled resource (a reference) is what the closures capture, not the pack.
         let resource = pack.compiled[mutation.resource]
-        actors[actor.id, default: ActorHistory()].record(mutation, resource: resource, at: time)
+        let seconds = time.seconds
+        if let i = actors.index(forKey: actor.id) {
+            actors.values[i].record(mutation, resource: resource, at: seconds)
+        } else {
+            var history = ActorHistory()
+            history.record(mutation, resource: resource, at: seconds)
+            add(actor.id, history, at: seconds)
+        }
         resources.update(mutation.resource, default: ResourceHistory.init) { history in
             guard let resource else { return }
             mutation.changes.forEach { key, value in
@@ -113,13 +169,11 @@ public struct SignalState: Sendable, Codable {
         return "\u{0}" + CanonicalJSON.encode(value)
     }
 
-    /// Forgets the rate windows and statistics of actors idle since before `time` (their next
-    /// mutation counts as a first time again).
+    /// Forgets the actors with no submission counted and no mutation recorded at or after `time`
+    /// (their next mutation counts as a first time again, their rates restart). The bound
+    /// (``maxActors``) needs no call to this; it is for a caller that wants a shorter memory.
     public mutating func pruneActors(idleSince time: Timestamp) {
-        actors = actors.filter { entry in
-            guard let start = entry.value.lastHour.newestBucketStart else { return false }
-            return start + entry.value.lastHour.bucketSeconds > time.seconds
-        }
+        actors = actors.filter { $0.value.lastActive >= time.seconds }
     }
 
     static func number(_ value: Value) -> Double? {
@@ -133,10 +187,16 @@ public struct SignalState: Sendable, Codable {
 }
 
 extension SignalState.ActorHistory {
-    /// Counts the mutation in the rates and adds its numeric fields to the resource's statistics.
-    mutating func record(_ mutation: Mutation, resource: CompiledResource?, at time: Timestamp) {
-        lastMinute.record(at: time.seconds)
-        lastHour.record(at: time.seconds)
+    /// Counts a submission in the rates.
+    mutating func countSubmission(at seconds: Int64) {
+        lastMinute.record(at: seconds)
+        lastHour.record(at: seconds)
+        lastActive = max(lastActive, seconds)
+    }
+
+    /// Adds the numeric fields of an executed mutation to the resource's statistics.
+    mutating func record(_ mutation: Mutation, resource: CompiledResource?, at seconds: Int64) {
+        lastActive = max(lastActive, seconds)
         resources.update(mutation.resource, default: NameTable.init) { fields in
             guard let resource else { return }
             mutation.changes.forEach { key, value in

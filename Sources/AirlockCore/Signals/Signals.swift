@@ -8,14 +8,18 @@ public struct Signals: Sendable, Hashable {
     public var resourceAmountZScore: Double
     /// The z-score (actor + resource history) of every numeric field in the changes.
     public var zscores: NamedValues<Double>
-    /// Mutations recorded for this actor in the last minute (any resource).
+    /// Submissions by this actor in the last minute (any resource, refused ones included; not
+    /// this one).
     public var actorRate1m: Int
-    /// Mutations recorded for this actor in the last hour (any resource).
+    /// Submissions by this actor in the last hour (any resource, refused ones included; not this
+    /// one).
     public var actorRate1h: Int
-    /// The actor has never touched this resource before.
+    /// The history holds no executed mutation of this resource by this actor (it never had one,
+    /// or the actor was evicted from the history since).
     public var firstTime: Bool
     /// For each field the resource marks `track_new`: whether the value in the changes was never
-    /// seen before on this resource (any actor). False when the field is not in the changes.
+    /// seen before in an executed mutation of this resource (any actor). False when the field is
+    /// not in the changes.
     public var firstSeen: NamedValues<Bool>
     /// The decision time falls outside the pack's business hours (false when the pack has none).
     public var offHours: Bool
