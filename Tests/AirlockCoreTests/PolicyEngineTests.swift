@@ -230,7 +230,9 @@ import Testing
     @Test func signalsFromHistory() throws {
         var state = SignalState()
         for i in 0..<25 {
-            state.record(Fixtures.transfer(10 + Double(i % 3)), actor: Fixtures.agent, in: engine.pack, at: Timestamp(seconds: Fixtures.monday.seconds - 600 + Int64(i)))
+            let time = Timestamp(seconds: Fixtures.monday.seconds - 600 + Int64(i))
+            state.countSubmission(actorID: Fixtures.agent.id, at: time)
+            state.record(Fixtures.transfer(10 + Double(i % 3)), actor: Fixtures.agent, in: engine.pack, at: time)
         }
         let d = try engine.decide(
             mutation: Fixtures.transfer(90), actor: Fixtures.agent, signals: state, system: SystemState(), now: Fixtures.monday)
@@ -247,9 +249,15 @@ import Testing
             return
         }
         #expect(map.keys.map { "\($0)" } == [
-            "\"tier\"", "\"score\"", "\"reasons\"", "\"approvals\"", "\"data\"", "\"policy\"", "\"evaluated_at\"", "\"signals\"",
+            "\"tier\"", "\"routed_tier\"", "\"score\"", "\"reasons\"", "\"approvals\"", "\"requirement\"", "\"data\"",
+            "\"policy\"", "\"evaluated_at\"", "\"signals\"",
         ])
         #expect(CanonicalJSON.encode(map["approvals"]!) == #"{"groups":[{"count":1,"pool":"finance"}],"on_timeout":"approve","sla_seconds":14400}"#)
+        // Medium on an irreversible resource is routed as high: the high tier's pool joins, with its SLA.
+        #expect(d.routedTier == .high)
+        #expect(
+            CanonicalJSON.encode(map["requirement"]!)
+                == #"{"escalate_to":"leads","groups":[{"count":1,"pool":"finance"},{"count":2,"pool":"approvers"}],"on_timeout":"reject","sla_seconds":3600}"#)
     }
 
     @Test func packTestsRunAndReportFailures() throws {

@@ -6,14 +6,13 @@
 /// received ─► pending_review ─► approved ─► …     (high)
 ///                           └─► rejected | expired
 /// executed ─► rolling_back ─► rolled_back   (medium review rejected, verification failed, manual)
-///              rolling_back ─► failed        (the rollback itself failed; a person takes over)
-///              rolling_back ─► executed      (the rollback was refused: the target changed since)
+///              rolling_back ─► executed      (the rollback was refused or failed: the change stands)
 /// ```
 ///
-/// The additions to DESIGN.md are `rolling_back → failed`: without it a rollback that cannot
-/// complete would leave the mutation stuck in `rolling_back` for ever; and `rolling_back →
-/// executed`: a rollback refused because someone changed the target since wrote nothing, so the
-/// change stands. Escalating a review is not a
+/// The addition to DESIGN.md is `rolling_back → executed`: a rollback that was refused (someone
+/// changed the target since) or failed wrote nothing, so the change stands, with an alarm
+/// (`rollback_refused`, `rollback_failed`) for a person, and it may be asked again. What each
+/// event does is ``Lifecycle/handle(_:in:)``'s. Escalating a review is not a
 /// status change (the mutation stays `pending_review`); it is an audit event. Nothing leaves
 /// `failed`, `rejected`, `expired` or `rolled_back`.
 extension MutationStatus {
@@ -25,7 +24,7 @@ extension MutationStatus {
         case .approved: [.executing]
         case .executing: [.executed, .failed]
         case .executed: [.rollingBack]
-        case .rollingBack: [.rolledBack, .failed, .executed]
+        case .rollingBack: [.rolledBack, .executed]
         case .failed, .rejected, .expired, .rolledBack: []
         }
     }

@@ -4,11 +4,12 @@ extension Decision {
     /// The JSON form of the decision, keys in a fixed, readable order:
     ///
     /// ```json
-    /// {"tier": "high", "score": 20,
+    /// {"tier": "medium", "routed_tier": "high", "score": 20,
     ///  "reasons": [{"rule": "large-transfer", "message": "…", "tier": "high",
     ///               "values": {"mutation.changes.amount": 12000.0}}],
     ///  "approvals": {"groups": [{"pool": "finance", "count": 2}], "sla_seconds": 3600,
     ///                "escalate_to": "finance-leads", "on_timeout": "reject"},
+    ///  "requirement": {…},   (what routing asks at routed_tier, when it differs from approvals)
     ///  "data": {"classes": ["financial"], "max_class": "financial", "records": 1, "reversible": false},
     ///  "policy": {"name": "…", "version": "…"}, "evaluated_at": "2025-01-06T12:00:00Z",
     ///  "signals": {…}}
@@ -16,9 +17,11 @@ extension Decision {
     public var jsonValue: Value {
         var map = CELMap()
         map["tier"] = .string(tier.rawValue)
+        map["routed_tier"] = .string(routedTier.rawValue)
         map["score"] = .int(Int64(score))
         map["reasons"] = .list(reasons.map(\.jsonValue))
         map["approvals"] = approvals?.jsonValue ?? .null
+        if requirement != approvals { map["requirement"] = requirement?.jsonValue ?? .null }
         var data = CELMap()
         data["classes"] = .list(dataClasses.map(Value.string))
         data["max_class"] = maxClass.map(Value.string) ?? .null
@@ -65,6 +68,7 @@ extension ApprovalRequirement {
         if let slaSeconds { map["sla_seconds"] = .int(Int64(slaSeconds)) }
         if let escalateTo { map["escalate_to"] = .string(escalateTo) }
         map["on_timeout"] = .string(onTimeout.rawValue)
+        if rejectAfter != 1 { map["reject_after"] = .int(Int64(rejectAfter)) }
         return .map(map)
     }
 }

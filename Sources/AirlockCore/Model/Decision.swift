@@ -2,14 +2,23 @@ import CEL
 
 /// What the policy decided for one mutation, and why.
 public struct Decision: Sendable {
-    /// How much oversight the mutation gets.
+    /// The tier the policy's rules and score reached.
     public var tier: Tier
+    /// The tier routing acts on: ``tier``, except that a medium-tier change of an irreversible
+    /// resource is treated as high (nothing irreversible runs before a human has looked).
+    public var routedTier: Tier
     /// The sum of the scores of the rules that matched.
     public var score: Int
     /// Why: one entry per matching rule (and per rule that failed to evaluate), in pack order.
     public var reasons: [Reason]
-    /// Who must review (medium) or approve (high); `nil` for low and block.
+    /// Who must review (medium) or approve (high) at the decided ``tier``, as the rules and the
+    /// tier's settings name them; `nil` for low and block.
     public var approvals: ApprovalRequirement?
+    /// What routing asks of reviewers at the ``routedTier``: ``approvals``, or — for a medium
+    /// change of an irreversible resource routed as high — those merged with the high tier's pool
+    /// and its SLA settings. Never without a group for medium and high (the tier's pool, or
+    /// `reviewers`, fills in); `nil` for low and block.
+    public var requirement: ApprovalRequirement?
     /// The data classes of the touched fields, lowest first (pack order).
     public var dataClasses: [String]
     /// The most sensitive of ``dataClasses``; `nil` when no touched field is classified.
@@ -33,9 +42,11 @@ public struct Decision: Sendable {
         evaluatedAt: Timestamp, signals: Signals
     ) {
         self.tier = tier
+        self.routedTier = tier == .medium && !reversible ? .high : tier
         self.score = score
         self.reasons = reasons
         self.approvals = approvals
+        self.requirement = approvals
         self.dataClasses = dataClasses
         self.maxClass = maxClass
         self.records = records
@@ -104,8 +115,15 @@ public struct ApprovalRequirement: Sendable, Hashable {
     /// What happens when the SLA (and any escalation) runs out.
     public var onTimeout: OnTimeout
 
-    public init(groups: [ApprovalGroup], slaSeconds: Int? = nil, escalateTo: String? = nil, onTimeout: OnTimeout = .reject) {
+    /// How many distinct rejections reject the mutation.
+    public var rejectAfter: Int
+
+    public init(
+        groups: [ApprovalGroup], slaSeconds: Int? = nil, escalateTo: String? = nil, onTimeout: OnTimeout = .reject,
+        rejectAfter: Int = 1
+    ) {
         self.groups = groups
+        self.rejectAfter = rejectAfter
         self.slaSeconds = slaSeconds
         self.escalateTo = escalateTo
         self.onTimeout = onTimeout

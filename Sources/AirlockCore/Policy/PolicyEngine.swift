@@ -170,11 +170,13 @@ public struct PolicyEngine: Sendable {
 
         if trace { traces = allTraces(resource: resource, outcomes: outcomes, activation: activation) }
         let approvals = approvals(for: tier, matched: matched)
-        return Decision(
+        var decision = Decision(
             tier: tier, score: score, reasons: reasons, approvals: approvals,
             dataClasses: classification.classes, maxClass: classification.maxClass, records: classification.records,
             reversible: classification.reversible, policyName: pack.name, policyVersion: pack.version, evaluatedAt: now,
             signals: signals)
+        decision.requirement = requirement(at: decision.routedTier, decided: tier, approvals: approvals)
+        return decision
     }
 
     /// How every rule of the pack fared, in pack order: those of the resource as evaluated, the
@@ -213,6 +215,29 @@ public struct PolicyEngine: Sendable {
             }
             return .failed(error.message)
         }
+    }
+
+    /// The approvals routing needs at `routed`: those of the decided tier, or — for a medium-tier
+    /// decision routed as high because the resource is irreversible — those merged with the high
+    /// tier's pool and its SLA settings. Never empty for medium and high: the tier's own pool, or
+    /// `reviewers`, fills in.
+    func requirement(at routed: Tier, decided tier: Tier, approvals decided: ApprovalRequirement?) -> ApprovalRequirement? {
+        guard let settings = pack.tiers.settings(for: routed) else { return nil }
+        if routed != tier, let pool = settings.pool {
+            var groups = decided?.groups ?? []
+            if let i = groups.firstIndex(where: { $0.pool == pool }) {
+                groups[i].count = max(groups[i].count, settings.count)
+            } else {
+                groups.append(ApprovalGroup(pool: pool, count: settings.count))
+            }
+            return ApprovalRequirement(
+                groups: groups, slaSeconds: settings.slaSeconds, escalateTo: settings.escalateTo,
+                onTimeout: settings.onTimeout)
+        }
+        if let decided, !decided.groups.isEmpty { return decided }
+        return ApprovalRequirement(
+            groups: [ApprovalGroup(pool: settings.pool ?? "reviewers", count: max(1, settings.count))],
+            slaSeconds: settings.slaSeconds, escalateTo: settings.escalateTo, onTimeout: settings.onTimeout)
     }
 
     /// The approvals of a decision at `tier`: the approvals of every matching rule, the strictest

@@ -1,0 +1,146 @@
+import AirlockCore
+import AirlockStore
+import CEL
+import Foundation
+
+extension Gateway {
+    /// The mutation's view, if it exists.
+    public func view(of id: String) async throws(GatewayError) -> MutationView? {
+        do {
+            guard let record = try await store.mutation(id: id) else { return nil }
+            return try await view(of: record)
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+
+    /// The mutation's view if `principal` may see it: its submitter, admins, auditors, and
+    /// reviewers of a pool it needs.
+    public func view(of id: String, for principal: Principal) async throws(GatewayError) -> MutationView {
+        guard let view = try await view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
+        guard mayRead(view, principal) else {
+            throw .forbidden("'\(principal.id)' may not read mutation \(id): it is neither its submitter, an admin, an auditor nor a reviewer of its pools")
+        }
+        return view
+    }
+
+    func mayRead(_ view: MutationView, _ principal: Principal) -> Bool {
+        if principal.has(.admin) || principal.has(.auditor) || view.actor == principal.id { return true }
+        if principal.has(.reviewer), let approvals = view.approvals {
+            return approvals.groups.contains { principal.pools.contains($0.pool) }
+        }
+        return false
+    }
+
+    /// Holds until the mutation's status differs from `status` (or is terminal), or `seconds`
+    /// pass; returns the view then.
+    public func waitForChange(of id: String, from status: MutationStatus?, seconds: Double, for principal: Principal)
+        async throws(GatewayError) -> MutationView
+    {
+        let deadline = clock.now().addingTimeInterval(seconds)
+        while true {
+            let ticket = notifier.register(id)
+            let current: MutationView
+            do {
+                current = try await view(of: id, for: principal)
+            } catch {
+                notifier.cancel(ticket)  // an unknown id is never announced: its watch would stay
+                throw error
+            }
+            let expected = status ?? current.status
+            let remaining = deadline.timeIntervalSince(clock.now())
+            if current.status != expected || current.status.isFinal || remaining <= 0 {
+                notifier.cancel(ticket)
+                return current
+            }
+            let changed = await notifier.wait(ticket, seconds: remaining)
+            if !changed { return try await view(of: id, for: principal) }
+        }
+    }
+
+    /// How many requests are watching mutations for a change (long polls, and those about to park).
+    public var waitingRequests: Int { notifier.watching }
+
+    /// Answers every pending ``waitForChange(of:from:seconds:for:)`` now, and every later one at
+    /// once, with the mutation as it is: called on shutdown so that long polls do not hold it up.
+    public func endWaits() {
+        notifier.close()
+    }
+
+    /// A page of mutations, oldest first, and the cursor of the next page.
+    public func list(
+        statuses: Set<MutationStatus>, resource: String?, actor: String?, limit: Int, after cursor: String?,
+        for principal: Principal
+    ) async throws(GatewayError) -> (views: [MutationView], next: String?) {
+        let limit = min(max(limit, 1), 500)
+        var actorFilter = actor
+        if !(principal.has(.admin) || principal.has(.auditor) || principal.has(.reviewer)) {
+            if let actor, actor != principal.id {
+                throw .forbidden("'\(principal.id)' may only list its own mutations")
+            }
+            actorFilter = principal.id
+        }
+        do {
+            if let cursor, try await store.mutation(id: cursor) == nil {
+                throw GatewayError(
+                    .badRequest, title: "Unknown cursor",
+                    detail: "cursor '\(cursor)' is not the next_cursor of a page (no mutation has that id)")
+            }
+            // Mutations the principal may not read (a reviewer's view of others' low-tier ones)
+            // are skipped after reading, so the store is read on until the page is full, at most
+            // `scanBatches` batches: past that, a page may hold fewer than `limit`, and its cursor
+            // goes on from where the scan stopped.
+            var views: [MutationView] = []
+            var after = cursor
+            for _ in 0..<Self.scanBatches {
+                let records = try await store.mutations(
+                    MutationQuery(statuses: statuses, actorID: actorFilter, resource: resource, after: after, limit: limit + 1))
+                for (index, record) in records.prefix(limit).enumerated() {
+                    let view = try await view(of: record)
+                    guard mayRead(view, principal) else { continue }
+                    views.append(view)
+                    if views.count == limit {
+                        return (views, index + 1 < records.count ? record.id : nil)
+                    }
+                }
+                guard records.count > limit else { return (views, nil) }
+                after = records[limit - 1].id
+            }
+            return (views, after)
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+
+    /// How many batches of `limit` mutations one page reads at most.
+    static var scanBatches: Int { 20 }
+
+    /// Open reviews `principal` may act on, oldest first: in its pools, not its own mutations,
+    /// not yet voted on by it.
+    public func openReviews(for principal: Principal) async throws(GatewayError) -> [(review: ReviewRecord, view: MutationView)] {
+        guard principal.has(.reviewer) else {
+            throw .forbidden("'\(principal.id)' does not have the reviewer role")
+        }
+        do {
+            var result: [(ReviewRecord, MutationView)] = []
+            for review in try await store.openReviews(deadlineBefore: nil)
+            where review.groups.contains(where: { principal.pools.contains($0.pool) }) {
+                guard let record = try await store.mutation(id: review.mutationID), record.actorID != principal.id else {
+                    continue
+                }
+                let votes = try await store.votes(reviewID: review.id)
+                if votes.contains(where: { $0.reviewer == principal.id }) { continue }
+                result.append((review, try await view(of: record)))
+            }
+            return result.sorted { $0.0.openedAt < $1.0.openedAt }
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
+        }
+    }
+}
