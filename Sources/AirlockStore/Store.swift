@@ -31,6 +31,8 @@ public protocol Store: Sendable {
     func mutationCounts() async throws -> [MutationStatus: Int]
     /// A mutation's transitions, oldest first.
     func transitions(mutationID: String) async throws -> [TransitionRecord]
+    /// The change an executor applied for the mutation, if any.
+    func executedChange(mutationID: String) async throws -> ExecutedChangeRecord?
 
     // MARK: Reviews and votes
 

@@ -15,6 +15,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case duplicateVote = "duplicate_vote"
             case requesterCannotVote = "requester_cannot_vote"
             case reviewNotOpen = "review_not_open"
+            case votesChanged = "votes_changed"
             case idempotencyConflict = "idempotency_conflict"
             case policyConflict = "policy_conflict"
             case schemaTooNew = "schema_too_new"
@@ -46,6 +47,9 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let requesterCannotVote = Code(.requesterCannotVote)
         /// The review is closed (or there is no open review to escalate).
         public static let reviewNotOpen = Code(.reviewNotOpen)
+        /// The review's votes are not the ones the caller settled from: another vote landed
+        /// meanwhile. Read them again and settle anew.
+        public static let votesChanged = Code(.votesChanged)
         /// The idempotency key was used before; see ``StoreError/existingMutationID`` and
         /// ``StoreError/requestMatches``.
         public static let idempotencyConflict = Code(.idempotencyConflict)

@@ -45,6 +45,8 @@ public struct StoreChange: Sendable {
         case forgetIdempotencyKeys(before: Date)
         /// Append an audit record that goes with no other write.
         case appendAudit(AuditEntry)
+        /// Keep (or replace) the change an executor applied for a mutation.
+        case recordExecutedChange(mutationID: String, change: String)
     }
 
     /// The time of the change: stored as the mutation's `updated_at`, the vote's time, and so on.
@@ -121,6 +123,12 @@ public struct StoreChange: Sendable {
     /// Drops idempotency keys first used before `time`.
     public mutating func forgetIdempotencyKeys(before time: Date) {
         operations.append(.forgetIdempotencyKeys(before: time))
+    }
+
+    /// Keeps the change an executor applied for a mutation (canonical JSON in the executor's
+    /// form), replacing an earlier one; refused when the mutation is unknown.
+    public mutating func recordExecutedChange(_ change: String, forMutation mutationID: String) {
+        operations.append(.recordExecutedChange(mutationID: mutationID, change: change))
     }
 
     /// Appends an audit record on its own (`escalated` notes, `principal_changed`, …).

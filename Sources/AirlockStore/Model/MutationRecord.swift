@@ -33,13 +33,21 @@ public struct MutationRecord: Sendable, Hashable {
     public var updatedAt: Date
     /// How many transitions it went through: 0 when received.
     public var revision: Int
+    /// Canonical JSON text of the target's values read at triage (`{field: value}`): what the
+    /// decision saw and execution holds as preconditions; `nil` when none were read or sent.
+    public var beforeValues: String?
+    /// How many rollbacks were started (each attempt has its own compensating key).
+    public var rollbackAttempts: Int
 
     /// A record as read from a store.
     public init(
         id: String, status: MutationStatus, tier: String?, resource: String, operation: String, actorID: String,
         policyVersion: String?, document: String, decision: String?, contentHash: String, idempotencyKey: String?,
-        requestHash: String?, createdAt: Date, updatedAt: Date, revision: Int
+        requestHash: String?, createdAt: Date, updatedAt: Date, revision: Int, beforeValues: String? = nil,
+        rollbackAttempts: Int = 0
     ) {
+        self.beforeValues = beforeValues
+        self.rollbackAttempts = rollbackAttempts
         self.id = id
         self.status = status
         self.tier = tier
@@ -97,9 +105,12 @@ public struct MutationUpdate: Sendable, Hashable {
     public var policyVersion: String?
     /// Canonical JSON text of the decision.
     public var decision: String?
+    /// Canonical JSON text of the target's values read at triage.
+    public var beforeValues: String?
 
     /// Fields to set; none by default.
-    public init(tier: String? = nil, policyVersion: String? = nil, decision: String? = nil) {
+    public init(tier: String? = nil, policyVersion: String? = nil, decision: String? = nil, beforeValues: String? = nil) {
+        self.beforeValues = beforeValues
         self.tier = tier
         self.policyVersion = policyVersion
         self.decision = decision

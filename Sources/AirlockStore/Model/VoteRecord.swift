@@ -23,12 +23,18 @@ public struct NewVote: Sendable, Hashable {
     public var policyVersion: String?
     /// The pool the vote counts for, when the engine knows it.
     public var pool: String?
+    /// How many votes the review had when the engine settled it with this vote; the store refuses
+    /// the vote (``StoreError/Code/votesChanged``) when it has a different number, so that a vote,
+    /// the settling of the quorum and the mutation's move are one commit made from what was read.
+    /// `nil`: no check.
+    public var votesBefore: Int?
 
     /// A vote.
     public init(
         reviewID: String, reviewer: String, decision: VoteDecision, note: String? = nil, contentHash: String,
-        policyVersion: String?, pool: String? = nil
+        policyVersion: String?, pool: String? = nil, votesBefore: Int? = nil
     ) {
+        self.votesBefore = votesBefore
         self.reviewID = reviewID
         self.reviewer = reviewer
         self.decision = decision

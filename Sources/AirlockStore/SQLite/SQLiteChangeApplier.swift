@@ -85,6 +85,16 @@ struct SQLiteChangeApplier {
                     .execute(arguments: [before.microsecondsSince1970])
             case .appendAudit(let audit):
                 try append(audit, mutationID: audit.mutationID, appender: &appender)
+            case .recordExecutedChange(let mutationID, let change):
+                guard try currentStatus(of: mutationID) != nil else {
+                    throw StoreError(.notFound, "there is no mutation \(mutationID)", mutationID: mutationID)
+                }
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO executed_changes (mutation_id, change, at) VALUES (?, ?, ?)
+                        ON CONFLICT (mutation_id) DO UPDATE SET change = excluded.change, at = excluded.at
+                        """
+                ).execute(arguments: [mutationID, change, timeMicros])
             }
         }
         return records
@@ -126,13 +136,15 @@ struct SQLiteChangeApplier {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO mutations (id, status, tier, resource, operation, actor_id, policy_version, document,
-                        decision, content_hash, idempotency_key, request_hash, created_at, updated_at, revision)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        decision, content_hash, idempotency_key, request_hash, created_at, updated_at, revision,
+                        before_values, rollback_attempts)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
                     """
             ).execute(arguments: [
                 mutation.id, status.rawValue, update.tier, mutation.resource, mutation.operation, mutation.actorID,
                 update.policyVersion, mutation.document, update.decision, contentHash, mutation.idempotency?.key,
                 mutation.idempotency?.requestHash, timeMicros, timeMicros, status == .received ? 0 : 1,
+                update.beforeValues,
             ])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw StoreError(
@@ -159,11 +171,13 @@ struct SQLiteChangeApplier {
             sql: """
                 UPDATE mutations SET status = ?, tier = COALESCE(?, tier),
                     policy_version = COALESCE(?, policy_version), decision = COALESCE(?, decision),
-                    updated_at = ?, revision = revision + 1
+                    before_values = COALESCE(?, before_values), updated_at = ?, revision = revision + 1,
+                    rollback_attempts = rollback_attempts + ?
                 WHERE id = ? AND status = ?
                 """
         ).execute(arguments: [
-            to.rawValue, update.tier, update.policyVersion, update.decision, timeMicros, id, from.rawValue,
+            to.rawValue, update.tier, update.policyVersion, update.decision, update.beforeValues, timeMicros,
+            to == .rollingBack ? 1 : 0, id, from.rawValue,
         ])
         guard db.changesCount == 1 else {
             guard let current = try currentStatus(of: id) else {
@@ -269,6 +283,16 @@ struct SQLiteChangeApplier {
         {
             throw StoreError(
                 .duplicateVote, "\(vote.reviewer) already voted on mutation \(mutationID)", mutationID: mutationID)
+        }
+        if let expected = vote.votesBefore {
+            let count = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM votes WHERE review_id = ?"), arguments: [vote.reviewID]) ?? 0
+            guard count == expected else {
+                throw StoreError(
+                    .votesChanged,
+                    "review \(vote.reviewID) has \(count) vote(s), not the \(expected) the vote was settled from",
+                    mutationID: mutationID)
+            }
         }
         return mutationID
     }

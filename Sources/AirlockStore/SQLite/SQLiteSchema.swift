@@ -5,7 +5,7 @@ import GRDB
 /// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
 enum SQLiteSchema {
     /// The schema version this build writes: the number of migrations it knows.
-    static let version = 1
+    static let version = 2
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -138,6 +138,32 @@ enum SQLiteSchema {
                         checkpoint_time_us INTEGER NOT NULL
                     );
                     INSERT INTO audit_head VALUES (1, 0, zeroblob(32), 0, x'', 0, 0);
+                    """)
+        }
+        migrator.registerMigration("v2 typed before values, executed changes, rollback attempts") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE mutations ADD COLUMN before_values TEXT;
+                    ALTER TABLE mutations ADD COLUMN rollback_attempts INTEGER NOT NULL DEFAULT 0;
+                    UPDATE mutations SET before_values = json_extract(decision, '$.mutation_before')
+                        WHERE decision IS NOT NULL AND json_valid(decision)
+                        AND json_type(decision, '$.mutation_before') = 'object';
+                    UPDATE mutations SET rollback_attempts = (
+                        SELECT COUNT(*) FROM mutation_transitions t
+                        WHERE t.mutation_id = mutations.id AND t.to_status = 'rolling_back');
+
+                    CREATE TABLE executed_changes (
+                        mutation_id TEXT PRIMARY KEY NOT NULL REFERENCES mutations(id),
+                        change TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    -- Earlier versions kept the change only in the `executed` audit records: the
+                    -- latest one of each mutation is the change in force.
+                    INSERT OR REPLACE INTO executed_changes (mutation_id, change, at)
+                        SELECT mutation_id, json_extract(payload, '$.change'), time_us FROM audit_log
+                        WHERE kind = 'executed' AND mutation_id IS NOT NULL AND json_valid(payload)
+                        AND json_type(payload, '$.change') = 'object'
+                        ORDER BY seq;
                     """)
         }
         return migrator

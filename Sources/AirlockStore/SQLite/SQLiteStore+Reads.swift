@@ -160,6 +160,16 @@ extension SQLiteStore {
         }
     }
 
+    public func executedChange(mutationID: String) async throws -> ExecutedChangeRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT mutation_id, change, at FROM executed_changes WHERE mutation_id = ?", arguments: [mutationID]
+            ).map { row in
+                ExecutedChangeRecord(mutationID: row[0], change: row[1], at: Date(microsecondsSince1970: row[2]))
+            }
+        }
+    }
+
     static func status(_ raw: String) throws -> MutationStatus {
         guard let status = MutationStatus(rawValue: raw) else {
             throw StoreError(.corrupted, "unknown mutation status \(raw.debugDescription) in the database")
@@ -176,7 +186,8 @@ extension MutationRecord {
             document: row["document"], decision: row["decision"], contentHash: row["content_hash"],
             idempotencyKey: row["idempotency_key"], requestHash: row["request_hash"],
             createdAt: Date(microsecondsSince1970: row["created_at"]),
-            updatedAt: Date(microsecondsSince1970: row["updated_at"]), revision: row["revision"])
+            updatedAt: Date(microsecondsSince1970: row["updated_at"]), revision: row["revision"],
+            beforeValues: row["before_values"], rollbackAttempts: row["rollback_attempts"])
     }
 }
 
