@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "AirlockStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -78,6 +79,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What tests share: the manual clock.
+        .target(name: "AirlockTestSupport", dependencies: ["AirlockEngine"], path: "Tests/AirlockTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "CELTests", dependencies: ["CEL", "CELConformance"], swiftSettings: swiftSettings),
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -87,13 +90,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AirlockEngineTests",
-            dependencies: ["AirlockEngine", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["AirlockEngine", "AirlockTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AirlockServerTests",
             dependencies: [
-                "AirlockServer",
+                "AirlockServer", "AirlockTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),

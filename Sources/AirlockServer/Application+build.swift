@@ -15,9 +15,9 @@ public struct AirlockServerParts: Sendable {
 }
 
 /// Opens the store, loads and checks the policy, and builds the gateway of a configuration.
-public func openGateway(_ configuration: GatewayConfiguration, clock: any GatewayClock = SystemClock()) async throws
-    -> AirlockServerParts
-{
+public func openGateway(
+    _ configuration: GatewayConfiguration, clock: any GatewayClock = SystemClock(), logger: Logger = Logger(label: "airlock")
+) async throws -> AirlockServerParts {
     let (pack, files) = try PolicySource.load(at: configuration.policyPath, principals: configuration.principals)
     let directory = StateDirectory(path: configuration.stateDirectory)
     let store = try SQLiteStore.open(directory) { settings in
@@ -30,7 +30,7 @@ public func openGateway(_ configuration: GatewayConfiguration, clock: any Gatewa
     let executors = try configuration.executors.makeExecutors(now: { clock.now() })
     let gateway = Gateway(
         store: store, principals: configuration.principals, clock: clock,
-        auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors)
+        auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors, logger: logger)
     try await gateway.start(configuredPack: pack, files: files, by: "config:\(configuration.source)")
     try await gateway.reconcile()
     return AirlockServerParts(gateway: gateway, store: store, pack: pack)
@@ -52,41 +52,19 @@ public func buildApplication(
     _ configuration: GatewayConfiguration, clock: any GatewayClock = SystemClock(), logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> (application: some ApplicationProtocol, parts: AirlockServerParts) {
-    let parts = try await openGateway(configuration, clock: clock)
     var logger = logger ?? Logger(label: "airlock")
     if logger.logLevel > .info, ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { logger.logLevel = .info }
+    let parts = try await openGateway(configuration, clock: clock, logger: logger)
     let application = Application(
         router: buildRouter(parts.gateway).router,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "airlock"),
-        services: [GatewayService(gateway: parts.gateway, store: parts.store, logger: logger)],
+        // Shut down after the server has drained its requests, in reverse order: reconciliation
+        // stops, the signal history is saved, the last checkpoint signed.
+        services: [
+            CheckpointService(store: parts.store, clock: clock, logger: logger), SignalSaveService(gateway: parts.gateway),
+            ReconciliationService(gateway: parts.gateway),
+        ],
         onServerRunning: onServerRunning,
         logger: logger)
     return (application, parts)
-}
-
-/// The gateway's background duties: signing audit checkpoints when due, and, on shutdown,
-/// saving the signal history and closing the store after in-flight requests drained.
-struct GatewayService: Service {
-    let gateway: Gateway
-    let store: SQLiteStore
-    let logger: Logger
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
-                do {
-                    _ = try await store.checkpointIfDue()
-                } catch {
-                    logger.warning("audit checkpoint failed: \(error)")
-                }
-            }
-        }
-        do {
-            try await gateway.saveSignals()
-            _ = try await store.signCheckpoint()
-        } catch {
-            logger.warning("saving state on shutdown failed: \(error)")
-        }
-    }
 }

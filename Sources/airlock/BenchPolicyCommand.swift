@@ -33,7 +33,9 @@ struct BenchPolicyCommand: ParsableCommand {
         var state = SignalState()
         for i in 0..<5_000 {
             let (mutation, actor) = generator.next()
-            state.record(mutation, actor: actor, in: loaded, at: Timestamp(seconds: now.seconds - 3_600 + Int64(i % 3_600)))
+            let time = Timestamp(seconds: now.seconds - 3_600 + Int64(i % 3_600))
+            state.countSubmission(actorID: actor.id, at: time)
+            state.record(mutation, actor: actor, in: loaded, at: time)
         }
         let stream = (0..<distinct).map { _ in generator.next() }
         let system = SystemState(queueDepth: 12, rollbackRate1h: 0.01)

@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockEngine
+import AirlockTestSupport
 import AirlockStore
 import CEL
 import Foundation

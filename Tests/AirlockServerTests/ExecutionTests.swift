@@ -1,4 +1,5 @@
 import AirlockEngine
+import AirlockTestSupport
 import AirlockServer
 import Foundation
 import GRDB

@@ -1,4 +1,5 @@
 import AirlockEngine
+import AirlockTestSupport
 import HTTPTypes
 import Testing
 

@@ -21,6 +21,12 @@ final class ChangeNotifier: Sendable {
     }
 
     private let state = Mutex(State())
+    /// What the waits' timeouts are measured on.
+    private let clock: any GatewayClock
+
+    init(clock: any GatewayClock) {
+        self.clock = clock
+    }
 
     /// How many tickets are registered and not yet woken, waited out or cancelled.
     var watching: Int { state.withLock { $0.slots.count } }
@@ -76,7 +82,8 @@ final class ChangeNotifier: Sendable {
                 }
             }
             group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
+                // Cancelled when the change comes first: either way, the wait is over.
+                do { try await self.clock.sleep(for: max(0, seconds)) } catch {}
                 return false
             }
             let first = await group.next() ?? false

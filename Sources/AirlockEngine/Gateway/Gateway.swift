@@ -3,6 +3,7 @@ import AirlockStore
 import CEL
 import Crypto
 import Foundation
+import Logging
 import Synchronization
 
 /// The pipeline of one gateway: triage, signals, policy, routing and decision capture, over a
@@ -22,14 +23,17 @@ public final class Gateway: Sendable {
     let actors: [String: Actor]
     /// The executor of each resource (the caller executes resources without one).
     public let executors: Executors
-    let clock: any GatewayClock
-    let notifier = ChangeNotifier()
+    /// The time every part of the engine reads and waits on.
+    public let clock: any GatewayClock
+    /// Where the engine says what it did not manage to do (every line about a mutation names it).
+    public let logger: Logger
+    let notifier: ChangeNotifier
     private let active: Mutex<ActivePolicy?>
     private let signalBook: Mutex<SignalBook>
     private let systemState: Mutex<SystemState>
 
-    /// How often the in-memory signal history is written to the store (at most).
-    static let signalSaveInterval: TimeInterval = 2
+    /// How often the in-memory signal history is written to the store (``SignalSaveService``).
+    public static let signalSaveInterval: TimeInterval = 2
     static let signalStateKey = "signals"
 
     /// The policy decisions are made under.
@@ -40,14 +44,16 @@ public final class Gateway: Sendable {
 
     struct SignalBook: Sendable {
         var state = SignalState()
-        var lastSaved = Date.distantPast
         var dirty = false
     }
 
     public init(
         store: any Store, principals: PrincipalDirectory, clock: any GatewayClock = SystemClock(),
-        auditPublicKey: Curve25519.Signing.PublicKey? = nil, executors: Executors = Executors()
+        auditPublicKey: Curve25519.Signing.PublicKey? = nil, executors: Executors = Executors(),
+        logger: Logger = Logger(label: "airlock.engine")
     ) {
+        self.logger = logger
+        self.notifier = ChangeNotifier(clock: clock)
         self.store = store
         self.executors = executors
         var actors: [String: Actor] = [:]
@@ -83,7 +89,7 @@ public final class Gateway: Sendable {
             _ = try await store.apply(change)
             active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: pack)) }
         } else if let current = try await store.activePolicyVersion(), current.hash != pack.version,
-            let stored = try? PackText.load(current.text)
+            let stored = loadStored(current)
         {
             active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: stored)) }
         } else {
@@ -104,10 +110,24 @@ public final class Gateway: Sendable {
             }
             active.withLock { $0 = ActivePolicy(engine: PolicyEngine(pack: pack)) }
         }
-        if let blob = try await store.signalState(key: Self.signalStateKey),
-            let state = try? JSONDecoder().decode(SignalState.self, from: blob)
-        {
-            signalBook.withLock { $0.state = state }
+        if let blob = try await store.signalState(key: Self.signalStateKey) {
+            do {
+                let state = try JSONDecoder().decode(SignalState.self, from: blob)
+                signalBook.withLock { $0.state = state }
+            } catch {
+                logger.warning("the stored signal history does not decode; signals start afresh", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// A stored policy version, or `nil` (logged) when it no longer checks.
+    private func loadStored(_ version: PolicyVersionRecord) -> PolicyPack? {
+        do {
+            return try PackText.load(version.text)
+        } catch {
+            logger.warning(
+                "the stored active policy version no longer checks", metadata: ["version": "\(version.hash)", "error": "\(error)"])
+            return nil
         }
     }
 
@@ -144,26 +164,33 @@ public final class Gateway: Sendable {
         signalBook.withLock { $0.state.signals(for: mutation, actor: actor, in: pack, now: time) }
     }
 
-    /// Counts an approved mutation in the history, and returns the blob to save when a save is due.
-    func recordSignal(_ mutation: Mutation, actor: Actor, pack: PolicyPack, at now: Date) -> Data? {
+    /// Counts a submission in its actor's rate, whatever becomes of it (a burst of refused
+    /// attempts is itself a signal).
+    func countSubmission(of actor: Actor, at now: Date) {
         let time = Self.timestamp(now)
-        let due: SignalState? = signalBook.withLock { book in
-            book.state.record(mutation, actor: actor, in: pack, at: time)
+        signalBook.withLock { book in
+            book.state.countSubmission(actorID: actor.id, at: time)
             book.dirty = true
-            guard now.timeIntervalSince(book.lastSaved) >= Self.signalSaveInterval else { return nil }
-            book.lastSaved = now
-            book.dirty = false
-            return book.state
         }
-        return due.flatMap { try? JSONEncoder().encode($0) }
     }
 
-    /// Writes the signal history if it changed since the last save (on shutdown).
+    /// Counts an approved mutation in the history its statistics are drawn from (the lifecycle's
+    /// `learnSignal`); ``SignalSaveService`` writes it to the store.
+    func learnSignal(_ id: String, submitter: String, mutation known: Mutation?) async {
+        guard let pack = activePack, let mutation = await decidedMutation(id, known) else { return }
+        let time = Self.timestamp(clock.now())
+        let actor = actors[submitter] ?? Actor(id: submitter, kind: .agent)
+        signalBook.withLock { book in
+            book.state.record(mutation, actor: actor, in: pack, at: time)
+            book.dirty = true
+        }
+    }
+
+    /// Writes the signal history if it changed since the last save.
     public func saveSignals() async throws {
         let due: SignalState? = signalBook.withLock { book in
             guard book.dirty else { return nil }
             book.dirty = false
-            book.lastSaved = clock.now()
             return book.state
         }
         guard let due else { return }

@@ -126,14 +126,15 @@ paths:
         required: true
         content:
           application/json:
-            schema: { type: object, required: [note], properties: { note: { type: string } } }
+            schema: { type: object, required: [note], properties: { note: { type: string }, force: { type: boolean, description: "Roll back a change to a reversible: false resource (admins only; audited as forced)" } } }
       responses:
-        "200": { description: "The mutation after the rollback (rolled_back, or failed when the rollback itself failed)", content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "200": { description: "The mutation after the rollback (rolled_back)", content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
-        "409": { description: "Not executed, executed by its caller, or refused because the target changed since (an alarm is audited)", content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
+        "409": { description: "Not executed, executed by its caller, of an irreversible resource and not forced, or refused because the target changed since (the change stands; a rollback_refused alarm is audited)", content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
+        "503": { description: "The rollback failed (the change stands; a rollback_failed alarm is audited); it may be asked again", content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
   /v1/mutations/{id}/outcome:
     post:
       summary: Report the outcome of a mutation the caller executes (resources without an executor; its submitter or an admin)

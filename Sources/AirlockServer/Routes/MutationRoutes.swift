@@ -118,7 +118,13 @@ struct MutationRoutes {
             guard case .string(let note) = body.field("note") else {
                 throw Problem.badRequest("a rollback needs a note saying why", errors: [("note", "required string")])
             }
-            return jsonResponse(try await gateway.rollback(id, note: note, by: principal).jsonValue)
+            let force: Bool
+            switch body.field("force") {
+            case .bool(let value): force = value
+            case .null: force = false
+            default: throw Problem.badRequest("force must be true or false", errors: [("force", "must be a boolean")])
+            }
+            return jsonResponse(try await gateway.rollback(id, note: note, force: force, by: principal).jsonValue)
         }
         book.on(.post, "/v1/mutations/{id}/outcome") { request, context in
             let principal = try RequestReading.principal(request, in: gateway.principals)

@@ -47,9 +47,10 @@ extension APIClient {
     }
 
     /// `POST /v1/mutations/{id}/rollback` with the note that says why.
-    func rollback(_ id: String, note: String) async throws(ClientError) -> (Answer, RemoteMutation) {
-        let answer = try await post(
-            "/v1/mutations/\(Self.pathSegment(id))/rollback", json: .map(CELMap([(.string("note"), .string(note))])))
+    func rollback(_ id: String, note: String, force: Bool = false) async throws(ClientError) -> (Answer, RemoteMutation) {
+        var body = CELMap([(.string("note"), .string(note))])
+        if force { body["force"] = .bool(true) }
+        let answer = try await post("/v1/mutations/\(Self.pathSegment(id))/rollback", json: .map(body))
         return (answer, try mutation(in: answer))
     }
 

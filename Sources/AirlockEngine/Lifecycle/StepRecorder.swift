@@ -1,0 +1,192 @@
+import AirlockCore
+import AirlockStore
+import CEL
+import Foundation
+
+/// Who caused an event and what its records carry besides the lifecycle's own facts: the inputs
+/// of the audit records the engine writes for a ``LifecycleStep``.
+struct EventContext: Sendable {
+    /// Who caused it: a principal id, `policy` or `airlock`.
+    var actor: String
+    /// The mutation's resource.
+    var resource: String = ""
+    /// The policy version in force for the mutation.
+    var policyVersion: String?
+    /// The mutation's content hash (what a vote says it saw).
+    var contentHash: String = ""
+    /// A person's note (a vote's, a rollback's).
+    var note: String?
+    /// The decision's canonical JSON (for `decided`).
+    var decision: String?
+    /// The tier routing acted on (for `decided`).
+    var tier: String?
+    /// Canonical JSON of the target's values read at triage (for `decided`).
+    var beforeValues: String?
+    /// The canonical JSON of the problems found in an invalid submission.
+    var problems: String?
+    /// The change the executor applied (for `executed`), or the one being undone.
+    var change: ExecutedChange?
+    /// Whether the change was found applied by reconciliation rather than by the call.
+    var reconciled = false
+    /// When a new review is due, counted from the step's time.
+    var slaSeconds: Int?
+}
+
+/// Turns a lifecycle step into one ``StoreChange``: every move a transition with its audit record,
+/// every write effect its operation, in the step's order. It decides nothing: what to write is
+/// the step's; how to word it is here.
+struct StepRecorder {
+    let mutationID: String
+    let snapshot: MutationSnapshot?
+    let context: EventContext
+    let now: Date
+    /// The id a review opened by this step gets.
+    let newReviewID: String
+
+    /// Adds the step's writes to `change`.
+    func record(_ step: LifecycleStep, into change: inout StoreChange) {
+        for item in step.entries {
+            switch item {
+            case .move(let move):
+                change.transition(mutationID, from: move.from, to: move.to, setting: update(for: move), audit: audit(for: move))
+                if move.cause == .decided, move.to == .rejected {
+                    // A block: the decision, and the rejection it means.
+                    change.appendAudit(entry(.rejected, actor: "policy", payload: context.decision ?? "{}", mutation: true))
+                }
+                if case .executed = move.cause, let executed = context.change {
+                    change.recordExecutedChange(CanonicalJSON.encode(executed.jsonValue), forMutation: mutationID)
+                }
+            case .effect(let effect):
+                record(effect, step: step, into: &change)
+            }
+        }
+    }
+
+    private func record(_ effect: LifecycleEffect, step: LifecycleStep, into change: inout StoreChange) {
+        switch effect {
+        case .openReview(let mode, let requirement):
+            let deadline = requirement.slaSeconds.map { now.addingTimeInterval(TimeInterval($0)) }
+            change.openReview(
+                NewReview(
+                    id: newReviewID, mutationID: mutationID, mode: mode, groups: requirement.groups,
+                    rejectAfter: max(1, requirement.rejectAfter), deadline: deadline),
+                audit: entry(
+                    .reviewOpened, actor: "policy",
+                    payload: json([("mode", .string(mode.rawValue)), ("approvals", requirement.jsonValue)])))
+        case .recordVote(let pool):
+            guard let snapshot, let review = snapshot.review, let ballot = step.state.review?.ballots.last else { return }
+            let decision = ballot.approve ? "approve" : "reject"
+            change.castVote(
+                NewVote(
+                    reviewID: review.id, reviewer: ballot.reviewer, decision: ballot.approve ? .approve : .reject,
+                    note: context.note, contentHash: snapshot.record.contentHash, policyVersion: snapshot.record.policyVersion,
+                    pool: pool, votesBefore: snapshot.votes.count),
+                audit: entry(
+                    .voted, actor: ballot.reviewer,
+                    payload: json([
+                        ("decision", .string(decision)), ("pool", .string(pool)), ("note", context.note.map(Value.string) ?? .null),
+                        ("content_hash", .string(snapshot.record.contentHash)),
+                    ])))
+        case .closeReview(let outcome):
+            guard let review = snapshot?.review, let state = step.state.review else { return }
+            change.closeReview(
+                review.id, as: outcome,
+                audit: entry(
+                    .reviewClosed, actor: context.actor,
+                    payload: json([
+                        ("review", .string(review.id)), ("outcome", .string(outcome.rawValue)),
+                        ("approvals", .int(Int64(state.ballots.count - state.rejections))),
+                        ("rejections", .int(Int64(state.rejections))),
+                    ])))
+        case .escalateReview(let groups):
+            guard let review = snapshot?.review else { return }
+            let deadline = context.slaSeconds.map { now.addingTimeInterval(TimeInterval($0)) }
+            change.escalateReview(
+                review.id, to: groups, deadline: deadline,
+                audit: entry(
+                    .escalated, actor: context.actor,
+                    payload: json([("groups", .list(groups.map { object([("pool", .string($0.pool)), ("count", .int(Int64($0.count)))]) }))])))
+        case .raiseAlarm(let alarm):
+            let detailKey = if case .verificationFailed = alarm { "mismatch" } else { "reason" }
+            change.appendAudit(entry(AuditKind(rawValue: alarm.kind), actor: context.actor, payload: json([(detailKey, .string(alarm.detail))]), mutation: true))
+        case .learnSignal, .execute, .rollBack:
+            break  // carried out after the commit
+        }
+    }
+
+    /// The fields a move sets on the mutation.
+    private func update(for move: StatusMove) -> MutationUpdate {
+        switch move.cause {
+        case .invalid: MutationUpdate(policyVersion: context.policyVersion, decision: context.problems)
+        case .decided:
+            MutationUpdate(
+                tier: context.tier, policyVersion: context.policyVersion, decision: context.decision,
+                beforeValues: context.beforeValues)
+        default: MutationUpdate()
+        }
+    }
+
+    /// The audit record of a move: its kind follows from the cause.
+    private func audit(for move: StatusMove) -> AuditEntry {
+        switch move.cause {
+        case .invalid:
+            return entry(.rejected, actor: "airlock", payload: context.problems ?? "{}")
+        case .decided:
+            return entry(.decided, actor: "policy", payload: context.decision ?? "{}")
+        case .reviewApproved, .reviewRejected:
+            let outcome = move.cause == .reviewApproved ? "approved" : "rejected"
+            return entry(
+                move.cause == .reviewApproved ? .approved : .rejected, actor: context.actor,
+                payload: json([("review", .string(snapshot?.review?.id ?? newReviewID)), ("outcome", .string(outcome))]))
+        case .timedOut(let onTimeout):
+            return entry(
+                onTimeout == .approve ? .approved : .expired, actor: context.actor,
+                payload: json([("on_timeout", .string(onTimeout.rawValue))]))
+        case .executionBegun:
+            return entry(.executing, actor: "airlock", payload: json([("resource", .string(context.resource))]))
+        case .outcomeReported:
+            return entry(.executing, actor: context.actor, payload: reportPayload)
+        case .executed(let verification):
+            guard let executed = context.change else { return entry(.executed, actor: context.actor, payload: reportPayload) }
+            let text: String
+            switch verification {
+            case .matches: text = "matches"
+            case .mismatch(let what): text = "mismatch: \(what)"
+            case .unverifiable(let why): text = "unverifiable: \(why)"
+            }
+            return entry(
+                .executed, actor: "airlock",
+                payload: json([("change", executed.jsonValue), ("reconciled", .bool(context.reconciled)), ("verification", .string(text))]))
+        case .executionFailed(let reason):
+            if context.change == nil, context.actor != "airlock" { return entry(.failed, actor: context.actor, payload: reportPayload) }
+            return entry(.failed, actor: "airlock", payload: json([("reason", .string(reason))]))
+        case .rollbackBegun(let cause):
+            var fields: [(String, Value)] = [("reason", .string(context.note ?? cause.text))]
+            if case .requested(forced: true) = cause { fields.append(("forced", .bool(true))) }
+            return entry(.rollingBack, actor: context.actor, payload: json(fields))
+        case .rolledBack:
+            return entry(.rolledBack, actor: context.actor, payload: json([("reason", .string(context.note ?? "rolled back"))]))
+        case .rollbackRefused(let why), .rollbackFailed(let why):
+            let key = if case .rollbackRefused = move.cause { "rollback_refused" } else { "rollback_failed" }
+            return entry(
+                .executed, actor: context.actor,
+                payload: json([("change", context.change?.jsonValue ?? .null), (key, .string(why))]))
+        }
+    }
+
+    private var reportPayload: String {
+        json([("reported_by", .string(context.actor)), ("detail", context.note.map(Value.string) ?? .null)])
+    }
+
+    private func entry(_ kind: AuditKind, actor: String, payload: String, mutation: Bool = false) -> AuditEntry {
+        AuditEntry(kind: kind, actor: actor, payload: payload, policyVersion: context.policyVersion, mutationID: mutation ? mutationID : nil)
+    }
+
+    private func json(_ fields: [(String, Value)]) -> String {
+        CanonicalJSON.encode(object(fields))
+    }
+
+    private func object(_ fields: [(String, Value)]) -> Value {
+        .map(CELMap(fields.map { (.string($0.0), $0.1) }))
+    }
+}

@@ -1,0 +1,247 @@
+import AirlockCore
+import AirlockStore
+import CEL
+import Crypto
+import Foundation
+import Logging
+
+/// What a submission produced.
+public struct Submission: Sendable {
+    /// The mutation as recorded.
+    public var view: MutationView
+    /// True when an earlier submission with the same idempotency key and body was returned.
+    public var replayed: Bool
+}
+
+extension Gateway {
+    /// A submission as received: who, what, when, under which idempotency key.
+    struct Received: Sendable {
+        var id: String
+        var body: Value
+        var document: String
+        var principal: Principal
+        var actor: Actor
+        var idempotencyKey: String?
+        var requestHash: String
+        var now: Date
+
+        var newMutation: NewMutation {
+            NewMutation(
+                id: id, resource: Gateway.string(body, "resource") ?? "", operation: Gateway.string(body, "operation") ?? "",
+                actorID: principal.id, document: document,
+                idempotency: idempotencyKey.map { IdempotencyKey(scope: principal.id, key: $0, requestHash: requestHash) })
+        }
+    }
+
+    /// Runs the pipeline on a proposed mutation and records the decision durably: triage, signals
+    /// and policy, then routing (the lifecycle's `decided` step), committed with the mutation in
+    /// one transaction; then execution, when the route says so.
+    ///
+    /// - Parameters:
+    ///   - body: the mutation document (`{resource, operation, target?, targets?, changes,
+    ///     before?, context?}`); any actor it names is ignored: the actor is `principal`.
+    ///   - idempotencyKey: with the same key and the same body, the first answer is returned;
+    ///     with a different body, a conflict.
+    /// - Throws: ``GatewayError`` — `.invalidMutation` (recorded as rejected; its view is in
+    ///   the error), `.forbidden`, `.conflict`, `.unavailable`.
+    public func submit(_ body: Value, by principal: Principal, idempotencyKey: String? = nil) async throws(GatewayError)
+        -> Submission
+    {
+        let received = try receive(body, by: principal, idempotencyKey: idempotencyKey)
+        if let idempotencyKey, let replay = try await replay(idempotencyKey, requestHash: received.requestHash, principal: principal) {
+            return replay
+        }
+        let engine = try policyEngine()
+        // Every submission counts in its actor's rate (a burst of refused attempts is itself a
+        // signal), after its own decision: a decision sees the attempts before it.
+        let triaged = try await triage(received.body, engine: engine)
+        let decided = triaged.flatMap { mutation in
+            decide(mutation, actor: received.actor, engine: engine, at: received.now).map { (mutation, $0) }
+        }
+        countSubmission(of: received.actor, at: received.now)
+        switch decided {
+        case .failure(let failure):
+            throw try await recordInvalid(received, failure, engine: engine)
+        case .success(let (mutation, decision)):
+            return try await route(received, mutation, decision)
+        }
+    }
+
+    /// Checks who submits and stamps the submission with an id and the time.
+    private func receive(_ body: Value, by principal: Principal, idempotencyKey: String?) throws(GatewayError) -> Received {
+        guard principal.has(.submitter) else {
+            throw .forbidden("'\(principal.id)' does not have the submitter role, which submitting mutations needs")
+        }
+        let body = Self.withoutActor(body)
+        let document = CanonicalJSON.encode(body)
+        let now = clock.now()
+        return Received(
+            id: Self.newID(prefix: "mut_", at: now), body: body, document: document, principal: principal,
+            actor: actors[principal.id] ?? Self.actor(of: principal), idempotencyKey: idempotencyKey,
+            // Only an idempotency key needs the request's hash (to tell a retry from a conflict).
+            requestHash: idempotencyKey == nil ? "" : Self.sha256(document), now: now)
+    }
+
+    /// Signals and policy: the decision on a mutation, or what its schema finds wrong with it.
+    private func decide(_ mutation: Mutation, actor: Actor, engine: PolicyEngine, at now: Date)
+        -> Result<Decision, ValidationFailure>
+    {
+        let systemNow = system
+        let time = Self.timestamp(now)
+        do throws(ValidationFailure) {
+            return .success(
+                try engine.decide(mutation: mutation, actor: actor, system: systemNow, now: time) { valid in
+                    signals(for: valid, actor: actor, pack: engine.pack, at: time)
+                }.decision)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Routing and decision capture: the lifecycle's `decided` step, committed with the mutation,
+    /// then carried out (execution for an approved mutation Airlock applies).
+    private func route(_ received: Received, _ mutation: Mutation, _ decision: Decision) async throws(GatewayError)
+        -> Submission
+    {
+        let state = LifecycleState(
+            status: .received, submitter: received.principal.id,
+            executor: executesItself(mutation.resource) ? .airlock : .caller, reversible: decision.reversible)
+        let step: LifecycleStep
+        do {
+            step = try Lifecycle.handle(.decided(tier: decision.routedTier, approvals: decision.requirement), in: state)
+        } catch {
+            throw Self.refused(error, id: received.id)
+        }
+        let decisionJSON = CanonicalJSON.encode(decision.jsonValue)
+        var context = EventContext(
+            actor: "policy", resource: mutation.resource, policyVersion: decision.policyVersion, decision: decisionJSON,
+            slaSeconds: decision.requirement?.slaSeconds)
+        context.tier = decision.routedTier.rawValue
+        context.beforeValues = mutation.before.map { CanonicalJSON.encode(.map($0)) }
+        var change = StoreChange(at: received.now)
+        change.createMutation(
+            received.newMutation,
+            audit: AuditEntry(kind: .submitted, actor: received.principal.id, payload: received.document, policyVersion: decision.policyVersion))
+        let reviewID = Self.newID(prefix: "rev_", at: received.now)
+        StepRecorder(mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: reviewID)
+            .record(step, into: &change)
+        if let replayed = try await commit(change, received) { return replayed }
+        await carryOut(step, of: received.id, mutation: mutation, context: context)
+        if step.executes, let executed = try await view(of: received.id) {
+            return Submission(view: executed, replayed: false)
+        }
+        let record = MutationRecord(
+            id: received.id, status: step.state.status, tier: context.tier, resource: mutation.resource,
+            operation: mutation.operation.rawValue, actorID: received.principal.id, policyVersion: decision.policyVersion,
+            document: received.document, decision: decisionJSON, contentHash: "", idempotencyKey: received.idempotencyKey,
+            requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: step.moves.count)
+        let review = step.effects.lazy.compactMap { effect -> ReviewRecord? in
+            guard case .openReview(let mode, let requirement) = effect else { return nil }
+            return ReviewRecord(
+                id: reviewID, mutationID: received.id, mode: mode, status: .open, groups: requirement.groups,
+                rejectAfter: max(1, requirement.rejectAfter),
+                deadline: requirement.slaSeconds.map { received.now.addingTimeInterval(TimeInterval($0)) }, escalations: 0,
+                openedAt: received.now, closedAt: nil)
+        }.first
+        return Submission(
+            view: MutationView(record: record, decision: DecisionSummary(decision), review: review, votes: [], document: received.body),
+            replayed: false)
+    }
+
+    /// An invalid submission is recorded as rejected, with every problem found; the error to
+    /// answer with carries its view.
+    private func recordInvalid(_ received: Received, _ failure: ValidationFailure, engine: PolicyEngine)
+        async throws(GatewayError) -> GatewayError
+    {
+        let problems = failure.issues.map { (path: $0.path, message: $0.message) }
+        let problemsJSON = CanonicalJSON.encode(
+            .map(CELMap([
+                (.string("errors"),
+                 .list(problems.map { .map(CELMap([(.string("path"), .string($0.path)), (.string("message"), .string($0.message))])) }))
+            ])))
+        let step: LifecycleStep
+        do {
+            step = try Lifecycle.handle(
+                .invalid, in: LifecycleState(status: .received, submitter: received.principal.id, executor: .caller, reversible: true))
+        } catch {
+            throw Self.refused(error, id: received.id)
+        }
+        let version = engine.pack.version
+        var change = StoreChange(at: received.now)
+        change.createMutation(
+            received.newMutation,
+            audit: AuditEntry(kind: .submitted, actor: received.principal.id, payload: received.document, policyVersion: version))
+        let context = EventContext(actor: "airlock", policyVersion: version, problems: problemsJSON)
+        StepRecorder(mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: "")
+            .record(step, into: &change)
+        if let replayed = try await commit(change, received) { return Self.invalidMutation(replayed.view) }
+        notifier.announce(received.id)
+        let record = MutationRecord(
+            id: received.id, status: .rejected, tier: nil, resource: received.newMutation.resource,
+            operation: received.newMutation.operation, actorID: received.principal.id, policyVersion: version,
+            document: received.document, decision: problemsJSON, contentHash: "", idempotencyKey: received.idempotencyKey,
+            requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: 1)
+        return Self.invalidMutation(
+            MutationView(record: record, decision: DecisionSummary(problems: problems), review: nil, votes: [], document: received.body))
+    }
+
+    /// Applies a submission's change; when a concurrent request won the idempotency key, returns
+    /// its answer instead.
+    private func commit(_ change: StoreChange, _ received: Received) async throws(GatewayError) -> Submission? {
+        do {
+            _ = try await store.apply(change)
+            return nil
+        } catch let error as StoreError where error.code == .idempotencyConflict || error.code == .alreadyExists {
+            if let key = received.idempotencyKey,
+                let replay = try await replay(key, requestHash: received.requestHash, principal: received.principal)
+            {
+                return replay
+            }
+            throw .conflict(error.message)
+        } catch {
+            logger.error("recording a submission failed", metadata: ["mutation": "\(received.id)", "error": "\(error)"])
+            throw .unavailable(error)
+        }
+    }
+
+    private func replay(_ key: String, requestHash: String, principal: Principal) async throws(GatewayError)
+        -> Submission?
+    {
+        let record: IdempotencyRecord?
+        do {
+            record = try await store.idempotencyRecord(scope: principal.id, key: key)
+        } catch {
+            throw .unavailable(error)
+        }
+        guard let record else { return nil }
+        guard record.key.requestHash == requestHash else {
+            throw .conflict(
+                "Idempotency-Key '\(key)' was already used with a different request body (mutation \(record.mutationID ?? "unknown"))")
+        }
+        guard let mutationID = record.mutationID, let view = try await view(of: mutationID) else {
+            throw .conflict("Idempotency-Key '\(key)' is in use by a request still in progress")
+        }
+        // The first answer to an invalid mutation was its errors; a retry gets them again.
+        if view.status == .rejected, view.tier == nil, !view.errors.isEmpty { throw Self.invalidMutation(view) }
+        return Submission(view: view, replayed: true)
+    }
+
+    /// The refusal of a mutation that does not validate, recorded as rejected: its errors and view.
+    static func invalidMutation(_ view: MutationView) -> GatewayError {
+        let count = view.errors.count
+        return GatewayError(
+            .invalidMutation, title: "Invalid mutation",
+            detail: "the mutation does not conform to its resource's schema (\(count) problem\(count == 1 ? "" : "s")); it was recorded as rejected",
+            errors: view.errors, mutation: view)
+    }
+
+    static func actor(of principal: Principal) -> Actor {
+        var attributes = CELMap()
+        for (key, value) in principal.attributes.sorted(by: { $0.key < $1.key }) { attributes[key] = .string(value) }
+        return Actor(id: principal.id, kind: principal.kind, roles: principal.roles.map(\.rawValue).sorted(), attributes: attributes)
+    }
+
+    static func sha256(_ text: String) -> String {
+        AirlockCore.SHA256.hexString(Array(Crypto.SHA256.hash(data: Array(text.utf8))))
+    }
+}

@@ -1,0 +1,90 @@
+import AirlockCore
+import AirlockStore
+import Foundation
+import Synchronization
+
+/// A store that forwards to another and keeps every change applied, so that a test can see which
+/// writes went together in one commit.
+final class RecordingStore: Store {
+    let inner: any Store
+    private let applied = Mutex<[StoreChange]>([])
+
+    init(_ inner: any Store) { self.inner = inner }
+
+    /// The changes applied so far, oldest first.
+    var changes: [StoreChange] { applied.withLock { $0 } }
+
+    /// Forgets the changes recorded so far.
+    func reset() { applied.withLock { $0 = [] } }
+
+    /// The commits that moved a mutation to `status`.
+    func commits(moving id: String, to status: MutationStatus) -> [StoreChange] {
+        changes.filter { change in
+            change.operations.contains { operation in
+                if case .transition(id, _, status, _, _) = operation { return true }
+                return false
+            }
+        }
+    }
+
+    func apply(_ change: StoreChange) async throws -> StoreReceipt {
+        let receipt = try await inner.apply(change)
+        applied.withLock { $0.append(change) }
+        return receipt
+    }
+
+    func mutation(id: String) async throws -> MutationRecord? { try await inner.mutation(id: id) }
+    func mutations(_ query: MutationQuery) async throws -> [MutationRecord] { try await inner.mutations(query) }
+    func mutationCounts() async throws -> [MutationStatus: Int] { try await inner.mutationCounts() }
+    func transitions(mutationID: String) async throws -> [TransitionRecord] { try await inner.transitions(mutationID: mutationID) }
+    func executedChange(mutationID: String) async throws -> ExecutedChangeRecord? {
+        try await inner.executedChange(mutationID: mutationID)
+    }
+    func review(id: String) async throws -> ReviewRecord? { try await inner.review(id: id) }
+    func reviews(mutationID: String) async throws -> [ReviewRecord] { try await inner.reviews(mutationID: mutationID) }
+    func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord] { try await inner.openReviews(deadlineBefore: deadlineBefore) }
+    func votes(reviewID: String) async throws -> [VoteRecord] { try await inner.votes(reviewID: reviewID) }
+    func activePolicyVersion() async throws -> PolicyVersionRecord? { try await inner.activePolicyVersion() }
+    func policyVersion(hash: String) async throws -> PolicyVersionRecord? { try await inner.policyVersion(hash: hash) }
+    func policyVersions() async throws -> [PolicyVersionRecord] { try await inner.policyVersions() }
+    func signalState(key: String) async throws -> Data? { try await inner.signalState(key: key) }
+    func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord? {
+        try await inner.idempotencyRecord(scope: scope, key: key)
+    }
+    func auditHead() async throws -> AuditHead { try await inner.auditHead() }
+    func auditRecords(after seq: Int64, limit: Int) async throws -> [AuditRecord] { try await inner.auditRecords(after: seq, limit: limit) }
+    func auditRecords(mutationID: String) async throws -> [AuditRecord] { try await inner.auditRecords(mutationID: mutationID) }
+    func firstAuditSeq(atOrAfter time: Date) async throws -> Int64? { try await inner.firstAuditSeq(atOrAfter: time) }
+    func auditCheckpoints() async throws -> [AuditCheckpoint] { try await inner.auditCheckpoints() }
+    func verifyAudit(publicKey: AuditPublicKey) async throws -> AuditVerificationReport {
+        try await inner.verifyAudit(publicKey: publicKey)
+    }
+    func inclusionProof(seq: Int64) async throws -> AuditInclusionProof { try await inner.inclusionProof(seq: seq) }
+    func checkpointIfDue() async throws -> AuditCheckpoint? { try await inner.checkpointIfDue() }
+    func signCheckpoint() async throws -> AuditCheckpoint? { try await inner.signCheckpoint() }
+    func close() async throws { try await inner.close() }
+}
+
+extension StoreChange {
+    /// The kinds of the operations, in order, for readable expectations: `castVote`,
+    /// `transition(pending_review→approved)`, `audit(verification_failed)`, ….
+    var summary: [String] {
+        operations.map { operation in
+            switch operation {
+            case .createMutation: "createMutation"
+            case .transition(_, let from, let to, _, _): "transition(\(from)→\(to))"
+            case .openReview: "openReview"
+            case .escalateReview: "escalateReview"
+            case .closeReview(_, let status, _): "closeReview(\(status.rawValue))"
+            case .castVote: "castVote"
+            case .recordPolicyVersion: "recordPolicyVersion"
+            case .activatePolicyVersion: "activatePolicyVersion"
+            case .saveSignalState: "saveSignalState"
+            case .rememberIdempotencyKey: "rememberIdempotencyKey"
+            case .forgetIdempotencyKeys: "forgetIdempotencyKeys"
+            case .appendAudit(let entry): "audit(\(entry.kind))"
+            case .recordExecutedChange: "recordExecutedChange"
+            }
+        }
+    }
+}
