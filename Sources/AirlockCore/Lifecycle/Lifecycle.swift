@@ -228,7 +228,7 @@ public enum Lifecycle {
         throws(LifecycleRefusal)
     {
         guard state.status == status else {
-            throw refusal(.wrongStatus, event, state, "the mutation is \(state.status); \(event.name) applies to a \(status) mutation")
+            throw refusal(.wrongStatus, event, state, "the mutation is \(state.status); \(event.name) applies only when it is \(status)")
         }
     }
 
