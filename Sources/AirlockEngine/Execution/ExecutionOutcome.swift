@@ -24,7 +24,7 @@ public enum VerificationOutcome: Sendable, Equatable {
     case unverifiable(String)
 }
 
-/// What ``Executor/rollback(_:)`` did.
+/// What ``Executor/rollback(_:attempt:)`` did.
 public enum RollbackOutcome: Sendable, Equatable {
     /// The before-image is restored (also when an earlier call had already restored it).
     case rolledBack

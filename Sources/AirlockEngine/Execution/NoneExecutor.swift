@@ -16,7 +16,7 @@ public struct NoneExecutor: Executor {
         .unverifiable("the caller applies this resource's changes; Airlock cannot read them back")
     }
 
-    public func rollback(_ change: ExecutedChange) async -> RollbackOutcome {
+    public func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome {
         .failed("the caller applies this resource's changes; it must undo mutation \(change.mutationID) itself")
     }
 

@@ -139,7 +139,7 @@ extension Gateway {
     private func finishRollBack(
         _ id: String, _ executed: ExecutedChange, reasonPayload: String, by who: String, policyVersion: String?
     ) async -> RollbackOutcome {
-        let outcome = await executors.executor(for: executed.resource).rollback(executed)
+        let outcome = await executors.executor(for: executed.resource).rollback(executed, attempt: 1)
         var finish = StoreChange(at: clock.now())
         switch outcome {
         case .rolledBack:

@@ -3,11 +3,13 @@ import CEL
 
 extension HTTPExecutor {
     /// Calls the compensating request of the change's operation with the before-image as body
-    /// and `<mutation id>:rollback` as idempotency key. With a read URL it first checks that the
-    /// record is as the change left it (refusing otherwise), and answers
+    /// and `<mutation id>:rollback` as idempotency key for the first attempt,
+    /// `<mutation id>:rollback-<attempt>` for later ones (so that a service that refused an
+    /// attempt and stored its answer takes the next one afresh). With a read URL it first checks
+    /// that the record is as the change left it (refusing otherwise), and answers
     /// ``RollbackOutcome/rolledBack`` without a call when the record already holds the
     /// before-image.
-    public func rollback(_ change: ExecutedChange) async -> RollbackOutcome {
+    public func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome {
         guard let endpoint = settings.compensations[change.operation] else {
             return .failed("no compensating request is configured for a \(change.operation) of \(resource)")
         }
@@ -47,7 +49,7 @@ extension HTTPExecutor {
         }
         let exchange = await call(
             endpoint, target: change.target, mutationID: change.mutationID,
-            body: CanonicalJSON.bytes(.map(change.beforeImage ?? CELMap())), idempotencyKey: change.mutationID + ":rollback")
+            body: CanonicalJSON.bytes(.map(change.beforeImage ?? CELMap())), idempotencyKey: Self.compensationKey(mutationID: change.mutationID, attempt: attempt))
         switch exchange {
         case .answered(let status, _) where (200...299).contains(status):
             return .rolledBack
@@ -58,6 +60,12 @@ extension HTTPExecutor {
         case .unreachable(let reason, _):
             return .failed(reason)
         }
+    }
+
+    /// The `Idempotency-Key` of a compensating request: `<mutation id>:rollback` for the first
+    /// attempt, `<mutation id>:rollback-<attempt>` for later ones.
+    static func compensationKey(mutationID: String, attempt: Int) -> String {
+        attempt <= 1 ? mutationID + ":rollback" : mutationID + ":rollback-\(attempt)"
     }
 
     /// Without a read URL the before-image is what the mutation's `before` said: why it cannot

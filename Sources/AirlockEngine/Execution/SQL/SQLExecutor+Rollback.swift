@@ -29,8 +29,8 @@ extension SQLExecutor {
     /// Restores the before-image kept in the marker row, in one transaction: deletes a created
     /// row, writes back every column of an updated one, re-inserts a deleted one. Refuses when
     /// the row is not exactly as the change left it. Calling it again after it succeeded
-    /// answers ``RollbackOutcome/rolledBack`` without writing.
-    public func rollback(_ change: ExecutedChange) async -> RollbackOutcome {
+    /// answers ``RollbackOutcome/rolledBack`` without writing. `attempt` makes no difference here.
+    public func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome {
         let time = now()
         do {
             return try await database.writeWithoutTransaction { db in

@@ -9,7 +9,7 @@ import GRDB
 /// decision saw must equal the row's current value), writes the row, and writes a marker row in
 /// `airlock_applied` holding every stored column of the row before and after. The marker is how
 /// ``reconcile(_:)`` knows after a crash whether the change happened, how ``apply(_:)`` stays
-/// idempotent, and what ``rollback(_:)`` restores exactly. Numbers compare by value: an INTEGER
+/// idempotent, and what ``rollback(_:attempt:)`` restores exactly. Numbers compare by value: an INTEGER
 /// column holding 18 matches a change of 18.0.
 public final class SQLExecutor: Executor {
     /// The resource this executor applies.
