@@ -61,4 +61,21 @@ struct ExecutionModelTests {
             #expect(ExecutedChange(jsonValue: try Value(json: text)) == nil, "\(text)")
         }
     }
+
+    @Test func aRequestListsTheMutationsTargets() {
+        let bulk = Mutation(resource: "catalog.product", operation: .update, targets: ["sku-1", "sku-2"], changes: .of(["stock": .int(0)]))
+        let request = ExecutionRequest(mutationID: "mut-b", mutation: bulk)
+        #expect(request.targets == ["sku-1", "sku-2"] && request.isBulk && request.target == nil)
+        let single = Mutation(resource: "catalog.product", operation: .update, target: "sku-1", changes: .of(["stock": .int(0)]))
+        #expect(ExecutionRequest(mutationID: "mut-s", mutation: single).targets == ["sku-1"])
+        let create = Mutation(resource: "payments.transfer", operation: .create, changes: .of(["amount": .double(1)]))
+        let created = ExecutionRequest(mutationID: "mut-c", mutation: create)
+        #expect(created.targets.isEmpty && created.keys == ["mut-c"])
+    }
+
+    @Test func everyExecutorSaysWhetherItTakesBulkChanges() throws {
+        let demo = try DemoFixture()
+        #expect(demo.executor("catalog.product").supportsBulk)
+        #expect(NoneExecutor().supportsBulk)
+    }
 }

@@ -20,6 +20,7 @@ struct InterruptedExecutionTests {
 
         init(_ inner: any Executor) { self.inner = inner }
 
+        var supportsBulk: Bool { inner.supportsBulk }
         var canRead: Bool { inner.canRead }
         func read(target: String) async -> CELMap? { await inner.read(target: target) }
         func verify(_ request: ExecutionRequest, change: ExecutedChange) async -> VerificationOutcome {

@@ -15,6 +15,11 @@ import CEL
 ///
 /// Executors report every outcome as a value; none of these methods throws.
 public protocol Executor: Sendable {
+    /// Whether ``apply(_:)`` and the other methods handle a request of several records (a bulk
+    /// mutation's `targets`); the gateway refuses bulk submissions for a resource whose executor
+    /// does not.
+    var supportsBulk: Bool { get }
+
     /// Whether ``read(target:)`` can return the target's current values, so that the gateway can
     /// hand them to the policy as `mutation.before`.
     var canRead: Bool { get }

@@ -6,6 +6,9 @@ import CEL
 public struct NoneExecutor: Executor {
     public init() {}
 
+    /// True: the caller applies every record of a bulk mutation itself.
+    public var supportsBulk: Bool { true }
+
     public var canRead: Bool { false }
 
     public func read(target: String) async -> CELMap? { nil }

@@ -99,7 +99,7 @@ extension HTTPExecutor {
     public func reconcile(_ request: ExecutionRequest) async -> ReconciliationOutcome {
         guard let endpoint = settings.endpoints[request.operation] else { return .notApplied }
         let exchange = await call(
-            endpoint, target: request.key, mutationID: request.mutationID, body: CanonicalJSON.bytes(.map(request.changes)),
+            endpoint, target: request.keys[0], mutationID: request.mutationID, body: CanonicalJSON.bytes(.map(request.changes)),
             idempotencyKey: request.mutationID)
         switch exchange {
         case .answered(let status, _) where (200...299).contains(status):

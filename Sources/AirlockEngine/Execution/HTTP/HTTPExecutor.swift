@@ -41,6 +41,9 @@ public final class HTTPExecutor: Executor {
         session.finishTasksAndInvalidate()
     }
 
+    /// False for now: it applies one record per mutation.
+    public var supportsBulk: Bool { false }
+
     public var canRead: Bool { settings.readURL != nil }
 
     public func read(target: String) async -> CELMap? {
@@ -52,7 +55,7 @@ public final class HTTPExecutor: Executor {
         guard let endpoint = settings.endpoints[request.operation] else {
             return .failed("no \(request.operation) request is configured for \(resource)", retryable: false)
         }
-        let key = request.key
+        let key = request.keys[0]
         var before = request.before ?? CELMap()
         if request.operation != .create, settings.readURL != nil {
             switch await fetch(target: key, mutationID: request.mutationID) {
@@ -112,7 +115,7 @@ public final class HTTPExecutor: Executor {
         var after: CELMap?
         if request.operation != .delete {
             if settings.readURL != nil,
-                case .found(let record) = await fetch(target: request.key, mutationID: request.mutationID)
+                case .found(let record) = await fetch(target: request.keys[0], mutationID: request.mutationID)
             {
                 after = record
             } else {
@@ -122,7 +125,7 @@ public final class HTTPExecutor: Executor {
             }
         }
         return ExecutedChange(
-            mutationID: request.mutationID, resource: request.resource, operation: request.operation, target: request.key,
+            mutationID: request.mutationID, resource: request.resource, operation: request.operation, target: request.keys[0],
             beforeImage: before, afterImage: after)
     }
 }
