@@ -158,7 +158,7 @@ struct HTTPExecutorTests {
         try await RecordService.with { service in
             let executor = Self.executor(service)
             guard case .executed(let change) = await executor.apply(Self.create()) else { Issue.record("expected executed"); return }
-            #expect(await executor.rollback(change) == .rolledBack)
+            #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
             #expect(await service.state.records["inv-1"] == nil)
             let compensation = try #require(await service.state.calls.last { $0.method == "DELETE" })
             #expect(compensation.idempotencyKey == "mut-1:rollback")
@@ -171,7 +171,7 @@ struct HTTPExecutorTests {
             let executor = Self.executor(service)
             guard case .executed(let change) = await executor.apply(Self.update()) else { Issue.record("expected executed"); return }
             #expect(await service.state.records["inv-1"]?["amount"]?.json == "90.0")
-            #expect(await executor.rollback(change) == .rolledBack)
+            #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
             #expect(await service.state.records["inv-1"].map { Value.map($0).json } == Value.map(Self.invoice).json)
             let put = try #require(await service.state.calls.last { $0.method == "PUT" })
             #expect(String(decoding: put.body, as: UTF8.self) == #"{"amount":120.0,"customer":"cus-7"}"#)
@@ -186,14 +186,14 @@ struct HTTPExecutorTests {
             guard case .executed(let blind) = await executor.apply(Self.update(before: nil)) else {
                 Issue.record("expected executed"); return
             }
-            guard case .refused(let why) = await executor.rollback(blind) else { Issue.record("expected refused"); return }
+            guard case .refused(let why) = await executor.rollback(blind, attempt: 1) else { Issue.record("expected refused"); return }
             #expect(why.contains("earlier values of amount are unknown"), "\(why)")
             #expect(await service.state.calls.filter { $0.method == "PUT" }.isEmpty)
             // With the before the decision saw, it is restored.
             guard case .executed(let known) = await executor.apply(Self.update("mut-4", amount: 80, before: .of(["amount": .double(90)]))) else {
                 Issue.record("expected executed"); return
             }
-            #expect(await executor.rollback(known) == .rolledBack)
+            #expect(await executor.rollback(known, attempt: 1) == .rolledBack)
             #expect(await service.state.records["inv-1"]?["amount"]?.json == "90.0")
         }
     }
@@ -206,7 +206,7 @@ struct HTTPExecutorTests {
             guard case .executed(let change) = await executor.apply(delete) else { Issue.record("expected executed"); return }
             #expect(await service.state.records["inv-1"] == nil)
             #expect(await executor.verify(delete, change: change) == .matches)
-            #expect(await executor.rollback(change) == .rolledBack)
+            #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
             #expect(await service.state.records["inv-1"].map { Value.map($0).json } == Value.map(Self.invoice).json)
         }
     }
@@ -217,10 +217,32 @@ struct HTTPExecutorTests {
             let executor = Self.executor(service)
             guard case .executed(let change) = await executor.apply(Self.update()) else { Issue.record("expected executed"); return }
             await service.state.set("inv-1", .of(["amount": .double(95), "customer": .string("cus-7")]))
-            guard case .refused(let reason) = await executor.rollback(change) else { Issue.record("expected refused"); return }
+            guard case .refused(let reason) = await executor.rollback(change, attempt: 1) else { Issue.record("expected refused"); return }
             #expect(reason.contains("amount"))
             #expect(await service.state.calls.filter { $0.method == "PUT" }.isEmpty)
             #expect(await service.state.records["inv-1"]?["amount"]?.json == "95.0")
+        }
+    }
+
+    @Test func aRefusedRollbackIsTriedAgainUnderANewKey() async throws {
+        try await RecordService.with { service in
+            await service.state.set("inv-1", Self.invoice)
+            let executor = Self.executor(service)
+            guard case .executed(let change) = await executor.apply(Self.update()) else {
+                Issue.record("expected executed")
+                return
+            }
+            await service.state.refuse("inv-1", method: "PUT", with: 409)
+            guard case .refused = await executor.rollback(change, attempt: 1) else { Issue.record("expected refused"); return }
+            await service.state.refuse("inv-1", method: "PUT", with: nil)  // whatever blocked it is resolved
+            // The same attempt is answered from the service's memory of its key…
+            guard case .refused = await executor.rollback(change, attempt: 1) else { Issue.record("expected refused again"); return }
+            // …a new attempt is taken afresh.
+            #expect(await executor.rollback(change, attempt: 2) == .rolledBack)
+            #expect(await service.state.records["inv-1"]?["amount"]?.json == "120.0")
+            let compensations = await service.state.calls.filter { $0.method == "PUT" }
+            #expect(compensations.map(\.idempotencyKey) == ["mut-2:rollback", "mut-2:rollback", "mut-2:rollback-2"])
+            #expect(compensations.map(\.deduplicated) == [false, true, false])
         }
     }
 

@@ -21,12 +21,15 @@ struct InterruptedExecutionTests {
 
         init(_ inner: any Executor) { self.inner = inner }
 
+        var supportsBulk: Bool { inner.supportsBulk }
         var canRead: Bool { inner.canRead }
         func read(target: String) async -> CELMap? { await inner.read(target: target) }
         func verify(_ request: ExecutionRequest, change: ExecutedChange) async -> VerificationOutcome {
             await inner.verify(request, change: change)
         }
-        func rollback(_ change: ExecutedChange) async -> RollbackOutcome { await inner.rollback(change) }
+        func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome {
+            await inner.rollback(change, attempt: attempt)
+        }
         func reconcile(_ request: ExecutionRequest) async -> ReconciliationOutcome { await inner.reconcile(request) }
 
         func apply(_ request: ExecutionRequest) async -> ExecutionOutcome {

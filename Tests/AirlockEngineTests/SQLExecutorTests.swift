@@ -122,12 +122,12 @@ struct SQLExecutorTests {
         }
         #expect(try demo.balance("acc-100200") == 248_765.44)
         #expect(try demo.balance("acc-200300") == 19_734.56)
-        #expect(await executor.rollback(change) == .rolledBack)
+        #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
         #expect(try demo.row("transfers", "mut-c") == nil)
         #expect(try demo.balance("acc-100200") == 250_000)
         #expect(try demo.balance("acc-200300") == 18_500)
         // A second call (a crash after the rollback) changes nothing.
-        #expect(await executor.rollback(change) == .rolledBack)
+        #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
         #expect(try demo.balance("acc-100200") == 250_000)
     }
 
@@ -141,7 +141,7 @@ struct SQLExecutorTests {
             before: Self.lampBefore)
         guard case .executed(let change) = await executor.apply(request) else { Issue.record("expected executed"); return }
         #expect(try demo.row("products", "sku-1") != before)
-        #expect(await executor.rollback(change) == .rolledBack)
+        #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
         #expect(try demo.row("products", "sku-1") == before)
     }
 
@@ -157,7 +157,7 @@ struct SQLExecutorTests {
         #expect(change.beforeImage?["email"]?.json == #""zoe@exmaple.com""#)
         #expect(try demo.row("customers", "cus-42") == nil)
         #expect(await executor.verify(request, change: change) == .matches)
-        #expect(await executor.rollback(change) == .rolledBack)
+        #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
         // Unmapped columns (the name) come back too.
         #expect(try demo.row("customers", "cus-42") == before)
     }
@@ -167,7 +167,7 @@ struct SQLExecutorTests {
         let executor = demo.executor("catalog.product")
         guard case .executed(let change) = await executor.apply(Self.repricing()) else { Issue.record("expected executed"); return }
         try demo.execute("UPDATE products SET stock = 7 WHERE id = 'sku-1'")
-        let outcome = await executor.rollback(change)
+        let outcome = await executor.rollback(change, attempt: 1)
         guard case .refused(let reason) = outcome else { Issue.record("expected refused, got \(outcome)"); return }
         #expect(reason.contains("stock"))
         #expect(try demo.row("products", "sku-1")?["price"] == 18.0.databaseValue)
@@ -180,7 +180,7 @@ struct SQLExecutorTests {
         let request = ExecutionRequest(mutationID: "mut-d2", resource: "crm.customer", operation: .delete, target: "cus-99")
         guard case .executed(let change) = await executor.apply(request) else { Issue.record("expected executed"); return }
         try demo.execute("INSERT INTO customers (id, name) VALUES ('cus-99', 'Someone else')")
-        guard case .refused = await executor.rollback(change) else { Issue.record("expected refused"); return }
+        guard case .refused = await executor.rollback(change, attempt: 1) else { Issue.record("expected refused"); return }
         #expect(try demo.row("customers", "cus-99")?["name"] == "Someone else".databaseValue)
     }
 
@@ -189,7 +189,7 @@ struct SQLExecutorTests {
         let change = ExecutedChange(
             mutationID: "mut-never", resource: "catalog.product", operation: .update, target: "sku-1",
             beforeImage: Self.lampBefore, afterImage: Self.lampBefore)
-        guard case .refused = await demo.executor("catalog.product").rollback(change) else { Issue.record("expected refused"); return }
+        guard case .refused = await demo.executor("catalog.product").rollback(change, attempt: 1) else { Issue.record("expected refused"); return }
     }
 
     // MARK: Verification
@@ -216,7 +216,7 @@ struct SQLExecutorTests {
         #expect(change.target == "mut-crash-after")
         #expect(change.afterImage?["amount"]?.json == "42.0")
         #expect(try demo.count("SELECT count(*) FROM transfers") == 1)
-        #expect(await executor.rollback(change) == .rolledBack)
+        #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
     }
 
     @Test func reconciliationBeforeTheTransactionFindsItNotApplied() async throws {

@@ -1,9 +1,12 @@
 import AirlockCore
 import CEL
 
-/// An applied change: which record, and its values before and after, by field. What a rollback
-/// and a verification need, and what the gateway records in the `executed` audit entry
+/// An applied change: which records, and their values before and after, by field. What a
+/// rollback and a verification need, and what the gateway records in the `executed` audit entry
 /// (``jsonValue``) so that a later rollback can rebuild it (``init(jsonValue:)``).
+///
+/// A single-record mutation changes one record; a bulk one (`targets`) changes several, each
+/// with its own images, in the order the mutation listed them.
 public struct ExecutedChange: Sendable {
     /// The mutation that made the change.
     public var mutationID: String
@@ -11,55 +14,34 @@ public struct ExecutedChange: Sendable {
     public var resource: String
     /// Create, update or delete.
     public var operation: Mutation.Operation
-    /// The key of the record changed (for a create without a target, the key it was given).
-    public var target: String
-    /// The record's values before the change; `nil` for a create (there was no record).
-    public var beforeImage: CELMap?
-    /// The record's values after the change; `nil` for a delete.
-    public var afterImage: CELMap?
+    /// Every record changed, in the mutation's order; never empty.
+    public var records: [RecordChange]
 
-    /// A change with every part given.
+    /// A change of several records (or one).
+    public init(mutationID: String, resource: String, operation: Mutation.Operation, records: [RecordChange]) {
+        self.mutationID = mutationID
+        self.resource = resource
+        self.operation = operation
+        self.records = records
+    }
+
+    /// A change of one record.
     public init(
         mutationID: String, resource: String, operation: Mutation.Operation, target: String, beforeImage: CELMap?,
         afterImage: CELMap?
     ) {
-        self.mutationID = mutationID
-        self.resource = resource
-        self.operation = operation
-        self.target = target
-        self.beforeImage = beforeImage
-        self.afterImage = afterImage
-    }
-
-    /// The change as a JSON object: `{mutation_id, resource, operation, target, before, after}`
-    /// (an image is `null` when absent).
-    public var jsonValue: Value {
-        .map(
-            CELMap([
-                (.string("mutation_id"), .string(mutationID)),
-                (.string("resource"), .string(resource)),
-                (.string("operation"), .string(operation.rawValue)),
-                (.string("target"), .string(target)),
-                (.string("before"), beforeImage.map(Value.map) ?? .null),
-                (.string("after"), afterImage.map(Value.map) ?? .null),
-            ]))
-    }
-
-    /// Reads a change written by ``jsonValue``; `nil` when the value is not one.
-    public init?(jsonValue value: Value) {
-        guard case .map(let map) = value,
-            case .string(let mutationID)? = map["mutation_id"],
-            case .string(let resource)? = map["resource"],
-            case .string(let operationName)? = map["operation"],
-            let operation = Mutation.Operation(rawValue: operationName),
-            case .string(let target)? = map["target"]
-        else { return nil }
-        func image(_ name: String) -> CELMap? {
-            if case .map(let image)? = map[name] { return image }
-            return nil
-        }
         self.init(
-            mutationID: mutationID, resource: resource, operation: operation, target: target,
-            beforeImage: image("before"), afterImage: image("after"))
+            mutationID: mutationID, resource: resource, operation: operation,
+            records: [RecordChange(target: target, beforeImage: beforeImage, afterImage: afterImage)])
     }
+
+    /// Whether the change touched more than one record.
+    public var isBulk: Bool { records.count > 1 }
+
+    /// The key of the first record: for a single-record change, the record changed.
+    public var target: String { records.first?.target ?? "" }
+    /// The first record's values before the change (see ``RecordChange/beforeImage``).
+    public var beforeImage: CELMap? { records.first?.beforeImage }
+    /// The first record's values after the change (see ``RecordChange/afterImage``).
+    public var afterImage: CELMap? { records.first?.afterImage }
 }

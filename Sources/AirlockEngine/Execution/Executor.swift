@@ -9,11 +9,17 @@ import CEL
 /// - ``apply(_:)`` writes the change only if the target still holds the ``ExecutionRequest/before``
 ///   values the decision saw, and reports the before- and after-images it needs to undo it.
 /// - ``verify(_:change:)`` reads the target back and compares it with the requested changes.
-/// - ``rollback(_:)`` restores the before-image, and refuses when the target changed since.
+/// - ``rollback(_:attempt:)`` restores the before-image, and refuses when the target changed
+///   since.
 /// - ``reconcile(_:)`` tells, for a mutation found `executing` at start-up, whether it happened.
 ///
 /// Executors report every outcome as a value; none of these methods throws.
 public protocol Executor: Sendable {
+    /// Whether ``apply(_:)`` and the other methods handle a request of several records (a bulk
+    /// mutation's `targets`); the gateway refuses bulk submissions for a resource whose executor
+    /// does not.
+    var supportsBulk: Bool { get }
+
     /// Whether ``read(target:)`` can return the target's current values, so that the gateway can
     /// hand them to the policy as `mutation.before`.
     var canRead: Bool { get }
@@ -29,8 +35,10 @@ public protocol Executor: Sendable {
     func verify(_ request: ExecutionRequest, change: ExecutedChange) async -> VerificationOutcome
 
     /// Undoes an applied change by restoring its before-image; never overwrites a target that
-    /// changed since the change was applied.
-    func rollback(_ change: ExecutedChange) async -> RollbackOutcome
+    /// changed since the change was applied. `attempt` counts the rollbacks asked for this change,
+    /// from 1: an executor whose target remembers answers by idempotency key (`http`) sends a
+    /// later attempt under a new key, so that a refusal is not answered again from memory.
+    func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome
 
     /// Finds out whether a mutation left `executing` by a crash was applied.
     func reconcile(_ request: ExecutionRequest) async -> ReconciliationOutcome

@@ -6,6 +6,9 @@ import CEL
 public struct NoneExecutor: Executor {
     public init() {}
 
+    /// True: the caller applies every record of a bulk mutation itself.
+    public var supportsBulk: Bool { true }
+
     public var canRead: Bool { false }
 
     public func read(target: String) async -> CELMap? { nil }
@@ -16,7 +19,7 @@ public struct NoneExecutor: Executor {
         .unverifiable("the caller applies this resource's changes; Airlock cannot read them back")
     }
 
-    public func rollback(_ change: ExecutedChange) async -> RollbackOutcome {
+    public func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome {
         .failed("the caller applies this resource's changes; it must undo mutation \(change.mutationID) itself")
     }
 

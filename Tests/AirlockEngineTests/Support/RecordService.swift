@@ -9,7 +9,9 @@ import NIOCore
 /// `PATCH` merges, `PUT` replaces (or re-creates), `DELETE` deletes, `GET` reads (404 when
 /// absent). Writes are deduplicated by `Idempotency-Key` (a repeat gets the first answer and
 /// changes nothing). It records every call, and can be told to answer the next calls with given
-/// statuses (without applying them) or to stall one call past the client's timeout.
+/// statuses (without applying them), to refuse the writes of an item (answered and remembered
+/// under their key like any answer, as a real service would), or to stall one call past the
+/// client's timeout.
 final class RecordService: Sendable {
     struct Call: Sendable {
         var method: String
@@ -28,6 +30,8 @@ final class RecordService: Sendable {
         var scriptedReads: [Int] = []
         var stallNext: Duration?
         var answers: [String: (status: Int, body: String)] = [:]
+        /// Statuses refusing writes, by `METHOD id` or by `id` (every write method).
+        var refusals: [String: Int] = [:]
 
         func record(_ call: Call) { calls.append(call) }
         func script(_ statuses: [Int]) { scripted += statuses }
@@ -35,6 +39,12 @@ final class RecordService: Sendable {
         func takeScriptedRead() -> Int? { scriptedReads.isEmpty ? nil : scriptedReads.removeFirst() }
         func stall(_ duration: Duration) { stallNext = duration }
         func set(_ id: String, _ record: CELMap?) { records[id] = record }
+        /// Refuses the writes to an item (only those of `method`, when given) with `status`;
+        /// `nil` stops refusing.
+        func refuse(_ id: String, method: String? = nil, with status: Int?) {
+            refusals[method.map { "\($0) \(id)" } ?? id] = status
+        }
+        func refusal(_ method: String, _ id: String) -> Int? { refusals["\(method) \(id)"] ?? refusals[id] }
 
         func takeScripted() -> Int? { scripted.isEmpty ? nil : scripted.removeFirst() }
         func takeStall() -> Duration? {
@@ -117,7 +127,12 @@ final class RecordService: Sendable {
             }
             if let status = await state.takeScripted() { return response(status, #"{"error":"scripted \#(status)"}"#) }
         }
-        let answer = await apply(method, id: id, body: body, state: state)
+        let answer: (status: Int, body: String)
+        if method != "GET", let status = await state.refusal(method, id) {
+            answer = (status, #"{"error":"refused \#(status)"}"#)
+        } else {
+            answer = await apply(method, id: id, body: body, state: state)
+        }
         if method != "GET", (200...499).contains(answer.status) { await state.remember(answer, for: key) }
         return response(answer.status, answer.body)
     }

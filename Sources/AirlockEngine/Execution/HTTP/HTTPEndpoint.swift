@@ -22,10 +22,11 @@ public struct HTTPEndpoint: Sendable, Hashable {
     }
 
     /// RFC 3986's unreserved characters: everything else in a key is percent-encoded.
-    private static let unreserved = CharacterSet(
+    static let unreserved = CharacterSet(
         charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
-    private static func encoded(_ text: String) -> String {
+    /// `text` with everything but RFC 3986's unreserved characters percent-encoded.
+    static func encoded(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 }

@@ -3,60 +3,79 @@ import CEL
 import GRDB
 
 extension SQLExecutor {
-    /// Reads the row back: a create or update matches when every requested field holds its new
-    /// value, a delete when the row is gone.
+    /// Reads every record back: a create or update matches when every requested field holds its
+    /// new value, a delete when the row is gone. A mismatch names each record that differs.
     public func verify(_ request: ExecutionRequest, change: ExecutedChange) async -> VerificationOutcome {
-        let row: SQLRowImage?
+        let rows: [SQLRowImage?]
         do {
-            row = try await database.read { db in try self.fetchRow(db, key: change.target) }
+            rows = try await database.read { db in try change.records.map { try self.fetchRow(db, key: $0.target) } }
         } catch {
             return .unverifiable("cannot read table '\(mapping.table)' of \(mapping.databasePath): \(error)")
         }
-        let place = "the row with \(mapping.keyColumn) '\(change.target)' in table '\(mapping.table)'"
-        guard request.operation != .delete else {
-            return row == nil ? .matches : .mismatch("\(place) still exists after its delete")
-        }
-        guard let row else { return .mismatch("\(place) is missing") }
         var wanted = CELMap()
         for (key, value) in request.changes.entries
         where mapping.column(of: ValueMatching.fieldName(key)) != mapping.keyColumn {
             wanted[key] = SQLValues.stored(value)
         }
-        let differences = ValueMatching.differences(wanted: wanted, found: fields(of: row))
-        return differences.isEmpty ? .matches : .mismatch("\(place) differs: " + differences.joined(separator: "; "))
+        var mismatches: [String] = []
+        for (record, row) in zip(change.records, rows) {
+            let place = "the row with \(mapping.keyColumn) '\(record.target)' in table '\(mapping.table)'"
+            if request.operation == .delete {
+                if row != nil { mismatches.append("\(place) still exists after its delete") }
+                continue
+            }
+            guard let row else {
+                mismatches.append("\(place) is missing")
+                continue
+            }
+            let differences = ValueMatching.differences(wanted: wanted, found: fields(of: row))
+            if !differences.isEmpty { mismatches.append("\(place) differs: " + differences.joined(separator: "; ")) }
+        }
+        return mismatches.isEmpty ? .matches : .mismatch(mismatches.joined(separator: "; "))
     }
 
-    /// Restores the before-image kept in the marker row, in one transaction: deletes a created
-    /// row, writes back every column of an updated one, re-inserts a deleted one. Refuses when
-    /// the row is not exactly as the change left it. Calling it again after it succeeded
-    /// answers ``RollbackOutcome/rolledBack`` without writing.
-    public func rollback(_ change: ExecutedChange) async -> RollbackOutcome {
+    /// Restores the before-images kept in the marker rows, every record in one transaction:
+    /// deletes a created row, writes back every column of an updated one, re-inserts a deleted
+    /// one. Refuses — writing nothing — when any row is not exactly as the change left it.
+    /// Calling it again after it succeeded answers ``RollbackOutcome/rolledBack`` without
+    /// writing. `attempt` makes no difference here.
+    public func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome {
         let time = now()
         do {
             return try await database.writeWithoutTransaction { db in
                 var outcome = RollbackOutcome.failed("the transaction did not run")
                 try db.inTransaction(.immediate) {
-                    guard let marker = try SQLAppliedMarker.fetch(db, mutationID: change.mutationID) else {
+                    let markers = try SQLAppliedMarker.fetchAll(db, mutationID: change.mutationID)
+                    guard !markers.isEmpty else {
                         outcome = .refused(
                             "\(self.mapping.databasePath) has no record that mutation \(change.mutationID) was applied")
                         return .rollback
                     }
-                    if marker.rolledBackAt != nil {
+                    let pending = markers.filter { $0.rolledBackAt == nil }
+                    if pending.isEmpty {
                         outcome = .rolledBack
                         return .rollback
                     }
-                    guard marker.tableName == self.mapping.table else {
+                    if let other = pending.first(where: { $0.tableName != self.mapping.table }) {
                         outcome = .refused(
-                            "mutation \(change.mutationID) changed table '\(marker.tableName)', not '\(self.mapping.table)'")
+                            "mutation \(change.mutationID) changed table '\(other.tableName)', not '\(self.mapping.table)'")
                         return .rollback
                     }
-                    let current = try self.fetchRow(db, key: marker.target)
-                    if let refusal = self.refusal(marker, current: current) {
-                        outcome = .refused(refusal)
+                    var refusals: [String] = []
+                    for marker in pending {
+                        let current = try self.fetchRow(db, key: marker.target)
+                        if let refusal = self.refusal(marker, current: current) { refusals.append(refusal) }
+                    }
+                    if !refusals.isEmpty {
+                        outcome = .refused(
+                            markers.count == 1
+                                ? refusals[0]
+                                : "\(refusals.count) of \(markers.count) records changed since, so none was restored: "
+                                    + refusals.joined(separator: "; "))
                         return .rollback
                     }
-                    try self.restore(marker, in: db)
-                    try SQLAppliedMarker.markRolledBack(db, mutationID: marker.mutationID, at: time)
+                    for marker in pending.reversed() { try self.restore(marker, in: db) }
+                    try SQLAppliedMarker.markRolledBack(db, mutationID: change.mutationID, at: time)
                     outcome = .rolledBack
                     return .commit
                 }
@@ -67,14 +86,22 @@ extension SQLExecutor {
         }
     }
 
-    /// Looks for the marker row written with the change.
+    /// Looks for the marker rows written with the change: all of its records are applied, or
+    /// none (they are written in one transaction).
     public func reconcile(_ request: ExecutionRequest) async -> ReconciliationOutcome {
+        let markers: [SQLAppliedMarker]
         do {
-            let marker = try await database.read { db in try SQLAppliedMarker.fetch(db, mutationID: request.mutationID) }
-            return marker.map { .applied(change(of: $0)) } ?? .notApplied
+            markers = try await database.read { db in try SQLAppliedMarker.fetchAll(db, mutationID: request.mutationID) }
         } catch {
             return .unknown("cannot read \(mapping.databasePath): \(error)")
         }
+        guard !markers.isEmpty else { return .notApplied }
+        guard !request.isBulk || markers.map(\.target) == request.targets else {
+            return .unknown(
+                "mutation \(request.mutationID) was applied to records "
+                    + markers.map { "'\($0.target)'" }.joined(separator: ", ") + ", not to the records requested")
+        }
+        return .applied(change(of: markers))
     }
 
     /// Why restoring the before-image would overwrite someone else's change; `nil` when the row

@@ -5,12 +5,13 @@ import GRDB
 
 /// Applies mutations to a table of a SQLite database through a declared ``SQLMapping``.
 ///
-/// Each change is one transaction that checks the preconditions (every `before` value the
-/// decision saw must equal the row's current value), writes the row, and writes a marker row in
-/// `airlock_applied` holding every stored column of the row before and after. The marker is how
-/// ``reconcile(_:)`` knows after a crash whether the change happened, how ``apply(_:)`` stays
-/// idempotent, and what ``rollback(_:)`` restores exactly. Numbers compare by value: an INTEGER
-/// column holding 18 matches a change of 18.0.
+/// Each change is one transaction that checks the preconditions of every record (every `before`
+/// value the decision saw must equal the row's current value), writes the rows, and writes a
+/// marker row per record in `airlock_applied` holding every stored column of the row before and
+/// after. A bulk mutation is all or none: one record failing its preconditions writes nothing.
+/// The markers are how ``reconcile(_:)`` knows after a crash whether the change happened, how
+/// ``apply(_:)`` stays idempotent, and what ``rollback(_:attempt:)`` restores exactly. Numbers
+/// compare by value: an INTEGER column holding 18 matches a change of 18.0.
 public final class SQLExecutor: Executor {
     /// The resource this executor applies.
     public let resource: String
@@ -78,6 +79,9 @@ public final class SQLExecutor: Executor {
         }
     }
 
+    /// True: every record of a bulk mutation is written in one transaction.
+    public var supportsBulk: Bool { true }
+
     public var canRead: Bool { true }
 
     public func read(target: String) async -> CELMap? {
@@ -86,6 +90,9 @@ public final class SQLExecutor: Executor {
         }
     }
 
+    /// Applies every record of the request in one transaction, or none: when any record fails
+    /// its preconditions (or is missing, or already exists for a create), nothing is written and
+    /// the outcome is a conflict naming each such record.
     public func apply(_ request: ExecutionRequest) async -> ExecutionOutcome {
         var pending: [(column: String, value: DatabaseValue)] = []
         for (key, value) in request.changes.entries {
@@ -106,38 +113,59 @@ public final class SQLExecutor: Executor {
                 "the precondition on field '\(name)' cannot be checked: it has no column in table '\(mapping.table)'",
                 retryable: false)
         }
-        var rowKey = request.key
+        var rowKeys = request.keys
         if request.operation == .create, let given = pending.first(where: { $0.column == mapping.keyColumn }) {
             let text = SQLValues.value(given.value)
-            if request.target != nil, !ValueMatching.equal(text, .string(request.key)) {
-                return .failed("the target '\(request.key)' and the key field \(text) disagree", retryable: false)
+            if request.isBulk {
+                return .failed(
+                    "a create of several records cannot set the key field \(text) for all of them", retryable: false)
             }
-            if case .string(let s) = text { rowKey = s } else { rowKey = text.description }
+            if request.target != nil, !ValueMatching.equal(text, .string(rowKeys[0])) {
+                return .failed("the target '\(rowKeys[0])' and the key field \(text) disagree", retryable: false)
+            }
+            if case .string(let s) = text { rowKeys = [s] } else { rowKeys = [text.description] }
             pending.removeAll { $0.column == mapping.keyColumn }
         }
+        if let repeated = request.repeatedKey {
+            return .failed("record '\(repeated)' is listed twice", retryable: false)
+        }
         let time = now()
-        let key = rowKey
+        let keys = rowKeys
         let assignments = pending
         do {
             return try await database.writeWithoutTransaction { db in
                 var outcome = ExecutionOutcome.failed("the transaction did not run", retryable: true)
                 try db.inTransaction(.immediate) {
-                    if let marker = try SQLAppliedMarker.fetch(db, mutationID: request.mutationID) {
-                        outcome = .executed(self.change(of: marker))
+                    let markers = try SQLAppliedMarker.fetchAll(db, mutationID: request.mutationID)
+                    if !markers.isEmpty {
+                        outcome = self.earlierOutcome(markers, keys: keys)
                         return .commit
                     }
-                    let current = try self.fetchRow(db, key: key)
-                    if let conflict = self.conflict(request, key: key, current: current, preconditions: preconditions) {
-                        outcome = .conflict(conflict)
+                    var currents: [SQLRowImage?] = []
+                    var conflicts: [String] = []
+                    for key in keys {
+                        let current = try self.fetchRow(db, key: key)
+                        if let conflict = self.conflict(request, key: key, current: current, preconditions: preconditions) {
+                            conflicts.append(keys.count == 1 ? conflict : "record '\(key)': \(conflict)")
+                        }
+                        currents.append(current)
+                    }
+                    if !conflicts.isEmpty {
+                        outcome = .conflict(Self.bulkConflict(conflicts, of: keys.count))
                         return .rollback
                     }
-                    try self.write(request.operation, key: key, assignments: assignments, in: db)
-                    let after = request.operation == .delete ? nil : try self.fetchRow(db, key: key)
-                    let marker = SQLAppliedMarker(
-                        mutationID: request.mutationID, resource: self.resource, tableName: self.mapping.table, target: key,
-                        operation: request.operation.rawValue, before: current, after: after, appliedAt: time)
-                    try marker.insert(db)
-                    outcome = .executed(self.change(of: marker))
+                    var applied: [SQLAppliedMarker] = []
+                    for (position, (key, current)) in zip(keys, currents).enumerated() {
+                        try self.write(request.operation, key: key, assignments: assignments, in: db)
+                        let after = request.operation == .delete ? nil : try self.fetchRow(db, key: key)
+                        let marker = SQLAppliedMarker(
+                            mutationID: request.mutationID, position: position, resource: self.resource,
+                            tableName: self.mapping.table, target: key, operation: request.operation.rawValue,
+                            before: current, after: after, appliedAt: time)
+                        try marker.insert(db)
+                        applied.append(marker)
+                    }
+                    outcome = .executed(self.change(of: applied))
                     return .commit
                 }
                 return outcome
@@ -150,6 +178,27 @@ public final class SQLExecutor: Executor {
     }
 
     // MARK: Helpers
+
+    /// What applying again answers when the mutation's markers exist: the change as first
+    /// applied, or a failure when the markers are of other records than the request's (a bulk
+    /// request whose targets changed since it was applied).
+    private func earlierOutcome(_ markers: [SQLAppliedMarker], keys: [String]) -> ExecutionOutcome {
+        guard keys.count == 1 || markers.map(\.target) == keys else {
+            return .failed(
+                "mutation \(markers[0].mutationID) was applied to records "
+                    + markers.map { "'\($0.target)'" }.joined(separator: ", ") + ", not to the records requested",
+                retryable: false)
+        }
+        return .executed(change(of: markers))
+    }
+
+    /// The conflict of a request: a single record's reason as it is, or for several records, how
+    /// many failed and each one's reason.
+    private static func bulkConflict(_ conflicts: [String], of count: Int) -> String {
+        guard count > 1 else { return conflicts[0] }
+        return "\(conflicts.count) of \(count) records fail their preconditions, so none was written: "
+            + conflicts.joined(separator: "; ")
+    }
 
     /// Why the preconditions do not hold; `nil` when they do.
     private func conflict(
@@ -205,11 +254,15 @@ public final class SQLExecutor: Executor {
         CELMap(mapping.fields.map { (MapKey.string($0.name), SQLValues.value(image[$0.column] ?? .null)) })
     }
 
-    func change(of marker: SQLAppliedMarker) -> ExecutedChange {
+    /// The change recorded by a mutation's markers (at least one), in their order.
+    func change(of markers: [SQLAppliedMarker]) -> ExecutedChange {
         ExecutedChange(
-            mutationID: marker.mutationID, resource: marker.resource,
-            operation: Mutation.Operation(rawValue: marker.operation) ?? .update, target: marker.target,
-            beforeImage: marker.before.map(fields(of:)), afterImage: marker.after.map(fields(of:)))
+            mutationID: markers[0].mutationID, resource: markers[0].resource,
+            operation: Mutation.Operation(rawValue: markers[0].operation) ?? .update,
+            records: markers.map {
+                RecordChange(
+                    target: $0.target, beforeImage: $0.before.map(fields(of:)), afterImage: $0.after.map(fields(of:)))
+            })
     }
 
     /// Whether an error may pass on its own (another writer holds the database).
