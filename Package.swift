@@ -32,7 +32,11 @@ let package = Package(
         // Model, schemas, classification, policy, signals math. No I/O.
         .target(
             name: "AirlockCore",
-            dependencies: ["CEL", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "CEL",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Durable store and audit log.
