@@ -44,9 +44,10 @@ let package = Package(
         .target(
             name: "AirlockStore",
             dependencies: [
-                "AirlockCore",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CEL", "AirlockCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -54,11 +55,12 @@ let package = Package(
         .target(
             name: "AirlockEngine",
             dependencies: [
-                "AirlockStore",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
+                "CEL", "AirlockCore", "AirlockStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -66,8 +68,11 @@ let package = Package(
         .target(
             name: "AirlockServer",
             dependencies: [
-                "AirlockEngine",
+                "CEL", "AirlockCore", "AirlockStore", "AirlockEngine",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -77,31 +82,45 @@ let package = Package(
             dependencies: [
                 "CEL", "CELConformance", "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CELTests", dependencies: ["CEL", "CELConformance"], swiftSettings: swiftSettings),
-        .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "AirlockCoreTests", dependencies: ["CEL", "AirlockCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockStoreTests",
-            dependencies: ["AirlockStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["AirlockCore", "AirlockStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AirlockEngineTests",
-            dependencies: ["AirlockEngine", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "CEL", "AirlockCore", "AirlockStore", "AirlockEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AirlockServerTests",
             dependencies: [
-                "AirlockServer",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Yams", package: "Yams"),
+                "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
