@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -32,16 +33,21 @@ let package = Package(
         // Model, schemas, classification, policy, signals math. No I/O.
         .target(
             name: "AirlockCore",
-            dependencies: ["CEL", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "CEL",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Durable store and audit log.
         .target(
             name: "AirlockStore",
             dependencies: [
-                "AirlockCore",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CEL", "AirlockCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -49,12 +55,12 @@ let package = Package(
         .target(
             name: "AirlockEngine",
             dependencies: [
-                "AirlockStore",
+                "CEL", "AirlockCore", "AirlockStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -62,8 +68,11 @@ let package = Package(
         .target(
             name: "AirlockServer",
             dependencies: [
-                "AirlockEngine",
+                "CEL", "AirlockCore", "AirlockStore", "AirlockEngine",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -73,33 +82,61 @@ let package = Package(
             dependencies: [
                 "CEL", "CELConformance", "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         // What tests share: the manual clock.
         .target(name: "AirlockTestSupport", dependencies: ["AirlockEngine"], path: "Tests/AirlockTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "CELTests", dependencies: ["CEL", "CELConformance"], swiftSettings: swiftSettings),
-        .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "AirlockCoreTests", dependencies: ["CEL", "AirlockCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockStoreTests",
-            dependencies: ["AirlockStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["AirlockCore", "AirlockStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AirlockEngineTests",
-            dependencies: ["AirlockEngine", "AirlockTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "CEL", "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AirlockServerTests",
             dependencies: [
-                "AirlockServer", "AirlockTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Yams", package: "Yams"),
+                "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockServer", "AirlockTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `airlock` binary, which `swift build --build-tests` and `swift test` build.
+        .testTarget(
+            name: "AirlockCLITests",
+            dependencies: [
+                "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockServer", "AirlockTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -18,6 +18,17 @@ import Testing
         #expect(CanonicalJSON.hash(a) == CanonicalJSON.hash(b))
     }
 
+    /// Policy versions and stored content hashes are these digests: they must never change.
+    @Test func hashIsTheSHA256OfTheCanonicalTextInLowercaseHex() {
+        let value = Value.map(CELMap([
+            (.string("b"), .int(1)), (.string("a"), .list([.bool(true), .null])), (.string("é"), .string("x")),
+            (.string("Z"), .double(1.5)),
+        ]))
+        #expect(CanonicalJSON.hash(value) == "ccde3ba610884442d509e00bdea24243d0e352df5cd757554d175044c2d96b63")
+        #expect(CanonicalJSON.hash(.string("abc")) == "6cc43f858fbb763301637b5af970e2a46b46f461f27e5a0f41e009c59b827b25")
+        #expect(CanonicalJSON.hash(.null) == "74234e98afe7498fb5daf1f36ac2d78acc339464f950703b8c019892f982b90b")
+    }
+
     @Test func numbers() {
         #expect(CanonicalJSON.encode(.int(-12)) == "-12")
         #expect(CanonicalJSON.encode(.uint(18_446_744_073_709_551_615)) == "18446744073709551615")

@@ -63,7 +63,7 @@ struct HTTPExecutorTests {
             #expect(call.idempotencyKey == "mut-1")
             #expect(String(decoding: call.body, as: UTF8.self) == #"{"amount":120.0,"customer":"cus-7"}"#)
             let code = HMAC<Crypto.SHA256>.authenticationCode(for: call.body, using: SymmetricKey(data: Self.secret))
-            let hex = code.map { String(format: "%02x", $0) }.joined()
+            let hex = Hex.encode(code)
             #expect(call.signature == "sha256=" + hex)
             #expect(HTTPExecutor.signature(of: call.body, secret: Self.secret) == "sha256=" + hex)
             #expect(await service.state.records["inv-1"] != nil)

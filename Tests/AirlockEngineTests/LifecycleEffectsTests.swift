@@ -29,9 +29,11 @@ struct LifecycleEffectsTests {
             if let verification { return verification }
             return await inner.verify(request, change: change)
         }
-        func rollback(_ change: ExecutedChange) async -> RollbackOutcome {
+        private(set) var attempts: [Int] = []
+        func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome {
+            attempts.append(attempt)
             if let rollbackOutcome { return rollbackOutcome }
-            return await inner.rollback(change)
+            return await inner.rollback(change, attempt: attempt)
         }
         func reconcile(_ request: ExecutionRequest) async -> ReconciliationOutcome { await inner.reconcile(request) }
     }
@@ -201,6 +203,8 @@ struct LifecycleEffectsTests {
         #expect(try await fixture.gateway.view(of: id)?.status == .executed)
         fixture.customers.rollbackOutcome = nil
         #expect(try await fixture.gateway.rollback(id, note: "wrong customer", by: Self.root).status == .rolledBack)
+        // Each attempt is numbered, so the http executor sends it under a compensating key of its own.
+        #expect(fixture.customers.attempts == [1, 2])
     }
 
     @Test("the before-image a rollback restores is read from its own table, not from the audit log")

@@ -1,4 +1,5 @@
 import CEL
+import Crypto
 
 /// The canonical JSON text of a ``Value``: the same value always gives the same bytes, so the text
 /// can be hashed (policy versions, mutation content hashes).
@@ -35,7 +36,7 @@ public enum CanonicalJSON {
 
     /// The SHA-256 hex digest of the canonical bytes: a content hash of `value`.
     public static func hash(_ value: Value) -> String {
-        SHA256.hexString(SHA256.hash(bytes(value)))
+        Hex.encode(SHA256.hash(data: bytes(value)))
     }
 
     static func write(_ value: Value, to out: inout [UInt8]) {

@@ -1,3 +1,4 @@
+import AirlockCore
 import Crypto
 
 /// The principals a gateway knows, found by the SHA-256 of their bearer key.
@@ -15,7 +16,7 @@ public struct PrincipalDirectory: Sendable {
 
     /// Registers a principal under the hex SHA-256 of its key.
     public mutating func add(_ principal: Principal, keySHA256 hex: String) throws(ConfigurationError) {
-        guard let hash = Self.bytes(fromHex: hex), hash.count == 32 else {
+        guard let hash = Hex.decode(hex), hash.count == 32 else {
             throw ConfigurationError(
                 message: "principal '\(principal.id)': key_sha256 must be 64 hex digits (the SHA-256 of the key)")
         }
@@ -59,29 +60,6 @@ public struct PrincipalDirectory: Sendable {
     /// Hex SHA-256 of a key, as a config's `key_sha256` holds it.
     public static func hash(key: String) -> String {
         Gateway.sha256(key)
-    }
-
-    static func bytes(fromHex hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var i = 0
-        while i < digits.count {
-            guard let high = nibble(digits[i]), let low = nibble(digits[i + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            i += 2
-        }
-        return bytes
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: c - 48
-        case 97...102: c - 87
-        case 65...70: c - 55
-        default: nil
-        }
     }
 }
 

@@ -39,7 +39,7 @@ public enum DemoPrincipals {
                     var bytes = [UInt8](repeating: 0, count: 24)
                     var generator = SystemRandomNumberGenerator()
                     for i in bytes.indices { bytes[i] = generator.next() }
-                    let key = "ak_" + bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+                    let key = "ak_" + Hex.encode(bytes)
                     hashes[principal.id] = PrincipalDirectory.hash(key: key)
                     lines.append("export \(variable(for: principal.id))=\(key)")
                 }

@@ -71,7 +71,7 @@ extension Gateway {
     func undo(_ id: String, _ executed: ExecutedChange, cause: RollbackCause, attempt: Int, context: EventContext) async
         -> RollbackResult
     {
-        let outcome = await executors.executor(for: executed.resource).rollback(executed)
+        let outcome = await executors.executor(for: executed.resource).rollback(executed, attempt: max(1, attempt))
         let result: RollbackResult =
             switch outcome {
             case .rolledBack: .rolledBack

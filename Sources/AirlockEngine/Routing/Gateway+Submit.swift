@@ -242,6 +242,6 @@ extension Gateway {
     }
 
     static func sha256(_ text: String) -> String {
-        AirlockCore.SHA256.hexString(Array(Crypto.SHA256.hash(data: Array(text.utf8))))
+        Hex.encode(Crypto.SHA256.hash(data: Array(text.utf8)))
     }
 }

@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 /// A signed statement of the audit log's size and Merkle root at one moment.
@@ -76,7 +77,7 @@ public struct AuditCheckpoint: Sendable, Hashable, Codable {
         timeMicros = try container.decode(Int64.self, forKey: .timeMicros)
         keyID = try container.decode(String.self, forKey: .keyID)
         let hex = try container.decode(String.self, forKey: .signature)
-        guard let bytes = HexCoding.decode(hex) else {
+        guard let bytes = Hex.decode(hex) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .signature, in: container, debugDescription: "the signature is not hexadecimal")
         }
@@ -89,6 +90,6 @@ public struct AuditCheckpoint: Sendable, Hashable, Codable {
         try container.encode(root, forKey: .root)
         try container.encode(timeMicros, forKey: .timeMicros)
         try container.encode(keyID, forKey: .keyID)
-        try container.encode(HexCoding.encode(signature), forKey: .signature)
+        try container.encode(Hex.encode(signature), forKey: .signature)
     }
 }

@@ -1,3 +1,4 @@
+import AirlockCore
 import Crypto
 
 /// A SHA-256 value in the audit log: a record's hash, a Merkle node, a tree root.
@@ -37,7 +38,7 @@ public struct AuditHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads a hash from 64 hexadecimal digits (either case); `nil` otherwise.
     public init?(hex: some StringProtocol) {
-        guard hex.utf8.count == 64, let bytes = HexCoding.decode(hex) else { return nil }
+        guard hex.utf8.count == 64, let bytes = Hex.decode(hex) else { return nil }
         self.init(bytes: bytes)
     }
 
@@ -66,7 +67,7 @@ public struct AuditHash: Sendable, Hashable, CustomStringConvertible {
 
     /// 64 lowercase hexadecimal digits.
     public var hex: String {
-        withUnsafeBytes { HexCoding.encode($0) }
+        withUnsafeBytes { Hex.encode($0) }
     }
 
     public var description: String { hex }
@@ -86,47 +87,5 @@ extension AuditHash: Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(hex)
-    }
-}
-
-/// Lowercase hexadecimal text for bytes.
-enum HexCoding {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
-            for (index, byte) in bytes.enumerated() {
-                buffer[2 * index] = digits[Int(byte >> 4)]
-                buffer[2 * index + 1] = digits[Int(byte & 0x0f)]
-            }
-            return bytes.count * 2
-        }
-    }
-
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        Array(bytes).withUnsafeBytes { encode($0) }
-    }
-
-    static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = value(of: utf8[index]), let low = value(of: utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func value(of digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

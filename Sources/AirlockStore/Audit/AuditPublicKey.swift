@@ -1,3 +1,4 @@
+import AirlockCore
 import Crypto
 import Foundation
 
@@ -28,7 +29,7 @@ public struct AuditPublicKey: Sendable, Hashable, CustomStringConvertible {
     public init?(text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let bytes: [UInt8]? =
-            if trimmed.utf8.count == 64, let hex = HexCoding.decode(trimmed) { hex } else {
+            if trimmed.utf8.count == 64, let hex = Hex.decode(trimmed) { hex } else {
                 Data(base64Encoded: trimmed).map(Array.init)
             }
         guard let bytes else { return nil }
@@ -36,7 +37,7 @@ public struct AuditPublicKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// 64 lowercase hexadecimal digits.
-    public var hex: String { HexCoding.encode(rawRepresentation) }
+    public var hex: String { Hex.encode(rawRepresentation) }
 
     /// Base64 of the 32 bytes.
     public var base64: String { Data(rawRepresentation).base64EncodedString() }
@@ -44,7 +45,7 @@ public struct AuditPublicKey: Sendable, Hashable, CustomStringConvertible {
     /// A short id: the first 8 bytes of SHA-256 over the 32 raw bytes, in hex. Checkpoints name the
     /// key that signed them by this id.
     public var keyID: String {
-        HexCoding.encode(SHA256.hash(data: rawRepresentation).prefix(8))
+        Hex.encode(SHA256.hash(data: rawRepresentation).prefix(8))
     }
 
     /// Whether `signature` is this key's Ed25519 signature of `message`.

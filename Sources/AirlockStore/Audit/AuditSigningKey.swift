@@ -1,3 +1,4 @@
+import AirlockCore
 import Crypto
 import Foundation
 
@@ -57,7 +58,7 @@ public struct AuditSigningKey: Sendable {
                 .signingKeyUnavailable,
                 "cannot read the audit signing key at \(url.path): \(error.localizedDescription)")
         }
-        guard let bytes = HexCoding.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32,
+        guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32,
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes)
         else {
             throw StoreError(
@@ -76,7 +77,7 @@ public struct AuditSigningKey: Sendable {
             return try load(from: url)
         }
         let key = Curve25519.Signing.PrivateKey()
-        let text = HexCoding.encode(key.rawRepresentation) + "\n"
+        let text = Hex.encode(key.rawRepresentation) + "\n"
         let temporary = url.path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_CREAT | O_EXCL | O_WRONLY, 0o600)
         guard fd >= 0 else {

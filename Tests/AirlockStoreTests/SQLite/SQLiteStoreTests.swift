@@ -1,3 +1,4 @@
+import AirlockCore
 import AirlockStore
 import Foundation
 import GRDB
@@ -154,9 +155,7 @@ struct SQLiteStoreTests {
         let keyHex = try String(contentsOf: state.signingKeyURL, encoding: .utf8).trimmingCharacters(in: .newlines)
         let database = try Data(contentsOf: state.databaseURL)
         #expect(keyHex.count == 64)
-        let keyBytes = stride(from: 0, to: 64, by: 2).map { offset in
-            UInt8(keyHex.dropFirst(offset).prefix(2), radix: 16)!
-        }
+        let keyBytes = try #require(Hex.decode(keyHex))
         #expect(database.range(of: Data(keyBytes)) == nil)
         try await second.close()
     }

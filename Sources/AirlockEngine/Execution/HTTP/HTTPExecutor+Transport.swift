@@ -28,7 +28,7 @@ extension HTTPExecutor {
     /// header a service checks to know the call comes from this gateway.
     public static func signature(of body: [UInt8], secret: [UInt8]) -> String {
         let code = HMAC<Crypto.SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret))
-        return "sha256=" + AirlockCore.SHA256.hexString(Array(code))
+        return "sha256=" + Hex.encode(code)
     }
 
     /// Makes a call, retrying 5xx answers, timeouts and failed connections with capped

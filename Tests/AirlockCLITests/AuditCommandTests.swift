@@ -157,3 +157,27 @@ struct AuditCommandTests {
         #expect(unknown.status != 0 && unknown.errorOutput.contains("there is no mutation m-9"))
     }
 }
+
+/// The history the audit commands read: what a gateway records for a transfer it lets through.
+extension Store {
+    /// Creates a mutation as `received`, submitted by `agent-7`.
+    fileprivate func create(_ id: String, at time: Date) async throws {
+        var change = StoreChange(at: time)
+        change.createMutation(
+            NewMutation(
+                id: id, resource: "payments.transfer", operation: "create", actorID: "agent-7",
+                document: #"{"changes":{"amount":120.0,"to_account":"acc-991"},"id":"\#(id)"}"#),
+            audit: AuditEntry(kind: .submitted, actor: "agent-7", payload: #"{"input":"as submitted"}"#))
+        _ = try await apply(change)
+    }
+
+    /// Moves a mutation, as decided by the engine.
+    fileprivate func move(_ id: String, _ from: MutationStatus, _ to: MutationStatus, at time: Date) async throws {
+        var change = StoreChange(at: time)
+        let kind = AuditKind(rawValue: to.rawValue)
+        change.transition(
+            id, from: from, to: to, setting: MutationUpdate(),
+            audit: AuditEntry(kind: kind, actor: "engine", payload: #"{"kind":"\#(kind.rawValue)"}"#))
+        _ = try await apply(change)
+    }
+}

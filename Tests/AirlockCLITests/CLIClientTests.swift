@@ -227,7 +227,7 @@ extension CLIClientTests {
             }
             return """
                 state_dir: \(stateDirectory)
-                policy: \(CLI.packageRoot.appendingPathComponent("examples/policies").path)
+                policy: \(CommandRunner.packageRoot.appendingPathComponent("examples/policies").path)
                 store: { synchronous: normal }
                 principals:
                   - { id: agent-7, kind: agent, roles: [submitter], key_sha256: \(PrincipalDirectory.hash(key: Key.agent)) }
@@ -261,14 +261,6 @@ extension CLIClientTests {
 
     /// Runs the built `airlock` binary.
     enum CLI {
-        static let packageRoot: URL = {
-            var url = URL(fileURLWithPath: #filePath)
-            for _ in 0..<3 { url.deleteLastPathComponent() }  // the file, AirlockServerTests, Tests
-            return url
-        }()
-
-        static var binary: String { packageRoot.appendingPathComponent(".build/debug/airlock").path }
-
         /// Runs `airlock arguments` with only `AIRLOCK_URL`, `AIRLOCK_KEY` (unless `key` is nil) and
         /// `extra` in its environment, and `stdin` as its input.
         static func run(
@@ -301,10 +293,7 @@ extension CLIClientTests {
         private let output = Mutex(Output())
 
         init(_ arguments: [String], url: String, key: String?, stdin: String? = nil, extra: [String: String] = [:]) throws {
-            guard FileManager.default.isExecutableFile(atPath: CLI.binary) else {
-                throw CLIError.notBuilt(CLI.binary)
-            }
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.executableURL = try CommandRunner.requireAirlock()
             process.arguments = arguments
             var environment = extra
             environment["PATH"] = "/usr/bin:/bin"
@@ -410,16 +399,6 @@ extension CLIClientTests {
                 }
             for (continuation, answer) in woken { continuation.resume(returning: answer) }
             for (continuation, run) in done { continuation.resume(returning: run) }
-        }
-    }
-
-    enum CLIError: Error, CustomStringConvertible {
-        case notBuilt(String)
-
-        var description: String {
-            switch self {
-            case .notBuilt(let path): "\(path) is not built; run `swift build --build-tests` first"
-            }
         }
     }
 }

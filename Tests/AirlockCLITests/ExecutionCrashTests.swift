@@ -10,22 +10,22 @@ import Testing
 /// nothing stays `executing`, and every execution a client was told about survives.
 @Suite("Execution across crashes", .serialized)
 struct ExecutionCrashTests {
-    static let airlock: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent(".build/debug/airlock")
-    }()
+    /// The bearer keys of the configuration's principals.
+    enum Key {
+        static let agent = "key-agent-7"
+        static let bob = "key-bob"
+    }
 
     static func configuration(directory: String, port: Int) -> String {
         let pools = "[finance, ops-reviewers, ops-leads, duty-managers, pricing, privacy, support-leads]"
         return """
             listen: 127.0.0.1:\(port)
             state_dir: \(directory)/state
-            policy: \(TestServer.examplePack)
+            policy: \(CommandRunner.packageRoot.appendingPathComponent("examples/policies").path)
             store: { synchronous: full }
             principals:
-              - { id: svc-inventory, kind: service, roles: [submitter], key_sha256: \(PrincipalDirectory.hash(key: TestServer.Key.agent)) }
-              - { id: bob, kind: human, roles: [reviewer, admin], pools: \(pools), key_sha256: \(PrincipalDirectory.hash(key: TestServer.Key.bob)) }
+              - { id: svc-inventory, kind: service, roles: [submitter], key_sha256: \(PrincipalDirectory.hash(key: Key.agent)) }
+              - { id: bob, kind: human, roles: [reviewer, admin], pools: \(pools), key_sha256: \(PrincipalDirectory.hash(key: Key.bob)) }
             executors:
               catalog.product: { kind: sql, database: \(directory)/demo.sqlite, table: products, fields: [price, cost, stock, title] }
             """
@@ -33,7 +33,7 @@ struct ExecutionCrashTests {
 
     static func start(_ config: String) throws -> Process {
         let process = Process()
-        process.executableURL = airlock
+        process.executableURL = try CommandRunner.requireAirlock()
         process.arguments = ["serve", "--config", config]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -51,8 +51,9 @@ struct ExecutionCrashTests {
 
     @Test("SIGKILL while executing, 6 rounds: never applied twice, never lost")
     func killWhileExecuting() async throws {
-        let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let directory = temporary.path
         try DemoDatabase.create(at: directory + "/demo.sqlite")
         let port = Int.random(in: 20_000...40_000)
         let config = directory + "/airlock.yaml"
@@ -70,7 +71,7 @@ struct ExecutionCrashTests {
                             for n in 0..<200 {
                                 let sku = ["sku-1", "sku-2", "sku-9"][(client + n) % 3]
                                 let body = #"{"resource":"catalog.product","operation":"update","target":"\#(sku)","changes":{"stock":\#(1 + (round * 1000 + client * 200 + n) % 90)}}"#
-                                guard let reply = try? await api.submit(body), reply.status == .created,
+                                guard let reply = try? await api.submit(body, key: Key.agent), reply.status == .created,
                                     let id = reply.json["id"].string
                                 else { return }
                                 if reply.json["status"].string == "executed" { await told.add(id) }
@@ -92,18 +93,18 @@ struct ExecutionCrashTests {
             server.terminate()
             server.waitUntilExit()
         }
-        let executing = try await api.get("/v1/mutations?status=executing&limit=500", key: TestServer.Key.bob)
+        let executing = try await api.get("/v1/mutations?status=executing&limit=500", key: Key.bob)
         #expect(executing.json["items"].array.isEmpty, "still executing after reconciliation: \(executing.text.prefix(300))")
         // Nor approved: an approved mutation of a resource with an executor moves on to executing
         // in the commit that approves it, so no kill can leave it with nobody to execute it.
-        let approved = try await api.get("/v1/mutations?status=approved&limit=500", key: TestServer.Key.bob)
+        let approved = try await api.get("/v1/mutations?status=approved&limit=500", key: Key.bob)
         #expect(approved.json["items"].array.isEmpty, "left approved, never executed: \(approved.text.prefix(300))")
 
         var executed: Set<String> = []
         var cursor: String?
         repeat {
             let page = try await api.get(
-                "/v1/mutations?status=executed&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""), key: TestServer.Key.bob)
+                "/v1/mutations?status=executed&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""), key: Key.bob)
             for item in page.json["items"].array { if let id = item["id"].string { executed.insert(id) } }
             cursor = page.json["next_cursor"].string
         } while cursor != nil
