@@ -80,7 +80,7 @@ struct ExecutionCrashTests {
                     }
                 }
             }
-            try await Task.sleep(nanoseconds: UInt64.random(in: 150...600) * 1_000_000)
+            try await Task.sleep(nanoseconds: UInt64.random(in: 300...900) * 1_000_000)
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
             await load.value

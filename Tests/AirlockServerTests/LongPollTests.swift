@@ -8,10 +8,10 @@ import Testing
 /// `GET /v1/mutations/{id}?wait=…&status=…` holds the request until the status changes.
 @Suite struct LongPollTests {
     /// The wait the tests ask for, in seconds: a poll that is not woken answers only after it.
-    static let wait = 30
+    static let wait = 60
     /// How soon a woken poll must answer: half the wait, which leaves room for a loaded machine
     /// (the tests share it with builds) and still tells a wake-up from an expiry.
-    static let promptly: Duration = .seconds(15)
+    static let promptly: Duration = .seconds(30)
 
     @Test func aWaitingClientWakesSoonAfterAnApprovalByAnother() async throws {
         try await TestServer.with { api, _ in

@@ -19,15 +19,21 @@ extension Gateway {
     /// - Throws: ``GatewayError``: `.notFound`, `.conflict` (a lifecycle refusal), `.unavailable`.
     @discardableResult
     func handle(_ event: LifecycleEvent, of id: String, context: EventContext) async throws(GatewayError) -> Handled {
+        var known = context.known
         for attempt in 1...Self.raceRetries {
-            let snapshot: MutationSnapshot
-            do {
+            var snapshot: MutationSnapshot
+            if let held = known {
+                snapshot = held
+                known = nil
+            } else {
+              do {
                 guard let read = try await self.snapshot(of: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
                 snapshot = read
             } catch let error as GatewayError {
                 throw error
             } catch {
                 throw .unavailable(error)
+            }
             }
             let step: LifecycleStep
             do {
@@ -37,6 +43,7 @@ extension Gateway {
             }
             if step.isEmpty { return Handled(step: step) }
             var context = context
+            context.known = nil
             context.policyVersion = context.policyVersion ?? snapshot.record.policyVersion
             context.resource = snapshot.record.resource
             context.contentHash = snapshot.record.contentHash

@@ -30,6 +30,10 @@ struct EventContext: Sendable {
     var reconciled = false
     /// When a new review is due, counted from the step's time.
     var slaSeconds: Int?
+    /// The mutation as the commit that led to this event left it, when the engine holds it (a
+    /// submission's own execution): the event is handled from it instead of a fresh read, and
+    /// from a fresh read only if the store says it moved meanwhile.
+    var known: MutationSnapshot?
 }
 
 /// Turns a lifecycle step into one ``StoreChange``: every move a transition with its audit record,

@@ -126,15 +126,12 @@ extension Gateway {
         StepRecorder(mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: reviewID)
             .record(step, into: &change)
         if let replayed = try await commit(change, received) { return replayed }
-        await carryOut(step, of: received.id, mutation: mutation, context: context)
-        if step.executes, let executed = try await view(of: received.id) {
-            return Submission(view: executed, replayed: false)
-        }
         let record = MutationRecord(
             id: received.id, status: step.state.status, tier: context.tier, resource: mutation.resource,
             operation: mutation.operation.rawValue, actorID: received.principal.id, policyVersion: decision.policyVersion,
             document: received.document, decision: decisionJSON, contentHash: "", idempotencyKey: received.idempotencyKey,
-            requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: step.moves.count)
+            requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: step.moves.count,
+            beforeValues: context.beforeValues)
         let review = step.effects.lazy.compactMap { effect -> ReviewRecord? in
             guard case .openReview(let mode, let requirement) = effect else { return nil }
             return ReviewRecord(
@@ -143,6 +140,16 @@ extension Gateway {
                 deadline: requirement.slaSeconds.map { received.now.addingTimeInterval(TimeInterval($0)) }, escalations: 0,
                 openedAt: received.now, closedAt: nil)
         }.first
+        // Without a review, nothing but the execution can move the mutation now: its answer is
+        // handled from what this commit wrote, not from a fresh read (a review could change
+        // meanwhile without moving the status, which the store's check would not see).
+        if review == nil {
+            context.known = MutationSnapshot(record: record, review: nil, votes: [], decision: nil, state: step.state)
+        }
+        await carryOut(step, of: received.id, mutation: mutation, context: context)
+        if step.executes, let executed = try await view(of: received.id) {
+            return Submission(view: executed, replayed: false)
+        }
         return Submission(
             view: MutationView(record: record, decision: DecisionSummary(decision), review: review, votes: [], document: received.body),
             replayed: false)
