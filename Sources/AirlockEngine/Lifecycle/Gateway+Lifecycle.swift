@@ -21,19 +21,12 @@ extension Gateway {
     func handle(_ event: LifecycleEvent, of id: String, context: EventContext) async throws(GatewayError) -> Handled {
         var known = context.known
         for attempt in 1...Self.raceRetries {
-            var snapshot: MutationSnapshot
+            let snapshot: MutationSnapshot
             if let held = known {
                 snapshot = held
                 known = nil
             } else {
-              do {
-                guard let read = try await self.snapshot(of: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
-                snapshot = read
-            } catch let error as GatewayError {
-                throw error
-            } catch {
-                throw .unavailable(error)
-            }
+                snapshot = try await read(id)
             }
             let step: LifecycleStep
             do {
@@ -113,6 +106,18 @@ extension Gateway {
             logger.error(
                 "recording an executor's answer failed; reconciliation will take the mutation up",
                 metadata: ["mutation": "\(id)", "event": "\(event.name)", "error": "\(error)"])
+        }
+    }
+
+    /// The mutation's snapshot, or why it cannot be had.
+    private func read(_ id: String) async throws(GatewayError) -> MutationSnapshot {
+        do {
+            guard let read = try await snapshot(of: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
+            return read
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
         }
     }
 
