@@ -4,6 +4,7 @@ import AirlockStore
 import AirlockTestSupport
 import CEL
 import Foundation
+import GRDB
 import Testing
 
 /// The engine carries out the lifecycle's steps: what goes together is one commit, nothing is
@@ -62,6 +63,7 @@ struct LifecycleEffectsTests {
                 store: store, principals: principals, clock: ManualClock(Date(timeIntervalSince1970: 1_767_693_600)),
                 executors: Executors([
                     "crm.customer": customers, "payments.transfer": demo.executor("payments.transfer"),
+                    "catalog.product": demo.executor("catalog.product"),
                 ]))
             var root = URL(fileURLWithPath: #filePath)
             for _ in 0..<3 { root.deleteLastPathComponent() }
@@ -235,5 +237,18 @@ struct LifecycleEffectsTests {
             return
         }
         #expect(signals["actor_rate_1m"].map { "\($0)" } == "\(Value.int(3))", "\(signals)")
+    }
+
+    @Test("a bulk mutation through the gateway: every record applied in one go, and rolled back together")
+    func bulkThroughTheGateway() async throws {
+        let fixture = try await Fixture()
+        let view = try await fixture.submit(
+            #"{"resource":"catalog.product","operation":"update","targets":["sku-1","sku-2"],"changes":{"stock":7}}"#)
+        #expect(view.status == .executed, "\(view.errors)")
+        #expect(try fixture.demo.row("products", "sku-1")?["stock"] == 7.databaseValue)
+        #expect(try fixture.demo.row("products", "sku-2")?["stock"] == 7.databaseValue)
+        let back = try await fixture.gateway.rollback(view.id, note: "wrong products", by: Self.root)
+        #expect(back.status == .rolledBack)
+        #expect(try fixture.demo.row("products", "sku-1")?["stock"] == 40.databaseValue)
     }
 }
