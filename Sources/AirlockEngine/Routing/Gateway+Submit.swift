@@ -122,7 +122,9 @@ extension Gateway {
         change.createMutation(
             received.newMutation,
             audit: AuditEntry(kind: .submitted, actor: received.principal.id, payload: received.document, policyVersion: decision.policyVersion))
-        let reviewID = Self.newID(prefix: "rev_", at: received.now)
+        // A review id (random bits, formatted) only for a step that opens a review: not on the low-tier hot path.
+        let opensReview = step.effects.contains { if case .openReview = $0 { true } else { false } }
+        let reviewID = opensReview ? Self.newID(prefix: "rev_", at: received.now) : ""
         StepRecorder(mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: reviewID)
             .record(step, into: &change)
         if let replayed = try await commit(change, received) { return replayed }
