@@ -27,7 +27,7 @@ public func openGateway(
         settings.now = { clock.now() }
     }
     try configuration.executors.check(against: pack)
-    let executors = try configuration.executors.makeExecutors(now: { clock.now() })
+    let executors = try configuration.executors.makeExecutors(clock: clock)
     let gateway = Gateway(
         store: store, principals: configuration.principals, clock: clock,
         auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors, logger: logger)

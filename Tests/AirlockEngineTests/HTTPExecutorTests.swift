@@ -10,11 +10,17 @@ import Testing
 struct HTTPExecutorTests {
     static let secret = Array("s3cret-for-tests".utf8)
 
-    /// Records the waits between retries instead of waiting.
-    final class Sleeps: Sendable {
+    /// A clock that records the waits between retries instead of waiting (it stands still, so
+    /// each wait reads back exactly, in whole milliseconds).
+    final class Sleeps: GatewayClock {
         private let waits = Mutex<[Duration]>([])
+        private let start = Date(timeIntervalSince1970: 0)
         var recorded: [Duration] { waits.withLock { $0 } }
-        var sleep: @Sendable (Duration) async throws -> Void { { duration in self.waits.withLock { $0.append(duration) } } }
+        func now() -> Date { start }
+        func sleep(until deadline: Date) async throws {
+            let milliseconds = Int64((deadline.timeIntervalSince(start) * 1000).rounded())
+            waits.withLock { $0.append(.milliseconds(milliseconds)) }
+        }
     }
 
     static func executor(
@@ -33,7 +39,7 @@ struct HTTPExecutorTests {
             ],
             secret: secret, timeout: timeout,
             retry: RetryPolicy(attempts: 4, initialDelay: .milliseconds(100), maximumDelay: .milliseconds(250)))
-        return HTTPExecutor(resource: "billing.invoice", settings: settings, sleep: sleeps.sleep)
+        return HTTPExecutor(resource: "billing.invoice", settings: settings, clock: sleeps)
     }
 
     static func create(_ id: String = "mut-1", target: String? = "inv-1") -> ExecutionRequest {

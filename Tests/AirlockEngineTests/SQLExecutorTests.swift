@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockEngine
+import AirlockTestSupport
 import CEL
 import GRDB
 import Testing
@@ -21,6 +22,18 @@ struct SQLExecutorTests {
                 "amount": .double(amount), "currency": .string("EUR"), "from_account": .string("acc-100200"),
                 "to_account": .string("acc-200300"),
             ]))
+    }
+
+    @Test func theMarkersAreStampedByTheClockTheExecutorsWereMadeWith() async throws {
+        let clock = ManualClock()
+        let demo = try DemoFixture(clock: clock)
+        let executor = demo.executor("catalog.product")
+        let outcome = await executor.apply(Self.repricing())
+        guard case .executed(let change) = outcome else { Issue.record("expected executed, got \(outcome)"); return }
+        clock.advance(by: 90)
+        #expect(await executor.rollback(change, attempt: 1) == .rolledBack)
+        let stamps = try demo.strings("SELECT applied_at || ' ' || rolled_back_at FROM airlock_applied WHERE mutation_id = 'mut-1'")
+        #expect(stamps == ["2026-01-01T00:00:00Z 2026-01-01T00:01:30Z"])
     }
 
     @Test func readsTheMappedFieldsOfARow() async throws {

@@ -41,12 +41,25 @@ public struct Decision: Sendable {
         maxClass: String?, records: Int, reversible: Bool, policyName: String, policyVersion: String,
         evaluatedAt: Timestamp, signals: Signals
     ) {
+        self.init(
+            tier: tier, routedTier: Self.routedTier(tier, reversible: reversible), score: score, reasons: reasons,
+            approvals: approvals, requirement: approvals, dataClasses: dataClasses, maxClass: maxClass,
+            records: records, reversible: reversible, policyName: policyName, policyVersion: policyVersion,
+            evaluatedAt: evaluatedAt, signals: signals)
+    }
+
+    /// Every field given: the policy engine's, which works out the routed tier and requirement.
+    init(
+        tier: Tier, routedTier: Tier, score: Int, reasons: [Reason], approvals: ApprovalRequirement?,
+        requirement: ApprovalRequirement?, dataClasses: [String], maxClass: String?, records: Int, reversible: Bool,
+        policyName: String, policyVersion: String, evaluatedAt: Timestamp, signals: Signals
+    ) {
         self.tier = tier
-        self.routedTier = tier == .medium && !reversible ? .high : tier
+        self.routedTier = routedTier
         self.score = score
         self.reasons = reasons
         self.approvals = approvals
-        self.requirement = approvals
+        self.requirement = requirement
         self.dataClasses = dataClasses
         self.maxClass = maxClass
         self.records = records
@@ -55,6 +68,12 @@ public struct Decision: Sendable {
         self.policyVersion = policyVersion
         self.evaluatedAt = evaluatedAt
         self.signals = signals
+    }
+
+    /// The tier routing acts on for a decided `tier`: a medium-tier change of an irreversible
+    /// resource is treated as high.
+    static func routedTier(_ tier: Tier, reversible: Bool) -> Tier {
+        tier == .medium && !reversible ? .high : tier
     }
 
     /// The ids of the rules that matched, in pack order.

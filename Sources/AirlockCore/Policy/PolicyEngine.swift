@@ -170,13 +170,14 @@ public struct PolicyEngine: Sendable {
 
         if trace { traces = allTraces(resource: resource, outcomes: outcomes, activation: activation) }
         let approvals = approvals(for: tier, matched: matched)
-        var decision = Decision(
-            tier: tier, score: score, reasons: reasons, approvals: approvals,
+        let routed = Decision.routedTier(tier, reversible: classification.reversible)
+        // Built once, in place: a decision is large, and a copy of it shows in `bench policy`.
+        return Decision(
+            tier: tier, routedTier: routed, score: score, reasons: reasons, approvals: approvals,
+            requirement: requirement(at: routed, decided: tier, approvals: approvals),
             dataClasses: classification.classes, maxClass: classification.maxClass, records: classification.records,
             reversible: classification.reversible, policyName: pack.name, policyVersion: pack.version, evaluatedAt: now,
             signals: signals)
-        decision.requirement = requirement(at: decision.routedTier, decided: tier, approvals: approvals)
-        return decision
     }
 
     /// How every rule of the pack fared, in pack order: those of the resource as evaluated, the

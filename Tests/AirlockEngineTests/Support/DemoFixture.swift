@@ -10,11 +10,12 @@ final class DemoFixture {
     let path: String
     let executors: Executors
 
-    init() throws {
+    /// The demo database with executors on `clock` (the system's unless given).
+    init(clock: any GatewayClock = SystemClock()) throws {
         directory = try TemporaryDirectory()
         path = directory.path + "/" + DemoDatabase.fileName
         try DemoDatabase.create(at: path)
-        executors = try DemoDatabase.executorConfiguration(databasePath: path).makeExecutors()
+        executors = try DemoDatabase.executorConfiguration(databasePath: path).makeExecutors(clock: clock)
     }
 
     func executor(_ resource: String) -> any Executor { executors.executor(for: resource) }
@@ -39,6 +40,12 @@ final class DemoFixture {
     func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
         let database = try DatabaseQueue(path: path)
         return try database.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    }
+
+    /// The first column of a query's rows, as text.
+    func strings(_ sql: String, _ arguments: StatementArguments = []) throws -> [String] {
+        let database = try DatabaseQueue(path: path)
+        return try database.read { db in try String.fetchAll(db, sql: sql, arguments: arguments) }
     }
 
     func balance(_ account: String) throws -> Double {

@@ -84,13 +84,9 @@ public struct ExecutorConfiguration: Sendable {
     /// Builds the executors: opens each `sql` database (several resources on one file share a
     /// connection) and checks its table and columns.
     ///
-    /// - Parameters:
-    ///   - now: the clock of the `applied_at` and `rolled_back_at` marker times.
-    ///   - sleep: how `http` executors wait between retries.
-    public func makeExecutors(
-        now: @escaping @Sendable () -> Date = Date.init,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
-    ) throws(ConfigurationError) -> Executors {
+    /// - Parameter clock: the gateway's clock: the time of the `applied_at` and `rolled_back_at`
+    ///   markers, and what `http` executors wait on between retries.
+    public func makeExecutors(clock: any GatewayClock = SystemClock()) throws(ConfigurationError) -> Executors {
         var executors: [String: any Executor] = [:]
         var databases: [String: DatabaseQueue] = [:]
         for entry in entries {
@@ -99,7 +95,7 @@ public struct ExecutorConfiguration: Sendable {
                 case .none:
                     executors[entry.resource] = NoneExecutor()
                 case .http(let settings):
-                    executors[entry.resource] = HTTPExecutor(resource: entry.resource, settings: settings, sleep: sleep)
+                    executors[entry.resource] = HTTPExecutor(resource: entry.resource, settings: settings, clock: clock)
                 case .sql(let mapping):
                     let path = URL(fileURLWithPath: mapping.databasePath).standardizedFileURL.path
                     let database: DatabaseQueue
@@ -110,7 +106,7 @@ public struct ExecutorConfiguration: Sendable {
                         databases[path] = database
                     }
                     executors[entry.resource] = try SQLExecutor(
-                        resource: entry.resource, mapping: mapping, database: database, now: now)
+                        resource: entry.resource, mapping: mapping, database: database, clock: clock)
                 }
             } catch {
                 throw entry.error(error.message)

@@ -53,7 +53,7 @@ extension HTTPExecutor {
         for attempt in 1...settings.retry.attempts {
             if attempt > 1 {
                 do {
-                    try await sleep(settings.retry.delay(beforeAttempt: attempt))
+                    try await clock.sleep(for: Self.interval(settings.retry.delay(beforeAttempt: attempt)))
                 } catch {
                     return last
                 }
@@ -99,11 +99,16 @@ extension HTTPExecutor {
         return text.isEmpty ? "" : ": " + text
     }
 
+    /// A duration in seconds.
+    static func interval(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
     /// A duration as URLSession's timeout interval. FoundationNetworking (Linux) truncates the
     /// interval to whole seconds, so a part of a second would time out at once: round it up.
     static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        let interval = Double(seconds) + Double(attoseconds) / 1e18
+        let interval = interval(duration)
         #if canImport(FoundationNetworking)
             return max(1, interval.rounded(.up))
         #else

@@ -22,16 +22,15 @@ public final class HTTPExecutor: Executor {
     /// What it calls.
     public let settings: HTTPExecutorSettings
     let session: URLSession
-    let sleep: @Sendable (Duration) async throws -> Void
+    /// What the waits between retries sleep on: the gateway's clock.
+    let clock: any GatewayClock
 
-    /// An executor; `sleep` waits between retries (tests pass one that returns at once).
-    public init(
-        resource: String, settings: HTTPExecutorSettings,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
-    ) {
+    /// An executor that waits between retries on `clock` (the gateway's; tests pass one that
+    /// returns at once).
+    public init(resource: String, settings: HTTPExecutorSettings, clock: any GatewayClock = SystemClock()) {
         self.resource = resource
         self.settings = settings
-        self.sleep = sleep
+        self.clock = clock
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = Self.seconds(settings.timeout)
         configuration.httpAdditionalHeaders = ["User-Agent": "airlock"]

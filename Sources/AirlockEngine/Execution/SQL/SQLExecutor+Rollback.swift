@@ -40,7 +40,7 @@ extension SQLExecutor {
     /// Calling it again after it succeeded answers ``RollbackOutcome/rolledBack`` without
     /// writing. `attempt` makes no difference here.
     public func rollback(_ change: ExecutedChange, attempt: Int) async -> RollbackOutcome {
-        let time = now()
+        let time = clock.now()
         do {
             return try await database.writeWithoutTransaction { db in
                 var outcome = RollbackOutcome.failed("the transaction did not run")

@@ -20,26 +20,27 @@ public final class SQLExecutor: Executor {
     let database: any DatabaseWriter
     /// The table's stored columns (not generated ones): what an image holds.
     let storedColumns: [String]
-    let now: @Sendable () -> Date
+    /// The time of the `applied_at` and `rolled_back_at` markers: the gateway's clock.
+    let clock: any GatewayClock
 
     /// Opens the mapping's database (which must exist), checks that its table has the key and
     /// every mapped column, and creates the marker table on first use.
-    public convenience init(resource: String, mapping: SQLMapping, now: @escaping @Sendable () -> Date = Date.init)
+    public convenience init(resource: String, mapping: SQLMapping, clock: any GatewayClock = SystemClock())
         throws(ExecutorError)
     {
         let database = try Self.open(mapping.databasePath, resource: resource)
-        try self.init(resource: resource, mapping: mapping, database: database, now: now)
+        try self.init(resource: resource, mapping: mapping, database: database, clock: clock)
     }
 
     /// An executor over a database already open; several executors may share one.
     public init(
         resource: String, mapping: SQLMapping, database: any DatabaseWriter,
-        now: @escaping @Sendable () -> Date = Date.init
+        clock: any GatewayClock = SystemClock()
     ) throws(ExecutorError) {
         self.resource = resource
         self.mapping = mapping
         self.database = database
-        self.now = now
+        self.clock = clock
         for name in [mapping.table, mapping.keyColumn] + mapping.fields.map(\.column)
         where !SQLMapping.isPlainIdentifier(name) {
             throw ExecutorError(resource: resource, message: "'\(name)' is not a plain SQL name (letters, digits, _)")
@@ -129,7 +130,7 @@ public final class SQLExecutor: Executor {
         if let repeated = request.repeatedKey {
             return .failed("record '\(repeated)' is listed twice", retryable: false)
         }
-        let time = now()
+        let time = clock.now()
         let keys = rowKeys
         let assignments = pending
         do {
