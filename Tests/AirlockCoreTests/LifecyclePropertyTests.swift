@@ -27,7 +27,7 @@ struct LifecyclePropertyTests {
             groups: [ApprovalGroup(pool: "finance", count: Int.random(in: 1...2, using: &rng))]
                 + (Bool.random(using: &rng) ? [ApprovalGroup(pool: "legal", count: 1)] : []),
             escalateTo: Bool.random(using: &rng) ? "legal" : nil,
-            onTimeout: Bool.random(using: &rng) ? .reject : .approve, rejectAfter: Int.random(in: 1...2, using: &rng))
+            onTimeout: OnTimeout.allCases.randomElement(using: &rng)!, rejectAfter: Int.random(in: 1...2, using: &rng))
         let (reviewer, pools) = reviewers.randomElement(using: &rng)!
         let verification: Verification = [.matches, .mismatch("m"), .unverifiable("u")].randomElement(using: &rng)!
         let events: [LifecycleEvent] = [
@@ -72,6 +72,11 @@ struct LifecyclePropertyTests {
                     }
                     if move.to == .rolledBack { rolledBack = true }
                     if move.cause == .decided, move.to == .rejected { blocked = true }
+                }
+                // No timeout approves a mutation or lets one execute.
+                if case .deadlinePassed = event {
+                    #expect(!step.moves.contains { $0.to == .approved || $0.to == .executing }, "run \(batch)/\(run): \(step.moves)")
+                    #expect(!step.effects.contains(.closeReview(.approved)), "run \(batch)/\(run): a timeout approved the review")
                 }
                 #expect(step.state.status == current)
                 if step.executes { #expect(step.state.executor == .airlock) }

@@ -1,4 +1,5 @@
 import AirlockCore
+import Foundation
 import Testing
 
 /// Every (state, event) pair of the lifecycle, the review rules, and random event sequences
@@ -91,7 +92,7 @@ struct LifecycleTests {
         ]) { $1 }
         table[.pendingReview] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([.rejected]), "recount": .moves([]),
-            "deadline": .moves([.expired]),
+            "deadline": .moves([.rejected]),
         ]) { $1 }
         table[.approved] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([]), "recount": .moves([]),
@@ -107,7 +108,7 @@ struct LifecycleTests {
         table[.executed] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([.rollingBack]), "recount": .moves([]),
             "rollback": .moves([.rollingBack]), "rollback forced": .moves([.rollingBack]),
-            "deadline": .moves([.rollingBack]),
+            "deadline": .moves([]),
         ]) { $1 }
         table[.rollingBack] = final.merging([
             "rolled back": .moves([.rolledBack]), "rollback refused": .moves([.executed]),
@@ -265,11 +266,11 @@ struct LifecycleTests {
         #expect(applied.effects == [.rollBack(.reviewRejectedWhileExecuting)])
     }
 
-    @Test("deadlines: escalate once to escalate_to, then on_timeout decides")
-    func deadlines() throws {
+    @Test("deadlines: escalate once to escalate_to, then on_timeout decides; never an approval", arguments: [OnTimeout.reject, .expire])
+    func deadlines(onTimeout: OnTimeout) throws {
         var requirement = Self.finance2
         requirement.escalateTo = "finance-leads"
-        requirement.onTimeout = .approve
+        requirement.onTimeout = onTimeout
         let state = LifecycleState(
             status: .pendingReview, submitter: "agent-7", executor: .airlock, reversible: true,
             review: ReviewState(mode: .blocking, requirement: requirement))
@@ -277,9 +278,50 @@ struct LifecycleTests {
         #expect(escalated.moves.isEmpty)
         #expect(escalated.effects == [.escalateReview([ApprovalGroup(pool: "finance-leads", count: 2)])])
         let timedOut = try Lifecycle.handle(.deadlinePassed, in: escalated.state)
-        #expect(timedOut.moves.map(\.to) == [.approved, .executing])
-        #expect(timedOut.moves.first?.cause == .timedOut(.approve))
-        #expect(timedOut.effects.first == .closeReview(.approved))
+        #expect(timedOut.moves.map(\.to) == [onTimeout == .reject ? .rejected : .expired])
+        #expect(timedOut.moves.first?.cause == .timedOut(onTimeout))
+        #expect(timedOut.effects == [.closeReview(.expired)])
+    }
+
+    @Test("a high-tier review whose action is a medium one (or a stored 'approve') still ends unexecuted", arguments: [OnTimeout.unreviewed, .rollback])
+    func blockingTimeoutNeverApproves(onTimeout: OnTimeout) throws {
+        var requirement = Self.finance2
+        requirement.onTimeout = onTimeout
+        let state = LifecycleState(
+            status: .pendingReview, submitter: "agent-7", executor: .airlock, reversible: true,
+            review: ReviewState(mode: .blocking, requirement: requirement))
+        let timedOut = try Lifecycle.handle(.deadlinePassed, in: state)
+        #expect(timedOut.moves.map(\.to) == [.expired])
+        #expect(timedOut.effects == [.closeReview(.expired)])
+    }
+
+    @Test("a parallel review that times out closes unreviewed and the change stays, or rolls it back")
+    func parallelTimeout() throws {
+        var requirement = Self.finance2
+        requirement.onTimeout = .unreviewed
+        var state = LifecycleState(
+            status: .executed, submitter: "agent-7", executor: .airlock, reversible: true,
+            review: ReviewState(mode: .parallel, requirement: requirement))
+        let kept = try Lifecycle.handle(.deadlinePassed, in: state)
+        #expect(kept.moves.isEmpty)
+        #expect(kept.effects == [.closeReview(.unreviewed)])
+        state.review?.onTimeout = .rollback
+        let undone = try Lifecycle.handle(.deadlinePassed, in: state)
+        #expect(undone.moves.map(\.to) == [.rollingBack])
+        #expect(undone.effects == [.closeReview(.expired), .rollBack(.reviewExpired)])
+        // Timed out while the change was still being applied: the executor's answer undoes it.
+        state.status = .executing
+        let pending = try Lifecycle.handle(.deadlinePassed, in: state)
+        #expect(pending.moves.isEmpty && pending.effects == [.closeReview(.expired)])
+        let applied = try Lifecycle.handle(.executorFinished(.applied(.matches)), in: pending.state)
+        #expect(applied.moves.map(\.to) == [.executed, .rollingBack])
+    }
+
+    @Test("an on_timeout stored as 'approve' by an earlier version reads as unreviewed")
+    func legacyApprove() throws {
+        let decoded = try JSONDecoder().decode([OnTimeout].self, from: Data(#"["approve","reject","expire"]"#.utf8))
+        #expect(decoded == [.unreviewed, .reject, .expire])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([OnTimeout].self, from: Data(#"["later"]"#.utf8)) }
     }
 
     // MARK: Executing and undoing

@@ -15,7 +15,7 @@ import Testing
         #expect(pack.tiers.high.count == 2)
         #expect(pack.tiers.high.slaSeconds == 3600)
         #expect(pack.tiers.high.escalateTo == "leads")
-        #expect(pack.tiers.medium.onTimeout == .approve)
+        #expect(pack.tiers.medium.onTimeout == .unreviewed)
         #expect(pack.tiers.blockFromScore == 100)
         #expect(pack.businessHours?.utcOffsetSeconds == 7200)
         #expect(pack.version.count == 64)

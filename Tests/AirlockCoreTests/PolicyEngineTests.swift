@@ -124,7 +124,7 @@ import Testing
         #expect(d.matchedRules == ["big"])
         #expect(d.approvals?.groups == [ApprovalGroup(pool: "finance", count: 1)])
         #expect(d.approvals?.slaSeconds == 4 * 3600)
-        #expect(d.approvals?.onTimeout == .approve)
+        #expect(d.approvals?.onTimeout == .unreviewed)
         let reason = try #require(d.reasons.first)
         #expect(reason.message == "Big 150 to acc-9")
         #expect(reason.tier == .medium)
@@ -252,7 +252,7 @@ import Testing
             "\"tier\"", "\"routed_tier\"", "\"score\"", "\"reasons\"", "\"approvals\"", "\"requirement\"", "\"data\"",
             "\"policy\"", "\"evaluated_at\"", "\"signals\"",
         ])
-        #expect(CanonicalJSON.encode(map["approvals"]!) == #"{"groups":[{"count":1,"pool":"finance"}],"on_timeout":"approve","sla_seconds":14400}"#)
+        #expect(CanonicalJSON.encode(map["approvals"]!) == #"{"groups":[{"count":1,"pool":"finance"}],"on_timeout":"unreviewed","sla_seconds":14400}"#)
         // Medium on an irreversible resource is routed as high: the high tier's pool joins, with its SLA.
         #expect(d.routedTier == .high)
         #expect(

@@ -179,16 +179,23 @@ public enum Lifecycle {
             step.add(.escalateReview(groups))
             return
         }
-        switch review.onTimeout {
-        case .reject:
+        // No timeout approves: a blocking review ends its mutation unexecuted whatever its
+        // action says; a parallel one keeps the change unless told to roll it back.
+        switch review.mode {
+        case .blocking:
             close(.expired, &step)
-            switch review.mode {
-            case .blocking: step.move(to: .expired, .timedOut(.reject))
-            case .parallel: undoParallel(.reviewExpired, &step)
+            if review.onTimeout == .reject {
+                step.move(to: .rejected, .timedOut(.reject))
+            } else {
+                step.move(to: .expired, .timedOut(.expire))
             }
-        case .approve:
-            close(.approved, &step)
-            if review.mode == .blocking { approve(.timedOut(.approve), &step) }
+        case .parallel:
+            if review.onTimeout == .rollback {
+                close(.expired, &step)
+                undoParallel(.reviewExpired, &step)
+            } else {
+                close(.unreviewed, &step)
+            }
         }
     }
 
@@ -203,7 +210,7 @@ public enum Lifecycle {
                 // An irreversible change is not undone automatically: the alarm calls a person.
                 if step.state.reversible { beginRollback(.verificationFailed(what), &step) }
             } else if let review = step.state.review, review.mode == .parallel,
-                review.status == .rejected || (review.status == .expired && review.onTimeout == .reject)
+                review.status == .rejected || review.status == .expired
             {
                 beginRollback(.reviewRejectedWhileExecuting, &step)
             }

@@ -19,7 +19,7 @@ public enum MutationStatus: String, Sendable, Hashable, CaseIterable, Codable, C
     case failed
     /// Refused: invalid, tier `block`, or rejected by its reviewers.
     case rejected
-    /// Its review timed out and the policy's `on_timeout` did not approve it.
+    /// Its review timed out with `on_timeout: expire` (no timeout ever approves a mutation).
     case expired
     /// An executed mutation being undone (medium review rejected, verification failed, manual).
     case rollingBack = "rolling_back"

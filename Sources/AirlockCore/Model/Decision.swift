@@ -164,10 +164,42 @@ public struct ApprovalGroup: Sendable, Hashable, Codable, CustomStringConvertibl
     public var description: String { "\(pool)×\(count)" }
 }
 
-/// What happens to a mutation whose reviewers did not act within the SLA and escalation.
+/// What happens to a mutation whose reviewers did not act within the SLA and escalation. No
+/// timeout ever approves a mutation: a high-tier one ends unexecuted, a medium-tier one (already
+/// executed) either stays, counted as unreviewed, or is rolled back.
 public enum OnTimeout: String, Sendable, Hashable, CaseIterable, Codable {
-    /// High: the mutation expires unexecuted. Medium: the executed change is rolled back.
+    /// High (the default): the mutation is rejected, unexecuted; the review closes `expired`.
     case reject
-    /// High: the mutation executes. Medium: the executed change stays.
-    case approve
+    /// High: the mutation ends `expired`, unexecuted; the review closes `expired`.
+    case expire
+    /// Medium (the default): the review closes `unreviewed`; the executed change stays.
+    case unreviewed
+    /// Medium: the review closes `expired` and the executed change is rolled back.
+    case rollback
+
+    /// The actions a tier may name: `reject`/`expire` for high (blocking), `unreviewed`/`rollback`
+    /// for medium (parallel).
+    public static func allowed(for mode: ReviewMode) -> [OnTimeout] {
+        mode == .blocking ? [.reject, .expire] : [.unreviewed, .rollback]
+    }
+
+    /// The default of a tier: `reject` for high, `unreviewed` for medium.
+    public static func defaultAction(for mode: ReviewMode) -> OnTimeout {
+        mode == .blocking ? .reject : .unreviewed
+    }
+
+    /// Reads a stored action; `approve`, which decisions recorded before timeouts stopped
+    /// approving may carry, reads as `unreviewed` (a medium change stays; a high-tier mutation
+    /// is never approved by a timeout, see ``Lifecycle``).
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        if text == "approve" {
+            self = .unreviewed
+        } else if let action = OnTimeout(rawValue: text) {
+            self = action
+        } else {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "unknown on_timeout '\(text)'"))
+        }
+    }
 }

@@ -243,6 +243,8 @@ final class CompiledRule: Sendable {
     let tier: Tier?
     let score: Int?
     let approvals: [ApprovalGroup]
+    let rejectAfter: Int?
+    let slaSeconds: Int?
     let program: Program
     let reasonTemplate: ReasonTemplate
     let reads: [ReadPath]
@@ -254,6 +256,8 @@ final class CompiledRule: Sendable {
         tier = rule.tier
         score = rule.score
         approvals = rule.approvals
+        rejectAfter = rule.rejectAfter
+        slaSeconds = rule.slaSeconds
         program = rule.program
         reasonTemplate = rule.reasonTemplate
         reads = rule.reads

@@ -2,7 +2,7 @@ import CEL
 import Yams
 
 extension PackLoader {
-    static let ruleKeys = ["id", "description", "resource", "when", "tier", "score", "approvals", "reason"]
+    static let ruleKeys = ["id", "description", "resource", "when", "tier", "score", "approvals", "sla", "reason"]
     /// The largest score a rule may add or take away.
     static let largestScore = 1_000_000
 
@@ -55,11 +55,21 @@ extension PackLoader {
             report("\(what) names neither a tier nor a score, so matching it changes nothing", at: e.at, .missingKey)
         }
         var approvals: [ApprovalGroup] = []
+        var rejectAfter: Int?
         if let node = e["approvals"] {
-            approvals = readApprovals(node)
+            (approvals, rejectAfter) = readApprovals(node)
             if tier != .medium, tier != .high, e["tier"] != nil || e["score"] != nil {
                 report(
                     "approvals apply to rules of tier medium or high; \(what) has \(tier.map { "tier \($0)" } ?? "no tier")",
+                    at: node, .invalidValue)
+            }
+        }
+        var slaSeconds: Int?
+        if let node = e["sla"] {
+            slaSeconds = sla(node, "sla")
+            if tier != .medium, tier != .high {
+                report(
+                    "sla applies to rules of tier medium or high; \(what) has \(tier.map { "tier \($0)" } ?? "no tier")",
                     at: node, .invalidValue)
             }
         }
@@ -85,21 +95,41 @@ extension PackLoader {
         guard problems.count == problemsBefore, let program else { return nil }
         return Rule(
             id: id, description: description, resources: scope, when: whenText, tier: tier, score: score,
-            approvals: approvals, reason: reasonText, location: idNode.location, program: program,
+            approvals: approvals, rejectAfter: rejectAfter, slaSeconds: slaSeconds, reason: reasonText, location: idNode.location, program: program,
             reasonTemplate: template, reads: ReadPath.paths(in: program.expression))
     }
 
-    /// `{pool, count}` or a list of them.
-    func readApprovals(_ at: Located) -> [ApprovalGroup] {
+    /// The approvals of a rule (or a test's expectation), in any of three forms: one group
+    /// `{pool, count}`, a list of groups, or `{all_of: [groups], reject_after: N}`. Every group
+    /// must complete; `reject_after` (the first and last form) is how many distinct rejections
+    /// reject the mutation.
+    func readApprovals(_ at: Located) -> (groups: [ApprovalGroup], rejectAfter: Int?) {
+        var rejectAfter: Int?
+        var single = false
         let items: [Located]
         if case .sequence = at.node {
             items = sequence(at, "approvals") ?? []
+        } else if let e = entries(at, of: "approvals", allowed: ["pool", "count", "all_of", "reject_after"]) {
+            if let node = e["reject_after"], let n = int(node, "reject_after") {
+                if n < 1 { report("reject_after must be at least 1", at: node, .invalidValue) }
+                rejectAfter = max(1, n)
+            }
+            if let list = e["all_of"] {
+                if let stray = e["pool"] ?? e["count"] {
+                    report("approvals name either all_of or one group's pool and count, not both", at: stray, .invalidValue)
+                }
+                items = sequence(list, "all_of") ?? []
+                if items.isEmpty { report("all_of needs at least one group", at: list, .invalidValue) }
+            } else {
+                items = [at]
+                single = true
+            }
         } else {
-            items = [at]
+            return ([], nil)
         }
         var groups: [ApprovalGroup] = []
         for item in items {
-            guard let e = entries(item, of: "an approval group", allowed: ["pool", "count"]),
+            guard let e = entries(item, of: "an approval group", allowed: single ? ["pool", "count", "reject_after"] : ["pool", "count"]),
                 let poolNode = require("pool", in: e, of: "an approval group"), let pool = poolName(poolNode, "pool")
             else { continue }
             var count = 1
@@ -113,7 +143,7 @@ extension PackLoader {
             }
             groups.append(ApprovalGroup(pool: pool, count: count))
         }
-        return groups
+        return (groups, rejectAfter)
     }
 
     /// Compiles a condition, placing CEL errors in the file.

@@ -153,7 +153,7 @@ extension PackLoader {
         }
         if let node = e["approvals"] {
             let poolsBefore = pools.count
-            expect.approvals = readApprovals(node)
+            expect.approvals = readApprovals(node).groups
             pools.removeSubrange(poolsBefore...)
         }
         if let node = e["max_class"], let text = string(node, "max_class") {

@@ -32,7 +32,8 @@ extension PackLoader {
             }
             let what = "tiers.\(key)"
             guard let t = entries(value, of: what, allowed: Self.reviewedTierKeys) else { continue }
-            var settings = TierSettings(onTimeout: tier == .medium ? .approve : .reject)
+            let mode: ReviewMode = tier == .high ? .blocking : .parallel
+            var settings = TierSettings(onTimeout: OnTimeout.defaultAction(for: mode))
             if let node = t["from_score"], let score = int(node, "from_score") {
                 settings.fromScore = score
                 thresholds.append((tier, score, node))
@@ -42,20 +43,18 @@ extension PackLoader {
                 if count < 1 { report("count must be at least 1", at: node, .invalidValue) }
                 settings.count = count
             }
-            if let node = t["sla"], let text = string(node, "sla") {
-                if let seconds = DurationText.seconds(text), seconds > 0 {
-                    if seconds <= Self.longestSLA {
-                        settings.slaSeconds = seconds
-                    } else {
-                        report("sla must be at most 365d, not '\(text)'", at: node, .invalidValue)
-                    }
-                } else {
-                    report("sla must be a duration such as 30m, 4h, 1h30m or 2d, not '\(text)'", at: node, .invalidValue)
-                }
-            }
+            if let node = t["sla"], let seconds = sla(node, "sla") { settings.slaSeconds = seconds }
             if let node = t["escalate_to"], let pool = poolName(node, "escalate_to") { settings.escalateTo = pool }
-            if let node = t["on_timeout"], let action = choice(node, "on_timeout", OnTimeout.self) {
-                settings.onTimeout = action
+            if let node = t["on_timeout"], let text = string(node, "on_timeout") {
+                let allowed = OnTimeout.allowed(for: mode)
+                if let action = OnTimeout(rawValue: text), allowed.contains(action) {
+                    settings.onTimeout = action
+                } else {
+                    let names = allowed.map(\.rawValue)
+                    let why = text == "approve" ? " (no timeout approves a mutation)" : ""
+                    let message = "\(what).on_timeout must be \(names.joined(separator: " or ")), not '\(text)'\(why)"
+                    report(Suggestion.message(message, word: text, candidates: names), at: node, .invalidValue)
+                }
             }
             if tier == .medium { tiers.medium = settings } else { tiers.high = settings }
         }
@@ -65,6 +64,20 @@ extension PackLoader {
                 "tiers.\(higher.0).from_score (\(higher.1)) must be above tiers.\(lower.0).from_score (\(lower.1))",
                 at: higher.2, .thresholdOrder)
         }
+    }
+
+    /// An SLA duration (`30m`, `4h`, `1h30m`, `2d`) in seconds, at most ``longestSLA``.
+    func sla(_ node: Located, _ what: String) -> Int? {
+        guard let text = string(node, what) else { return nil }
+        guard let seconds = DurationText.seconds(text), seconds > 0 else {
+            report("\(what) must be a duration such as 30m, 4h, 1h30m or 2d, not '\(text)'", at: node, .invalidValue)
+            return nil
+        }
+        guard seconds <= Self.longestSLA else {
+            report("\(what) must be at most 365d, not '\(text)'", at: node, .invalidValue)
+            return nil
+        }
+        return seconds
     }
 
     /// A pool name, registered for the server's check against its principals.

@@ -37,7 +37,7 @@ final class PackLoader {
     var lists: [(name: String, value: Value, type: CELType)] = []
     var listLocations: [String: PackLocation] = [:]
     var businessHours: BusinessHours?
-    var tiers = TierPolicy(medium: TierSettings(onTimeout: .approve))
+    var tiers = TierPolicy(medium: TierSettings(onTimeout: .unreviewed))
     var tierLocations: [Tier: PackLocation] = [:]
     var defaults = PackDefaults()
     /// Whether the pack sets `defaults.on_error` (otherwise: high when tiers.high has a pool, else

@@ -96,6 +96,8 @@ extension PolicyPack {
                     return .map(g)
                 })
         }
+        if let x = rule.rejectAfter { r["reject_after"] = .int(Int64(x)) }
+        if let x = rule.slaSeconds { r["sla"] = .int(Int64(x)) }
         r["reason"] = .string(rule.reason)
         return .map(r)
     }

@@ -15,8 +15,13 @@ public struct Rule: Sendable {
     public var tier: Tier?
     /// The score the rule adds, if any (may be negative).
     public var score: Int?
-    /// The approvals the rule requires (tier medium or high only).
+    /// The approvals the rule requires (tier medium or high only): every group must complete.
     public var approvals: [ApprovalGroup]
+    /// How many distinct rejections reject the mutation (`reject_after`); `nil` when the rule
+    /// does not say (1).
+    public var rejectAfter: Int?
+    /// How long reviewers have when the rule matches (`sla`), in seconds; `nil` for the tier's.
+    public var slaSeconds: Int?
     /// The reason template: text with `${expression}` parts.
     public var reason: String
     /// Where the rule is declared.

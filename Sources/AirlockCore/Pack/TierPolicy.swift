@@ -7,7 +7,10 @@ public struct TierPolicy: Sendable, Hashable {
     /// The score from which a mutation is blocked, if any.
     public var blockFromScore: Int?
 
-    public init(medium: TierSettings = TierSettings(), high: TierSettings = TierSettings(), blockFromScore: Int? = nil) {
+    public init(
+        medium: TierSettings = TierSettings(onTimeout: .unreviewed), high: TierSettings = TierSettings(),
+        blockFromScore: Int? = nil
+    ) {
         self.medium = medium
         self.high = high
         self.blockFromScore = blockFromScore

@@ -233,7 +233,7 @@ public struct PolicyEngine: Sendable {
             }
             return ApprovalRequirement(
                 groups: groups, slaSeconds: settings.slaSeconds, escalateTo: settings.escalateTo,
-                onTimeout: settings.onTimeout)
+                onTimeout: settings.onTimeout, rejectAfter: decided?.rejectAfter ?? 1)
         }
         if let decided, !decided.groups.isEmpty { return decided }
         return ApprovalRequirement(
@@ -242,7 +242,9 @@ public struct PolicyEngine: Sendable {
     }
 
     /// The approvals of a decision at `tier`: the approvals of every matching rule, the strictest
-    /// count per pool; plus the tier's own pool when no matching rule of that tier names approvals.
+    /// count per pool and the largest `reject_after`; plus the tier's own pool when no matching
+    /// rule of that tier names approvals. The SLA is the shortest of the matching rules of that
+    /// tier that name one, else the tier's.
     func approvals(for tier: Tier, matched: [CompiledRule]) -> ApprovalRequirement? {
         guard let settings = pack.tiers.settings(for: tier) else { return nil }
         var groups: [ApprovalGroup] = []
@@ -254,13 +256,18 @@ public struct PolicyEngine: Sendable {
             }
         }
         var tierHasApprovals = false
+        var rejectAfter = 1
+        var ruleSLA: Int?
         for rule in matched {
             for group in rule.approvals { add(group) }
             if rule.tier == tier, !rule.approvals.isEmpty { tierHasApprovals = true }
+            if let n = rule.rejectAfter { rejectAfter = max(rejectAfter, n) }
+            if let sla = rule.slaSeconds, rule.tier == tier { ruleSLA = min(ruleSLA ?? sla, sla) }
         }
         if !tierHasApprovals, let pool = settings.pool { add(ApprovalGroup(pool: pool, count: settings.count)) }
         return ApprovalRequirement(
-            groups: groups, slaSeconds: settings.slaSeconds, escalateTo: settings.escalateTo, onTimeout: settings.onTimeout)
+            groups: groups, slaSeconds: ruleSLA ?? settings.slaSeconds, escalateTo: settings.escalateTo,
+            onTimeout: settings.onTimeout, rejectAfter: rejectAfter)
     }
 
     private func render(_ template: ReasonTemplate, in activation: Activation) -> String {

@@ -14,8 +14,12 @@ public enum ReviewStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case approved
     /// Rejected by its reviewers.
     case rejected
-    /// Timed out with no escalation left.
+    /// Timed out with no escalation left (a high-tier mutation that ended unexecuted, or a
+    /// medium-tier change rolled back for it).
     case expired
+    /// A parallel review that timed out with `on_timeout: unreviewed`: the change stays, and
+    /// nobody looked at it.
+    case unreviewed
     /// Closed for another reason (the mutation was withdrawn, superseded, …).
     case cancelled
 }

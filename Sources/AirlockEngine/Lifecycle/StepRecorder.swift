@@ -144,8 +144,8 @@ struct StepRecorder {
                 payload: json([("review", .string(snapshot?.review?.id ?? newReviewID)), ("outcome", .string(outcome))]))
         case .timedOut(let onTimeout):
             return entry(
-                onTimeout == .approve ? .approved : .expired, actor: context.actor,
-                payload: json([("on_timeout", .string(onTimeout.rawValue))]))
+                .expired, actor: context.actor,
+                payload: json([("on_timeout", .string(onTimeout.rawValue)), ("status", .string(move.to.rawValue))]))
         case .executionBegun:
             return entry(.executing, actor: "airlock", payload: json([("resource", .string(context.resource))]))
         case .outcomeReported:
