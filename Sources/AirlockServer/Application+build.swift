@@ -58,11 +58,11 @@ public func buildApplication(
     let application = Application(
         router: buildRouter(parts.gateway).router,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "airlock"),
-        // Shut down after the server has drained its requests, in reverse order: reconciliation
-        // stops, the signal history is saved, the last checkpoint signed.
+        // Shut down after the server has drained its requests, in reverse order: deadlines and
+        // reconciliation stop, the signal history is saved, the last checkpoint signed.
         services: [
             CheckpointService(store: parts.store, clock: clock, logger: logger), SignalSaveService(gateway: parts.gateway),
-            ReconciliationService(gateway: parts.gateway),
+            ReconciliationService(gateway: parts.gateway), DeadlineService(gateway: parts.gateway),
         ],
         onServerRunning: onServerRunning,
         logger: logger)

@@ -43,6 +43,9 @@ public protocol Store: Sendable {
     /// Open reviews, earliest deadline first; with `deadlineBefore`, only those due by then (what
     /// the SLA timer asks).
     func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord]
+    /// The earliest deadline of an open review, if any has one (an index lookup, not a scan):
+    /// when the deadline service must next wake.
+    func nextReviewDeadline() async throws -> Date?
     /// A review's votes, oldest first.
     func votes(reviewID: String) async throws -> [VoteRecord]
 

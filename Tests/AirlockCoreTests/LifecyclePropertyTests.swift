@@ -1,4 +1,5 @@
 import AirlockCore
+import CEL
 import Testing
 
 /// Random event sequences against the lifecycle's promises: nothing executes before its
@@ -22,23 +23,25 @@ struct LifecyclePropertyTests {
         ("dave", ["ops"]),
     ]
 
+    static let start = Timestamp(seconds: 1_767_225_600)
+
     static func randomEvent(_ rng: inout SplitMix) -> LifecycleEvent {
         let requirement = ApprovalRequirement(
             groups: [ApprovalGroup(pool: "finance", count: Int.random(in: 1...2, using: &rng))]
                 + (Bool.random(using: &rng) ? [ApprovalGroup(pool: "legal", count: 1)] : []),
-            escalateTo: Bool.random(using: &rng) ? "legal" : nil,
+            slaSeconds: Bool.random(using: &rng) ? 1_800 : nil, escalateTo: Bool.random(using: &rng) ? "legal" : nil,
             onTimeout: OnTimeout.allCases.randomElement(using: &rng)!, rejectAfter: Int.random(in: 1...2, using: &rng))
         let (reviewer, pools) = reviewers.randomElement(using: &rng)!
         let verification: Verification = [.matches, .mismatch("m"), .unverifiable("u")].randomElement(using: &rng)!
         let events: [LifecycleEvent] = [
-            .invalid, .decided(tier: Tier.allCases.randomElement(using: &rng)!, approvals: requirement),
+            .invalid, .decided(tier: Tier.allCases.randomElement(using: &rng)!, approvals: requirement, at: start),
             .voteCast(reviewer: reviewer, approve: Int.random(in: 0..<4, using: &rng) > 0, pools: pools),
             .voteCast(reviewer: reviewer, approve: true, pools: pools), .votesRecounted,
             .executorFinished(.applied(verification)), .executorFinished(.conflict("c")),
             .executorFinished(.failed("f")), .executorFinished(.undetermined("u")),
             .outcomeReported(executed: Bool.random(using: &rng)), .rollbackRequested(force: Bool.random(using: &rng)),
             .rollbackFinished(.rolledBack), .rollbackFinished(.refused("r")), .rollbackFinished(.failed("f")),
-            .deadlinePassed,
+            .deadlinePassed(at: Timestamp(seconds: start.seconds + Int64.random(in: 0...7_200, using: &rng))),
         ]
         return events.randomElement(using: &rng)!
     }

@@ -1,4 +1,5 @@
 import AirlockCore
+import CEL
 import Foundation
 import Testing
 
@@ -6,8 +7,12 @@ import Testing
 /// checked against the invariants — without a store, a clock or an executor.
 @Suite("Lifecycle")
 struct LifecycleTests {
-    static let finance2 = ApprovalRequirement(groups: [ApprovalGroup(pool: "finance", count: 2)])
-    static let finance1 = ApprovalRequirement(groups: [ApprovalGroup(pool: "finance", count: 1)])
+    static let finance2 = ApprovalRequirement(groups: [ApprovalGroup(pool: "finance", count: 2)], slaSeconds: 3_600)
+    static let finance1 = ApprovalRequirement(groups: [ApprovalGroup(pool: "finance", count: 1)], slaSeconds: 3_600)
+    /// When the reviews of ``state(_:)`` opened; they are due an hour later.
+    static let now = Timestamp(seconds: 1_767_225_600)
+    /// A day after ``now``: every review of ``state(_:)`` is overdue.
+    static let later = Timestamp(seconds: now.seconds + 86_400)
 
     /// The state each status is usually in.
     static func state(_ status: MutationStatus) -> LifecycleState {
@@ -17,15 +22,15 @@ struct LifecycleTests {
         case .pendingReview:
             return LifecycleState(
                 status: .pendingReview, submitter: "agent-7", executor: .airlock, reversible: true,
-                review: ReviewState(mode: .blocking, requirement: finance2))
+                review: ReviewState(mode: .blocking, requirement: finance2, openedAt: now))
         case .approved:
             return LifecycleState(
                 status: .approved, submitter: "agent-7", executor: .caller, reversible: true,
-                review: ReviewState(mode: .parallel, requirement: finance1))
+                review: ReviewState(mode: .parallel, requirement: finance1, openedAt: now))
         case .executing, .executed:
             return LifecycleState(
                 status: status, submitter: "agent-7", executor: .airlock, reversible: true,
-                review: ReviewState(mode: .parallel, requirement: finance1))
+                review: ReviewState(mode: .parallel, requirement: finance1, openedAt: now))
         case .rollingBack, .failed, .rejected, .expired, .rolledBack:
             return LifecycleState(status: status, submitter: "agent-7", executor: .airlock, reversible: true, rollbackAttempts: 1)
         }
@@ -34,10 +39,10 @@ struct LifecycleTests {
     /// One event of each kind, by name.
     static let events: [(String, LifecycleEvent)] = [
         ("invalid", .invalid),
-        ("decided low", .decided(tier: .low, approvals: nil)),
-        ("decided medium", .decided(tier: .medium, approvals: finance1)),
-        ("decided high", .decided(tier: .high, approvals: finance2)),
-        ("decided block", .decided(tier: .block, approvals: nil)),
+        ("decided low", .decided(tier: .low, approvals: nil, at: Self.now)),
+        ("decided medium", .decided(tier: .medium, approvals: finance1, at: Self.now)),
+        ("decided high", .decided(tier: .high, approvals: finance2, at: Self.now)),
+        ("decided block", .decided(tier: .block, approvals: nil, at: Self.now)),
         ("vote approve", .voteCast(reviewer: "bob", approve: true, pools: ["finance"])),
         ("vote reject", .voteCast(reviewer: "bob", approve: false, pools: ["finance"])),
         ("recount", .votesRecounted),
@@ -53,7 +58,7 @@ struct LifecycleTests {
         ("rolled back", .rollbackFinished(.rolledBack)),
         ("rollback refused", .rollbackFinished(.refused("changed since"))),
         ("rollback failed", .rollbackFinished(.failed("timeout"))),
-        ("deadline", .deadlinePassed),
+        ("deadline", .deadlinePassed(at: later)),
     ]
 
     enum Expected: Equatable, CustomStringConvertible {
@@ -153,7 +158,7 @@ struct LifecycleTests {
 
     @Test("a low decision is approved, learned from, and executed by Airlock in the same step")
     func lowExecutes() throws {
-        let step = try Lifecycle.handle(.decided(tier: .low, approvals: nil), in: Self.state(.received))
+        let step = try Lifecycle.handle(.decided(tier: .low, approvals: nil, at: Self.now), in: Self.state(.received))
         #expect(step.moves.map(\.cause) == [.decided, .executionBegun])
         #expect(step.effects == [.learnSignal, .execute])
     }
@@ -162,20 +167,20 @@ struct LifecycleTests {
     func lowCallerWaits() throws {
         var state = Self.state(.received)
         state.executor = .caller
-        let step = try Lifecycle.handle(.decided(tier: .low, approvals: nil), in: state)
+        let step = try Lifecycle.handle(.decided(tier: .low, approvals: nil, at: Self.now), in: state)
         #expect(step.moves.map(\.to) == [.approved])
         #expect(step.effects == [.learnSignal])
     }
 
     @Test("medium goes ahead with a parallel review; high waits with a blocking one; block is final")
     func reviewedTiers() throws {
-        let medium = try Lifecycle.handle(.decided(tier: .medium, approvals: Self.finance1), in: Self.state(.received))
+        let medium = try Lifecycle.handle(.decided(tier: .medium, approvals: Self.finance1, at: Self.now), in: Self.state(.received))
         #expect(medium.effects == [.openReview(.parallel, Self.finance1), .learnSignal, .execute])
         #expect(medium.state.review?.mode == .parallel)
-        let high = try Lifecycle.handle(.decided(tier: .high, approvals: Self.finance2), in: Self.state(.received))
+        let high = try Lifecycle.handle(.decided(tier: .high, approvals: Self.finance2, at: Self.now), in: Self.state(.received))
         #expect(high.effects == [.openReview(.blocking, Self.finance2)])
         #expect(!high.executes)
-        let block = try Lifecycle.handle(.decided(tier: .block, approvals: nil), in: Self.state(.received))
+        let block = try Lifecycle.handle(.decided(tier: .block, approvals: nil, at: Self.now), in: Self.state(.received))
         #expect(block.state.status == .rejected && block.effects.isEmpty)
         for (_, event) in Self.events {
             #expect(throws: LifecycleRefusal.self) { try Lifecycle.handle(event, in: block.state) }
@@ -186,7 +191,7 @@ struct LifecycleTests {
     func noApprovers() {
         for requirement in [nil, ApprovalRequirement(groups: []), ApprovalRequirement(groups: [ApprovalGroup(pool: "x", count: 0)])] {
             #expect(throws: LifecycleRefusal.self) {
-                try Lifecycle.handle(.decided(tier: .high, approvals: requirement), in: Self.state(.received))
+                try Lifecycle.handle(.decided(tier: .high, approvals: requirement, at: Self.now), in: Self.state(.received))
             }
         }
     }
@@ -273,11 +278,21 @@ struct LifecycleTests {
         requirement.onTimeout = onTimeout
         let state = LifecycleState(
             status: .pendingReview, submitter: "agent-7", executor: .airlock, reversible: true,
-            review: ReviewState(mode: .blocking, requirement: requirement))
-        let escalated = try Lifecycle.handle(.deadlinePassed, in: state)
+            review: ReviewState(mode: .blocking, requirement: requirement, openedAt: Self.now))
+        // Not yet due: refused, whatever the review's action.
+        #expect(throws: LifecycleRefusal.self) { try Lifecycle.handle(.deadlinePassed(at: Self.now), in: state) }
+        let escalated = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)
         #expect(escalated.moves.isEmpty)
-        #expect(escalated.effects == [.escalateReview([ApprovalGroup(pool: "finance-leads", count: 2)])])
-        let timedOut = try Lifecycle.handle(.deadlinePassed, in: escalated.state)
+        // The escalation is due one SLA after it happened.
+        let again = Timestamp(seconds: Self.later.seconds + 3_600)
+        #expect(escalated.effects == [.escalateReview([ApprovalGroup(pool: "finance-leads", count: 2)], deadline: again)])
+        do {
+            _ = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: escalated.state)
+            Issue.record("the escalated review timed out before its new deadline")
+        } catch {
+            #expect(error.code == .notDue)
+        }
+        let timedOut = try Lifecycle.handle(.deadlinePassed(at: again), in: escalated.state)
         #expect(timedOut.moves.map(\.to) == [onTimeout == .reject ? .rejected : .expired])
         #expect(timedOut.moves.first?.cause == .timedOut(onTimeout))
         #expect(timedOut.effects == [.closeReview(.expired)])
@@ -289,8 +304,8 @@ struct LifecycleTests {
         requirement.onTimeout = onTimeout
         let state = LifecycleState(
             status: .pendingReview, submitter: "agent-7", executor: .airlock, reversible: true,
-            review: ReviewState(mode: .blocking, requirement: requirement))
-        let timedOut = try Lifecycle.handle(.deadlinePassed, in: state)
+            review: ReviewState(mode: .blocking, requirement: requirement, openedAt: Self.now))
+        let timedOut = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)
         #expect(timedOut.moves.map(\.to) == [.expired])
         #expect(timedOut.effects == [.closeReview(.expired)])
     }
@@ -301,20 +316,29 @@ struct LifecycleTests {
         requirement.onTimeout = .unreviewed
         var state = LifecycleState(
             status: .executed, submitter: "agent-7", executor: .airlock, reversible: true,
-            review: ReviewState(mode: .parallel, requirement: requirement))
-        let kept = try Lifecycle.handle(.deadlinePassed, in: state)
+            review: ReviewState(mode: .parallel, requirement: requirement, openedAt: Self.now))
+        let kept = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)
         #expect(kept.moves.isEmpty)
         #expect(kept.effects == [.closeReview(.unreviewed)])
         state.review?.onTimeout = .rollback
-        let undone = try Lifecycle.handle(.deadlinePassed, in: state)
+        let undone = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)
         #expect(undone.moves.map(\.to) == [.rollingBack])
         #expect(undone.effects == [.closeReview(.expired), .rollBack(.reviewExpired)])
         // Timed out while the change was still being applied: the executor's answer undoes it.
         state.status = .executing
-        let pending = try Lifecycle.handle(.deadlinePassed, in: state)
+        let pending = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)
         #expect(pending.moves.isEmpty && pending.effects == [.closeReview(.expired)])
         let applied = try Lifecycle.handle(.executorFinished(.applied(.matches)), in: pending.state)
         #expect(applied.moves.map(\.to) == [.executed, .rollingBack])
+    }
+
+    @Test("a review without an SLA never times out")
+    func noDeadline() {
+        let state = LifecycleState(
+            status: .pendingReview, submitter: "agent-7", executor: .airlock, reversible: true,
+            review: ReviewState(mode: .blocking, requirement: ApprovalRequirement(groups: [ApprovalGroup(pool: "finance")]), openedAt: Self.now))
+        #expect(state.review?.deadline == nil)
+        #expect(throws: LifecycleRefusal.self) { try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state) }
     }
 
     @Test("an on_timeout stored as 'approve' by an earlier version reads as unreviewed")

@@ -15,6 +15,8 @@ struct LifecycleEffectsTests {
     static let bob = Principal(id: "bob", kind: .human, roles: [.reviewer], pools: ["finance", "privacy"])
     static let carol = Principal(id: "carol", kind: .human, roles: [.reviewer], pools: ["finance", "privacy"])
     static let root = Principal(id: "root", kind: .human, roles: [.admin])
+    static let dana = Principal(id: "dana", kind: .human, roles: [.reviewer], pools: ["duty-managers"])
+    static let erin = Principal(id: "erin", kind: .human, roles: [.reviewer], pools: ["duty-managers"])
 
     /// An executor that passes everything through, except what a test overrides.
     final class ScriptedExecutor: Executor, @unchecked Sendable {
@@ -53,14 +55,17 @@ struct LifecycleEffectsTests {
             (gateway, store) = try await Self.open(state: state, demo: demo, customers: customers)
         }
 
-        static func open(state: TemporaryDirectory, demo: DemoFixture, customers: any Executor) async throws -> (Gateway, RecordingStore) {
+        static func open(
+            state: TemporaryDirectory, demo: DemoFixture, customers: any Executor,
+            clock: ManualClock = ManualClock(Date(timeIntervalSince1970: 1_767_693_600))
+        ) async throws -> (Gateway, RecordingStore) {
             let store = RecordingStore(try SQLiteStore.open(StateDirectory(URL(fileURLWithPath: state.path))))
             var principals = PrincipalDirectory()
-            for (n, principal) in [agent, bob, carol, root].enumerated() {
+            for (n, principal) in [agent, bob, carol, root, dana, erin].enumerated() {
                 try principals.add(principal, keySHA256: String(repeating: "\(n)", count: 64))
             }
             let gateway = Gateway(
-                store: store, principals: principals, clock: ManualClock(Date(timeIntervalSince1970: 1_767_693_600)),
+                store: store, principals: principals, clock: clock,
                 executors: Executors([
                     "crm.customer": customers, "payments.transfer": demo.executor("payments.transfer"),
                     "catalog.product": demo.executor("catalog.product"),

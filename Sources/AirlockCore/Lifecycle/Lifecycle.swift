@@ -1,3 +1,5 @@
+import CEL
+
 /// The mutation lifecycle as one pure function: a state and an event in, the next state, the
 /// status moves and the effects out (or a refusal). Nothing here reads a clock, a store or the
 /// network; the engine carries the effects out and turns the executor's answers into the next
@@ -26,9 +28,9 @@ public enum Lifecycle {
         case .invalid:
             try expect(.received, for: event, in: state)
             step.move(to: .rejected, .invalid)
-        case .decided(let tier, let approvals):
+        case .decided(let tier, let approvals, let time):
             try expect(.received, for: event, in: state)
-            try decide(tier, approvals, &step, event)
+            try decide(tier, approvals, at: time, &step, event)
         case .voteCast(let reviewer, let approve, let pools):
             try vote(reviewer: reviewer, approve: approve, pools: pools, &step, event)
         case .votesRecounted:
@@ -65,8 +67,8 @@ public enum Lifecycle {
                 step.add(.raiseAlarm(.rollbackFailed(why)))
                 step.move(to: .executed, .rollbackFailed(why))
             }
-        case .deadlinePassed:
-            try timeOut(&step, event)
+        case .deadlinePassed(let time):
+            try timeOut(at: time, &step, event)
         }
         // A mutation that ended (failed, rolled back) while its parallel review was still open
         // leaves nothing to review: the review is cancelled, not left in reviewers' queues.
@@ -78,9 +80,10 @@ public enum Lifecycle {
 
     // MARK: Deciding
 
-    private static func decide(_ tier: Tier, _ approvals: ApprovalRequirement?, _ step: inout LifecycleStep, _ event: LifecycleEvent)
-        throws(LifecycleRefusal)
-    {
+    private static func decide(
+        _ tier: Tier, _ approvals: ApprovalRequirement?, at time: Timestamp, _ step: inout LifecycleStep,
+        _ event: LifecycleEvent
+    ) throws(LifecycleRefusal) {
         switch tier {
         case .block:
             step.move(to: .rejected, .decided)
@@ -92,7 +95,7 @@ public enum Lifecycle {
             }
             let mode: ReviewMode = tier == .high ? .blocking : .parallel
             step.move(to: tier == .high ? .pendingReview : .approved, .decided)
-            step.state.review = ReviewState(mode: mode, requirement: approvals)
+            step.state.review = ReviewState(mode: mode, requirement: approvals, openedAt: time)
             step.add(.openReview(mode, approvals))
             if tier == .medium { goAhead(&step) }
         }
@@ -170,13 +173,21 @@ public enum Lifecycle {
         }
     }
 
-    private static func timeOut(_ step: inout LifecycleStep, _ event: LifecycleEvent) throws(LifecycleRefusal) {
+    private static func timeOut(at time: Timestamp, _ step: inout LifecycleStep, _ event: LifecycleEvent)
+        throws(LifecycleRefusal)
+    {
         let review = try openReview(for: event, in: step.state)
+        guard let deadline = review.deadline, deadline <= time else {
+            let due = review.deadline.map { "is due at \($0.seconds)s" } ?? "has no deadline"
+            throw refusal(.notDue, event, step.state, "the review \(due), not yet at \(time.seconds)s")
+        }
         if let next = review.escalateTo, review.escalations == 0 {
             let groups = [ApprovalGroup(pool: next, count: review.groups.map(\.count).max() ?? 1)]
+            let newDeadline = review.slaSeconds.map { time.adding(seconds: $0) }
             step.state.review?.groups = groups
             step.state.review?.escalations += 1
-            step.add(.escalateReview(groups))
+            step.state.review?.deadline = newDeadline
+            step.add(.escalateReview(groups, deadline: newDeadline))
             return
         }
         // No timeout approves: a blocking review ends its mutation unexecuted whatever its

@@ -1,3 +1,5 @@
+import CEL
+
 /// What the engine must do after an event, beyond moving the status: the output of
 /// ``Lifecycle/handle(_:in:)`` besides the moves.
 ///
@@ -11,8 +13,8 @@ public enum LifecycleEffect: Sendable, Hashable {
     case recordVote(pool: String)
     /// Close the open review with this outcome.
     case closeReview(ReviewStatus)
-    /// Hand the open review to other groups, with a new deadline.
-    case escalateReview([ApprovalGroup])
+    /// Hand the open review to other groups, due at `deadline` (none when the review has no SLA).
+    case escalateReview([ApprovalGroup], deadline: Timestamp?)
     /// Count the mutation in the signal history (it is approved to run).
     case learnSignal
     /// Raise an alarm: an audit record of its own, for people to act on.

@@ -1,9 +1,12 @@
+import CEL
+
 /// Something that happens to a mutation: the input of ``Lifecycle/handle(_:in:)``.
 public enum LifecycleEvent: Sendable, Hashable {
     /// Triage found the submission invalid.
     case invalid
-    /// Policy decided: the tier routing acts on and, for medium and high, the approvals needed.
-    case decided(tier: Tier, approvals: ApprovalRequirement?)
+    /// Policy decided at `at`: the tier routing acts on and, for medium and high, the approvals
+    /// needed (a review it opens is due the requirement's SLA after `at`).
+    case decided(tier: Tier, approvals: ApprovalRequirement?, at: Timestamp)
     /// A reviewer voted; `pools` are the reviewer's pools (all of them: the lifecycle keeps those
     /// the review needs).
     case voteCast(reviewer: String, approve: Bool, pools: Set<String>)
@@ -19,8 +22,9 @@ public enum LifecycleEvent: Sendable, Hashable {
     case rollbackRequested(force: Bool)
     /// The executor finished a rollback.
     case rollbackFinished(RollbackResult)
-    /// The open review's deadline passed.
-    case deadlinePassed
+    /// The clock reached `at`, at or after the open review's deadline (a review whose deadline
+    /// is later, or that has none, refuses it: the deadline moved meanwhile).
+    case deadlinePassed(at: Timestamp)
 
     /// The event's name, for messages and tests.
     public var name: String {

@@ -21,6 +21,8 @@ public struct LifecycleRefusal: Error, Sendable, Hashable, CustomStringConvertib
         case executedByCaller
         /// A medium or high decision without any approver group.
         case noApprovers
+        /// A deadline event for a review not yet due (it was escalated or has no SLA).
+        case notDue
     }
 
     /// What kind of refusal.

@@ -1,3 +1,5 @@
+import CEL
+
 /// What the lifecycle knows of one mutation: enough to decide what every event does to it.
 ///
 /// The engine builds it from the store (the mutation, its latest review and that review's
@@ -56,13 +58,18 @@ public struct ReviewState: Sendable, Hashable {
     public var onTimeout: OnTimeout
     /// How many times it was escalated.
     public var escalations: Int
+    /// When it is due; `nil` without an SLA (it then never times out).
+    public var deadline: Timestamp?
+    /// Its SLA in seconds: an escalation is due this long after it happens.
+    public var slaSeconds: Int?
     /// The votes cast so far, oldest first.
     public var ballots: [Ballot]
 
     /// A review with every part given.
     public init(
         mode: ReviewMode, status: ReviewStatus = .open, groups: [ApprovalGroup], rejectAfter: Int = 1,
-        escalateTo: String? = nil, onTimeout: OnTimeout = .reject, escalations: Int = 0, ballots: [Ballot] = []
+        escalateTo: String? = nil, onTimeout: OnTimeout = .reject, escalations: Int = 0, ballots: [Ballot] = [],
+        deadline: Timestamp? = nil, slaSeconds: Int? = nil
     ) {
         self.mode = mode
         self.status = status
@@ -72,13 +79,17 @@ public struct ReviewState: Sendable, Hashable {
         self.onTimeout = onTimeout
         self.escalations = escalations
         self.ballots = ballots
+        self.deadline = deadline
+        self.slaSeconds = slaSeconds
     }
 
-    /// The review a decision's requirement opens.
-    public init(mode: ReviewMode, requirement: ApprovalRequirement) {
+    /// The review a decision's requirement opens at `time` (due its SLA later).
+    public init(mode: ReviewMode, requirement: ApprovalRequirement, openedAt time: Timestamp? = nil) {
         self.init(
             mode: mode, groups: requirement.groups, rejectAfter: max(1, requirement.rejectAfter),
-            escalateTo: requirement.escalateTo, onTimeout: requirement.onTimeout)
+            escalateTo: requirement.escalateTo, onTimeout: requirement.onTimeout,
+            deadline: time.flatMap { time in requirement.slaSeconds.map { time.adding(seconds: $0) } },
+            slaSeconds: requirement.slaSeconds)
     }
 
     /// How many distinct reviewers rejected.
@@ -91,6 +102,13 @@ public struct ReviewState: Sendable, Hashable {
 
     /// Whether the rejections reach `reject_after`.
     public var rejected: Bool { rejections >= max(1, rejectAfter) }
+}
+
+extension Timestamp {
+    /// The time `seconds` later.
+    func adding(seconds: Int) -> Timestamp {
+        Timestamp(seconds: self.seconds + Int64(seconds), nanos: nanos)
+    }
 }
 
 /// One reviewer's vote, with the pools it may count for.

@@ -28,6 +28,8 @@ public final class Gateway: Sendable {
     /// Where the engine says what it did not manage to do (every line about a mutation names it).
     public let logger: Logger
     let notifier: ChangeNotifier
+    /// Rung when a review's deadline is set, to wake the deadline service.
+    let deadlineAlarm = DeadlineAlarm()
     private let active: Mutex<ActivePolicy?>
     private let signalBook: Mutex<SignalBook>
     private let systemState: Mutex<SystemState>
@@ -200,6 +202,11 @@ public final class Gateway: Sendable {
     }
 
     // MARK: Helpers
+
+    /// A timestamp as a date.
+    static func date(_ time: Timestamp) -> Date {
+        Date(timeIntervalSince1970: Double(time.seconds) + Double(time.nanos) / 1_000_000_000)
+    }
 
     static func timestamp(_ date: Date) -> Timestamp {
         let nanos = (date.timeIntervalSince1970 * 1_000_000_000).rounded(.down)

@@ -89,7 +89,9 @@ extension Gateway {
                     continue
                 }
                 rollback = await undo(id, executed, cause: cause, attempt: step.state.rollbackAttempts, context: context)
-            case .openReview, .recordVote, .closeReview, .escalateReview, .raiseAlarm:
+            case .openReview, .escalateReview:
+                deadlineAlarm.ring()  // written with the step; the deadline service may need to wake sooner
+            case .recordVote, .closeReview, .raiseAlarm:
                 break  // written with the step
             }
         }
@@ -152,7 +154,8 @@ extension Gateway {
         switch refusal.code {
         case .submitterCannotVote, .notInPool:
             .forbidden("\(refusal.message) (mutation \(id))")
-        case .alreadyVoted, .wrongStatus, .notAwaitingReview, .irreversible, .executedByAirlock, .executedByCaller, .noApprovers:
+        case .alreadyVoted, .wrongStatus, .notAwaitingReview, .irreversible, .executedByAirlock, .executedByCaller, .noApprovers,
+            .notDue:
             .conflict("mutation \(id): \(refusal.message)")
         }
     }

@@ -26,10 +26,10 @@ extension Gateway {
             reversible: decision?.reversible ?? true, rollbackAttempts: record.rollbackAttempts)
         if let review {
             let pools = Set(review.groups.map(\.pool))
+            let routed = decision?.routed
             state.review = ReviewState(
                 mode: review.mode, status: review.status, groups: review.groups, rejectAfter: review.rejectAfter,
-                escalateTo: (decision?.requirement ?? decision?.approvals)?.escalateTo,
-                onTimeout: (decision?.requirement ?? decision?.approvals)?.onTimeout ?? .reject,
+                escalateTo: routed?.escalateTo, onTimeout: routed?.onTimeout ?? OnTimeout.defaultAction(for: review.mode),
                 escalations: review.escalations,
                 ballots: votes.map { vote in
                     // A voter counts for the pools it belongs to now, and the pool its vote named.
@@ -37,7 +37,8 @@ extension Gateway {
                     return Ballot(
                         reviewer: vote.reviewer, approve: vote.decision == .approve,
                         pools: known.union(vote.pool.map { [$0] } ?? []).intersection(pools))
-                })
+                },
+                deadline: review.deadline.map(Gateway.timestamp), slaSeconds: routed?.slaSeconds)
         }
         return MutationSnapshot(record: record, review: review, votes: votes, decision: decision, state: state)
     }

@@ -28,8 +28,6 @@ struct EventContext: Sendable {
     var change: ExecutedChange?
     /// Whether the change was found applied by reconciliation rather than by the call.
     var reconciled = false
-    /// When a new review is due, counted from the step's time.
-    var slaSeconds: Int?
     /// The mutation as the commit that led to this event left it, when the engine holds it (a
     /// submission's own execution): the event is handled from it instead of a fresh read, and
     /// from a fresh read only if the store says it moved meanwhile.
@@ -69,7 +67,7 @@ struct StepRecorder {
     private func record(_ effect: LifecycleEffect, step: LifecycleStep, into change: inout StoreChange) {
         switch effect {
         case .openReview(let mode, let requirement):
-            let deadline = requirement.slaSeconds.map { now.addingTimeInterval(TimeInterval($0)) }
+            let deadline = step.state.review?.deadline.map(Gateway.date)
             change.openReview(
                 NewReview(
                     id: newReviewID, mutationID: mutationID, mode: mode, groups: requirement.groups,
@@ -102,14 +100,18 @@ struct StepRecorder {
                         ("approvals", .int(Int64(state.ballots.count - state.rejections))),
                         ("rejections", .int(Int64(state.rejections))),
                     ])))
-        case .escalateReview(let groups):
+        case .escalateReview(let groups, let due):
             guard let review = snapshot?.review else { return }
-            let deadline = context.slaSeconds.map { now.addingTimeInterval(TimeInterval($0)) }
+            let deadline = due.map(Gateway.date)
             change.escalateReview(
                 review.id, to: groups, deadline: deadline,
                 audit: entry(
                     .escalated, actor: context.actor,
-                    payload: json([("groups", .list(groups.map { object([("pool", .string($0.pool)), ("count", .int(Int64($0.count)))]) }))])))
+                    payload: json([
+                        ("review", .string(review.id)),
+                        ("groups", .list(groups.map { object([("pool", .string($0.pool)), ("count", .int(Int64($0.count)))]) })),
+                        ("deadline", deadline.map { .string(MutationView.format($0)) } ?? .null),
+                    ])))
         case .raiseAlarm(let alarm):
             let detailKey = if case .verificationFailed = alarm { "mismatch" } else { "reason" }
             change.appendAudit(entry(AuditKind(rawValue: alarm.kind), actor: context.actor, payload: json([(detailKey, .string(alarm.detail))]), mutation: true))

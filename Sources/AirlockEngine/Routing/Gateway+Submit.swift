@@ -108,14 +108,14 @@ extension Gateway {
             executor: executesItself(mutation.resource) ? .airlock : .caller, reversible: decision.reversible)
         let step: LifecycleStep
         do {
-            step = try Lifecycle.handle(.decided(tier: decision.routedTier, approvals: decision.requirement), in: state)
+            step = try Lifecycle.handle(
+                .decided(tier: decision.routedTier, approvals: decision.requirement, at: Self.timestamp(received.now)), in: state)
         } catch {
             throw Self.refused(error, id: received.id)
         }
         let decisionJSON = CanonicalJSON.encode(decision.jsonValue)
         var context = EventContext(
-            actor: "policy", resource: mutation.resource, policyVersion: decision.policyVersion, decision: decisionJSON,
-            slaSeconds: decision.requirement?.slaSeconds)
+            actor: "policy", resource: mutation.resource, policyVersion: decision.policyVersion, decision: decisionJSON)
         context.tier = decision.routedTier.rawValue
         context.beforeValues = mutation.before.map { CanonicalJSON.encode(.map($0)) }
         var change = StoreChange(at: received.now)
@@ -139,7 +139,7 @@ extension Gateway {
             return ReviewRecord(
                 id: reviewID, mutationID: received.id, mode: mode, status: .open, groups: requirement.groups,
                 rejectAfter: max(1, requirement.rejectAfter),
-                deadline: requirement.slaSeconds.map { received.now.addingTimeInterval(TimeInterval($0)) }, escalations: 0,
+                deadline: step.state.review?.deadline.map(Self.date), escalations: 0,
                 openedAt: received.now, closedAt: nil)
         }.first
         // Without a review, nothing but the execution can move the mutation now: its answer is

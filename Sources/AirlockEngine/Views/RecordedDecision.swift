@@ -20,12 +20,18 @@ struct RecordedDecision: Decodable, Sendable {
     struct Approvals: Decodable, Sendable {
         var escalateTo: String?
         var onTimeout: OnTimeout?
+        var slaSeconds: Int?
 
         enum CodingKeys: String, CodingKey {
             case escalateTo = "escalate_to"
             case onTimeout = "on_timeout"
+            case slaSeconds = "sla_seconds"
         }
     }
+
+    /// What routing asked of reviewers: ``requirement`` when the decision has one, else
+    /// ``approvals``.
+    var routed: Approvals? { requirement ?? approvals }
 
     struct Problem: Decodable, Sendable {
         var path: String

@@ -110,6 +110,14 @@ extension SQLiteStore {
         }
     }
 
+    public func nextReviewDeadline() async throws -> Date? {
+        try await writer.read { db in
+            // The partial index reviews_open_by_deadline answers this with its first entry.
+            try Int64.fetchOne(
+                db, sql: "SELECT deadline FROM reviews WHERE status = 'open' AND deadline IS NOT NULL ORDER BY deadline LIMIT 1")
+        }.map(Date.init(microsecondsSince1970:))
+    }
+
     public func votes(reviewID: String) async throws -> [VoteRecord] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM votes WHERE review_id = ? ORDER BY id", arguments: [reviewID])

@@ -1,0 +1,52 @@
+import AirlockCore
+import AirlockStore
+import Foundation
+import Logging
+
+extension Gateway {
+    /// Acts on every open review whose deadline has passed: each gets the lifecycle's
+    /// `deadlinePassed` event (escalation, or the tier's `on_timeout`), recorded like any other
+    /// step. Reviews are read through the store's deadline index, never scanned.
+    ///
+    /// A review that a vote closed meanwhile, or that another instance escalated first, refuses
+    /// the event; that is not an error.
+    ///
+    /// - Returns: how many reviews were acted on.
+    @discardableResult
+    public func settleDueDeadlines() async throws -> Int {
+        let now = clock.now()
+        var settled = 0
+        for review in try await store.openReviews(deadlineBefore: now) {
+            do {
+                try await handle(
+                    .deadlinePassed(at: Self.timestamp(now)), of: review.mutationID, context: EventContext(actor: "airlock"))
+                settled += 1
+            } catch let error where error.kind == .conflict {
+                logger.debug("a deadline needed nothing", metadata: ["mutation": "\(review.mutationID)", "why": "\(error.detail)"])
+            } catch {
+                logger.error(
+                    "acting on a passed deadline failed; the next round tries again",
+                    metadata: ["mutation": "\(review.mutationID)", "review": "\(review.id)", "error": "\(error)"])
+            }
+        }
+        return settled
+    }
+
+    /// Runs the deadlines until the task is cancelled: settles those due, then sleeps until the
+    /// earliest open deadline or until a new one is set (``DeadlineAlarm``). A store that cannot
+    /// be read is tried again after `retryAfter` seconds.
+    func runDeadlines(retryAfter: TimeInterval = 5) async {
+        while !Task.isCancelled {
+            let generation = deadlineAlarm.generation
+            var next: Date?
+            do {
+                try await settleDueDeadlines()
+                next = try await store.nextReviewDeadline()
+            } catch {
+                logger.warning("reading review deadlines failed", metadata: ["error": "\(error)"])
+                next = clock.now().addingTimeInterval(retryAfter)
+            }
+            await deadlineAlarm.wait(after: generation, until: next, clock: clock)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import AirlockCore
+import AirlockEngine
+import AirlockStore
+import AirlockTestSupport
+import CEL
+import Foundation
+import GRDB
+import Testing
+
+/// Review deadlines on an injected clock: a day of SLAs in milliseconds. The example pack's high
+/// tier is due in 1h, escalates to `duty-managers` with a new hour, then rejects; its medium tier
+/// is due in 4h and then closes unreviewed.
+@Suite("Review deadlines")
+struct DeadlineTests {
+    typealias Fixture = LifecycleEffectsTests.Fixture
+    static let agent = LifecycleEffectsTests.agent
+    static let bob = LifecycleEffectsTests.bob
+    static let carol = LifecycleEffectsTests.carol
+    static let largeTransfer = LifecycleEffectsTests.largeTransfer
+    static let emailEdit = #"{"resource":"crm.customer","operation":"update","target":"cus-42","changes":{"email":"new@example.com"}}"#
+
+    static func clock(_ gateway: Gateway) throws -> ManualClock {
+        try #require(gateway.clock as? ManualClock)
+    }
+
+    static func review(_ fixture: Fixture, _ id: String) async throws -> ReviewRecord {
+        try #require(try await fixture.store.reviews(mutationID: id).last)
+    }
+
+    /// Waits (real time, at most 10 s) until `condition` holds: for the service, which runs on
+    /// its own task.
+    static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+        for _ in 0..<1_000 {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("not within 10 s: \(what)")
+    }
+
+    @Test("SLA breach escalates with a new deadline; the second breach rejects, unexecuted")
+    func breachEscalateReject() async throws {
+        let fixture = try await Fixture()
+        let clock = try Self.clock(fixture.gateway)
+        let opened = clock.now()
+        let id = try await fixture.submit(Self.largeTransfer).id
+        #expect(try await Self.review(fixture, id).deadline == opened.addingTimeInterval(3_600))
+        #expect(try await fixture.store.nextReviewDeadline() == opened.addingTimeInterval(3_600))
+
+        clock.advance(by: 3_599)
+        #expect(try await fixture.gateway.settleDueDeadlines() == 0)
+        clock.advance(by: 1)
+        #expect(try await fixture.gateway.settleDueDeadlines() == 1)
+        let escalated = try await Self.review(fixture, id)
+        #expect(escalated.status == .open && escalated.escalations == 1)
+        #expect(escalated.groups.map(\.pool) == ["duty-managers"])
+        #expect(escalated.deadline == opened.addingTimeInterval(7_200))
+        #expect(try await fixture.gateway.view(of: id)?.status == .pendingReview)
+        let audit = try await fixture.store.auditRecords(mutationID: id)
+        #expect(audit.contains { $0.kind == .escalated && $0.actor == "airlock" && $0.payload.contains("duty-managers") })
+
+        // The old reviewers no longer may vote; nothing more happens before the new deadline.
+        await #expect(throws: GatewayError.self) { try await fixture.gateway.vote(on: id, approve: true, note: nil, by: Self.bob) }
+        clock.advance(by: 3_599)
+        #expect(try await fixture.gateway.settleDueDeadlines() == 0)
+        clock.advance(by: 1)
+        #expect(try await fixture.gateway.settleDueDeadlines() == 1)
+        let view = try #require(try await fixture.gateway.view(of: id))
+        #expect(view.status == .rejected)
+        #expect(try await Self.review(fixture, id).status == .expired)
+        #expect(try await fixture.store.executedChange(mutationID: id) == nil)
+        #expect(try await fixture.store.nextReviewDeadline() == nil)
+        let expired = try await fixture.store.auditRecords(mutationID: id).filter { $0.kind == .expired }
+        #expect(expired.count == 1 && expired[0].payload.contains(#""on_timeout":"reject""#))
+    }
+
+    @Test("an approval just before the deadline executes, and the deadline then does nothing")
+    func approvalJustBefore() async throws {
+        let fixture = try await Fixture()
+        let clock = try Self.clock(fixture.gateway)
+        let id = try await fixture.submit(Self.largeTransfer).id
+        clock.advance(by: 3_599)
+        _ = try await fixture.gateway.vote(on: id, approve: true, note: nil, by: Self.bob)
+        let view = try await fixture.gateway.vote(on: id, approve: true, note: nil, by: Self.carol)
+        #expect(view.status == .executed)
+        clock.advance(by: 10)
+        #expect(try await fixture.gateway.settleDueDeadlines() == 0)
+        #expect(try await fixture.gateway.view(of: id)?.status == .executed)
+        #expect(try await Self.review(fixture, id).status == .approved)
+    }
+
+    @Test("a medium review that times out closes unreviewed; the executed change stays")
+    func mediumUnreviewed() async throws {
+        let fixture = try await Fixture()
+        let clock = try Self.clock(fixture.gateway)
+        let submitted = try await fixture.submit(Self.emailEdit)
+        try #require(submitted.tier == "medium")
+        #expect(submitted.status == .executed)
+        clock.advance(by: 4 * 3_600)
+        #expect(try await fixture.gateway.settleDueDeadlines() == 1)
+        #expect(try await Self.review(fixture, submitted.id).status == .unreviewed)
+        #expect(try await fixture.gateway.view(of: submitted.id)?.status == .executed)
+        #expect(try fixture.demo.row("customers", "cus-42")?["email"] == "new@example.com".databaseValue)
+    }
+
+    @Test("the service sleeps until the earliest deadline, wakes for a new review, and acts on its own")
+    func serviceWakes() async throws {
+        let fixture = try await Fixture()
+        let clock = try Self.clock(fixture.gateway)
+        let gateway = fixture.gateway
+        let service = Task { try await DeadlineService(gateway: gateway).run() }
+        defer { service.cancel() }
+        // Idle: no deadline, so nothing sleeps on the clock (no polling loop).
+        try await Self.eventually("the idle service waits without a timer") { clock.sleeping == 0 }
+        let id = try await fixture.submit(Self.largeTransfer).id
+        try await Self.eventually("the service sleeps until the new deadline") { clock.sleeping == 1 }
+        clock.advance(by: 3_600)
+        try await Self.eventually("the service escalates") { try await Self.review(fixture, id).escalations == 1 }
+        clock.advance(by: 3_600)
+        try await Self.eventually("the service rejects") { try await fixture.gateway.view(of: id)?.status == .rejected }
+    }
+
+    @Test("restart between breach and escalation: the new gateway acts on the passed deadline at start")
+    func restartBetweenBreachAndEscalation() async throws {
+        let fixture = try await Fixture()
+        let clock = try Self.clock(fixture.gateway)
+        let id = try await fixture.submit(Self.largeTransfer).id
+        // The deadline passes while nobody runs the service (the server is down).
+        clock.advance(by: 5_400)
+        try await fixture.store.close()
+        let later = ManualClock(clock.now())
+        let (restarted, store) = try await Fixture.open(
+            state: fixture.state, demo: fixture.demo, customers: fixture.customers, clock: later)
+        let service = Task { try await DeadlineService(gateway: restarted).run() }
+        defer { service.cancel() }
+        try await Self.eventually("the restarted service escalates") {
+            try await store.reviews(mutationID: id).last?.escalations == 1
+        }
+        // Due one SLA after the escalation, which happened at restart.
+        #expect(try await store.reviews(mutationID: id).last?.deadline == later.now().addingTimeInterval(3_600))
+    }
+}
