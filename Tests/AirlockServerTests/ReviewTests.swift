@@ -1,11 +1,40 @@
 import AirlockEngine
 import AirlockTestSupport
+import Foundation
 import HTTPTypes
 import Testing
 
 /// `GET /v1/reviews`, `POST /v1/mutations/{id}/approve` and `/reject`: who may vote, once, and
 /// when a review completes.
 @Suite struct ReviewTests {
+    @Test func theQueueShowsDeadlinesAndTimeLeftEarliestDeadlineFirstAndEscalationsAsTheyHappen() async throws {
+        let clock = ManualClock(TestServer.businessHours)
+        try await TestServer.with(clock: clock) { api, _ in
+            let medium = try #require(try await api.submit(Mutations.mediumEmail).json["id"].string)  // due in 4h
+            clock.advance(by: 1_800)
+            let high = try #require(try await api.submit(Mutations.highDelete).json["id"].string)  // due in 1h
+            let queue = try await api.get("/v1/reviews", key: TestServer.Key.bob).json["items"].array
+            #expect(queue.map { $0["mutation_id"].string } == [high, medium], "\(queue)")
+            #expect(queue.map { $0["seconds_left"].int } == [3_600, 12_600])
+            #expect(queue.map { $0["overdue"].bool } == [false, false])
+            #expect(queue.first?["sla_deadline"].string == "2026-01-06T11:30:00Z")
+            // The high review's deadline passes: the server escalates it to duty-managers, due an
+            // hour later, by itself.
+            clock.advance(by: 3_600)
+            var escalated: [JSON] = []
+            for _ in 0..<500 {
+                escalated = try await api.get("/v1/reviews", key: TestServer.Key.bob).json["items"].array
+                if escalated.first?["escalations"].int == 1 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(escalated.first?["mutation_id"].string == high, "\(escalated)")
+            #expect(escalated.first?["escalations"].int == 1)
+            #expect(escalated.first?["pools"].array.map(\.string) == ["duty-managers"])
+            #expect(escalated.first?["seconds_left"].int == 3_600)
+            #expect(escalated.last?["seconds_left"].int == 9_000)
+        }
+    }
+
     @Test func aSubmitterCannotApprove() async throws {
         try await TestServer.with { api, _ in
             let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)

@@ -119,8 +119,9 @@ extension Gateway {
     /// How many batches of `limit` mutations one page reads at most.
     static var scanBatches: Int { 20 }
 
-    /// Open reviews `principal` may act on, oldest first: in its pools, not its own mutations,
-    /// not yet voted on by it.
+    /// Open reviews `principal` may act on: in its pools, not its own mutations, not yet voted on
+    /// by it. Earliest deadline first (so overdue ones lead), then those without a deadline,
+    /// oldest first.
     public func openReviews(for principal: Principal) async throws(GatewayError) -> [(review: ReviewRecord, view: MutationView)] {
         guard principal.has(.reviewer) else {
             throw .forbidden("'\(principal.id)' does not have the reviewer role")
@@ -136,7 +137,14 @@ extension Gateway {
                 if votes.contains(where: { $0.reviewer == principal.id }) { continue }
                 result.append((review, try await view(of: record)))
             }
-            return result.sorted { $0.0.openedAt < $1.0.openedAt }
+            return result.sorted { a, b in
+                switch (a.0.deadline, b.0.deadline) {
+                case (let x?, let y?) where x != y: x < y
+                case (.some, nil): true
+                case (nil, .some): false
+                default: a.0.openedAt < b.0.openedAt
+                }
+            }
         } catch let error as GatewayError {
             throw error
         } catch {

@@ -175,7 +175,7 @@ paths:
                     type: array
                     items:
                       type: object
-                      required: [review_id, mutation_id, tier, mode, pool, sla_deadline, reasons, mutation]
+                      required: [review_id, mutation_id, tier, mode, pool, sla_deadline, seconds_left, overdue, escalations, reasons, mutation]
                       properties:
                         review_id: { type: string }
                         mutation_id: { type: string }
@@ -184,6 +184,9 @@ paths:
                         pool: { type: string }
                         pools: { type: array, items: { type: string } }
                         sla_deadline: { type: [string, "null"], format: date-time }
+                        seconds_left: { type: [integer, "null"], description: "Whole seconds until sla_deadline; negative once it has passed" }
+                        overdue: { type: boolean }
+                        escalations: { type: integer, minimum: 0 }
                         reasons: { type: array, items: { $ref: "#/components/schemas/Reason" } }
                         mutation: { $ref: "#/components/schemas/Mutation" }
         "401": { $ref: "#/components/responses/Problem" }

@@ -78,6 +78,7 @@ struct MutationRoutes {
         book.on(.get, "/v1/reviews") { request, _ in
             let principal = try RequestReading.principal(request, in: gateway.principals)
             let reviews = try await gateway.openReviews(for: principal)
+            let now = gateway.clock.now()
             return jsonResponse(
                 .map(CELMap([
                     (.string("items"), .list(reviews.map { review, view in
@@ -89,6 +90,10 @@ struct MutationRoutes {
                         map["pool"] = .string(review.groups.first?.pool ?? "")
                         map["pools"] = .list(review.groups.map { .string($0.pool) })
                         map["sla_deadline"] = review.deadline.map { .string(MutationView.format($0)) } ?? .null
+                        // Whole seconds until the deadline; negative once it has passed.
+                        map["seconds_left"] = review.deadline.map { .int(Int64($0.timeIntervalSince(now).rounded(.down))) } ?? .null
+                        map["overdue"] = .bool(review.deadline.map { $0 <= now } ?? false)
+                        map["escalations"] = .int(Int64(review.escalations))
                         map["reasons"] = view.jsonValue.field("reasons")
                         map["mutation"] = view.jsonValue
                         return .map(map)
