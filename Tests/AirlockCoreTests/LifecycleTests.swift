@@ -223,6 +223,44 @@ struct LifecycleTests {
         #expect(code(.voteCast(reviewer: "bob", approve: false, pools: ["finance"]), in: voted) == .alreadyVoted)
     }
 
+    @Test("separation of duties up the owner chain: the submitter's owner and that owner's owner cannot vote")
+    func ownerChain() throws {
+        var state = Self.state(.pendingReview)
+        state.owners = ["olga", "pete"]
+        for (reviewer, chain) in [("olga", "agent-7 → olga"), ("pete", "agent-7 → olga → pete")] {
+            do {
+                _ = try Lifecycle.handle(.voteCast(reviewer: reviewer, approve: false, pools: ["finance"]), in: state)
+                Issue.record("\(reviewer) voted on a mutation it is accountable for")
+            } catch {
+                #expect(error.code == .submitterCannotVote)
+                #expect(error.message.contains("owners: \(chain)"), "\(error.message)")
+                #expect(error.message.contains("separation of duties"))
+            }
+        }
+        #expect(try Lifecycle.handle(.voteCast(reviewer: "bob", approve: true, pools: ["finance"]), in: state).effects
+            == [.recordVote(pool: "finance")])
+    }
+
+    @Test("a vote bound to other content or another policy version is refused; a matching or unbound one counts")
+    func boundVotes() throws {
+        var state = Self.state(.pendingReview)
+        state.contentHash = "c0ffee"
+        state.policyVersion = "v2"
+        for seen in [Seen(contentHash: "beef"), Seen(policyVersion: "v1"), Seen(contentHash: "c0ffee", policyVersion: "v1")] {
+            do {
+                _ = try Lifecycle.handle(.voteCast(reviewer: "bob", approve: true, pools: ["finance"], seen: seen), in: state)
+                Issue.record("a vote for \(seen) counted")
+            } catch {
+                #expect(error.code == .staleView)
+                #expect(error.message.contains("look again"))
+            }
+        }
+        for seen in [Seen(contentHash: "c0ffee", policyVersion: "v2"), Seen(), nil] {
+            let step = try Lifecycle.handle(.voteCast(reviewer: "bob", approve: true, pools: ["finance"], seen: seen), in: state)
+            #expect(step.effects == [.recordVote(pool: "finance")])
+        }
+    }
+
     @Test("quorum across pools: approvers are matched to groups by all their pools")
     func quorumAcrossPools() throws {
         let requirement = ApprovalRequirement(groups: [ApprovalGroup(pool: "finance", count: 1), ApprovalGroup(pool: "legal", count: 1)])

@@ -139,3 +139,44 @@ struct DeadlineTests {
         #expect(try await store.reviews(mutationID: id).last?.deadline == later.now().addingTimeInterval(3_600))
     }
 }
+
+/// Separation of duties along owner chains, through the gateway: the 403 says why, and the queue
+/// does not offer what one may not vote on.
+@Suite("Separation of duties")
+struct SeparationOfDutiesTests {
+    typealias Fixture = LifecycleEffectsTests.Fixture
+
+    @Test("an agent's owner, and that owner's owner, can neither approve nor reject its mutation, nor see it queued")
+    func ownersCannotVote() async throws {
+        let fixture = try await Fixture()
+        let gateway = fixture.gateway
+        let id = try await gateway.submit(try Value(json: LifecycleEffectsTests.largeTransfer), by: LifecycleEffectsTests.bot).view.id
+        for (owner, approve) in [(LifecycleEffectsTests.olga, true), (LifecycleEffectsTests.pete, false)] {
+            do {
+                _ = try await gateway.vote(on: id, approve: approve, note: "mine", by: owner)
+                Issue.record("\(owner.id) voted on its own agent's mutation")
+            } catch {
+                #expect(error.kind == .forbidden)
+                #expect(error.detail.contains("accountable for 'bot-3'"), "\(error.detail)")
+            }
+            #expect(try await !gateway.openReviews(for: owner).contains { $0.view.id == id })
+        }
+        #expect(try await gateway.openReviews(for: LifecycleEffectsTests.bob).contains { $0.view.id == id })
+        _ = try await gateway.vote(on: id, approve: true, note: nil, by: LifecycleEffectsTests.bob)
+        let view = try await gateway.vote(on: id, approve: true, note: nil, by: LifecycleEffectsTests.carol)
+        #expect(view.status == .executed)
+    }
+
+    @Test("owner chains: nearest first, ending at an owner that is not a principal; a loop is cut where it repeats")
+    func chains() throws {
+        var directory = PrincipalDirectory()
+        directory.addWithoutKey(Principal(id: "a", kind: .agent, roles: [], owner: "b"))
+        directory.addWithoutKey(Principal(id: "b", kind: .human, roles: [], owner: "c"))
+        directory.addWithoutKey(Principal(id: "x", kind: .agent, roles: [], owner: "y"))
+        directory.addWithoutKey(Principal(id: "y", kind: .agent, roles: [], owner: "x"))
+        #expect(directory.ownerChain(of: "a") == ["b", "c"])
+        #expect(directory.ownerChain(of: "b") == ["c"])
+        #expect(directory.ownerChain(of: "c").isEmpty)
+        #expect(directory.ownerChain(of: "x") == ["y", "x"])
+    }
+}

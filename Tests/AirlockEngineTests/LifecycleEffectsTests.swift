@@ -17,6 +17,10 @@ struct LifecycleEffectsTests {
     static let root = Principal(id: "root", kind: .human, roles: [.admin])
     static let dana = Principal(id: "dana", kind: .human, roles: [.reviewer], pools: ["duty-managers"])
     static let erin = Principal(id: "erin", kind: .human, roles: [.reviewer], pools: ["duty-managers"])
+    /// An agent accountable to olga, who is accountable to pete: both reviewers of finance.
+    static let bot = Principal(id: "bot-3", kind: .agent, roles: [.submitter], owner: "olga")
+    static let olga = Principal(id: "olga", kind: .human, roles: [.reviewer], pools: ["finance"], owner: "pete")
+    static let pete = Principal(id: "pete", kind: .human, roles: [.reviewer], pools: ["finance"])
 
     /// An executor that passes everything through, except what a test overrides.
     final class ScriptedExecutor: Executor, @unchecked Sendable {
@@ -61,7 +65,7 @@ struct LifecycleEffectsTests {
         ) async throws -> (Gateway, RecordingStore) {
             let store = RecordingStore(try SQLiteStore.open(StateDirectory(URL(fileURLWithPath: state.path))))
             var principals = PrincipalDirectory()
-            for (n, principal) in [agent, bob, carol, root, dana, erin].enumerated() {
+            for (n, principal) in [agent, bob, carol, root, dana, erin, bot, olga, pete].enumerated() {
                 try principals.add(principal, keySHA256: String(repeating: "\(n)", count: 64))
             }
             let gateway = Gateway(

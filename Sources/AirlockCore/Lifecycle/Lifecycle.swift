@@ -31,8 +31,8 @@ public enum Lifecycle {
         case .decided(let tier, let approvals, let time):
             try expect(.received, for: event, in: state)
             try decide(tier, approvals, at: time, &step, event)
-        case .voteCast(let reviewer, let approve, let pools):
-            try vote(reviewer: reviewer, approve: approve, pools: pools, &step, event)
+        case .voteCast(let reviewer, let approve, let pools, let seen):
+            try vote(reviewer: reviewer, approve: approve, pools: pools, seen: seen, &step, event)
         case .votesRecounted:
             _ = try openReview(for: event, in: state)
             settle(&step)
@@ -120,11 +120,25 @@ public enum Lifecycle {
     // MARK: Reviewing
 
     private static func vote(
-        reviewer: String, approve: Bool, pools: Set<String>, _ step: inout LifecycleStep, _ event: LifecycleEvent
+        reviewer: String, approve: Bool, pools: Set<String>, seen: Seen?, _ step: inout LifecycleStep,
+        _ event: LifecycleEvent
     ) throws(LifecycleRefusal) {
         let review = try openReview(for: event, in: step.state)
+        if let hash = seen?.contentHash, hash != step.state.contentHash {
+            throw refusal(.staleView, event, step.state, "the vote is for content \(hash), but the mutation's content is \(step.state.contentHash): look again before voting")
+        }
+        if let version = seen?.policyVersion, version != step.state.policyVersion {
+            let current = step.state.policyVersion ?? "none"
+            throw refusal(.staleView, event, step.state, "the vote is for policy version \(version), but the mutation stands decided under \(current): look again before voting")
+        }
         guard reviewer != step.state.submitter else {
             throw refusal(.submitterCannotVote, event, step.state, "'\(reviewer)' submitted the mutation and cannot review it: separation of duties")
+        }
+        if let i = step.state.owners.firstIndex(of: reviewer) {
+            let chain = ([step.state.submitter] + step.state.owners[...i]).joined(separator: " → ")
+            throw refusal(
+                .submitterCannotVote, event, step.state,
+                "'\(reviewer)' is accountable for '\(step.state.submitter)', which submitted the mutation (owners: \(chain)), and cannot review it: separation of duties")
         }
         guard !review.ballots.contains(where: { $0.reviewer == reviewer }) else {
             throw refusal(.alreadyVoted, event, step.state, "'\(reviewer)' already voted on the mutation")

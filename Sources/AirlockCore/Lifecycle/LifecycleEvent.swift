@@ -8,8 +8,9 @@ public enum LifecycleEvent: Sendable, Hashable {
     /// needed (a review it opens is due the requirement's SLA after `at`).
     case decided(tier: Tier, approvals: ApprovalRequirement?, at: Timestamp)
     /// A reviewer voted; `pools` are the reviewer's pools (all of them: the lifecycle keeps those
-    /// the review needs).
-    case voteCast(reviewer: String, approve: Bool, pools: Set<String>)
+    /// the review needs). `seen` is what the reviewer was shown, when the vote says: a vote for
+    /// other content or another policy version than the mutation's is refused.
+    case voteCast(reviewer: String, approve: Bool, pools: Set<String>, seen: Seen? = nil)
     /// The votes already cast are counted again (start-up reconciliation of a review whose
     /// quorum a crash left unsettled).
     case votesRecounted
@@ -39,6 +40,18 @@ public enum LifecycleEvent: Sendable, Hashable {
         case .rollbackFinished: "rollback_finished"
         case .deadlinePassed: "deadline_passed"
         }
+    }
+}
+
+/// What a reviewer was shown when voting: the mutation's content hash and the policy version that
+/// decided it. Either may be absent (a client that does not send it); a present one must match.
+public struct Seen: Sendable, Hashable {
+    public var contentHash: String?
+    public var policyVersion: String?
+
+    public init(contentHash: String? = nil, policyVersion: String? = nil) {
+        self.contentHash = contentHash
+        self.policyVersion = policyVersion
     }
 }
 

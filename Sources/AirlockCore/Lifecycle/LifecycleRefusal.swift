@@ -7,12 +7,14 @@ public struct LifecycleRefusal: Error, Sendable, Hashable, CustomStringConvertib
         case wrongStatus
         /// No review is open.
         case notAwaitingReview
-        /// The voter submitted the mutation.
+        /// The voter submitted the mutation, or is accountable for whoever did (up its owner chain).
         case submitterCannotVote
         /// The voter is in none of the pools the review needs.
         case notInPool
         /// The voter already voted.
         case alreadyVoted
+        /// The vote names content or a policy version other than the mutation's.
+        case staleView
         /// A rollback of a change to an irreversible resource, not forced.
         case irreversible
         /// The caller reported an outcome of a mutation Airlock executes itself.

@@ -10,6 +10,9 @@ public struct LifecycleState: Sendable, Hashable {
     public var status: MutationStatus
     /// The principal that submitted it: never one of its reviewers.
     public var submitter: String
+    /// Who is accountable for the submitter, nearest first (its owner, that owner's owner, …):
+    /// none of them may review its mutations either.
+    public var owners: [String] = []
     /// Who applies it once approved.
     public var executor: ExecutorKind
     /// Whether an executed change may be undone without an admin forcing it (the resource's
@@ -19,6 +22,10 @@ public struct LifecycleState: Sendable, Hashable {
     public var review: ReviewState?
     /// How many rollbacks were started so far (each attempt has its own compensating key).
     public var rollbackAttempts: Int
+    /// The hash of the mutation's content, which a vote may name (``Seen``).
+    public var contentHash: String
+    /// The policy version the mutation stands decided under, which a vote may name.
+    public var policyVersion: String?
 
     /// Who applies an approved mutation.
     public enum ExecutorKind: String, Sendable, Hashable, CaseIterable {
@@ -31,7 +38,7 @@ public struct LifecycleState: Sendable, Hashable {
     /// A state with every part given.
     public init(
         status: MutationStatus, submitter: String, executor: ExecutorKind, reversible: Bool, review: ReviewState? = nil,
-        rollbackAttempts: Int = 0
+        rollbackAttempts: Int = 0, contentHash: String = "", policyVersion: String? = nil
     ) {
         self.status = status
         self.submitter = submitter
@@ -39,6 +46,8 @@ public struct LifecycleState: Sendable, Hashable {
         self.reversible = reversible
         self.review = review
         self.rollbackAttempts = rollbackAttempts
+        self.contentHash = contentHash
+        self.policyVersion = policyVersion
     }
 }
 

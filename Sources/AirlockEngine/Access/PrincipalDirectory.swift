@@ -57,6 +57,20 @@ public struct PrincipalDirectory: Sendable {
         members.first { $0.id == id }
     }
 
+    /// Who is accountable for `id`, nearest first: its owner, that owner's owner, and so on
+    /// (an owner need not be a principal; the chain ends there). A chain that loops ends where
+    /// it would repeat, with the repeated id last.
+    public func ownerChain(of id: String) -> [String] {
+        var chain: [String] = []
+        var current = principal(id: id)?.owner
+        while let owner = current {
+            chain.append(owner)
+            if owner == id || chain.dropLast().contains(owner) { break }
+            current = principal(id: owner)?.owner
+        }
+        return chain
+    }
+
     /// Hex SHA-256 of a key, as a config's `key_sha256` holds it.
     public static func hash(key: String) -> String {
         Gateway.sha256(key)

@@ -113,6 +113,7 @@ public struct GatewayConfiguration: Sendable {
         if let list = top["principals"] {
             guard case .sequence(let items) = list else { throw reader.error(list, "principals must be a list") }
             var seen: Set<String> = []
+            var ownerNodes: [String: Node] = [:]
             for item in items {
                 let entry = try reader.mapping(
                     item, allowed: ["id", "kind", "roles", "key_sha256", "key_env", "pools", "owner", "attributes"],
@@ -141,6 +142,7 @@ public struct GatewayConfiguration: Sendable {
                     }
                 }
                 let owner = try entry["owner"].map { node throws(ConfigurationError) in try reader.string(node, what: "owner") }
+                if let node = entry["owner"] { ownerNodes[id] = node }
                 let principal = Principal(id: id, kind: kind, roles: roles, pools: pools, owner: owner, attributes: attributes)
                 switch (entry["key_sha256"], entry["key_env"]) {
                 case (let hash?, nil):
@@ -154,11 +156,24 @@ public struct GatewayConfiguration: Sendable {
                     guard let key = ProcessInfo.processInfo.environment[name], !key.isEmpty else {
                         throw reader.error(env, "environment variable \(name) (key_env of '\(id)') is not set")
                     }
-                    try? config.principals.add(principal, keySHA256: PrincipalDirectory.hash(key: key))
+                    do {
+                        try config.principals.add(principal, keySHA256: PrincipalDirectory.hash(key: key))
+                    } catch {
+                        throw reader.error(env, error.message)
+                    }
                 case (nil, nil):
                     config.principals.addWithoutKey(principal)
                 case (_?, let env?):
                     throw reader.error(env, "principal '\(id)' has both key_sha256 and key_env; give one")
+                }
+            }
+            // An owner chain that comes back to where it started would make everyone on it
+            // accountable for everyone: refused, at the owner that closes the loop.
+            for principal in config.principals.principals where principal.owner != nil {
+                let chain = config.principals.ownerChain(of: principal.id)
+                if chain.last == principal.id, let node = ownerNodes[principal.id] {
+                    let path = ([principal.id] + chain).joined(separator: " → ")
+                    throw reader.error(node, "the owners of '\(principal.id)' loop back to it (\(path))")
                 }
             }
         }

@@ -154,7 +154,7 @@ extension Gateway {
         switch refusal.code {
         case .submitterCannotVote, .notInPool:
             .forbidden("\(refusal.message) (mutation \(id))")
-        case .alreadyVoted, .wrongStatus, .notAwaitingReview, .irreversible, .executedByAirlock, .executedByCaller, .noApprovers,
+        case .alreadyVoted, .staleView, .wrongStatus, .notAwaitingReview, .irreversible, .executedByAirlock, .executedByCaller, .noApprovers,
             .notDue:
             .conflict("mutation \(id): \(refusal.message)")
         }

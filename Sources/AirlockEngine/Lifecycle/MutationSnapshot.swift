@@ -23,7 +23,9 @@ extension Gateway {
         let decision = RecordedDecision(record)
         var state = LifecycleState(
             status: record.status, submitter: record.actorID, executor: executesItself(record.resource) ? .airlock : .caller,
-            reversible: decision?.reversible ?? true, rollbackAttempts: record.rollbackAttempts)
+            reversible: decision?.reversible ?? true, rollbackAttempts: record.rollbackAttempts,
+            contentHash: record.contentHash, policyVersion: record.policyVersion)
+        state.owners = principals.ownerChain(of: record.actorID)
         if let review {
             let pools = Set(review.groups.map(\.pool))
             let routed = decision?.routed

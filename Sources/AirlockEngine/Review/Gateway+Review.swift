@@ -11,8 +11,11 @@ extension Gateway {
     /// transaction made from the votes read: a vote that lands meanwhile makes the store refuse
     /// it, and it is settled again from a fresh read — so no crash and no race leaves a complete
     /// review open.
-    public func vote(on id: String, approve: Bool, note: String?, by principal: Principal) async throws(GatewayError)
-        -> MutationView
+    ///
+    /// `seen` binds the vote to what the reviewer was shown: a content hash or policy version
+    /// other than the mutation's makes it a 409, so an approval is never used for other values.
+    public func vote(on id: String, approve: Bool, note: String?, seen: Seen? = nil, by principal: Principal)
+        async throws(GatewayError) -> MutationView
     {
         guard principal.has(.reviewer) else {
             throw .forbidden("'\(principal.id)' does not have the reviewer role, which voting needs")
@@ -30,7 +33,7 @@ extension Gateway {
                 errors: [("note", "required when rejecting")])
         }
         try await handle(
-            .voteCast(reviewer: principal.id, approve: approve, pools: principal.pools), of: id,
+            .voteCast(reviewer: principal.id, approve: approve, pools: principal.pools, seen: seen), of: id,
             context: EventContext(actor: principal.id, note: note))
         guard let updated = try await view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
         return updated

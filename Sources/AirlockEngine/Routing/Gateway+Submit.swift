@@ -131,7 +131,8 @@ extension Gateway {
         let record = MutationRecord(
             id: received.id, status: step.state.status, tier: context.tier, resource: mutation.resource,
             operation: mutation.operation.rawValue, actorID: received.principal.id, policyVersion: decision.policyVersion,
-            document: received.document, decision: decisionJSON, contentHash: "", idempotencyKey: received.idempotencyKey,
+            document: received.document, decision: decisionJSON,
+            contentHash: MutationRecord.contentHash(ofDocument: received.document), idempotencyKey: received.idempotencyKey,
             requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: step.moves.count,
             beforeValues: context.beforeValues)
         let review = step.effects.lazy.compactMap { effect -> ReviewRecord? in
@@ -188,7 +189,8 @@ extension Gateway {
         let record = MutationRecord(
             id: received.id, status: .rejected, tier: nil, resource: received.newMutation.resource,
             operation: received.newMutation.operation, actorID: received.principal.id, policyVersion: version,
-            document: received.document, decision: problemsJSON, contentHash: "", idempotencyKey: received.idempotencyKey,
+            document: received.document, decision: problemsJSON,
+            contentHash: MutationRecord.contentHash(ofDocument: received.document), idempotencyKey: received.idempotencyKey,
             requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: 1)
         return Self.invalidMutation(
             MutationView(record: record, decision: DecisionSummary(problems: problems), review: nil, votes: [], document: received.body))

@@ -130,9 +130,9 @@ extension Gateway {
             var result: [(ReviewRecord, MutationView)] = []
             for review in try await store.openReviews(deadlineBefore: nil)
             where review.groups.contains(where: { principal.pools.contains($0.pool) }) {
-                guard let record = try await store.mutation(id: review.mutationID), record.actorID != principal.id else {
-                    continue
-                }
+                guard let record = try await store.mutation(id: review.mutationID), record.actorID != principal.id,
+                    !principals.ownerChain(of: record.actorID).contains(principal.id)
+                else { continue }
                 let votes = try await store.votes(reviewID: review.id)
                 if votes.contains(where: { $0.reviewer == principal.id }) { continue }
                 result.append((review, try await view(of: record)))

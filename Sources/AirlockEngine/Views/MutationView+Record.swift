@@ -42,7 +42,11 @@ extension MutationView {
         if let review {
             approvals = Approvals(
                 required: review.groups.reduce(0) { $0 + $1.count }, pool: review.groups.first?.pool ?? "",
-                groups: review.groups.map { ($0.pool, $0.count) }, mode: review.mode.rawValue,
+                groups: review.groups.map { group in
+                    // The approvals recorded for this group's pool, as many as it needs.
+                    let approved = votes.count { $0.decision == .approve && $0.pool == group.pool }
+                    return (group.pool, group.count, min(approved, group.count))
+                }, mode: review.mode.rawValue,
                 state: review.status.rawValue, deadline: review.deadline,
                 received: votes.filter { $0.decision == .approve }.map { Vote(reviewer: $0.reviewer, at: $0.at, note: $0.note) },
                 rejections: votes.filter { $0.decision == .reject }.map { Vote(reviewer: $0.reviewer, at: $0.at, note: $0.note) })
@@ -59,7 +63,7 @@ extension MutationView {
         }
         self.init(
             id: record.id, status: record.status, tier: record.tier, score: decision.score, reasons: decision.reasons,
-            approvals: approvals, policyVersion: record.policyVersion, actor: record.actorID, resource: record.resource,
+            approvals: approvals, policyVersion: record.policyVersion, contentHash: record.contentHash, actor: record.actorID, resource: record.resource,
             operation: record.operation, target: target, targets: targets, changes: changes, dataClasses: decision.dataClasses,
             errors: decision.errors, createdAt: record.createdAt, updatedAt: record.updatedAt)
     }

@@ -15,6 +15,8 @@ public struct MutationView: Sendable {
     /// The approvals the mutation needs and has, when a review was opened.
     public var approvals: Approvals?
     public var policyVersion: String?
+    /// The hash of the mutation's content: what a reviewer's vote names as seen.
+    public var contentHash: String
     public var actor: String
     public var resource: String
     public var operation: String
@@ -32,11 +34,12 @@ public struct MutationView: Sendable {
         public var required: Int
         /// The pool of the first group (the common case of one group).
         public var pool: String
-        /// Every group, for requirements spanning several pools.
-        public var groups: [(pool: String, count: Int)]
+        /// Every group, for requirements spanning several pools, with the approvals counted for it
+        /// so far.
+        public var groups: [(pool: String, count: Int, approved: Int)]
         /// `blocking` (the mutation waits) or `parallel` (it ran; a rejection rolls it back).
         public var mode: String
-        /// `open`, `approved`, `rejected`, `expired`.
+        /// `open`, `approved`, `rejected`, `expired`, `unreviewed`, `cancelled`.
         public var state: String
         public var deadline: Date?
         public var received: [Vote]
@@ -61,6 +64,7 @@ public struct MutationView: Sendable {
             reasons.map { .map(CELMap([(.string("rule"), .string($0.rule)), (.string("message"), .string($0.message))])) })
         map["approvals"] = approvals.map(Self.json) ?? .null
         map["policy_version"] = policyVersion.map(Value.string) ?? .null
+        map["content_hash"] = .string(contentHash)
         map["actor"] = .string(actor)
         map["resource"] = .string(resource)
         map["operation"] = .string(operation)
@@ -82,7 +86,12 @@ public struct MutationView: Sendable {
         map["required"] = .int(Int64(approvals.required))
         map["pool"] = .string(approvals.pool)
         map["groups"] = .list(
-            approvals.groups.map { .map(CELMap([(.string("pool"), .string($0.pool)), (.string("count"), .int(Int64($0.count)))])) })
+            approvals.groups.map { group in
+                .map(CELMap([
+                    (.string("pool"), .string(group.pool)), (.string("count"), .int(Int64(group.count))),
+                    (.string("approved"), .int(Int64(group.approved))),
+                ]))
+            })
         map["mode"] = .string(approvals.mode)
         map["state"] = .string(approvals.state)
         map["deadline"] = approvals.deadline.map { .string(format($0)) } ?? .null

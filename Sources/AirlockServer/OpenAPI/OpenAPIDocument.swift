@@ -345,10 +345,12 @@ components:
     Vote:
       type: object
       properties:
-        note: { type: string }
+        note: { type: string, description: "Why (required to reject)" }
+        content_hash: { type: string, description: "The content_hash the reviewer was shown; another one is refused with 409" }
+        policy_version: { type: string, description: "The policy_version the reviewer was shown; another one is refused with 409" }
     Mutation:
       type: object
-      required: [id, status, tier, score, reasons, approvals, policy_version, actor, resource, operation, target, changes, created_at, updated_at]
+      required: [id, status, tier, score, reasons, approvals, policy_version, content_hash, actor, resource, operation, target, changes, created_at, updated_at]
       properties:
         id: { type: string }
         status: { $ref: "#/components/schemas/Status" }
@@ -360,13 +362,14 @@ components:
           properties:
             required: { type: integer }
             pool: { type: string }
-            groups: { type: array, items: { type: object, properties: { pool: { type: string }, count: { type: integer } } } }
+            groups: { type: array, items: { type: object, required: [pool, count, approved], properties: { pool: { type: string }, count: { type: integer }, approved: { type: integer, description: "Approvals counted for this group so far" } } } }
             mode: { type: string, enum: [blocking, parallel] }
-            state: { type: string, enum: [open, approved, rejected, expired, cancelled] }
+            state: { type: string, enum: [open, approved, rejected, expired, unreviewed, cancelled] }
             deadline: { type: [string, "null"], format: date-time }
             received: { type: array, items: { $ref: "#/components/schemas/ReceivedVote" } }
             rejections: { type: array, items: { $ref: "#/components/schemas/ReceivedVote" } }
         policy_version: { type: [string, "null"] }
+        content_hash: { type: string, description: "Hex SHA-256 of the submitted document: what a vote names as seen" }
         actor: { type: string }
         resource: { type: string }
         operation: { type: string }

@@ -105,14 +105,14 @@ struct MutationRoutes {
                 let principal = try RequestReading.principal(request, in: gateway.principals)
                 let id = try context.parameters.require("id")
                 var note: String?
+                var seen = Seen()
                 if let body = try await RequestReading.optionalJSONObject(&request) {
-                    switch body.field("note") {
-                    case .string(let text): note = text
-                    case .null: note = nil
-                    default: throw Problem.badRequest("note must be a string", errors: [("note", "must be a string")])
-                    }
+                    note = try Self.optionalString(body, "note")
+                    // What the reviewer was shown: a vote for anything else is refused (409).
+                    seen.contentHash = try Self.optionalString(body, "content_hash")
+                    seen.policyVersion = try Self.optionalString(body, "policy_version")
                 }
-                let view = try await gateway.vote(on: id, approve: approve, note: note, by: principal)
+                let view = try await gateway.vote(on: id, approve: approve, note: note, seen: seen, by: principal)
                 return jsonResponse(view.jsonValue)
             }
         }
@@ -158,5 +158,17 @@ extension Value {
     func field(_ name: String) -> Value {
         guard case .map(let map) = self else { return .null }
         return map[name] ?? .null
+    }
+}
+
+extension MutationRoutes {
+    /// An optional string field of a request body: absent or null is `nil`; anything else but a
+    /// string is a 400 naming the field.
+    static func optionalString(_ body: Value, _ field: String) throws -> String? {
+        switch body.field(field) {
+        case .string(let text): return text
+        case .null: return nil
+        default: throw Problem.badRequest("\(field) must be a string", errors: [(field, "must be a string")])
+        }
     }
 }

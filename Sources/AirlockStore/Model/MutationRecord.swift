@@ -1,4 +1,5 @@
 import AirlockCore
+import Crypto
 import Foundation
 
 /// A mutation as the store keeps it.
@@ -114,5 +115,13 @@ public struct MutationUpdate: Sendable, Hashable {
         self.tier = tier
         self.policyVersion = policyVersion
         self.decision = decision
+    }
+}
+
+extension MutationRecord {
+    /// The content hash of a mutation's document: hex SHA-256 of its text, as stored
+    /// (``contentHash``) and as a vote names what its reviewer saw.
+    public static func contentHash(ofDocument document: String) -> String {
+        Hex.encode(Crypto.SHA256.hash(data: Data(document.utf8)))
     }
 }

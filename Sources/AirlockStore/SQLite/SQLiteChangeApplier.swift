@@ -131,7 +131,7 @@ struct SQLiteChangeApplier {
         if let key = mutation.idempotency {
             try reserve(key, mutationID: mutation.id)
         }
-        let contentHash = Hex.encode(Crypto.SHA256.hash(data: Data(mutation.document.utf8)))
+        let contentHash = MutationRecord.contentHash(ofDocument: mutation.document)
         do {
             try db.cachedStatement(
                 sql: """
