@@ -47,6 +47,11 @@ final class RecordingStore: Store {
     func activePolicyVersion() async throws -> PolicyVersionRecord? { try await inner.activePolicyVersion() }
     func policyVersion(hash: String) async throws -> PolicyVersionRecord? { try await inner.policyVersion(hash: hash) }
     func policyVersions() async throws -> [PolicyVersionRecord] { try await inner.policyVersions() }
+    func freeze() async throws -> FreezeRecord? { try await inner.freeze() }
+    func openReviewCount() async throws -> Int { try await inner.openReviewCount() }
+    func moveCounts(from: MutationStatus, to: MutationStatus, since: Date, bucketSeconds: Int) async throws -> [MoveCount] {
+        try await inner.moveCounts(from: from, to: to, since: since, bucketSeconds: bucketSeconds)
+    }
     func signalState(key: String) async throws -> Data? { try await inner.signalState(key: key) }
     func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord? {
         try await inner.idempotencyRecord(scope: scope, key: key)
@@ -84,6 +89,7 @@ extension StoreChange {
             case .forgetIdempotencyKeys: "forgetIdempotencyKeys"
             case .appendAudit(let entry): "audit(\(entry.kind))"
             case .recordExecutedChange: "recordExecutedChange"
+            case .setFreeze(let freeze, _): "setFreeze(\(freeze.on))"
             }
         }
     }
