@@ -53,14 +53,17 @@ struct LifecycleEffectsTests {
             (gateway, store) = try await Self.open(state: state, demo: demo, customers: customers)
         }
 
-        static func open(state: TemporaryDirectory, demo: DemoFixture, customers: any Executor) async throws -> (Gateway, RecordingStore) {
+        static func open(
+            state: TemporaryDirectory, demo: DemoFixture, customers: any Executor,
+            clock: ManualClock = ManualClock(Date(timeIntervalSince1970: 1_767_693_600))
+        ) async throws -> (Gateway, RecordingStore) {
             let store = RecordingStore(try SQLiteStore.open(StateDirectory(URL(fileURLWithPath: state.path))))
             var principals = PrincipalDirectory()
             for (n, principal) in [agent, bob, carol, root].enumerated() {
                 try principals.add(principal, keySHA256: String(repeating: "\(n)", count: 64))
             }
             let gateway = Gateway(
-                store: store, principals: principals, clock: ManualClock(Date(timeIntervalSince1970: 1_767_693_600)),
+                store: store, principals: principals, clock: clock,
                 executors: Executors([
                     "crm.customer": customers, "payments.transfer": demo.executor("payments.transfer"),
                     "catalog.product": demo.executor("catalog.product"),
