@@ -115,6 +115,20 @@ struct SystemStateTests {
         try await again.close()
     }
 
+    @Test("decisions read system.* from memory: the store's system reads run at start-up and after a freeze only")
+    func noStoreReadPerDecision() async throws {
+        let fixture = try await Fixture()
+        let atStart = fixture.store.systemReads
+        #expect(atStart > 0)
+        let high = try await fixture.submit(LifecycleEffectsTests.largeTransfer)
+        _ = try await fixture.submit(LifecycleEffectsTests.notes)
+        _ = try await fixture.gateway.vote(on: high.id, approve: false, note: "no", by: Self.bob)
+        _ = fixture.gateway.system
+        #expect(fixture.store.systemReads == atStart)
+        _ = try await fixture.gateway.setFreeze(true, reason: "incident", by: Self.root)
+        #expect(fixture.store.systemReads == atStart + 1)
+    }
+
     @Test("rollback_rate_1h is rolled back over executed in the last hour, seeded on restart, and slides")
     func rollbackRateFollowsExecutions() async throws {
         let demo = try DemoFixture()
