@@ -42,6 +42,7 @@ public func buildRouter(_ gateway: Gateway) -> (router: Router<BasicRequestConte
     let book = RouteBook(router: router)
     MutationRoutes(gateway: gateway).register(book)
     AdminRoutes(gateway: gateway).register(book)
+    SystemRoutes(gateway: gateway).register(book)
     router.add(middleware: UnknownRouteMiddleware(routes: book.routes))
     return (router, book.routes)
 }

@@ -58,6 +58,17 @@ public protocol Store: Sendable {
     /// Every known policy version, oldest first.
     func policyVersions() async throws -> [PolicyVersionRecord]
 
+    // MARK: System state
+
+    /// The freeze an admin last set, if any was ever set.
+    func freeze() async throws -> FreezeRecord?
+    /// How many reviews are open (blocking and parallel).
+    func openReviewCount() async throws -> Int
+    /// How many mutations moved from `from` to `to` at or after `since`, per bucket of
+    /// `bucketSeconds` (buckets aligned on the epoch; empty ones absent), oldest first. Read
+    /// through an index on the move and its time, not by scanning the history.
+    func moveCounts(from: MutationStatus, to: MutationStatus, since: Date, bucketSeconds: Int) async throws -> [MoveCount]
+
     // MARK: Signal state and idempotency keys
 
     /// The signal state blob kept under `key`, if any.

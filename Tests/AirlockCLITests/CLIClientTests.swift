@@ -155,6 +155,44 @@ struct CLIClientTests {
         }
     }
 
+    @Test func systemFreezeHoldsAnAgentsChangeAndThawReleasesIt() async throws {
+        try await Server.with { url in
+            let shown = try await CLI.run(["system"], url: url, key: Key.agent)
+            #expect(shown.status == 0, "\(shown)")
+            #expect(shown.stdout.contains("freeze            off"), "\(shown)")
+            #expect(shown.stdout.contains("queue depth       0 open reviews"), "\(shown)")
+            #expect(shown.stdout.contains("policy            payments-crm-catalog"), "\(shown)")
+
+            let refused = try await CLI.run(["system", "freeze", "--reason", "incident"], url: url, key: Key.alice)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("403"), "\(refused)")
+            let noReason = try await CLI.run(["system", "freeze"], url: url, key: Key.root)
+            #expect(noReason.status != 0)
+            #expect(noReason.stderr.contains("--reason"), "\(noReason)")
+
+            let frozen = try await CLI.run(["system", "freeze", "--reason", "payments incident"], url: url, key: Key.root)
+            #expect(frozen.status == 0, "\(frozen)")
+            #expect(frozen.stdout.contains("frozen"), "\(frozen)")
+            #expect(frozen.stdout.contains("freeze            ON since"), "\(frozen)")
+            #expect(frozen.stdout.contains("set by root: payments incident"), "\(frozen)")
+            let held = try await CLI.run(
+                ["submit", "--json", "--resource", "catalog.product", "--operation", "update", "--target", "sku-1", "--set", "title=Lamp"],
+                url: url, key: Key.agent)
+            #expect(held.json?["status"] as? String == "pending_review", "\(held)")
+            let json = try await CLI.run(["system", "show", "--json"], url: url, key: Key.agent)
+            #expect((json.json?["freeze"] as? [String: Any])?["on"] as? Bool == true, "\(json)")
+            #expect(json.json?["queue_depth"] as? Int == 1, "\(json)")
+
+            let thawed = try await CLI.run(["system", "thaw", "--reason", "resolved"], url: url, key: Key.root)
+            #expect(thawed.status == 0, "\(thawed)")
+            #expect(thawed.stdout.contains("freeze            off since"), "\(thawed)")
+            let free = try await CLI.run(
+                ["submit", "--json", "--resource", "catalog.product", "--operation", "update", "--target", "sku-1", "--set", "title=Lamp"],
+                url: url, key: Key.agent)
+            #expect(free.json?["status"] as? String == "approved", "\(free)")
+        }
+    }
+
     @Test func anUnreachableServerSaysSo() async throws {
         let run = try await CLI.run(["status", "mut_1"], url: "http://127.0.0.1:1", key: Key.agent)
         #expect(run.status == 69, "\(run)")
@@ -190,6 +228,7 @@ extension CLIClientTests {
         static let alice = "cli-key-alice"
         static let bob = "cli-key-bob"
         static let carol = "cli-key-carol"
+        static let root = "cli-key-root"
     }
 
     /// Mutation documents for `--file -`.
@@ -234,6 +273,7 @@ extension CLIClientTests {
                 \(reviewer("alice", Key.alice))
                 \(reviewer("bob", Key.bob))
                 \(reviewer("carol", Key.carol))
+                  - { id: root, kind: human, roles: [admin], key_sha256: \(PrincipalDirectory.hash(key: Key.root)) }
                 """
         }
     }

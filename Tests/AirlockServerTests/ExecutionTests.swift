@@ -15,6 +15,7 @@ import Testing
 struct ExecutionTests {
     /// Runs the test server with `sql` executors over a fresh demo database.
     static func withExecutors(
+        clock: ManualClock = ManualClock(TestServer.businessHours),
         prepare: @Sendable (DatabaseQueue) throws -> Void = { _ in },
         _ body: @Sendable (APIClient, DatabaseQueue) async throws -> Void
     ) async throws {
@@ -31,7 +32,7 @@ struct ExecutionTests {
         var logger = Logger(label: "airlock-test")
         logger.logLevel = .warning
         let (application, _) = try await buildApplication(
-            configuration, clock: ManualClock(TestServer.businessHours), logger: logger)
+            configuration, clock: clock, logger: logger)
         try await application.test(.live) { client in
             guard let port = client.port else { throw TestServerError.noPort }
             try await body(APIClient(port: port), queue)

@@ -4,11 +4,13 @@ import CEL
 ///
 /// The value rules see is built when the state is created or changed, not per decision.
 public struct SystemState: Sendable, Hashable, Codable {
-    /// Incident mode: an operator froze automated changes.
+    /// Incident mode: an admin froze the gateway (`POST /v1/system/freeze`); kept in the store.
     public var freeze: Bool { didSet { refresh() } }
-    /// Mutations waiting for a human decision.
+    /// Reviews open now, blocking (high) and parallel (medium) alike: the queue in front of
+    /// people.
     public var queueDepth: Int { didSet { refresh() } }
-    /// The share (0…1) of executed mutations rolled back in the last hour.
+    /// Changes rolled back in the last hour divided by changes executed in the last hour, capped
+    /// at 1, and 0 when none was executed (see ``SystemActivity``).
     public var rollbackRate1h: Double { didSet { refresh() } }
 
     /// The JSON form, which is also the value rules see as `system`.

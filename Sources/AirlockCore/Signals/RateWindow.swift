@@ -96,6 +96,14 @@ public struct RateWindow: Sendable, Hashable, Codable {
 
     /// Records one event at `seconds` (since the epoch).
     public mutating func record(at seconds: Int64) {
+        record(at: seconds, count: 1)
+    }
+
+    /// Records `count` events at `seconds` (since the epoch): a window seeded from stored
+    /// per-bucket counts takes each bucket in one call.
+    public mutating func record(at seconds: Int64, count: Int) {
+        guard count > 0 else { return }
+        let added = Int32(clamping: count)
         let b = bucket(of: seconds)
         let width = UInt64(buckets.count)
         // Differences are taken as unsigned wrapping ones, exact for any two stamps in order: a
@@ -117,8 +125,8 @@ public struct RateWindow: Sendable, Hashable, Codable {
             if buckets[i].stamp > b { return }
             buckets[i] = Bucket(stamp: b, count: 0)
         }
-        buckets[i].count &+= 1
-        if UInt64(bitPattern: newest &- b) < width { total += 1 }
+        buckets[i].count &+= added
+        if UInt64(bitPattern: newest &- b) < width { total += Int(added) }
     }
 
     /// The events of the `gap` oldest buckets of the window ending at ``newest``: what leaves the

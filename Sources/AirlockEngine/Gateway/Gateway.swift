@@ -32,7 +32,8 @@ public final class Gateway: Sendable {
     let deadlineAlarm = DeadlineAlarm()
     private let active: Mutex<ActivePolicy?>
     private let signalBook: Mutex<SignalBook>
-    private let systemState: Mutex<SystemState>
+    /// The freeze and the activity counters behind `system.*` (``SystemBook``).
+    let systemBook: Mutex<SystemBook>
 
     /// How often the in-memory signal history is written to the store (``SignalSaveService``).
     public static let signalSaveInterval: TimeInterval = 2
@@ -66,10 +67,11 @@ public final class Gateway: Sendable {
         self.clock = clock
         self.active = Mutex(nil)
         self.signalBook = Mutex(SignalBook())
-        self.systemState = Mutex(SystemState())
+        self.systemBook = Mutex(SystemBook())
     }
 
-    /// Loads the active policy and the signal history from the store. The configured pack is
+    /// Loads the active policy, the signal history and the system state (the freeze, the open
+    /// reviews, the last hour's executions and rollbacks) from the store. The configured pack is
     /// recorded and activated when its version is new to the store; when it is already known,
     /// the store's active version stays in force (so an activation through the API, or a
     /// rollback to an earlier version, survives a restart) — unless it no longer checks, when the
@@ -120,6 +122,8 @@ public final class Gateway: Sendable {
                 logger.warning("the stored signal history does not decode; signals start afresh", metadata: ["error": "\(error)"])
             }
         }
+        try await loadFreeze()
+        try await seedActivity()
     }
 
     /// A stored policy version, or `nil` (logged) when it no longer checks.
@@ -150,12 +154,6 @@ public final class Gateway: Sendable {
             throw GatewayError(.unavailable, title: "No policy", detail: "no policy is loaded yet")
         }
         return engine
-    }
-
-    /// System state seen by policies as `system` (freeze mode, queue depth, rollback rate).
-    public var system: SystemState {
-        get { systemState.withLock { $0 } }
-        set { systemState.withLock { $0 = newValue } }
     }
 
     // MARK: Signals

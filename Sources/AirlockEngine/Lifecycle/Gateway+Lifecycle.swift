@@ -69,13 +69,15 @@ extension Gateway {
         throw .conflict("mutation \(id) kept changing while \(event.name) was handled")
     }
 
-    /// What follows a committed step: wake the waiters, count the mutation in the signal history,
-    /// and call the executor — whose answer is handled as the next event.
+    /// What follows a committed step: wake the waiters, count what it changed in `system.*`
+    /// (reviews opened and closed, executions, rollbacks), count the mutation in the signal
+    /// history, and call the executor — whose answer is handled as the next event.
     @discardableResult
     func carryOut(_ step: LifecycleStep, of id: String, mutation known: Mutation?, context: EventContext) async
         -> RollbackResult?
     {
         notifier.announce(id)
+        countActivity(step)
         var rollback: RollbackResult?
         for effect in step.effects {
             switch effect {

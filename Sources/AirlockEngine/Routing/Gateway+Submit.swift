@@ -86,7 +86,7 @@ extension Gateway {
     private func decide(_ mutation: Mutation, actor: Actor, engine: PolicyEngine, at now: Date)
         -> Result<Decision, ValidationFailure>
     {
-        let systemNow = system
+        let systemNow = system(at: now)
         let time = Self.timestamp(now)
         do throws(ValidationFailure) {
             return .success(

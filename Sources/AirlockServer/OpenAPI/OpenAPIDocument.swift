@@ -290,6 +290,38 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "422": { $ref: "#/components/responses/Problem" }
+  /v1/system:
+    get:
+      summary: The gateway's own state, as policies read it (system.*), and the policy in force (any principal)
+      operationId: getSystem
+      responses:
+        "200": { description: The system state, content: { application/json: { schema: { $ref: "#/components/schemas/System" } } } }
+        "401": { $ref: "#/components/responses/Problem" }
+  /v1/system/freeze:
+    post:
+      summary: Freeze or thaw the gateway (admin; audited as freeze_changed; kept across restarts)
+      description: |
+        Sets system.freeze for every decision from now on. With the example pack a freeze holds
+        every change by an agent or a service for a person's approval. A freeze needs a reason.
+      operationId: setFreeze
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [on]
+              additionalProperties: false
+              properties:
+                on: { type: boolean, description: "true freezes, false thaws" }
+                reason: { type: [string, "null"], maxLength: 1000, description: "Why (required to freeze)" }
+      responses:
+        "200": { description: Now in force, content: { application/json: { schema: { $ref: "#/components/schemas/System" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/Problem" }
   /healthz:
     get:
       summary: The process is up
@@ -415,6 +447,25 @@ components:
         created_by: { type: string }
         activated_at: { type: [string, "null"], format: date-time }
         activated_by: { type: [string, "null"] }
+    System:
+      type: object
+      required: [freeze, queue_depth, rollback_rate_1h, policy]
+      properties:
+        freeze:
+          type: object
+          required: [on, reason, since, by]
+          properties:
+            on: { type: boolean }
+            reason: { type: [string, "null"] }
+            since: { type: [string, "null"], format: date-time, description: "When it was last set (null: never)" }
+            by: { type: [string, "null"], description: "Who last set it" }
+        queue_depth: { type: integer, description: "Reviews open now, blocking and parallel" }
+        rollback_rate_1h: { type: number, minimum: 0, maximum: 1, description: "Rolled back in the last hour / executed in the last hour (capped at 1; 0 when none executed)" }
+        policy:
+          type: [object, "null"]
+          properties:
+            name: { type: string }
+            version: { type: string }
     AuditRecord:
       type: object
       properties:

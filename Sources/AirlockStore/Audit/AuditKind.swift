@@ -56,4 +56,6 @@ public struct AuditKind: RawRepresentable, Sendable, Hashable, Codable, Expressi
     public static let policyActivated: AuditKind = "policy_activated"
     /// A principal (agent, service, reviewer) was added, changed or removed.
     public static let principalChanged: AuditKind = "principal_changed"
+    /// An admin froze or thawed the gateway (`system.freeze`); the payload says which and why.
+    public static let freezeChanged: AuditKind = "freeze_changed"
 }

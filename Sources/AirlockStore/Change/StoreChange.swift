@@ -47,6 +47,8 @@ public struct StoreChange: Sendable {
         case appendAudit(AuditEntry)
         /// Keep (or replace) the change an executor applied for a mutation.
         case recordExecutedChange(mutationID: String, change: String)
+        /// Set the freeze (replacing the one before), with the audit record of who and why.
+        case setFreeze(FreezeRecord, AuditEntry)
     }
 
     /// The time of the change: stored as the mutation's `updated_at`, the vote's time, and so on.
@@ -129,6 +131,12 @@ public struct StoreChange: Sendable {
     /// form), replacing an earlier one; refused when the mutation is unknown.
     public mutating func recordExecutedChange(_ change: String, forMutation mutationID: String) {
         operations.append(.recordExecutedChange(mutationID: mutationID, change: change))
+    }
+
+    /// Sets the freeze rules read as `system.freeze`, replacing the one before; `freeze.since` is
+    /// stored as given (the caller's clock).
+    public mutating func setFreeze(_ freeze: FreezeRecord, audit: AuditEntry) {
+        operations.append(.setFreeze(freeze, audit))
     }
 
     /// Appends an audit record on its own (`escalated` notes, `principal_changed`, …).

@@ -95,6 +95,18 @@ struct SQLiteChangeApplier {
                         ON CONFLICT (mutation_id) DO UPDATE SET change = excluded.change, at = excluded.at
                         """
                 ).execute(arguments: [mutationID, change, timeMicros])
+            case .setFreeze(let freeze, let audit):
+                let value = try FreezeValue(on: freeze.on, reason: freeze.reason).json()
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO system_settings (key, value, updated_at, updated_by) VALUES ('freeze', ?, ?, ?)
+                        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
+                            updated_by = excluded.updated_by
+                        """
+                ).execute(arguments: [
+                    value, freeze.since.microsecondsSince1970, freeze.by,
+                ])
+                try append(audit, mutationID: audit.mutationID, appender: &appender)
             }
         }
         return records

@@ -5,7 +5,7 @@ import GRDB
 /// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
 enum SQLiteSchema {
     /// The schema version this build writes: the number of migrations it knows.
-    static let version = 2
+    static let version = 3
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -164,6 +164,21 @@ enum SQLiteSchema {
                         WHERE kind = 'executed' AND mutation_id IS NOT NULL AND json_valid(payload)
                         AND json_type(payload, '$.change') = 'object'
                         ORDER BY seq;
+                    """)
+        }
+        migrator.registerMigration("v3 system settings") { db in
+            try db.execute(
+                sql: """
+                    -- Settings an admin changes at run time (`freeze`: {on, reason} as JSON), one row each.
+                    CREATE TABLE system_settings (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        updated_by TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    -- The executions and rollbacks of the last hour (`system.rollback_rate_1h`), counted at
+                    -- start-up without reading every transition.
+                    CREATE INDEX mutation_transitions_by_move ON mutation_transitions(to_status, from_status, at);
                     """)
         }
         return migrator

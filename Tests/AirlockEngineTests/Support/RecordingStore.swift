@@ -8,11 +8,16 @@ import Synchronization
 final class RecordingStore: Store {
     let inner: any Store
     private let applied = Mutex<[StoreChange]>([])
+    private let systemReadCount = Mutex(0)
 
     init(_ inner: any Store) { self.inner = inner }
 
     /// The changes applied so far, oldest first.
     var changes: [StoreChange] { applied.withLock { $0 } }
+
+    /// How many times the reads behind `system.*` (the freeze, the open reviews, the move
+    /// counts) were called.
+    var systemReads: Int { systemReadCount.withLock { $0 } }
 
     /// Forgets the changes recorded so far.
     func reset() { applied.withLock { $0 = [] } }
@@ -48,6 +53,18 @@ final class RecordingStore: Store {
     func activePolicyVersion() async throws -> PolicyVersionRecord? { try await inner.activePolicyVersion() }
     func policyVersion(hash: String) async throws -> PolicyVersionRecord? { try await inner.policyVersion(hash: hash) }
     func policyVersions() async throws -> [PolicyVersionRecord] { try await inner.policyVersions() }
+    func freeze() async throws -> FreezeRecord? {
+        systemReadCount.withLock { $0 += 1 }
+        return try await inner.freeze()
+    }
+    func openReviewCount() async throws -> Int {
+        systemReadCount.withLock { $0 += 1 }
+        return try await inner.openReviewCount()
+    }
+    func moveCounts(from: MutationStatus, to: MutationStatus, since: Date, bucketSeconds: Int) async throws -> [MoveCount] {
+        systemReadCount.withLock { $0 += 1 }
+        return try await inner.moveCounts(from: from, to: to, since: since, bucketSeconds: bucketSeconds)
+    }
     func signalState(key: String) async throws -> Data? { try await inner.signalState(key: key) }
     func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord? {
         try await inner.idempotencyRecord(scope: scope, key: key)
@@ -85,6 +102,7 @@ extension StoreChange {
             case .forgetIdempotencyKeys: "forgetIdempotencyKeys"
             case .appendAudit(let entry): "audit(\(entry.kind))"
             case .recordExecutedChange: "recordExecutedChange"
+            case .setFreeze(let freeze, _): "setFreeze(\(freeze.on))"
             }
         }
     }

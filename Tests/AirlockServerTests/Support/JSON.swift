@@ -27,6 +27,7 @@ struct JSON: @unchecked Sendable, CustomStringConvertible {
     var isNull: Bool { value is NSNull }
     var string: String? { value as? String }
     var int: Int? { (value as? NSNumber).map(\.intValue) }
+    var double: Double? { (value as? NSNumber).map(\.doubleValue) }
     var bool: Bool? { value as? Bool }
     var array: [JSON] { (value as? [Any])?.map(JSON.init) ?? [] }
     var keys: Set<String> { Set((value as? [String: Any])?.keys.map { $0 } ?? []) }
