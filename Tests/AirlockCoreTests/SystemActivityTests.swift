@@ -1,4 +1,5 @@
 import AirlockCore
+import CEL
 import Testing
 
 /// The counters behind `system.queue_depth` and `system.rollback_rate_1h`, driven by the
@@ -19,11 +20,11 @@ struct SystemActivityTests {
     @Test("a high-tier decision opens a review and its approval closes it")
     func queueDepthFollowsReviews() throws {
         var activity = SystemActivity()
-        let opened = try Self.step(.decided(tier: .high, approvals: Self.finance1), from: Self.state(.received))
+        let opened = try Self.step(.decided(tier: .high, approvals: Self.finance1, at: Timestamp(seconds: Self.t0)), from: Self.state(.received))
         let counted = activity.count(opened, at: Self.t0)
         #expect(counted)
         #expect(activity.openReviews == 1)
-        let medium = try Self.step(.decided(tier: .medium, approvals: Self.finance1), from: Self.state(.received))
+        let medium = try Self.step(.decided(tier: .medium, approvals: Self.finance1, at: Timestamp(seconds: Self.t0)), from: Self.state(.received))
         activity.count(medium, at: Self.t0)
         #expect(activity.openReviews == 2)
         let approved = try Self.step(
@@ -36,7 +37,7 @@ struct SystemActivityTests {
     @Test("a low-tier decision changes no counter")
     func lowTierCountsNothing() throws {
         var activity = SystemActivity(openReviews: 3)
-        let low = try Self.step(.decided(tier: .low, approvals: nil), from: Self.state(.received))
+        let low = try Self.step(.decided(tier: .low, approvals: nil, at: Timestamp(seconds: Self.t0)), from: Self.state(.received))
         let counted = activity.count(low, at: Self.t0)
         #expect(!counted)
         #expect(activity.openReviews == 3)
