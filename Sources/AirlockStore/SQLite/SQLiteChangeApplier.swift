@@ -95,6 +95,14 @@ struct SQLiteChangeApplier {
                         ON CONFLICT (mutation_id) DO UPDATE SET change = excluded.change, at = excluded.at
                         """
                 ).execute(arguments: [mutationID, change, timeMicros])
+            case .enqueueNotification(let notification):
+                try enqueue(notification)
+            case .markNotificationDelivered(let id):
+                try updatePendingDelivery(id, status: .delivered, attempts: nil, nextAttempt: nil, error: nil)
+            case .rescheduleNotification(let id, let attempts, let next, let error):
+                try updatePendingDelivery(id, status: .pending, attempts: attempts, nextAttempt: next, error: error)
+            case .failNotification(let id, let attempts, let error):
+                try updatePendingDelivery(id, status: .failed, attempts: attempts, nextAttempt: nil, error: error)
             }
         }
         return records
