@@ -289,6 +289,27 @@ struct WebhookDeliveryTests {
         await fast.stop()
     }
 
+    @Test("with no target the service still runs until it is stopped (a service that returns ends the server)")
+    func runsWithoutTargets() async throws {
+        let fixture = try await Fixture(targets: [])
+        let service = WebhookDeliveryService(gateway: fixture.gateway)
+        let finished = Finished()
+        let task = Task {
+            try await service.run()
+            await finished.set()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await finished.value == false)
+        task.cancel()
+        _ = await task.result
+        #expect(await finished.value == true)
+    }
+
+    actor Finished {
+        var value = false
+        func set() { value = true }
+    }
+
     @Test("the signature is HMAC-SHA256 of \"<timestamp>.<body>\", hex, after sha256=")
     func signature() {
         let signature = WebhookSignature.sign(timestamp: "1767225600", body: Array(#"{"kind":"decided"}"#.utf8), secret: Array("whsec-test".utf8))

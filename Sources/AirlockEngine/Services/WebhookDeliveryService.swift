@@ -67,6 +67,13 @@ public struct WebhookDeliveryService: Service {
                     }
                 }
             }
+            // With no target there is no worker: still run until shutdown, because a service that
+            // returns early ends the whole service group.
+            while !Task.isCancelled {
+                let seen = doorbell.generation
+                if stopping.isStopped { break }
+                await doorbell.wait(after: seen, until: nil, clock: gateway.clock)
+            }
         } onGracefulShutdown: {
             // The deliveries in flight finish (each bounded by its timeout); no new ones start.
             stopping.stop()
@@ -79,8 +86,10 @@ public struct WebhookDeliveryService: Service {
         let store = gateway.store
         let clock = gateway.clock
         let doorbell = gateway.notifications.doorbell
-        while !stopping.isStopped, !Task.isCancelled {
+        while !Task.isCancelled {
+            // The generation before the stop check: a shutdown's ring after it is not missed.
             let seen = doorbell.generation
+            if stopping.isStopped { break }
             let next: Date?
             do {
                 let due = try await store.dueNotifications(target: target.url, at: clock.now(), limit: target.concurrency)
