@@ -30,7 +30,8 @@ public func openGateway(
     let executors = try configuration.executors.makeExecutors(clock: clock)
     let gateway = Gateway(
         store: store, principals: configuration.principals, clock: clock,
-        auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors, logger: logger)
+        auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors,
+        notifications: Notifications(targets: configuration.notify, principals: configuration.principals), logger: logger)
     try await gateway.start(configuredPack: pack, files: files, by: "config:\(configuration.source)")
     try await gateway.reconcile()
     return AirlockServerParts(gateway: gateway, store: store, pack: pack)
@@ -59,11 +60,13 @@ public func buildApplication(
     let application = Application(
         router: buildRouter(parts.gateway).router,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "airlock"),
-        // Shut down after the server has drained its requests, in reverse order: deadlines and
-        // reconciliation stop, the signal history is saved, the last checkpoint signed.
+        // Shut down after the server has drained its requests, in reverse order: webhook deliveries
+        // in flight finish, deadlines and reconciliation stop, the signal history is saved, the
+        // last checkpoint signed.
         services: [
             CheckpointService(store: parts.store, clock: clock, logger: logger), SignalSaveService(gateway: parts.gateway),
             ReconciliationService(gateway: parts.gateway), DeadlineService(gateway: parts.gateway),
+            WebhookDeliveryService(gateway: parts.gateway),
         ],
         onServerRunning: onServerRunning,
         logger: logger)

@@ -76,6 +76,19 @@ public protocol Store: Sendable {
     /// The idempotency key's record, if the key is known in this scope.
     func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord?
 
+    // MARK: The notification outbox
+
+    /// Pending deliveries to `target` due by `time`, earliest first, at most `limit`.
+    func dueNotifications(target: String, at time: Date, limit: Int) async throws -> [NotificationDelivery]
+    /// When the earliest pending delivery to `target` is due, if there is one.
+    func nextNotificationDue(target: String) async throws -> Date?
+    /// Every target with a pending delivery.
+    func pendingNotificationTargets() async throws -> Set<String>
+    /// An event's deliveries, one per target.
+    func notificationDeliveries(eventID: String) async throws -> [NotificationDelivery]
+    /// Deliveries of events about a mutation, oldest first.
+    func notificationDeliveries(mutationID: String) async throws -> [NotificationDelivery]
+
     // MARK: The audit log
 
     /// The end of the log: size, last hash, root, latest checkpoint.

@@ -8,7 +8,7 @@ struct Airlock: AsyncParsableCommand {
         abstract: "A gateway for sensitive mutations proposed by AI agents and automated services.",
         subcommands: [
             ServeCommand.self, CELCommand.self, PolicyCommand.self, AuditCommand.self, BenchCommand.self,
-            SubmitCommand.self, StatusCommand.self, ReviewCommand.self, RollbackCommand.self, SystemCommand.self,
+            SubmitCommand.self, StatusCommand.self, ReviewCommand.self, RollbackCommand.self, SystemCommand.self, NotifyCommand.self,
         ]
     )
 }

@@ -23,10 +23,13 @@ public struct Principal: Sendable, Hashable {
     public var owner: String?
     /// Free attributes handed to policies as `actor.attributes`.
     public var attributes: [String: String]
+    /// The principal's own webhook target: it receives the events about the mutations the
+    /// principal submitted (`decided`, `rolled_back`, …), filtered by its `events`.
+    public var notify: WebhookTarget?
 
     public init(
         id: String, kind: Actor.Kind, roles: Set<Role>, pools: Set<String> = [], owner: String? = nil,
-        attributes: [String: String] = [:]
+        attributes: [String: String] = [:], notify: WebhookTarget? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -34,6 +37,7 @@ public struct Principal: Sendable, Hashable {
         self.pools = pools
         self.owner = owner
         self.attributes = attributes
+        self.notify = notify
     }
 
     public func has(_ role: Role) -> Bool { roles.contains(role) }

@@ -25,6 +25,9 @@ public struct GatewayConfiguration: Sendable {
     /// The executor of each resource (`executors:`); resources without one are executed by
     /// their callers, who report the outcome.
     public var executors = ExecutorConfiguration()
+    /// The webhook targets events are delivered to (`notify:`); a principal's own target is on
+    /// the principal.
+    public var notify: [WebhookTarget] = []
     /// Where the configuration came from, for messages.
     public var source: String = "embedded defaults"
 
@@ -42,7 +45,9 @@ public struct GatewayConfiguration: Sendable {
     }
 
     /// Parses configuration text; relative paths in it are taken relative to the file's folder.
-    public static func parse(_ text: String, file: String) throws(ConfigurationError) -> GatewayConfiguration {
+    public static func parse(
+        _ text: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> GatewayConfiguration {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -64,7 +69,8 @@ public struct GatewayConfiguration: Sendable {
             path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path
         }
         let top = try reader.mapping(
-            root, allowed: ["listen", "state_dir", "policy", "principals", "store", "audit", "executors"], what: "the configuration")
+            root, allowed: ["listen", "state_dir", "policy", "principals", "store", "audit", "executors", "notify"],
+            what: "the configuration")
         if let listen = top["listen"] {
             let text = try reader.string(listen, what: "listen")
             guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
@@ -108,7 +114,19 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         if let executors = top["executors"] {
-            config.executors = try ExecutorConfiguration.parse(executors, file: file)
+            config.executors = try ExecutorConfiguration.parse(executors, file: file, environment: environment)
+        }
+        if let notify = top["notify"] {
+            guard case .sequence(let items) = notify else {
+                throw reader.error(notify, "notify must be a list of webhook targets ({url, secret_env, events})")
+            }
+            for (index, item) in items.enumerated() {
+                let target = try WebhookTarget.parse(item, what: "notify[\(index)]", reader: reader, environment: environment)
+                guard !config.notify.contains(where: { $0.url == target.url }) else {
+                    throw reader.error(item, "notify[\(index)]: the target \(target.url) is listed twice")
+                }
+                config.notify.append(target)
+            }
         }
         if let list = top["principals"] {
             guard case .sequence(let items) = list else { throw reader.error(list, "principals must be a list") }
@@ -116,7 +134,7 @@ public struct GatewayConfiguration: Sendable {
             var ownerNodes: [String: Node] = [:]
             for item in items {
                 let entry = try reader.mapping(
-                    item, allowed: ["id", "kind", "roles", "key_sha256", "key_env", "pools", "owner", "attributes"],
+                    item, allowed: ["id", "kind", "roles", "key_sha256", "key_env", "pools", "owner", "attributes", "notify"],
                     what: "a principal")
                 guard let idNode = entry["id"] else { throw reader.error(item, "a principal needs an id") }
                 let id = try reader.string(idNode, what: "id")
@@ -143,7 +161,11 @@ public struct GatewayConfiguration: Sendable {
                 }
                 let owner = try entry["owner"].map { node throws(ConfigurationError) in try reader.string(node, what: "owner") }
                 if let node = entry["owner"] { ownerNodes[id] = node }
-                let principal = Principal(id: id, kind: kind, roles: roles, pools: pools, owner: owner, attributes: attributes)
+                var principal = Principal(id: id, kind: kind, roles: roles, pools: pools, owner: owner, attributes: attributes)
+                if let node = entry["notify"] {
+                    principal.notify = try WebhookTarget.parse(
+                        node, what: "the notify target of '\(id)'", reader: reader, environment: environment)
+                }
                 switch (entry["key_sha256"], entry["key_env"]) {
                 case (let hash?, nil):
                     do {
@@ -153,7 +175,7 @@ public struct GatewayConfiguration: Sendable {
                     }
                 case (nil, let env?):
                     let name = try reader.string(env, what: "key_env")
-                    guard let key = ProcessInfo.processInfo.environment[name], !key.isEmpty else {
+                    guard let key = environment[name], !key.isEmpty else {
                         throw reader.error(env, "environment variable \(name) (key_env of '\(id)') is not set")
                     }
                     do {

@@ -30,6 +30,8 @@ public final class Gateway: Sendable {
     let notifier: ChangeNotifier
     /// Rung when a review's deadline is set, to wake the deadline service.
     let deadlineAlarm = DeadlineAlarm()
+    /// Where webhook events go; ``WebhookDeliveryService`` delivers them.
+    public let notifications: Notifications
     private let active: Mutex<ActivePolicy?>
     private let signalBook: Mutex<SignalBook>
     /// The freeze and the activity counters behind `system.*` (``SystemBook``).
@@ -53,9 +55,10 @@ public final class Gateway: Sendable {
     public init(
         store: any Store, principals: PrincipalDirectory, clock: any GatewayClock = SystemClock(),
         auditPublicKey: Curve25519.Signing.PublicKey? = nil, executors: Executors = Executors(),
-        logger: Logger = Logger(label: "airlock.engine")
+        notifications: Notifications = Notifications(), logger: Logger = Logger(label: "airlock.engine")
     ) {
         self.logger = logger
+        self.notifications = notifications
         self.notifier = ChangeNotifier(clock: clock)
         self.store = store
         self.executors = executors
@@ -135,6 +138,15 @@ public final class Gateway: Sendable {
                 "the stored active policy version no longer checks", metadata: ["version": "\(version.hash)", "error": "\(error)"])
             return nil
         }
+    }
+
+    /// Applies a change and, when it put events in the outbox, wakes the delivery service once it
+    /// is committed. Every engine write that may carry events goes through here.
+    @discardableResult
+    public func apply(_ change: StoreChange) async throws -> StoreReceipt {
+        let receipt = try await store.apply(change)
+        if change.enqueuesNotifications { notifications.ring() }
+        return receipt
     }
 
     /// The public half of the audit signing key.

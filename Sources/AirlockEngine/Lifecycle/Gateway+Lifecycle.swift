@@ -39,6 +39,7 @@ extension Gateway {
             context.known = nil
             context.policyVersion = context.policyVersion ?? snapshot.record.policyVersion
             context.resource = snapshot.record.resource
+            context.operation = snapshot.record.operation
             context.contentHash = snapshot.record.contentHash
             if context.change == nil, step.effects.contains(where: Self.needsChange) {
                 context.change = try await recordedChange(of: id)
@@ -46,10 +47,11 @@ extension Gateway {
             let now = clock.now()
             var change = StoreChange(at: now)
             StepRecorder(
-                mutationID: id, snapshot: snapshot, context: context, now: now, newReviewID: Self.newID(prefix: "rev_", at: now)
+                mutationID: id, snapshot: snapshot, context: context, now: now, newReviewID: Self.newID(prefix: "rev_", at: now),
+                notifications: notifications
             ).record(step, into: &change)
             do {
-                _ = try await store.apply(change)
+                _ = try await apply(change)
             } catch let error as StoreError where error.isRace && attempt < Self.raceRetries {
                 logger.debug("mutation changed meanwhile; handling again", metadata: ["mutation": "\(id)", "event": "\(event.name)", "race": "\(error.code)"])
                 continue

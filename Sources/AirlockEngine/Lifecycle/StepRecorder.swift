@@ -10,6 +10,8 @@ struct EventContext: Sendable {
     var actor: String
     /// The mutation's resource.
     var resource: String = ""
+    /// The mutation's operation (`create`, …), for notifications.
+    var operation: String?
     /// The policy version in force for the mutation.
     var policyVersion: String?
     /// The mutation's content hash (what a vote says it saw).
@@ -44,6 +46,8 @@ struct StepRecorder {
     let now: Date
     /// The id a review opened by this step gets.
     let newReviewID: String
+    /// Where the events the step implies go (none when no target is configured).
+    var notifications: Notifications?
 
     /// Adds the step's writes to `change`.
     func record(_ step: LifecycleStep, into change: inout StoreChange) {
@@ -60,6 +64,17 @@ struct StepRecorder {
                 }
             case .effect(let effect):
                 record(effect, step: step, into: &change)
+            }
+        }
+        if let notifications, notifications.isEnabled {
+            for notice in step.notifications {
+                let event = NotificationEvent.lifecycle(
+                    notice, id: Gateway.newID(prefix: "evt_", at: now), time: now, mutationID: mutationID,
+                    submitter: step.state.submitter, actor: context.actor,
+                    resource: context.resource.isEmpty ? snapshot?.record.resource ?? "" : context.resource,
+                    operation: context.operation ?? snapshot?.record.operation, tier: context.tier ?? snapshot?.record.tier,
+                    reviewID: notice.kind == .reviewOpened ? newReviewID : snapshot?.review?.id)
+                notifications.enqueue(event, into: &change)
             }
         }
     }

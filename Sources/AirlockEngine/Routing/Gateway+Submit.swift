@@ -117,6 +117,7 @@ extension Gateway {
         var context = EventContext(
             actor: "policy", resource: mutation.resource, policyVersion: decision.policyVersion, decision: decisionJSON)
         context.tier = decision.routedTier.rawValue
+        context.operation = mutation.operation.rawValue
         context.beforeValues = mutation.before.map { CanonicalJSON.encode(.map($0)) }
         var change = StoreChange(at: received.now)
         change.createMutation(
@@ -125,8 +126,10 @@ extension Gateway {
         // A review id (random bits, formatted) only for a step that opens a review: not on the low-tier hot path.
         let opensReview = step.effects.contains { if case .openReview = $0 { true } else { false } }
         let reviewID = opensReview ? Self.newID(prefix: "rev_", at: received.now) : ""
-        StepRecorder(mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: reviewID)
-            .record(step, into: &change)
+        StepRecorder(
+            mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: reviewID,
+            notifications: notifications
+        ).record(step, into: &change)
         if let replayed = try await commit(change, received) { return replayed }
         let record = MutationRecord(
             id: received.id, status: step.state.status, tier: context.tier, resource: mutation.resource,
@@ -181,9 +184,13 @@ extension Gateway {
         change.createMutation(
             received.newMutation,
             audit: AuditEntry(kind: .submitted, actor: received.principal.id, payload: received.document, policyVersion: version))
-        let context = EventContext(actor: "airlock", policyVersion: version, problems: problemsJSON)
-        StepRecorder(mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: "")
-            .record(step, into: &change)
+        var context = EventContext(actor: "airlock", policyVersion: version, problems: problemsJSON)
+        context.resource = received.newMutation.resource
+        context.operation = received.newMutation.operation.isEmpty ? nil : received.newMutation.operation
+        StepRecorder(
+            mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: "",
+            notifications: notifications
+        ).record(step, into: &change)
         if let replayed = try await commit(change, received) { return Self.invalidMutation(replayed.view) }
         notifier.announce(received.id)
         let record = MutationRecord(
@@ -200,7 +207,7 @@ extension Gateway {
     /// its answer instead.
     private func commit(_ change: StoreChange, _ received: Received) async throws(GatewayError) -> Submission? {
         do {
-            _ = try await store.apply(change)
+            _ = try await apply(change)
             return nil
         } catch let error as StoreError where error.code == .idempotencyConflict || error.code == .alreadyExists {
             if let key = received.idempotencyKey,

@@ -49,6 +49,14 @@ public struct StoreChange: Sendable {
         case recordExecutedChange(mutationID: String, change: String)
         /// Set the freeze (replacing the one before), with the audit record of who and why.
         case setFreeze(FreezeRecord, AuditEntry)
+        /// Put an event in the notification outbox, one pending delivery per target, due at once.
+        case enqueueNotification(NewNotification)
+        /// Mark a pending delivery delivered (its target answered 2xx).
+        case markNotificationDelivered(deliveryID: Int64)
+        /// Count a failed attempt of a pending delivery and set when the next one is due.
+        case rescheduleNotification(deliveryID: Int64, attempts: Int, nextAttempt: Date, error: String)
+        /// Give up on a pending delivery.
+        case failNotification(deliveryID: Int64, attempts: Int, error: String)
     }
 
     /// The time of the change: stored as the mutation's `updated_at`, the vote's time, and so on.
@@ -137,6 +145,31 @@ public struct StoreChange: Sendable {
     /// stored as given (the caller's clock).
     public mutating func setFreeze(_ freeze: FreezeRecord, audit: AuditEntry) {
         operations.append(.setFreeze(freeze, audit))
+    }
+
+    /// Puts an event in the notification outbox: one pending delivery per target, due at the
+    /// change's time. Written with the step that caused it, it is delivered only if that step
+    /// commits. Refused when the id exists or there is no target.
+    public mutating func enqueueNotification(_ notification: NewNotification) {
+        operations.append(.enqueueNotification(notification))
+    }
+
+    /// Marks a pending delivery delivered; refused (``StoreError/Code/notFound``) when it is not
+    /// pending, so that a delivery is marked once.
+    public mutating func markNotificationDelivered(_ deliveryID: Int64) {
+        operations.append(.markNotificationDelivered(deliveryID: deliveryID))
+    }
+
+    /// Records a failed attempt of a pending delivery (`attempts` in all so far, the error) and
+    /// when to try again; refused when it is not pending.
+    public mutating func rescheduleNotification(_ deliveryID: Int64, attempts: Int, nextAttempt: Date, error: String) {
+        operations.append(.rescheduleNotification(deliveryID: deliveryID, attempts: attempts, nextAttempt: nextAttempt, error: error))
+    }
+
+    /// Gives up on a pending delivery (`attempts` in all, the last error); refused when it is not
+    /// pending.
+    public mutating func failNotification(_ deliveryID: Int64, attempts: Int, error: String) {
+        operations.append(.failNotification(deliveryID: deliveryID, attempts: attempts, error: error))
     }
 
     /// Appends an audit record on its own (`escalated` notes, `principal_changed`, …).

@@ -107,6 +107,14 @@ struct SQLiteChangeApplier {
                     value, freeze.since.microsecondsSince1970, freeze.by,
                 ])
                 try append(audit, mutationID: audit.mutationID, appender: &appender)
+            case .enqueueNotification(let notification):
+                try enqueue(notification)
+            case .markNotificationDelivered(let id):
+                try updatePendingDelivery(id, status: .delivered, attempts: nil, nextAttempt: nil, error: nil)
+            case .rescheduleNotification(let id, let attempts, let next, let error):
+                try updatePendingDelivery(id, status: .pending, attempts: attempts, nextAttempt: next, error: error)
+            case .failNotification(let id, let attempts, let error):
+                try updatePendingDelivery(id, status: .failed, attempts: attempts, nextAttempt: nil, error: error)
             }
         }
         return records

@@ -5,7 +5,7 @@ import GRDB
 /// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
 enum SQLiteSchema {
     /// The schema version this build writes: the number of migrations it knows.
-    static let version = 3
+    static let version = 4
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -179,6 +179,36 @@ enum SQLiteSchema {
                     -- The executions and rollbacks of the last hour (`system.rollback_rate_1h`), counted at
                     -- start-up without reading every transition.
                     CREATE INDEX mutation_transitions_by_move ON mutation_transitions(to_status, from_status, at);
+                    """)
+        }
+        migrator.registerMigration("v4 notification outbox") { db in
+            try db.execute(
+                sql: """
+                    -- An event once; one delivery per target, each with its own attempts and schedule.
+                    CREATE TABLE notification_events (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        mutation_id TEXT,
+                        created_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX notification_events_by_mutation ON notification_events(mutation_id, created_at)
+                        WHERE mutation_id IS NOT NULL;
+
+                    CREATE TABLE notification_deliveries (
+                        id INTEGER PRIMARY KEY,
+                        event_id TEXT NOT NULL REFERENCES notification_events(id),
+                        target TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        next_attempt_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        updated_at INTEGER NOT NULL,
+                        UNIQUE (event_id, target)
+                    );
+                    -- What the delivery service asks: a target's pending deliveries by due time.
+                    CREATE INDEX notification_deliveries_due ON notification_deliveries(target, next_attempt_at, id)
+                        WHERE status = 'pending';
                     """)
         }
         return migrator

@@ -45,6 +45,17 @@ final class RecordingStore: Store {
     func executedChange(mutationID: String) async throws -> ExecutedChangeRecord? {
         try await inner.executedChange(mutationID: mutationID)
     }
+    func dueNotifications(target: String, at time: Date, limit: Int) async throws -> [NotificationDelivery] {
+        try await inner.dueNotifications(target: target, at: time, limit: limit)
+    }
+    func nextNotificationDue(target: String) async throws -> Date? { try await inner.nextNotificationDue(target: target) }
+    func pendingNotificationTargets() async throws -> Set<String> { try await inner.pendingNotificationTargets() }
+    func notificationDeliveries(eventID: String) async throws -> [NotificationDelivery] {
+        try await inner.notificationDeliveries(eventID: eventID)
+    }
+    func notificationDeliveries(mutationID: String) async throws -> [NotificationDelivery] {
+        try await inner.notificationDeliveries(mutationID: mutationID)
+    }
     func review(id: String) async throws -> ReviewRecord? { try await inner.review(id: id) }
     func reviews(mutationID: String) async throws -> [ReviewRecord] { try await inner.reviews(mutationID: mutationID) }
     func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord] { try await inner.openReviews(deadlineBefore: deadlineBefore) }
@@ -103,6 +114,10 @@ extension StoreChange {
             case .appendAudit(let entry): "audit(\(entry.kind))"
             case .recordExecutedChange: "recordExecutedChange"
             case .setFreeze(let freeze, _): "setFreeze(\(freeze.on))"
+            case .enqueueNotification(let notification): "notify(\(notification.kind))"
+            case .markNotificationDelivered: "notificationDelivered"
+            case .rescheduleNotification: "notificationRescheduled"
+            case .failNotification: "notificationFailed"
             }
         }
     }
