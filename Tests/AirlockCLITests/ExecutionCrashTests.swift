@@ -81,6 +81,12 @@ struct ExecutionCrashTests {
                 }
             }
             try await Task.sleep(nanoseconds: UInt64.random(in: 300...900) * 1_000_000)
+            // On a loaded machine the server may not have got far yet: let each round execute
+            // at least ten (for up to 20 s more) so that the kills land among executions.
+            let started = ContinuousClock.now
+            while await told.ids.count < (round + 1) * 10, ContinuousClock.now - started < .seconds(20) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
             await load.value

@@ -31,7 +31,7 @@ struct LifecycleTests {
             return LifecycleState(
                 status: status, submitter: "agent-7", executor: .airlock, reversible: true,
                 review: ReviewState(mode: .parallel, requirement: finance1, openedAt: now))
-        case .rollingBack, .failed, .rejected, .expired, .rolledBack:
+        case .rollingBack, .failed, .rejected, .expired, .rolledBack, .superseded:
             return LifecycleState(status: status, submitter: "agent-7", executor: .airlock, reversible: true, rollbackAttempts: 1)
         }
     }
@@ -59,6 +59,7 @@ struct LifecycleTests {
         ("rollback refused", .rollbackFinished(.refused("changed since"))),
         ("rollback failed", .rollbackFinished(.failed("timeout"))),
         ("deadline", .deadlinePassed(at: later)),
+        ("request changes", .changesRequested(reviewer: "bob", pools: ["finance"])),
     ]
 
     enum Expected: Equatable, CustomStringConvertible {
@@ -86,10 +87,10 @@ struct LifecycleTests {
             "applied": wrong, "mismatch": wrong, "conflict": wrong, "failed": wrong, "undetermined": wrong,
             "reported ok": .refused(.executedByAirlock), "reported failed": .refused(.executedByAirlock),
             "rollback": wrong, "rollback forced": wrong, "rolled back": wrong, "rollback refused": wrong,
-            "rollback failed": wrong, "deadline": noReview,
+            "rollback failed": wrong, "deadline": noReview, "request changes": noReview,
         ]
         var table: [MutationStatus: [String: Expected]] = [:]
-        for status in [MutationStatus.failed, .rejected, .expired, .rolledBack] { table[status] = final }
+        for status in [MutationStatus.failed, .rejected, .expired, .rolledBack, .superseded] { table[status] = final }
         table[.received] = final.merging([
             "invalid": .moves([.rejected]), "decided low": .moves([.approved, .executing]),
             "decided medium": .moves([.approved, .executing]), "decided high": .moves([.pendingReview]),
@@ -97,23 +98,23 @@ struct LifecycleTests {
         ]) { $1 }
         table[.pendingReview] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([.rejected]), "recount": .moves([]),
-            "deadline": .moves([.rejected]),
+            "deadline": .moves([.rejected]), "request changes": .moves([.superseded]),
         ]) { $1 }
         table[.approved] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([]), "recount": .moves([]),
             "reported ok": .moves([.executing, .executed]), "reported failed": .moves([.executing, .failed]),
-            "deadline": .moves([]),
+            "deadline": .moves([]), "request changes": wrong,
         ]) { $1 }
         table[.executing] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([]), "recount": .moves([]),
             "applied": .moves([.executed]), "mismatch": .moves([.executed, .rollingBack]),
             "conflict": .moves([.failed]), "failed": .moves([.failed]), "undetermined": .moves([]),
-            "deadline": .moves([]),
+            "deadline": .moves([]), "request changes": wrong,
         ]) { $1 }
         table[.executed] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([.rollingBack]), "recount": .moves([]),
             "rollback": .moves([.rollingBack]), "rollback forced": .moves([.rollingBack]),
-            "deadline": .moves([]),
+            "deadline": .moves([]), "request changes": wrong,
         ]) { $1 }
         table[.rollingBack] = final.merging([
             "rolled back": .moves([.rolledBack]), "rollback refused": .moves([.executed]),
@@ -258,6 +259,27 @@ struct LifecycleTests {
         for seen in [Seen(contentHash: "c0ffee", policyVersion: "v2"), Seen(), nil] {
             let step = try Lifecycle.handle(.voteCast(reviewer: "bob", approve: true, pools: ["finance"], seen: seen), in: state)
             #expect(step.effects == [.recordVote(pool: "finance")])
+        }
+    }
+
+    @Test("request changes: a reviewer of the pool supersedes a blocking review's mutation; nobody else may")
+    func requestChanges() throws {
+        var state = Self.state(.pendingReview)
+        state.owners = ["olga"]
+        let step = try Lifecycle.handle(.changesRequested(reviewer: "bob", pools: ["finance"]), in: state)
+        #expect(step.moves.map(\.to) == [.superseded] && step.moves.first?.cause == .superseded)
+        #expect(step.effects == [.closeReview(.cancelled)])
+        #expect(step.state.status.isFinal)
+        for (reviewer, pools, code) in [
+            ("agent-7", Set(["finance"]), LifecycleRefusal.Code.submitterCannotVote),
+            ("olga", ["finance"], .submitterCannotVote), ("dave", ["ops"], .notInPool),
+        ] {
+            do {
+                _ = try Lifecycle.handle(.changesRequested(reviewer: reviewer, pools: pools), in: state)
+                Issue.record("\(reviewer) asked for changes")
+            } catch {
+                #expect(error.code == code)
+            }
         }
     }
 

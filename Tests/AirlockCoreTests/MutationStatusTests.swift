@@ -4,7 +4,8 @@ import Testing
 
 @Suite("Mutation lifecycle")
 struct MutationStatusTests {
-    /// DESIGN.md's diagram, plus `rolling_back → executed`, written out pair by pair.
+    /// DESIGN.md's diagram, plus `rolling_back → executed` and `pending_review → superseded`
+    /// (a reviewer asked for changes), written out pair by pair.
     static let allowed: Set<[MutationStatus]> = [
         [.received, .rejected],
         [.received, .approved],
@@ -12,6 +13,7 @@ struct MutationStatusTests {
         [.pendingReview, .approved],
         [.pendingReview, .rejected],
         [.pendingReview, .expired],
+        [.pendingReview, .superseded],
         [.approved, .executing],
         [.executing, .executed],
         [.executing, .failed],
@@ -25,7 +27,7 @@ struct MutationStatusTests {
         #expect(
             MutationStatus.allCases.map(\.rawValue) == [
                 "received", "pending_review", "approved", "executing", "executed", "failed", "rejected", "expired",
-                "rolling_back", "rolled_back",
+                "rolling_back", "rolled_back", "superseded",
             ])
         for status in MutationStatus.allCases {
             #expect(MutationStatus(rawValue: status.rawValue) == status)
@@ -85,7 +87,7 @@ struct MutationStatusTests {
 
     @Test("final statuses are exactly those nothing leaves")
     func finalStatuses() {
-        #expect(Set(MutationStatus.allCases.filter(\.isFinal)) == [.failed, .rejected, .expired, .rolledBack])
+        #expect(Set(MutationStatus.allCases.filter(\.isFinal)) == [.failed, .rejected, .expired, .rolledBack, .superseded])
         #expect(!MutationStatus.executed.isFinal)
     }
 

@@ -33,6 +33,14 @@ public enum Lifecycle {
             try decide(tier, approvals, at: time, &step, event)
         case .voteCast(let reviewer, let approve, let pools, let seen):
             try vote(reviewer: reviewer, approve: approve, pools: pools, seen: seen, &step, event)
+        case .changesRequested(let reviewer, let pools):
+            let review = try openReview(for: event, in: state)
+            guard review.mode == .blocking else {
+                throw refusal(.wrongStatus, event, state, "the change already ran under a parallel review; reject it (which rolls it back) instead of asking for changes")
+            }
+            _ = try eligible(reviewer, pools: pools, in: review, step.state, event)
+            close(.cancelled, &step)
+            step.move(to: .superseded, .superseded)
         case .votesRecounted:
             _ = try openReview(for: event, in: state)
             settle(&step)
@@ -131,22 +139,9 @@ public enum Lifecycle {
             let current = step.state.policyVersion ?? "none"
             throw refusal(.staleView, event, step.state, "the vote is for policy version \(version), but the mutation stands decided under \(current): look again before voting")
         }
-        guard reviewer != step.state.submitter else {
-            throw refusal(.submitterCannotVote, event, step.state, "'\(reviewer)' submitted the mutation and cannot review it: separation of duties")
-        }
-        if let i = step.state.owners.firstIndex(of: reviewer) {
-            let chain = ([step.state.submitter] + step.state.owners[...i]).joined(separator: " → ")
-            throw refusal(
-                .submitterCannotVote, event, step.state,
-                "'\(reviewer)' is accountable for '\(step.state.submitter)', which submitted the mutation (owners: \(chain)), and cannot review it: separation of duties")
-        }
+        let eligible = try eligible(reviewer, pools: pools, in: review, step.state, event)
         guard !review.ballots.contains(where: { $0.reviewer == reviewer }) else {
             throw refusal(.alreadyVoted, event, step.state, "'\(reviewer)' already voted on the mutation")
-        }
-        let eligible = review.groups.filter { pools.contains($0.pool) }
-        guard !eligible.isEmpty else {
-            let needed = review.groups.map(\.pool).joined(separator: ", ")
-            throw refusal(.notInPool, event, step.state, "'\(reviewer)' is not in the pool this review needs (\(needed))")
         }
         // The pool the vote is recorded for: the first of the reviewer's that still needs
         // approvals. Settling does not rely on it: approvers are matched to groups by all their pools.
@@ -157,6 +152,28 @@ public enum Lifecycle {
         step.state.review?.ballots.append(Ballot(reviewer: reviewer, approve: approve, pools: Set(eligible.map(\.pool))))
         step.add(.recordVote(pool: pool))
         settle(&step)
+    }
+
+    /// The review's groups `reviewer` may act for: never the submitter nor anyone accountable
+    /// for it (separation of duties), and only in a pool the review needs.
+    private static func eligible(
+        _ reviewer: String, pools: Set<String>, in review: ReviewState, _ state: LifecycleState, _ event: LifecycleEvent
+    ) throws(LifecycleRefusal) -> [ApprovalGroup] {
+        guard reviewer != state.submitter else {
+            throw refusal(.submitterCannotVote, event, state, "'\(reviewer)' submitted the mutation and cannot review it: separation of duties")
+        }
+        if let i = state.owners.firstIndex(of: reviewer) {
+            let chain = ([state.submitter] + state.owners[...i]).joined(separator: " → ")
+            throw refusal(
+                .submitterCannotVote, event, state,
+                "'\(reviewer)' is accountable for '\(state.submitter)', which submitted the mutation (owners: \(chain)), and cannot review it: separation of duties")
+        }
+        let eligible = review.groups.filter { pools.contains($0.pool) }
+        guard !eligible.isEmpty else {
+            let needed = review.groups.map(\.pool).joined(separator: ", ")
+            throw refusal(.notInPool, event, state, "'\(reviewer)' is not in the pool this review needs (\(needed))")
+        }
+        return eligible
     }
 
     /// Closes the open review when its votes decide it, and moves the mutation accordingly.

@@ -11,6 +11,9 @@ public enum LifecycleEvent: Sendable, Hashable {
     /// the review needs). `seen` is what the reviewer was shown, when the vote says: a vote for
     /// other content or another policy version than the mutation's is refused.
     case voteCast(reviewer: String, approve: Bool, pools: Set<String>, seen: Seen? = nil)
+    /// A reviewer of the review asked for changes: a revision with edited values replaces the
+    /// mutation (blocking reviews only: a parallel review's change already ran).
+    case changesRequested(reviewer: String, pools: Set<String>)
     /// The votes already cast are counted again (start-up reconciliation of a review whose
     /// quorum a crash left unsettled).
     case votesRecounted
@@ -33,6 +36,7 @@ public enum LifecycleEvent: Sendable, Hashable {
         case .invalid: "invalid"
         case .decided: "decided"
         case .voteCast: "vote_cast"
+        case .changesRequested: "changes_requested"
         case .votesRecounted: "votes_recounted"
         case .executorFinished: "executor_finished"
         case .outcomeReported: "outcome_reported"

@@ -21,7 +21,7 @@ extension LifecycleStep {
     /// - `openReview` → `review_opened`; `escalateReview` → `escalated`;
     /// - a move to `approved` or `rejected` (by policy, by the review, by a timeout) → `decided`;
     /// - a move to `expired`, or a parallel review closed as expired or unreviewed → `expired`;
-    /// - a move to `rolled_back` → `rolled_back`;
+    /// - a move to `rolled_back` → `rolled_back`; a move to `superseded` → `superseded`;
     /// - `raiseAlarm(.verificationFailed)` → `verification_failed`.
     ///
     /// Pure: the engine writes one outbox event per item in the same change as the step.
@@ -40,6 +40,7 @@ extension LifecycleStep {
                 case .approved, .rejected: add(.decided, move.to, Self.reason(move.cause))
                 case .expired: add(.expired, move.to)
                 case .rolledBack: add(.rolledBack, move.to)
+                case .superseded: add(.superseded, move.to, "a reviewer asked for changes")
                 default: break
                 }
             case .effect(.openReview(let mode, let requirement)):

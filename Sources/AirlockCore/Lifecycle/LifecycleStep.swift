@@ -85,4 +85,6 @@ public enum MoveCause: Sendable, Hashable {
     case rollbackRefused(String)
     /// The rollback failed; the change stands.
     case rollbackFailed(String)
+    /// A reviewer asked for changes; a revision replaces the mutation.
+    case superseded
 }

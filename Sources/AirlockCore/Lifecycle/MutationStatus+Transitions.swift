@@ -4,7 +4,7 @@
 /// received ─► rejected                      (invalid, or tier block)
 /// received ─► approved ─► executing ─► executed | failed
 /// received ─► pending_review ─► approved ─► …     (high)
-///                           └─► rejected | expired
+///                           └─► rejected | expired | superseded (a reviewer asked for changes)
 /// executed ─► rolling_back ─► rolled_back   (medium review rejected, verification failed, manual)
 ///              rolling_back ─► executed      (the rollback was refused or failed: the change stands)
 /// ```
@@ -14,18 +14,18 @@
 /// (`rollback_refused`, `rollback_failed`) for a person, and it may be asked again. What each
 /// event does is ``Lifecycle/handle(_:in:)``'s. Escalating a review is not a
 /// status change (the mutation stays `pending_review`); it is an audit event. Nothing leaves
-/// `failed`, `rejected`, `expired` or `rolled_back`.
+/// `failed`, `rejected`, `expired`, `rolled_back` or `superseded`.
 extension MutationStatus {
     /// The statuses this one may move to.
     public var successors: Set<MutationStatus> {
         switch self {
         case .received: [.rejected, .approved, .pendingReview]
-        case .pendingReview: [.approved, .rejected, .expired]
+        case .pendingReview: [.approved, .rejected, .expired, .superseded]
         case .approved: [.executing]
         case .executing: [.executed, .failed]
         case .executed: [.rollingBack]
         case .rollingBack: [.rolledBack, .executed]
-        case .failed, .rejected, .expired, .rolledBack: []
+        case .failed, .rejected, .expired, .rolledBack, .superseded: []
         }
     }
 

@@ -25,6 +25,9 @@ public enum MutationStatus: String, Sendable, Hashable, CaseIterable, Codable, C
     case rollingBack = "rolling_back"
     /// Undone.
     case rolledBack = "rolled_back"
+    /// A reviewer asked for changes: a revision with the edited values replaced it (and went
+    /// through the whole pipeline itself). Never executed.
+    case superseded
 
     public var description: String { rawValue }
 }

@@ -30,6 +30,8 @@ struct EventContext: Sendable {
     var change: ExecutedChange?
     /// Whether the change was found applied by reconciliation rather than by the call.
     var reconciled = false
+    /// The revision that supersedes the mutation, and the field diff (for `superseded`).
+    var revision: (id: String, diff: Value)?
     /// The mutation as the commit that led to this event left it, when the engine holds it (a
     /// submission's own execution): the event is handled from it instead of a fresh read, and
     /// from a fresh read only if the store says it moved meanwhile.
@@ -143,6 +145,7 @@ struct StepRecorder {
             MutationUpdate(
                 tier: context.tier, policyVersion: context.policyVersion, decision: context.decision,
                 beforeValues: context.beforeValues)
+        case .superseded: MutationUpdate(supersededBy: context.revision?.id)
         default: MutationUpdate()
         }
     }
@@ -187,6 +190,13 @@ struct StepRecorder {
             return entry(.rollingBack, actor: context.actor, payload: json(fields))
         case .rolledBack:
             return entry(.rolledBack, actor: context.actor, payload: json([("reason", .string(context.note ?? "rolled back"))]))
+        case .superseded:
+            return entry(
+                .superseded, actor: context.actor,
+                payload: json([
+                    ("revision", context.revision.map { .string($0.id) } ?? .null), ("note", context.note.map(Value.string) ?? .null),
+                    ("diff", context.revision?.diff ?? .null),
+                ]))
         case .rollbackRefused(let why), .rollbackFailed(let why):
             let key = if case .rollbackRefused = move.cause { "rollback_refused" } else { "rollback_failed" }
             return entry(

@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockStore
+import CEL
 import Foundation
 
 extension Gateway {
@@ -37,5 +38,80 @@ extension Gateway {
             context: EventContext(actor: principal.id, note: note))
         guard let updated = try await view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
         return updated
+    }
+}
+
+extension Gateway {
+    /// A reviewer of the review's pools asks for changes: the edited values become a revision
+    /// (the same resource, operation and target, `changes` replaced) submitted in the mutation's
+    /// submitter's name through the whole pipeline, so an edit never bypasses policy. In the same
+    /// commit the old mutation ends `superseded`, linked both ways, with the field diff audited.
+    ///
+    /// - Parameters:
+    ///   - changes: the changes the revision proposes, whole (a field left out is dropped).
+    ///   - note: why, for the submitter; required.
+    /// - Returns: the revision as decided.
+    /// - Throws: ``GatewayError``: `.badRequest`, `.forbidden` (not a reviewer of its pools, or
+    ///   accountable for its submitter), `.conflict` (no blocking review open, or the mutation
+    ///   moved meanwhile), `.invalidMutation` (the revision does not validate: nothing changes).
+    public func requestChanges(on id: String, changes: Value, note: String, by principal: Principal)
+        async throws(GatewayError) -> Submission
+    {
+        guard principal.has(.reviewer) else {
+            throw .forbidden("'\(principal.id)' does not have the reviewer role, which asking for changes needs")
+        }
+        guard case .map(let edited) = changes else {
+            throw GatewayError(
+                .badRequest, title: "Bad request", detail: "changes must be an object of the revised field values",
+                errors: [("changes", "must be an object")])
+        }
+        guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw GatewayError(
+                .badRequest, title: "Note required", detail: "asking for changes needs a note saying why",
+                errors: [("note", "required")])
+        }
+        let snapshot: MutationSnapshot
+        do {
+            guard let read = try await self.snapshot(of: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
+            snapshot = read
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .unavailable(error)
+        }
+        let step: LifecycleStep
+        do {
+            step = try Lifecycle.handle(.changesRequested(reviewer: principal.id, pools: principal.pools), in: snapshot.state)
+        } catch {
+            throw Self.refused(error, id: id)
+        }
+        guard let submitter = principals.principal(id: snapshot.record.actorID) else {
+            throw .conflict("mutation \(id): its submitter '\(snapshot.record.actorID)' is no longer a principal; reject it instead")
+        }
+        guard case .map(var document)? = try? Value(json: snapshot.record.document) else {
+            throw .conflict("mutation \(id): its stored document does not read back")
+        }
+        let before: CELMap = if case .map(let map)? = document["changes"] { map } else { CELMap() }
+        document["changes"] = .map(edited)
+        var context = EventContext(actor: principal.id, note: note)
+        context.revision = ("", Self.diff(from: before, to: edited))
+        return try await submit(
+            .map(document), by: submitter, idempotencyKey: nil,
+            superseding: Supersession(snapshot: snapshot, step: step, context: context))
+    }
+
+    /// `{field: {from, to}}` for every field whose value differs (a field absent on one side is
+    /// null there), in the order of the old changes then the new fields.
+    static func diff(from old: CELMap, to new: CELMap) -> Value {
+        var result = CELMap()
+        var keys = old.keys
+        for key in new.keys where !keys.contains(key) { keys.append(key) }
+        for key in keys {
+            let was = old[key] ?? .null
+            let now = new[key] ?? .null
+            guard CanonicalJSON.encode(was) != CanonicalJSON.encode(now) else { continue }
+            result[key] = .map(CELMap([(.string("from"), was), (.string("to"), now)]))
+        }
+        return .map(result)
     }
 }

@@ -24,13 +24,24 @@ extension Gateway {
         var idempotencyKey: String?
         var requestHash: String
         var now: Date
+        /// The mutation this submission revises, superseded in the same commit.
+        var supersedes: Supersession?
 
         var newMutation: NewMutation {
             NewMutation(
                 id: id, resource: Gateway.string(body, "resource") ?? "", operation: Gateway.string(body, "operation") ?? "",
                 actorID: principal.id, document: document,
-                idempotency: idempotencyKey.map { IdempotencyKey(scope: principal.id, key: $0, requestHash: requestHash) })
+                idempotency: idempotencyKey.map { IdempotencyKey(scope: principal.id, key: $0, requestHash: requestHash) },
+                revisionOf: supersedes?.snapshot.record.id)
         }
+    }
+
+    /// The old mutation a revision replaces: its snapshot, the lifecycle's step that supersedes
+    /// it, and who asked why.
+    struct Supersession: Sendable {
+        var snapshot: MutationSnapshot
+        var step: LifecycleStep
+        var context: EventContext
     }
 
     /// Runs the pipeline on a proposed mutation and records the decision durably: triage, signals
@@ -47,7 +58,16 @@ extension Gateway {
     public func submit(_ body: Value, by principal: Principal, idempotencyKey: String? = nil) async throws(GatewayError)
         -> Submission
     {
-        let received = try receive(body, by: principal, idempotencyKey: idempotencyKey)
+        try await submit(body, by: principal, idempotencyKey: idempotencyKey, superseding: nil)
+    }
+
+    /// ``submit(_:by:idempotencyKey:)``, for a revision also superseding the mutation it revises
+    /// in the same commit: a revision that does not validate is refused (422) and records nothing.
+    func submit(_ body: Value, by principal: Principal, idempotencyKey: String?, superseding: Supersession?)
+        async throws(GatewayError) -> Submission
+    {
+        var received = try receive(body, by: principal, idempotencyKey: idempotencyKey)
+        received.supersedes = superseding
         if let idempotencyKey, let replay = try await replay(idempotencyKey, requestHash: received.requestHash, principal: principal) {
             return replay
         }
@@ -60,6 +80,10 @@ extension Gateway {
         }
         countSubmission(of: received.actor, at: received.now)
         switch decided {
+        case .failure(let failure) where superseding != nil:
+            throw GatewayError(
+                .invalidMutation, title: "Invalid revision", detail: "the requested changes do not validate; nothing was changed",
+                errors: failure.issues.map { (path: $0.path, message: $0.message) })
         case .failure(let failure):
             throw try await recordInvalid(received, failure, engine: engine)
         case .success(let (mutation, decision)):
@@ -130,14 +154,25 @@ extension Gateway {
             mutationID: received.id, snapshot: nil, context: context, now: received.now, newReviewID: reviewID,
             notifications: notifications
         ).record(step, into: &change)
+        if let old = received.supersedes {
+            var oldContext = old.context
+            oldContext.revision = (received.id, oldContext.revision?.diff ?? .null)
+            StepRecorder(
+                mutationID: old.snapshot.record.id, snapshot: old.snapshot, context: oldContext, now: received.now,
+                newReviewID: "", notifications: notifications
+            ).record(old.step, into: &change)
+        }
         if let replayed = try await commit(change, received) { return replayed }
+        if let old = received.supersedes {
+            await carryOut(old.step, of: old.snapshot.record.id, mutation: nil, context: old.context)
+        }
         let record = MutationRecord(
             id: received.id, status: step.state.status, tier: context.tier, resource: mutation.resource,
             operation: mutation.operation.rawValue, actorID: received.principal.id, policyVersion: decision.policyVersion,
             document: received.document, decision: decisionJSON,
             contentHash: MutationRecord.contentHash(ofDocument: received.document), idempotencyKey: received.idempotencyKey,
             requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: step.moves.count,
-            beforeValues: context.beforeValues)
+            beforeValues: context.beforeValues, revisionOf: received.supersedes?.snapshot.record.id)
         let review = step.effects.lazy.compactMap { effect -> ReviewRecord? in
             guard case .openReview(let mode, let requirement) = effect else { return nil }
             return ReviewRecord(
@@ -209,6 +244,9 @@ extension Gateway {
         do {
             _ = try await apply(change)
             return nil
+        } catch let error as StoreError where received.supersedes != nil && error.isRace {
+            let old = received.supersedes?.snapshot.record.id ?? ""
+            throw .conflict("mutation \(old) changed while its revision was submitted (\(error.message)); look again")
         } catch let error as StoreError where error.code == .idempotencyConflict || error.code == .alreadyExists {
             if let key = received.idempotencyKey,
                 let replay = try await replay(key, requestHash: received.requestHash, principal: received.principal)

@@ -65,7 +65,8 @@ extension MutationView {
             id: record.id, status: record.status, tier: record.tier, score: decision.score, reasons: decision.reasons,
             approvals: approvals, policyVersion: record.policyVersion, contentHash: record.contentHash, actor: record.actorID, resource: record.resource,
             operation: record.operation, target: target, targets: targets, changes: changes, dataClasses: decision.dataClasses,
-            errors: decision.errors, createdAt: record.createdAt, updatedAt: record.updatedAt)
+            errors: decision.errors, createdAt: record.createdAt, updatedAt: record.updatedAt, revisionOf: record.revisionOf,
+            supersededBy: record.supersededBy)
     }
 }
 

@@ -27,6 +27,10 @@ public struct MutationView: Sendable {
     public var errors: [(path: String, message: String)]
     public var createdAt: Date
     public var updatedAt: Date
+    /// The mutation this one revises (a reviewer asked for changes to it).
+    public var revisionOf: String?
+    /// The revision that replaced this one.
+    public var supersededBy: String?
 
     /// What a review needs and has received.
     public struct Approvals: Sendable {
@@ -76,6 +80,8 @@ public struct MutationView: Sendable {
             map["errors"] = .list(
                 errors.map { .map(CELMap([(.string("path"), .string($0.path)), (.string("message"), .string($0.message))])) })
         }
+        if let revisionOf { map["revision_of"] = .string(revisionOf) }
+        if let supersededBy { map["superseded_by"] = .string(supersededBy) }
         map["created_at"] = .string(Self.format(createdAt))
         map["updated_at"] = .string(Self.format(updatedAt))
         return .map(map)

@@ -116,6 +116,29 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
+  /v1/mutations/{id}/request-changes:
+    post:
+      summary: Ask for changes (a reviewer of its pools, never the submitter or its owners); the edited values become a revision that goes through the whole pipeline and supersedes this mutation
+      operationId: requestChanges
+      parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [changes, note]
+              properties:
+                changes: { type: object, description: "The revision's changes, whole: a field left out is dropped" }
+                note: { type: string, description: "Why, for the submitter" }
+      responses:
+        "201": { description: "The revision, decided; the old mutation is superseded (superseded_by names it)", content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+        "409": { $ref: "#/components/responses/Problem" }
+        "422": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}/rollback:
     post:
       summary: Roll an executed mutation back (admin, or a reviewer of its pools), with a note; audited
@@ -356,7 +379,7 @@ components:
   schemas:
     Status:
       type: string
-      enum: [received, pending_review, approved, executing, executed, failed, rejected, expired, rolling_back, rolled_back]
+      enum: [received, pending_review, approved, executing, executed, failed, rejected, expired, rolling_back, rolled_back, superseded]
     MutationRequest:
       type: object
       required: [resource, operation]
@@ -402,6 +425,8 @@ components:
             rejections: { type: array, items: { $ref: "#/components/schemas/ReceivedVote" } }
         policy_version: { type: [string, "null"] }
         content_hash: { type: string, description: "Hex SHA-256 of the submitted document: what a vote names as seen" }
+        revision_of: { type: string, description: "The mutation this one revises (a reviewer asked for changes)" }
+        superseded_by: { type: string, description: "The revision that replaced this mutation" }
         actor: { type: string }
         resource: { type: string }
         operation: { type: string }

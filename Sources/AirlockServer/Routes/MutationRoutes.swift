@@ -131,6 +131,16 @@ struct MutationRoutes {
             }
             return jsonResponse(try await gateway.rollback(id, note: note, force: force, by: principal).jsonValue)
         }
+        book.on(.post, "/v1/mutations/{id}/request-changes") { request, context in
+            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let id = try context.parameters.require("id")
+            let body = try await RequestReading.jsonObject(&request)
+            guard case .string(let note) = body.field("note") else {
+                throw Problem.badRequest("asking for changes needs a note saying why", errors: [("note", "required string")])
+            }
+            let revision = try await gateway.requestChanges(on: id, changes: body.field("changes"), note: note, by: principal)
+            return jsonResponse(revision.view.jsonValue, status: .created)
+        }
         book.on(.post, "/v1/mutations/{id}/outcome") { request, context in
             let principal = try RequestReading.principal(request, in: gateway.principals)
             let id = try context.parameters.require("id")

@@ -38,6 +38,9 @@ public struct AuditKind: RawRepresentable, Sendable, Hashable, Codable, Expressi
     public static let rejected: AuditKind = "rejected"
     /// A review's SLA passed and it moved to the next pool.
     public static let escalated: AuditKind = "escalated"
+    /// A reviewer asked for changes: the mutation was superseded by a revision (the payload names
+    /// it, who asked, why, and the field diff).
+    public static let superseded: AuditKind = "superseded"
     /// A review timed out and the mutation expired.
     public static let expired: AuditKind = "expired"
     /// A review was closed (its outcome in the payload).

@@ -39,16 +39,22 @@ public struct MutationRecord: Sendable, Hashable {
     public var beforeValues: String?
     /// How many rollbacks were started (each attempt has its own compensating key).
     public var rollbackAttempts: Int
+    /// The mutation this one revises (a reviewer asked for changes to it), if any.
+    public var revisionOf: String?
+    /// The revision that replaced this one, once a reviewer asked for changes.
+    public var supersededBy: String?
 
     /// A record as read from a store.
     public init(
         id: String, status: MutationStatus, tier: String?, resource: String, operation: String, actorID: String,
         policyVersion: String?, document: String, decision: String?, contentHash: String, idempotencyKey: String?,
         requestHash: String?, createdAt: Date, updatedAt: Date, revision: Int, beforeValues: String? = nil,
-        rollbackAttempts: Int = 0
+        rollbackAttempts: Int = 0, revisionOf: String? = nil, supersededBy: String? = nil
     ) {
         self.beforeValues = beforeValues
         self.rollbackAttempts = rollbackAttempts
+        self.revisionOf = revisionOf
+        self.supersededBy = supersededBy
         self.id = id
         self.status = status
         self.tier = tier
@@ -83,12 +89,15 @@ public struct NewMutation: Sendable, Hashable {
     /// the actor id) in the same transaction, and a reuse is refused with
     /// ``StoreError/Code/idempotencyConflict``.
     public var idempotency: IdempotencyKey?
+    /// The mutation this one revises, when it is a reviewer's requested change.
+    public var revisionOf: String?
 
     /// A mutation to store.
     public init(
         id: String, resource: String, operation: String, actorID: String, document: String,
-        idempotency: IdempotencyKey? = nil
+        idempotency: IdempotencyKey? = nil, revisionOf: String? = nil
     ) {
+        self.revisionOf = revisionOf
         self.id = id
         self.resource = resource
         self.operation = operation
@@ -108,10 +117,16 @@ public struct MutationUpdate: Sendable, Hashable {
     public var decision: String?
     /// Canonical JSON text of the target's values read at triage.
     public var beforeValues: String?
+    /// The revision that replaces the mutation (with a move to `superseded`).
+    public var supersededBy: String?
 
     /// Fields to set; none by default.
-    public init(tier: String? = nil, policyVersion: String? = nil, decision: String? = nil, beforeValues: String? = nil) {
+    public init(
+        tier: String? = nil, policyVersion: String? = nil, decision: String? = nil, beforeValues: String? = nil,
+        supersededBy: String? = nil
+    ) {
         self.beforeValues = beforeValues
+        self.supersededBy = supersededBy
         self.tier = tier
         self.policyVersion = policyVersion
         self.decision = decision

@@ -157,14 +157,14 @@ struct SQLiteChangeApplier {
                 sql: """
                     INSERT INTO mutations (id, status, tier, resource, operation, actor_id, policy_version, document,
                         decision, content_hash, idempotency_key, request_hash, created_at, updated_at, revision,
-                        before_values, rollback_attempts)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                        before_values, rollback_attempts, revision_of)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
                     """
             ).execute(arguments: [
                 mutation.id, status.rawValue, update.tier, mutation.resource, mutation.operation, mutation.actorID,
                 update.policyVersion, mutation.document, update.decision, contentHash, mutation.idempotency?.key,
                 mutation.idempotency?.requestHash, timeMicros, timeMicros, status == .received ? 0 : 1,
-                update.beforeValues,
+                update.beforeValues, mutation.revisionOf,
             ])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw StoreError(
@@ -191,12 +191,12 @@ struct SQLiteChangeApplier {
             sql: """
                 UPDATE mutations SET status = ?, tier = COALESCE(?, tier),
                     policy_version = COALESCE(?, policy_version), decision = COALESCE(?, decision),
-                    before_values = COALESCE(?, before_values), updated_at = ?, revision = revision + 1,
-                    rollback_attempts = rollback_attempts + ?
+                    before_values = COALESCE(?, before_values), superseded_by = COALESCE(?, superseded_by), updated_at = ?,
+                    revision = revision + 1, rollback_attempts = rollback_attempts + ?
                 WHERE id = ? AND status = ?
                 """
         ).execute(arguments: [
-            to.rawValue, update.tier, update.policyVersion, update.decision, update.beforeValues, timeMicros,
+            to.rawValue, update.tier, update.policyVersion, update.decision, update.beforeValues, update.supersededBy, timeMicros,
             to == .rollingBack ? 1 : 0, id, from.rawValue,
         ])
         guard db.changesCount == 1 else {

@@ -5,7 +5,7 @@ import GRDB
 /// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
 enum SQLiteSchema {
     /// The schema version this build writes: the number of migrations it knows.
-    static let version = 4
+    static let version = 5
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -209,6 +209,14 @@ enum SQLiteSchema {
                     -- What the delivery service asks: a target's pending deliveries by due time.
                     CREATE INDEX notification_deliveries_due ON notification_deliveries(target, next_attempt_at, id)
                         WHERE status = 'pending';
+                    """)
+        }
+        migrator.registerMigration("v5 revisions") { db in
+            try db.execute(
+                sql: """
+                    -- A reviewer's requested change is a new mutation revising the old, which it supersedes.
+                    ALTER TABLE mutations ADD COLUMN revision_of TEXT;
+                    ALTER TABLE mutations ADD COLUMN superseded_by TEXT;
                     """)
         }
         return migrator

@@ -195,7 +195,8 @@ extension MutationRecord {
             idempotencyKey: row["idempotency_key"], requestHash: row["request_hash"],
             createdAt: Date(microsecondsSince1970: row["created_at"]),
             updatedAt: Date(microsecondsSince1970: row["updated_at"]), revision: row["revision"],
-            beforeValues: row["before_values"], rollbackAttempts: row["rollback_attempts"])
+            beforeValues: row["before_values"], rollbackAttempts: row["rollback_attempts"], revisionOf: row["revision_of"],
+            supersededBy: row["superseded_by"])
     }
 }
 
