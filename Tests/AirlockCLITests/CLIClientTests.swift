@@ -60,6 +60,33 @@ struct CLIClientTests {
         }
     }
 
+    @Test func aReviewerAsksForChangesAndTheRevisionIsDecidedAfresh() async throws {
+        try await Server.with { url in
+            let submitted = try await CLI.run(
+                [
+                    "submit", "--resource", "payments.transfer", "--operation", "create", "--set", "amount=25000", "--set",
+                    "currency=USD", "--set", "from_account=acc-100200", "--set", "to_account=acc-200300",
+                ], url: url, key: Key.agent)
+            let id = try #require(submitted.firstWord)
+            let asked = try await CLI.run(
+                [
+                    "review", "request-changes", id, "--note", "half now, half after the audit", "--changes",
+                    #"{"amount": 12000, "currency": "USD", "from_account": "acc-100200", "to_account": "acc-200300"}"#,
+                ], url: url, key: Key.alice)
+            #expect(asked.status == 0, "\(asked)")
+            let revision = try #require(asked.stdout.components(separatedBy: "revision ").last?.split(separator: " ").first.map(String.init))
+            #expect(asked.stdout.contains("asked for changes to \(id): revision \(revision) is pending_review (tier high)"), "\(asked)")
+            let old = try await CLI.run(["status", id, "--json"], url: url, key: Key.agent)
+            #expect(old.stdout.contains(#""status":"superseded""#) && old.stdout.contains(#""superseded_by":"\#(revision)""#), "\(old)")
+            // The submitter cannot ask for changes to its own mutation; a bad --changes is caught before any request.
+            let own = try await CLI.run(
+                ["review", "request-changes", revision, "--note", "mine", "--changes", #"{"amount": 1}"#], url: url, key: Key.agent)
+            #expect(own.status != 0 && own.stderr.contains("403"), "\(own)")
+            let bad = try await CLI.run(["review", "request-changes", revision, "--note", "x", "--changes", "[1]"], url: url, key: Key.bob)
+            #expect(bad.status != 0 && bad.stderr.contains("--changes must be a JSON object"), "\(bad)")
+        }
+    }
+
     @Test func aRefusalExitsNonZeroWithTheServersProblem() async throws {
         try await Server.with { url in
             let submitted = try await CLI.run(

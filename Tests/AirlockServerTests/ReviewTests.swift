@@ -35,6 +35,25 @@ import Testing
         }
     }
 
+    @Test func requestChangesAnswersTheRevisionAndRefusesBadBodiesByField() async throws {
+        try await TestServer.with { api, _ in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let path = "/v1/mutations/\(id)/request-changes"
+            let noNote = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": {}}"#)
+            #expect(noNote.status == .badRequest && noNote.json["errors"].array.first?["path"].string == "note", "\(noNote)")
+            let notObject = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": [1], "note": "x"}"#)
+            #expect(notObject.status == .badRequest && notObject.json["errors"].array.first?["path"].string == "changes", "\(notObject)")
+            // A delete has no changes to edit: the revision is the same delete, decided afresh.
+            let revised = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": {}, "note": "look at it again"}"#)
+            #expect(revised.status == .created, "\(revised)")
+            #expect(revised.json["revision_of"].string == id)
+            #expect(revised.json["status"].string == "pending_review")
+            let old = try await api.get("/v1/mutations/\(id)", key: TestServer.Key.agent)
+            #expect(old.json["status"].string == "superseded")
+            #expect(old.json["superseded_by"].string == revised.json["id"].string)
+        }
+    }
+
     @Test func aSubmitterCannotApprove() async throws {
         try await TestServer.with { api, _ in
             let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)

@@ -4,12 +4,15 @@ import ArgumentParser
 struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review",
-        abstract: "List, inspect, approve and reject the mutations awaiting your review.",
+        abstract: "List, inspect, approve, reject and ask for changes to the mutations awaiting your review.",
         discussion: """
             These commands act as the reviewer whose key is in $AIRLOCK_KEY (or the variable \
             --key-env names). The server decides who may vote: reviewers of the required pool, \
             never the mutation's submitter, once each.
             """,
-        subcommands: [ReviewListCommand.self, ReviewShowCommand.self, ReviewApproveCommand.self, ReviewRejectCommand.self]
+        subcommands: [
+            ReviewListCommand.self, ReviewShowCommand.self, ReviewApproveCommand.self, ReviewRejectCommand.self,
+            ReviewRequestChangesCommand.self,
+        ]
     )
 }
