@@ -38,7 +38,7 @@ public protocol Store: Sendable {
 
     /// The review with this id, if any.
     func review(id: String) async throws -> ReviewRecord?
-    /// A mutation's reviews, oldest first.
+    /// A mutation's reviews, oldest first (of two opened in the same instant, the closed one first).
     func reviews(mutationID: String) async throws -> [ReviewRecord]
     /// Open reviews, earliest deadline first; with `deadlineBefore`, only those due by then (what
     /// the SLA timer asks).

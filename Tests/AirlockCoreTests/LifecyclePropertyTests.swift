@@ -42,6 +42,8 @@ struct LifecyclePropertyTests {
             .outcomeReported(executed: Bool.random(using: &rng)), .rollbackRequested(force: Bool.random(using: &rng)),
             .rollbackFinished(.rolledBack), .rollbackFinished(.refused("r")), .rollbackFinished(.failed("f")),
             .deadlinePassed(at: Timestamp(seconds: start.seconds + Int64.random(in: 0...7_200, using: &rng))),
+            .redecided(tier: Tier.allCases.randomElement(using: &rng)!, approvals: requirement, at: start),
+            .changesRequested(reviewer: reviewer, pools: pools),
         ]
         return events.randomElement(using: &rng)!
     }
@@ -56,6 +58,7 @@ struct LifecyclePropertyTests {
             var executions = 0
             var blocked = false
             var rolledBack = false
+            var approvedByPolicy = false
             for _ in 0..<40 {
                 let event = Self.randomEvent(&rng)
                 let before = state
@@ -68,12 +71,14 @@ struct LifecyclePropertyTests {
                     current = move.to
                     if move.to == .executing {
                         executions += 1
-                        // Nothing executes before its approvals: a blocking review is approved.
-                        if let review = step.state.review, review.mode == .blocking {
+                        // Nothing executes before its approvals: a blocking review is approved
+                        // (unless a new policy version approved the mutation without one).
+                        if let review = step.state.review, review.mode == .blocking, !approvedByPolicy {
                             #expect(review.status == .approved, "run \(batch)/\(run): executing under a \(review.status) review")
                         }
                     }
                     if move.to == .rolledBack { rolledBack = true }
+                    if move.cause == .redecided, move.to == .approved { approvedByPolicy = true }
                     if move.cause == .decided, move.to == .rejected { blocked = true }
                 }
                 // No timeout approves a mutation or lets one execute.

@@ -60,6 +60,8 @@ struct LifecycleTests {
         ("rollback failed", .rollbackFinished(.failed("timeout"))),
         ("deadline", .deadlinePassed(at: later)),
         ("request changes", .changesRequested(reviewer: "bob", pools: ["finance"])),
+        ("redecide block", .redecided(tier: .block, approvals: nil, at: now)),
+        ("redecide high", .redecided(tier: .high, approvals: finance1, at: now)),
     ]
 
     enum Expected: Equatable, CustomStringConvertible {
@@ -88,6 +90,7 @@ struct LifecycleTests {
             "reported ok": .refused(.executedByAirlock), "reported failed": .refused(.executedByAirlock),
             "rollback": wrong, "rollback forced": wrong, "rolled back": wrong, "rollback refused": wrong,
             "rollback failed": wrong, "deadline": noReview, "request changes": noReview,
+            "redecide block": noReview, "redecide high": noReview,
         ]
         var table: [MutationStatus: [String: Expected]] = [:]
         for status in [MutationStatus.failed, .rejected, .expired, .rolledBack, .superseded] { table[status] = final }
@@ -99,22 +102,24 @@ struct LifecycleTests {
         table[.pendingReview] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([.rejected]), "recount": .moves([]),
             "deadline": .moves([.rejected]), "request changes": .moves([.superseded]),
+            "redecide block": .moves([.rejected]), "redecide high": .moves([]),
         ]) { $1 }
         table[.approved] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([]), "recount": .moves([]),
             "reported ok": .moves([.executing, .executed]), "reported failed": .moves([.executing, .failed]),
-            "deadline": .moves([]), "request changes": wrong,
+            "deadline": .moves([]), "request changes": wrong, "redecide block": .moves([]), "redecide high": .moves([]),
         ]) { $1 }
         table[.executing] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([]), "recount": .moves([]),
             "applied": .moves([.executed]), "mismatch": .moves([.executed, .rollingBack]),
             "conflict": .moves([.failed]), "failed": .moves([.failed]), "undetermined": .moves([]),
-            "deadline": .moves([]), "request changes": wrong,
+            "deadline": .moves([]), "request changes": wrong, "redecide block": .moves([]), "redecide high": .moves([]),
         ]) { $1 }
         table[.executed] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([.rollingBack]), "recount": .moves([]),
             "rollback": .moves([.rollingBack]), "rollback forced": .moves([.rollingBack]),
-            "deadline": .moves([]), "request changes": wrong,
+            "deadline": .moves([]), "request changes": wrong, "redecide block": .moves([.rollingBack]),
+            "redecide high": .moves([]),
         ]) { $1 }
         table[.rollingBack] = final.merging([
             "rolled back": .moves([.rolledBack]), "rollback refused": .moves([.executed]),
@@ -281,6 +286,28 @@ struct LifecycleTests {
                 #expect(error.code == code)
             }
         }
+    }
+
+    @Test("re-decided under a new policy version: blocked is rejected, re-routed opens a new review, the same keeps its votes")
+    func redecided() throws {
+        var state = Self.state(.pendingReview)
+        state.review?.ballots = [Ballot(reviewer: "bob", approve: true, pools: ["finance"])]
+        let blocked = try Lifecycle.handle(.redecided(tier: .block, approvals: nil, at: Self.later), in: state)
+        #expect(blocked.effects == [.recordDecision(.block), .closeReview(.cancelled)])
+        #expect(blocked.moves.map(\.to) == [.rejected] && blocked.moves.first?.cause == .redecided)
+        let legal = ApprovalRequirement(groups: [ApprovalGroup(pool: "legal")], slaSeconds: 600)
+        let rerouted = try Lifecycle.handle(.redecided(tier: .high, approvals: legal, at: Self.later), in: state)
+        #expect(rerouted.effects == [.recordDecision(.high), .closeReview(.cancelled), .openReview(.blocking, legal)])
+        #expect(rerouted.state.review?.ballots.isEmpty == true)
+        #expect(rerouted.state.review?.deadline == Timestamp(seconds: Self.later.seconds + 600))
+        let same = try Lifecycle.handle(.redecided(tier: .high, approvals: Self.finance2, at: Self.later), in: state)
+        #expect(same.effects == [.recordDecision(.high)] && same.moves.isEmpty)
+        #expect(same.state.review?.ballots.count == 1)
+        let low = try Lifecycle.handle(.redecided(tier: .low, approvals: nil, at: Self.later), in: state)
+        #expect(low.moves.map(\.to) == [.approved, .executing])
+        let medium = try Lifecycle.handle(.redecided(tier: .medium, approvals: Self.finance1, at: Self.later), in: state)
+        #expect(medium.moves.map(\.to) == [.approved, .executing])
+        #expect(medium.effects.contains(.openReview(.parallel, Self.finance1)))
     }
 
     @Test("quorum across pools: approvers are matched to groups by all their pools")

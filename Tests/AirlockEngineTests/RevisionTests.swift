@@ -123,3 +123,118 @@ struct RevisionTests {
         #expect(woken.supersededBy == revision.view.id)
     }
 }
+
+/// Activating a policy version re-decides the mutations under review, so that no approval given
+/// under the old rules executes what the new ones forbid.
+@Suite("Re-decision on activation")
+struct RedecisionTests {
+    typealias Fixture = LifecycleEffectsTests.Fixture
+    static let transfer12k =
+        #"{"resource":"payments.transfer","operation":"create","changes":{"amount":12000.0,"currency":"EUR","from_account":"acc-100200","to_account":"acc-100001"}}"#
+
+    /// Transfers of 20,000 or more are blocked; from 5,000 they need finance and privacy.
+    static let stricter = """
+        policy: stricter
+        classes: [public, internal, financial, confidential, pii, restricted]
+        tiers:
+          medium: { from_score: 30, pool: privacy }
+          high: { from_score: 60, pool: finance, sla: 1h }
+          block: { from_score: 100 }
+        resources:
+          payments.transfer:
+            operations: [create]
+            reversible: false
+            fields:
+              amount: { type: number, required: true, class: financial }
+              currency: { type: string, required: true }
+              from_account: { type: string, required: true }
+              to_account: { type: string, required: true }
+              memo: { type: string }
+        rules:
+          - id: no-large-transfers
+            resource: payments.transfer
+            when: mutation.changes.amount >= 20000.0
+            tier: block
+            reason: Transfers of 20,000 or more are not made by agents any more
+          - id: two-teams
+            resource: payments.transfer
+            when: mutation.changes.amount >= 5000.0
+            tier: high
+            approvals: { all_of: [{ pool: finance }, { pool: privacy }] }
+            reason: Two teams look at transfers of 5,000 or more
+        """
+
+    static func activateStricter(_ fixture: Fixture) async throws -> String {
+        let uploaded = try await fixture.gateway.upload(policy: "stricter", text: Self.stricter, by: LifecycleEffectsTests.root)
+        _ = try await fixture.gateway.activate(policyVersion: uploaded.record.hash, by: LifecycleEffectsTests.root)
+        return uploaded.record.hash
+    }
+
+    @Test("a stricter version that blocks a mutation under review rejects it: the approval given before never executes")
+    func blockRejects() async throws {
+        let fixture = try await Fixture()
+        let old = try await fixture.submit(LifecycleEffectsTests.largeTransfer)
+        let oldVersion = try #require(old.policyVersion)
+        _ = try await fixture.gateway.vote(on: old.id, approve: true, note: nil, by: LifecycleEffectsTests.bob)
+        let version = try await Self.activateStricter(fixture)
+        let view = try #require(try await fixture.gateway.view(of: old.id))
+        #expect(view.status == .rejected)
+        #expect(view.policyVersion == version)
+        #expect(view.approvals?.state == "cancelled")
+        #expect(try await fixture.store.executedChange(mutationID: old.id) == nil)
+        let audit = try await fixture.store.auditRecords(mutationID: old.id)
+        let redecided = try #require(audit.first { $0.kind == .redecided })
+        #expect(redecided.payload.contains(#""from_version":"\#(oldVersion)""#) && redecided.payload.contains(#""to_version":"\#(version)""#))
+        #expect(redecided.payload.contains(#""tier":"block""#))
+        await #expect(throws: GatewayError.self) {
+            try await fixture.gateway.vote(on: old.id, approve: true, note: nil, by: LifecycleEffectsTests.carol)
+        }
+    }
+
+    @Test("a version that routes a mutation differently opens a new review under it; votes bound to the old version are refused")
+    func reroutes() async throws {
+        let fixture = try await Fixture()
+        let old = try await fixture.submit(Self.transfer12k)
+        #expect(old.status == .pendingReview)
+        let oldVersion = try #require(old.policyVersion)
+        let oldReview = try #require(try await fixture.store.reviews(mutationID: old.id).last)
+        let version = try await Self.activateStricter(fixture)
+        let view = try #require(try await fixture.gateway.view(of: old.id))
+        #expect(view.status == .pendingReview)
+        #expect(view.policyVersion == version)
+        #expect(view.approvals?.groups.map(\.pool) == ["finance", "privacy"])
+        let reviews = try await fixture.store.reviews(mutationID: old.id)
+        #expect(reviews.count == 2 && reviews.first?.id == oldReview.id && reviews.first?.status == .cancelled, "\(reviews)")
+        // A reviewer who looked under the old version must look again.
+        do {
+            _ = try await fixture.gateway.vote(
+                on: old.id, approve: true, note: nil, seen: Seen(policyVersion: oldVersion), by: LifecycleEffectsTests.bob)
+            Issue.record("a vote for the old version counted")
+        } catch {
+            #expect(error.kind == .conflict)
+        }
+        _ = try await fixture.gateway.vote(
+            on: old.id, approve: true, note: nil, seen: Seen(contentHash: view.contentHash, policyVersion: version),
+            by: LifecycleEffectsTests.bob)
+        let done = try await fixture.gateway.vote(on: old.id, approve: true, note: nil, by: LifecycleEffectsTests.carol)
+        #expect(done.status == .executed)
+    }
+
+    @Test("a mutation the new version routes the same way keeps its review and votes")
+    func unchanged() async throws {
+        let fixture = try await Fixture()
+        let first = try await Self.activateStricter(fixture)
+        let id = try await fixture.submit(Self.transfer12k).id
+        _ = try await fixture.gateway.vote(on: id, approve: true, note: nil, by: LifecycleEffectsTests.bob)
+        // The same rules under another name: another version, the same routing.
+        let renamed = Self.stricter.replacingOccurrences(of: "policy: stricter", with: "policy: stricter-renamed")
+        let uploaded = try await fixture.gateway.upload(policy: "renamed", text: renamed, by: LifecycleEffectsTests.root)
+        #expect(uploaded.record.hash != first)
+        _ = try await fixture.gateway.activate(policyVersion: uploaded.record.hash, by: LifecycleEffectsTests.root)
+        let reviews = try await fixture.store.reviews(mutationID: id)
+        #expect(reviews.count == 1 && reviews[0].status == .open)
+        let view = try #require(try await fixture.gateway.view(of: id))
+        #expect(view.approvals?.received.map(\.reviewer) == ["bob"])
+        #expect(view.policyVersion == uploaded.record.hash)
+    }
+}

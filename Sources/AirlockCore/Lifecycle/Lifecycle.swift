@@ -41,6 +41,8 @@ public enum Lifecycle {
             _ = try eligible(reviewer, pools: pools, in: review, step.state, event)
             close(.cancelled, &step)
             step.move(to: .superseded, .superseded)
+        case .redecided(let tier, let approvals, let time):
+            try redecide(tier, approvals, at: time, &step, event)
         case .votesRecounted:
             _ = try openReview(for: event, in: state)
             settle(&step)
@@ -152,6 +154,65 @@ public enum Lifecycle {
         step.state.review?.ballots.append(Ballot(reviewer: reviewer, approve: approve, pools: Set(eligible.map(\.pool))))
         step.add(.recordVote(pool: pool))
         settle(&step)
+    }
+
+    /// A new policy version's decision on a mutation under review. Nothing changes when it asks
+    /// for what the review already needs; votes under the old requirement do not carry over to a
+    /// new one (a new review is opened), so no approval given under the old rules executes what
+    /// the new ones ask more of.
+    private static func redecide(
+        _ tier: Tier, _ approvals: ApprovalRequirement?, at time: Timestamp, _ step: inout LifecycleStep,
+        _ event: LifecycleEvent
+    ) throws(LifecycleRefusal) {
+        let review = try openReview(for: event, in: step.state)
+        let reviewed = tier == .medium || tier == .high
+        if reviewed {
+            guard let approvals, !approvals.groups.isEmpty, approvals.groups.allSatisfy({ $0.count >= 1 }) else {
+                throw refusal(.noApprovers, event, step.state, "a \(tier) decision needs at least one approver group")
+            }
+            let mode: ReviewMode = tier == .high ? .blocking : .parallel
+            // The same kind of review with the same groups: it stands, votes and all.
+            if (mode == review.mode || review.mode == .parallel), Set(approvals.groups) == Set(review.groups) {
+                step.add(.recordDecision(tier))
+                return
+            }
+        }
+        step.add(.recordDecision(tier))
+        switch review.mode {
+        case .blocking:
+            close(.cancelled, &step)
+            switch tier {
+            case .block:
+                step.move(to: .rejected, .redecided)
+            case .low:
+                approve(.redecided, &step)
+            case .medium:
+                step.move(to: .approved, .redecided)
+                openNew(.parallel, approvals, at: time, &step)
+                goAhead(&step)
+            case .high:
+                openNew(.blocking, approvals, at: time, &step)
+            }
+        case .parallel:
+            // The change already ran: a block undoes it; otherwise the review follows the new
+            // requirement (no review for low).
+            switch tier {
+            case .block:
+                close(.rejected, &step)
+                undoParallel(.reviewRejected, &step)
+            case .low:
+                close(.cancelled, &step)
+            case .medium, .high:
+                close(.cancelled, &step)
+                openNew(.parallel, approvals, at: time, &step)
+            }
+        }
+    }
+
+    private static func openNew(_ mode: ReviewMode, _ approvals: ApprovalRequirement?, at time: Timestamp, _ step: inout LifecycleStep) {
+        guard let approvals else { return }
+        step.state.review = ReviewState(mode: mode, requirement: approvals, openedAt: time)
+        step.add(.openReview(mode, approvals))
     }
 
     /// The review's groups `reviewer` may act for: never the submitter nor anyone accountable

@@ -11,6 +11,9 @@ public enum LifecycleEffect: Sendable, Hashable {
     case openReview(ReviewMode, ApprovalRequirement)
     /// Record the vote, for this pool (the first of the reviewer's that still needs approvals).
     case recordVote(pool: String)
+    /// Record the mutation's new decision (a newly activated policy version's), routed at this
+    /// tier.
+    case recordDecision(Tier)
     /// Close the open review with this outcome.
     case closeReview(ReviewStatus)
     /// Hand the open review to other groups, due at `deadline` (none when the review has no SLA).

@@ -14,6 +14,11 @@ public enum LifecycleEvent: Sendable, Hashable {
     /// A reviewer of the review asked for changes: a revision with edited values replaces the
     /// mutation (blocking reviews only: a parallel review's change already ran).
     case changesRequested(reviewer: String, pools: Set<String>)
+    /// A newly activated policy version decided the mutation again, from what its first decision
+    /// saw: routed at `tier` with `approvals`. Applies while a review is open: a blocking one is
+    /// re-routed (block rejects, low and medium go ahead, other approvals open a new review), a
+    /// parallel one is rolled back when the new version blocks, else given the new approvals.
+    case redecided(tier: Tier, approvals: ApprovalRequirement?, at: Timestamp)
     /// The votes already cast are counted again (start-up reconciliation of a review whose
     /// quorum a crash left unsettled).
     case votesRecounted
@@ -37,6 +42,7 @@ public enum LifecycleEvent: Sendable, Hashable {
         case .decided: "decided"
         case .voteCast: "vote_cast"
         case .changesRequested: "changes_requested"
+        case .redecided: "redecided"
         case .votesRecounted: "votes_recounted"
         case .executorFinished: "executor_finished"
         case .outcomeReported: "outcome_reported"

@@ -87,4 +87,6 @@ public enum MoveCause: Sendable, Hashable {
     case rollbackFailed(String)
     /// A reviewer asked for changes; a revision replaces the mutation.
     case superseded
+    /// A newly activated policy version decided the mutation again.
+    case redecided
 }

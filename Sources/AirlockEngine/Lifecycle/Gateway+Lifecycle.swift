@@ -95,7 +95,7 @@ extension Gateway {
                 rollback = await undo(id, executed, cause: cause, attempt: step.state.rollbackAttempts, context: context)
             case .openReview, .escalateReview:
                 deadlineAlarm.ring()  // written with the step; the deadline service may need to wake sooner
-            case .recordVote, .closeReview, .raiseAlarm:
+            case .recordVote, .closeReview, .raiseAlarm, .recordDecision:
                 break  // written with the step
             }
         }

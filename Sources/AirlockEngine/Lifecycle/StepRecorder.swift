@@ -132,6 +132,17 @@ struct StepRecorder {
         case .raiseAlarm(let alarm):
             let detailKey = if case .verificationFailed = alarm { "mismatch" } else { "reason" }
             change.appendAudit(entry(AuditKind(rawValue: alarm.kind), actor: context.actor, payload: json([(detailKey, .string(alarm.detail))]), mutation: true))
+        case .recordDecision(let tier):
+            change.recordDecision(
+                mutationID, in: snapshot?.record.status ?? step.state.status,
+                setting: MutationUpdate(tier: tier.rawValue, policyVersion: context.policyVersion, decision: context.decision),
+                audit: entry(
+                    .redecided, actor: context.actor,
+                    payload: json([
+                        ("from_version", snapshot?.record.policyVersion.map(Value.string) ?? .null),
+                        ("to_version", context.policyVersion.map(Value.string) ?? .null), ("tier", .string(tier.rawValue)),
+                        ("decision", context.decision.flatMap { try? Value(json: $0) } ?? .null),
+                    ]), mutation: true))
         case .learnSignal, .execute, .rollBack:
             break  // carried out after the commit
         }
@@ -146,6 +157,7 @@ struct StepRecorder {
                 tier: context.tier, policyVersion: context.policyVersion, decision: context.decision,
                 beforeValues: context.beforeValues)
         case .superseded: MutationUpdate(supersededBy: context.revision?.id)
+        case .redecided: MutationUpdate(tier: context.tier, policyVersion: context.policyVersion, decision: context.decision)
         default: MutationUpdate()
         }
     }
@@ -190,6 +202,10 @@ struct StepRecorder {
             return entry(.rollingBack, actor: context.actor, payload: json(fields))
         case .rolledBack:
             return entry(.rolledBack, actor: context.actor, payload: json([("reason", .string(context.note ?? "rolled back"))]))
+        case .redecided:
+            return entry(
+                move.to == .rejected ? .rejected : .approved, actor: context.actor,
+                payload: json([("reason", .string("decided again by policy version \(context.policyVersion ?? "?")"))]))
         case .superseded:
             return entry(
                 .superseded, actor: context.actor,

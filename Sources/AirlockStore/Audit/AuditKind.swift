@@ -41,6 +41,9 @@ public struct AuditKind: RawRepresentable, Sendable, Hashable, Codable, Expressi
     /// A reviewer asked for changes: the mutation was superseded by a revision (the payload names
     /// it, who asked, why, and the field diff).
     public static let superseded: AuditKind = "superseded"
+    /// A newly activated policy version decided a mutation under review again (the payload names
+    /// both versions and the new tier).
+    public static let redecided: AuditKind = "redecided"
     /// A review timed out and the mutation expired.
     public static let expired: AuditKind = "expired"
     /// A review was closed (its outcome in the payload).

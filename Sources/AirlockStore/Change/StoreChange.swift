@@ -26,6 +26,8 @@ public struct StoreChange: Sendable {
         /// Move a mutation from the expected status to another, setting some fields.
         case transition(mutationID: String, from: MutationStatus, to: MutationStatus, MutationUpdate, AuditEntry)
         /// Open a review.
+        /// Replace a mutation's decision (tier, policy version, decision) while it is in `status`.
+        case recordDecision(mutationID: String, status: MutationStatus, MutationUpdate, AuditEntry)
         case openReview(NewReview, AuditEntry)
         /// Move an open review to other groups and a new deadline.
         case escalateReview(reviewID: String, groups: [ApprovalGroup], deadline: Date?, AuditEntry)
@@ -88,6 +90,14 @@ public struct StoreChange: Sendable {
     }
 
     /// Opens a review; refused when the mutation is unknown or already has an open review.
+    /// Replaces the decision of a mutation that is (still) in `status`: a newly activated policy
+    /// version decided it again. Refused (``StoreError/Code/statusMismatch``) when it moved.
+    public mutating func recordDecision(
+        _ mutationID: String, in status: MutationStatus, setting update: MutationUpdate, audit: AuditEntry
+    ) {
+        operations.append(.recordDecision(mutationID: mutationID, status: status, update, audit))
+    }
+
     public mutating func openReview(_ review: NewReview, audit: AuditEntry) {
         operations.append(.openReview(review, audit))
     }

@@ -43,6 +43,24 @@ struct SQLiteChangeApplier {
             case .transition(let id, let from, let to, let update, let audit):
                 try transition(id, from: from, to: to, update: update)
                 try recordTransition(id, from: from, to: to, audit: audit, appender: &appender)
+            case .recordDecision(let id, let status, let update, let audit):
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE mutations SET tier = COALESCE(?, tier), policy_version = COALESCE(?, policy_version),
+                            decision = COALESCE(?, decision), updated_at = ?, revision = revision + 1
+                        WHERE id = ? AND status = ?
+                        """
+                ).execute(arguments: [update.tier, update.policyVersion, update.decision, timeMicros, id, status.rawValue])
+                guard db.changesCount == 1 else {
+                    guard let current = try currentStatus(of: id) else {
+                        throw StoreError(.notFound, "there is no mutation \(id)", mutationID: id)
+                    }
+                    var error = StoreError(
+                        .statusMismatch, "mutation \(id) is \(current), not \(status): its decision was not replaced", mutationID: id)
+                    error.currentStatus = current
+                    throw error
+                }
+                try append(audit, mutationID: id, appender: &appender)
             case .openReview(let review, let audit):
                 try openReview(review)
                 try append(audit, mutationID: review.mutationID, appender: &appender)

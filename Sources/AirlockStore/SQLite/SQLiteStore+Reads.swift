@@ -83,7 +83,11 @@ extension SQLiteStore {
     public func reviews(mutationID: String) async throws -> [ReviewRecord] {
         try await writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM reviews WHERE mutation_id = ? ORDER BY opened_at, id", arguments: [mutationID]
+                db,
+                // Of reviews opened in the same instant (one closed and the next opened in one
+                // commit), the open one is the newest.
+                sql: "SELECT * FROM reviews WHERE mutation_id = ? ORDER BY opened_at, closed_at IS NULL, closed_at, id",
+                arguments: [mutationID]
             ).map(ReviewRecord.init(row:))
         }
     }

@@ -102,6 +102,7 @@ extension StoreChange {
             switch operation {
             case .createMutation: "createMutation"
             case .transition(_, let from, let to, _, _): "transition(\(from)→\(to))"
+            case .recordDecision: "recordDecision"
             case .openReview: "openReview"
             case .escalateReview: "escalateReview"
             case .closeReview(_, let status, _): "closeReview(\(status.rawValue))"

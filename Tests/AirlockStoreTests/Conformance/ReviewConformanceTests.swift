@@ -49,6 +49,21 @@ struct ReviewConformanceTests {
         #expect(await storeErrorCode { _ = try await subject.store.apply(empty) } == .invalidArgument)
     }
 
+    @Test("a review closed and its successor opened in one commit: the open one is the latest, whatever the ids", arguments: StoreFactory.all)
+    func successorInOneCommit(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        try await held(subject)
+        // "r-0" sorts before "r-1": only the order by state can put it last.
+        var change = StoreChange(at: subject.clock.now)
+        change.closeReview("r-1", as: .cancelled, audit: Fixtures.audit(.reviewClosed))
+        change.openReview(Fixtures.review("r-0", of: "m-1", deadline: nil), audit: Fixtures.audit(.reviewOpened))
+        _ = try await subject.store.apply(change)
+        let reviews = try await subject.store.reviews(mutationID: "m-1")
+        #expect(reviews.map(\.id) == ["r-1", "r-0"])
+        #expect(reviews.last?.status == .open)
+    }
+
     @Test("votes: one per reviewer per mutation, never by the requester, only while open", arguments: StoreFactory.all)
     func votes(_ factory: StoreFactory) async throws {
         let subject = try factory()
