@@ -54,6 +54,26 @@ import Testing
         }
     }
 
+    @Test func aVoteBoundToOtherContentOrAnotherPolicyVersionIsAConflict() async throws {
+        try await TestServer.with { api, _ in
+            let submitted = try await api.submit(Mutations.highDelete)
+            let id = try #require(submitted.json["id"].string)
+            let hash = try #require(submitted.json["content_hash"].string)
+            let version = try #require(submitted.json["policy_version"].string)
+            #expect(hash.count == 64)
+            let path = "/v1/mutations/\(id)/approve"
+            let staleHash = try await api.post(path, key: TestServer.Key.bob, json: #"{"content_hash": "\#(String(repeating: "0", count: 64))"}"#)
+            #expect(staleHash.status == .conflict && staleHash.json["detail"].string?.contains("look again") == true, "\(staleHash)")
+            let staleVersion = try await api.post(path, key: TestServer.Key.bob, json: #"{"policy_version": "v-old"}"#)
+            #expect(staleVersion.status == .conflict, "\(staleVersion)")
+            let badType = try await api.post(path, key: TestServer.Key.bob, json: #"{"content_hash": 5}"#)
+            #expect(badType.status == .badRequest && badType.json["errors"].array.first?["path"].string == "content_hash")
+            let bound = try await api.post(
+                path, key: TestServer.Key.bob, json: #"{"content_hash": "\#(hash)", "policy_version": "\#(version)"}"#)
+            #expect(bound.status == .ok && bound.json["status"].string == "approved", "\(bound)")
+        }
+    }
+
     @Test func aSubmitterCannotApprove() async throws {
         try await TestServer.with { api, _ in
             let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
