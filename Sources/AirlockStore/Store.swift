@@ -46,6 +46,9 @@ public protocol Store: Sendable {
     /// The earliest deadline of an open review, if any has one (an index lookup, not a scan):
     /// when the deadline service must next wake.
     func nextReviewDeadline() async throws -> Date?
+    /// The earliest deadline of an open review that is later than `date` (an index lookup): when
+    /// the deadline service must next wake to tell reviewers a deadline is near.
+    func nextReviewDeadline(after date: Date) async throws -> Date?
     /// A review's votes, oldest first.
     func votes(reviewID: String) async throws -> [VoteRecord]
 

@@ -19,6 +19,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "State directory for the embedded defaults (ignored with --config).")
     var stateDir = ".airlock"
 
+    @Option(
+        help: ArgumentHelp(
+            "Policy pack for the embedded defaults (ignored with --config); e.g. examples/escalation, whose SLAs are 2 minutes.",
+            valueName: "PATH"))
+    var policy: String?
+
     @Option(help: "Listen address HOST:PORT, overriding the configuration.")
     var listen: String?
 
@@ -26,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration: GatewayConfiguration
         do {
             configuration = try config.map { path throws(ConfigurationError) in try GatewayConfiguration.load(file: path) }
-                ?? GatewayConfiguration.embeddedDefaults(stateDirectory: stateDir)
+                ?? GatewayConfiguration.embeddedDefaults(stateDirectory: stateDir, policy: policy)
         } catch {
             FileHandle.standardError.write(Data("airlock: configuration error: \(error)\n".utf8))
             throw ExitCode(78)

@@ -23,14 +23,18 @@ struct WebhookDeliveryTests {
         let demo: DemoFixture
         let state: TemporaryDirectory
         let store: SQLiteStore
+        /// The same store as the gateway writes to it, keeping each commit.
+        let recorded: RecordingStore
         let gateway: Gateway
         let clock: ManualClock
         let customers: LifecycleEffectsTests.ScriptedExecutor
 
-        init(targets: [WebhookTarget], agentTarget: WebhookTarget? = nil, state: TemporaryDirectory? = nil) async throws {
+        init(
+            targets: [WebhookTarget], agentTarget: WebhookTarget? = nil, state: TemporaryDirectory? = nil,
+            clock: ManualClock = ManualClock(Date(timeIntervalSince1970: 1_767_693_600))
+        ) async throws {
             let demo = try DemoFixture()
             let directory = try state ?? TemporaryDirectory()
-            let clock = ManualClock(Date(timeIntervalSince1970: 1_767_693_600))
             let customers = LifecycleEffectsTests.ScriptedExecutor(demo.executor("crm.customer"))
             let store = try SQLiteStore.open(StateDirectory(URL(fileURLWithPath: directory.path))) { $0.now = { clock.now() } }
             self.demo = demo
@@ -38,14 +42,16 @@ struct WebhookDeliveryTests {
             self.clock = clock
             self.customers = customers
             self.store = store
+            recorded = RecordingStore(store)
             var principals = PrincipalDirectory()
             var agent = WebhookDeliveryTests.agent
             agent.notify = agentTarget
-            for (n, principal) in [agent, WebhookDeliveryTests.bob, WebhookDeliveryTests.carol].enumerated() {
+            let others = [WebhookDeliveryTests.bob, WebhookDeliveryTests.carol, LifecycleEffectsTests.root, LifecycleEffectsTests.dana]
+            for (n, principal) in ([agent] + others).enumerated() {
                 try principals.add(principal, keySHA256: String(repeating: "\(n)", count: 64))
             }
             gateway = Gateway(
-                store: store, principals: principals, clock: clock,
+                store: recorded, principals: principals, clock: clock,
                 executors: Executors([
                     "crm.customer": customers, "payments.transfer": demo.executor("payments.transfer"),
                     "catalog.product": demo.executor("catalog.product"),

@@ -68,17 +68,21 @@ public enum DemoPrincipals {
 }
 
 extension GatewayConfiguration {
-    /// The embedded defaults: state in `stateDirectory`, the example pack, demo principals, and
-    /// `sql` executors over a demo database (`demo.sqlite`: accounts, transfers, customers,
-    /// products) so that approved mutations change real rows.
-    public static func embeddedDefaults(stateDirectory: String = ".airlock") throws(ConfigurationError) -> GatewayConfiguration {
+    /// The embedded defaults: state in `stateDirectory`, the example pack (or the pack at
+    /// `policy`, such as `examples/escalation` with its short SLAs), demo principals, and `sql`
+    /// executors over a demo database (`demo.sqlite`: accounts, transfers, customers, products)
+    /// so that approved mutations change real rows.
+    public static func embeddedDefaults(
+        stateDirectory: String = ".airlock", policy: String? = nil
+    ) throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
+        if let policy { configuration.policyPath = policy }
         // Checked before anything is created, so that a start from the wrong directory leaves no
         // state behind.
         guard FileManager.default.fileExists(atPath: configuration.policyPath) else {
             throw ConfigurationError(
                 file: configuration.policyPath,
-                message: "the embedded defaults read the example pack from ./\(configuration.policyPath), which is not "
+                message: "the embedded defaults read their policy pack from ./\(configuration.policyPath), which is not "
                     + "here: run from the Airlock checkout, or pass --config with a policy path")
         }
         configuration.stateDirectory = stateDirectory

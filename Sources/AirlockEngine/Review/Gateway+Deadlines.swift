@@ -32,16 +32,21 @@ extension Gateway {
         return settled
     }
 
-    /// Runs the deadlines until the task is cancelled: settles those due, then sleeps until the
-    /// earliest open deadline or until a new one is set (``DeadlineAlarm``). A store that cannot
-    /// be read is tried again after `retryAfter` seconds.
+    /// Runs the deadlines until the task is cancelled: settles those due, announces those near
+    /// (``announceDueSoon(at:announced:)``), then sleeps until the earliest of the next deadline and
+    /// the next announcement, or until a new deadline is set (``DeadlineAlarm``). Every wake time
+    /// is later than the round that chose it, so the loop never spins. A store that cannot be read,
+    /// or a passed deadline that could not be acted on, is tried again after `retryAfter` seconds.
     func runDeadlines(retryAfter: TimeInterval = 5) async {
+        var announced: Set<String> = []
         while !Task.isCancelled {
             let generation = deadlineAlarm.generation
             var next: Date?
             do {
                 try await settleDueDeadlines()
-                next = try await store.nextReviewDeadline()
+                let now = clock.now()
+                let announcement = try await announceDueSoon(at: now, announced: &announced)
+                next = try await nextDeadlineWake(after: now, announcement: announcement, retryAfter: retryAfter)
             } catch {
                 logger.warning("reading review deadlines failed", metadata: ["error": "\(error)"])
                 next = clock.now().addingTimeInterval(retryAfter)

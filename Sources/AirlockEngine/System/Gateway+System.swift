@@ -28,8 +28,8 @@ extension Gateway {
     }
 
     /// Freezes (`on`) or thaws the gateway (admins): written to the store with a
-    /// `freeze_changed` audit record in one commit, then in force for every decision that
-    /// follows. A freeze needs a reason; a thaw may give one.
+    /// `freeze_changed` audit record and its `freeze_changed` webhook event in one commit, then in
+    /// force for every decision that follows. A freeze needs a reason; a thaw may give one.
     ///
     /// - Throws: ``GatewayError``: `.forbidden` for a non-admin, `.badRequest` for a freeze
     ///   without a reason or a reason over 1000 characters, `.unavailable` when the store fails.
@@ -57,8 +57,9 @@ extension Gateway {
             audit: AuditEntry(
                 kind: .freezeChanged, actor: principal.id, payload: CanonicalJSON.encode(.map(payload)),
                 policyVersion: activePack?.version))
+        notifications.enqueue(.freezeChanged(record, id: Self.newID(prefix: "evt_", at: now)), into: &change)
         do {
-            _ = try await store.apply(change)
+            _ = try await apply(change)
             // The store is the truth: what is in force is what was committed last, even when two
             // admins set it at once.
             try await loadFreeze()

@@ -122,6 +122,16 @@ extension SQLiteStore {
         }.map(Date.init(microsecondsSince1970:))
     }
 
+    public func nextReviewDeadline(after date: Date) async throws -> Date? {
+        try await writer.read { db in
+            // A range seek on the partial index reviews_open_by_deadline.
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT deadline FROM reviews WHERE status = 'open' AND deadline > ? ORDER BY deadline LIMIT 1",
+                arguments: [date.microsecondsSince1970])
+        }.map(Date.init(microsecondsSince1970:))
+    }
+
     public func votes(reviewID: String) async throws -> [VoteRecord] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM votes WHERE review_id = ? ORDER BY id", arguments: [reviewID])

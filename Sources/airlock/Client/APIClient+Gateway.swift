@@ -38,10 +38,16 @@ extension APIClient {
         return (answer, answer.json[field: "items"].listValue.compactMap(OpenReview.init(json:)))
     }
 
-    /// `POST /v1/mutations/{id}/approve` or `/reject`, with an optional note.
-    func vote(on id: String, approve: Bool, note: String?) async throws(ClientError) -> (Answer, RemoteMutation) {
+    /// `POST /v1/mutations/{id}/approve` or `/reject`, with an optional note, bound to the
+    /// mutation as the reviewer was shown it (`seen`): the server refuses it with 409 when the
+    /// mutation's content hash or policy version is no longer that.
+    func vote(on id: String, approve: Bool, note: String?, seen: RemoteMutation? = nil) async throws(ClientError)
+        -> (Answer, RemoteMutation)
+    {
         var body = CELMap()
         if let note { body["note"] = .string(note) }
+        if let hash = seen?.contentHash { body["content_hash"] = .string(hash) }
+        if let version = seen?.policyVersion { body["policy_version"] = .string(version) }
         let answer = try await post("/v1/mutations/\(Self.pathSegment(id))/\(approve ? "approve" : "reject")", json: .map(body))
         return (answer, try mutation(in: answer))
     }

@@ -7,6 +7,9 @@ import Foundation
 enum ClientError: Error, Sendable {
     /// The server answered with a problem.
     case refused(ServerProblem)
+    /// The server refused a vote because the mutation changed since the reviewer looked: what
+    /// changed and what to do, and the server's problem.
+    case stale([String], problem: ServerProblem)
     /// No connection, or no answer in time.
     case unreachable(url: String, reason: String)
     /// An answer that is not the JSON the API promises.
@@ -17,7 +20,7 @@ enum ClientError: Error, Sendable {
     /// The exit status (sysexits.h numbers beyond the plain refusal).
     var exitCode: ExitCode {
         switch self {
-        case .refused: .failure
+        case .refused, .stale: .failure
         case .unreachable: ExitCode(69)
         case .unexpectedAnswer: ExitCode(76)
         case .setup: ExitCode(78)
@@ -29,6 +32,8 @@ enum ClientError: Error, Sendable {
         switch self {
         case .refused(let problem):
             return problem.lines
+        case .stale(let lines, _):
+            return lines
         case .unreachable(let url, let reason):
             return [
                 "cannot reach the Airlock server at \(url): \(reason)",

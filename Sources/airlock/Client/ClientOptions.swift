@@ -53,7 +53,12 @@ struct ClientOptions: ParsableArguments {
         do throws(ClientError) {
             try await work(try makeClient())
         } catch {
-            if json, case .refused(let problem) = error { Console.write(problem.body) }
+            if json {
+                switch error {
+                case .refused(let problem), .stale(_, let problem): Console.write(problem.body)
+                default: break
+                }
+            }
             Console.error(error.lines)
             throw error.exitCode
         }

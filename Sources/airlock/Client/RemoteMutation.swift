@@ -11,6 +11,8 @@ struct RemoteMutation: Sendable {
     var reasons: [(rule: String, message: String)]
     var approvals: Approvals?
     var policyVersion: String?
+    /// Hex SHA-256 of the submitted document: what a vote names as seen.
+    var contentHash: String?
     var actor: String
     var resource: String
     var operation: String
@@ -76,6 +78,7 @@ struct RemoteMutation: Sendable {
                 rejections: approvals[field: "rejections"].listValue.map(Self.vote))
         }
         policyVersion = json[field: "policy_version"].stringValue
+        contentHash = json[field: "content_hash"].stringValue
         actor = json[field: "actor"].stringValue ?? ""
         resource = json[field: "resource"].stringValue ?? ""
         operation = json[field: "operation"].stringValue ?? ""

@@ -60,6 +60,7 @@ final class RecordingStore: Store {
     func reviews(mutationID: String) async throws -> [ReviewRecord] { try await inner.reviews(mutationID: mutationID) }
     func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord] { try await inner.openReviews(deadlineBefore: deadlineBefore) }
     func nextReviewDeadline() async throws -> Date? { try await inner.nextReviewDeadline() }
+    func nextReviewDeadline(after date: Date) async throws -> Date? { try await inner.nextReviewDeadline(after: date) }
     func votes(reviewID: String) async throws -> [VoteRecord] { try await inner.votes(reviewID: reviewID) }
     func activePolicyVersion() async throws -> PolicyVersionRecord? { try await inner.activePolicyVersion() }
     func policyVersion(hash: String) async throws -> PolicyVersionRecord? { try await inner.policyVersion(hash: hash) }

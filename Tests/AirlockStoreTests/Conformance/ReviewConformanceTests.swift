@@ -168,5 +168,11 @@ struct ReviewConformanceTests {
         #expect(try await store.openReviews(deadlineBefore: nil).map(\.id) == ["r-1", "r-0", "r-2"])
         #expect(try await store.openReviews(deadlineBefore: now.addingTimeInterval(20 * 60)).map(\.id) == ["r-1"])
         #expect(try await store.openReviews(deadlineBefore: now).isEmpty)
+        // The next deadline after a time: strictly later, open reviews only (r-3's 20 is closed).
+        #expect(try await store.nextReviewDeadline() == now.addingTimeInterval(10 * 60))
+        #expect(try await store.nextReviewDeadline(after: now) == now.addingTimeInterval(10 * 60))
+        #expect(try await store.nextReviewDeadline(after: now.addingTimeInterval(10 * 60)) == now.addingTimeInterval(30 * 60))
+        #expect(try await store.nextReviewDeadline(after: now.addingTimeInterval(15 * 60)) == now.addingTimeInterval(30 * 60))
+        #expect(try await store.nextReviewDeadline(after: now.addingTimeInterval(30 * 60)) == nil)
     }
 }
