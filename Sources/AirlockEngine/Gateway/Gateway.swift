@@ -29,7 +29,7 @@ public final class Gateway: Sendable {
     public let logger: Logger
     let notifier: ChangeNotifier
     /// Rung when a review's deadline is set, to wake the deadline service.
-    let deadlineAlarm = DeadlineAlarm()
+    let deadlineAlarm = Doorbell()
     /// Where webhook events go; ``WebhookDeliveryService`` delivers them.
     public let notifications: Notifications
     private let active: Mutex<ActivePolicy?>

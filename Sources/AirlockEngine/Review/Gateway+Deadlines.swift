@@ -34,7 +34,7 @@ extension Gateway {
 
     /// Runs the deadlines until the task is cancelled: settles those due, announces those near
     /// (``announceDueSoon(at:announced:)``), then sleeps until the earliest of the next deadline and
-    /// the next announcement, or until a new deadline is set (``DeadlineAlarm``). Every wake time
+    /// the next announcement, or until a new deadline is set (``Gateway/deadlineAlarm``, a ``Doorbell``). Every wake time
     /// is later than the round that chose it, so the loop never spins. A store that cannot be read,
     /// or a passed deadline that could not be acted on, is tried again after `retryAfter` seconds.
     func runDeadlines(retryAfter: TimeInterval = 5) async {

@@ -1,7 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Wakes the delivery service when an event was committed to the outbox, without polling.
+/// Wakes a service that sleeps on the clock when there is new work, without polling: the
+/// delivery service when an event was committed to the outbox, the deadline service when a
+/// review's deadline was set.
 ///
 /// A waiter reads ``generation`` before it looks at the outbox, then waits for a ring after that
 /// generation: a ring between the look and the wait is not lost.
