@@ -118,7 +118,7 @@ struct LifecycleTests {
         table[.executed] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([.rollingBack]), "recount": .moves([]),
             "rollback": .moves([.rollingBack]), "rollback forced": .moves([.rollingBack]),
-            "deadline": .moves([]), "request changes": wrong, "redecide block": .moves([.rollingBack]),
+            "deadline": .moves([.rollingBack]), "request changes": wrong, "redecide block": .moves([.rollingBack]),
             "redecide high": .moves([]),
         ]) { $1 }
         table[.rollingBack] = final.merging([
@@ -407,10 +407,13 @@ struct LifecycleTests {
         let kept = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)
         #expect(kept.moves.isEmpty)
         #expect(kept.effects == [.closeReview(.unreviewed)])
+        for action in [OnTimeout.rollback, .reject] {  // reject: what stored decisions said before rollback
+            state.review?.onTimeout = action
+            let undone = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)
+            #expect(undone.moves.map(\.to) == [.rollingBack])
+            #expect(undone.effects == [.closeReview(.expired), .rollBack(.reviewExpired)])
+        }
         state.review?.onTimeout = .rollback
-        let undone = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)
-        #expect(undone.moves.map(\.to) == [.rollingBack])
-        #expect(undone.effects == [.closeReview(.expired), .rollBack(.reviewExpired)])
         // Timed out while the change was still being applied: the executor's answer undoes it.
         state.status = .executing
         let pending = try Lifecycle.handle(.deadlinePassed(at: Self.later), in: state)

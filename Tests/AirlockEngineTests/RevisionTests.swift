@@ -60,6 +60,14 @@ struct RevisionTests {
         #expect(revision.tier == "high")
         #expect(revision.approvals?.received.isEmpty == true)
         #expect(try await fixture.gateway.view(of: old.id)?.status == .superseded)
+        // The reviewer who wrote its values does not review the revision; another one does.
+        do {
+            _ = try await fixture.gateway.vote(on: revision.id, approve: true, note: nil, by: Self.bob)
+            Issue.record("the reviser approved its own revision")
+        } catch {
+            #expect(error.kind == .forbidden && error.detail.contains("wrote this revision"), "\(error)")
+        }
+        _ = try await fixture.gateway.vote(on: revision.id, approve: true, note: nil, by: LifecycleEffectsTests.carol)
     }
 
     @Test("a revision that does not validate is refused with its errors, and changes nothing")
@@ -94,6 +102,16 @@ struct RevisionTests {
         }
         await #expect(throws: GatewayError.self) {
             try await fixture.gateway.requestChanges(on: mine.id, changes: try Self.changes(amount: 5), note: "  ", by: Self.bob)
+        }
+        // A reviewer who voted does not take the vote back by asking for changes.
+        _ = try await fixture.gateway.vote(on: mine.id, approve: false, note: "too much", by: LifecycleEffectsTests.carol)
+        let voted = try await fixture.submit(LifecycleEffectsTests.largeTransfer)
+        _ = try await fixture.gateway.vote(on: voted.id, approve: true, note: nil, by: Self.bob)
+        do {
+            _ = try await fixture.gateway.requestChanges(on: voted.id, changes: five, note: "less after all", by: Self.bob)
+            Issue.record("a voter asked for changes")
+        } catch {
+            #expect(error.kind == .conflict && error.detail.contains("already voted"), "\(error)")
         }
         let email = try await fixture.submit(#"{"resource":"crm.customer","operation":"update","target":"cus-42","changes":{"email":"a@example.com"}}"#)
         try #require(email.tier == "medium")

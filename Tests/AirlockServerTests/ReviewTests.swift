@@ -37,20 +37,25 @@ import Testing
 
     @Test func requestChangesAnswersTheRevisionAndRefusesBadBodiesByField() async throws {
         try await TestServer.with { api, _ in
-            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let id = try #require(try await api.submit(Mutations.highRepricing).json["id"].string)
             let path = "/v1/mutations/\(id)/request-changes"
-            let noNote = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": {}}"#)
+            let noNote = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": {"price": 10.5}}"#)
             #expect(noNote.status == .badRequest && noNote.json["errors"].array.first?["path"].string == "note", "\(noNote)")
             let notObject = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": [1], "note": "x"}"#)
             #expect(notObject.status == .badRequest && notObject.json["errors"].array.first?["path"].string == "changes", "\(notObject)")
-            // A delete has no changes to edit: the revision is the same delete, decided afresh.
-            let revised = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": {}, "note": "look at it again"}"#)
+            let same = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": {"price": 9.99}, "note": "again"}"#)
+            #expect(same.status == .conflict && same.json["detail"].string?.contains("nothing would be revised") == true, "\(same)")
+            let revised = try await api.post(path, key: TestServer.Key.bob, json: #"{"changes": {"price": 10.5}, "note": "not below 10"}"#)
             #expect(revised.status == .created, "\(revised)")
             #expect(revised.json["revision_of"].string == id)
-            #expect(revised.json["status"].string == "pending_review")
+            let revision = try #require(revised.json["id"].string)
             let old = try await api.get("/v1/mutations/\(id)", key: TestServer.Key.agent)
             #expect(old.json["status"].string == "superseded")
-            #expect(old.json["superseded_by"].string == revised.json["id"].string)
+            #expect(old.json["superseded_by"].string == revision)
+            // Who wrote the revision's values does not review it.
+            #expect(revised.json["status"].string == "pending_review", "\(revised)")
+            let own = try await api.approve(revision, key: TestServer.Key.bob)
+            #expect(own.status == .forbidden && own.json["detail"].string?.contains("wrote this revision") == true, "\(own)")
         }
     }
 

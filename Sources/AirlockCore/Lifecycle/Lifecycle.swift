@@ -39,6 +39,9 @@ public enum Lifecycle {
                 throw refusal(.wrongStatus, event, state, "the change already ran under a parallel review; reject it (which rolls it back) instead of asking for changes")
             }
             _ = try eligible(reviewer, pools: pools, in: review, step.state, event)
+            guard !review.ballots.contains(where: { $0.reviewer == reviewer }) else {
+                throw refusal(.alreadyVoted, event, state, "'\(reviewer)' already voted on the mutation; a vote is not taken back by asking for changes")
+            }
             close(.cancelled, &step)
             step.move(to: .superseded, .superseded)
         case .redecided(let tier, let approvals, let time):
@@ -229,6 +232,11 @@ public enum Lifecycle {
                 .submitterCannotVote, event, state,
                 "'\(reviewer)' is accountable for '\(state.submitter)', which submitted the mutation (owners: \(chain)), and cannot review it: separation of duties")
         }
+        if reviewer == state.reviser {
+            throw refusal(
+                .submitterCannotVote, event, state,
+                "'\(reviewer)' wrote this revision's values and cannot review it: separation of duties")
+        }
         let eligible = review.groups.filter { pools.contains($0.pool) }
         guard !eligible.isEmpty else {
             let needed = review.groups.map(\.pool).joined(separator: ", ")
@@ -293,7 +301,9 @@ public enum Lifecycle {
                 step.move(to: .expired, .timedOut(.expire))
             }
         case .parallel:
-            if review.onTimeout == .rollback {
+            // `reject` on a parallel review is how decisions stored before `rollback` existed
+            // said "roll it back": it still does.
+            if review.onTimeout == .rollback || review.onTimeout == .reject {
                 close(.expired, &step)
                 undoParallel(.reviewExpired, &step)
             } else {

@@ -13,6 +13,8 @@ public struct LifecycleState: Sendable, Hashable {
     /// Who is accountable for the submitter, nearest first (its owner, that owner's owner, …):
     /// none of them may review its mutations either.
     public var owners: [String] = []
+    /// For a revision, the reviewer who wrote its values: not one of its reviewers either.
+    public var reviser: String?
     /// Who applies it once approved.
     public var executor: ExecutorKind
     /// Whether an executed change may be undone without an admin forcing it (the resource's

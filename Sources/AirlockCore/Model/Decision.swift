@@ -169,6 +169,8 @@ public struct ApprovalGroup: Sendable, Hashable, Codable, CustomStringConvertibl
 /// executed) either stays, counted as unreviewed, or is rolled back.
 public enum OnTimeout: String, Sendable, Hashable, CaseIterable, Codable {
     /// High (the default): the mutation is rejected, unexecuted; the review closes `expired`.
+    /// On a medium (parallel) review, as decisions stored before ``rollback`` existed say it:
+    /// the change is rolled back.
     case reject
     /// High: the mutation ends `expired`, unexecuted; the review closes `expired`.
     case expire

@@ -92,7 +92,7 @@ extension Gateway {
             _ = try await store.apply(change)
             activate(pack)
             // Approvals given under the old rules must not execute what the new ones forbid.
-            try await redecideOpenReviews(by: principal.id)
+            await redecideOpenReviews(by: principal.id)
             return try await store.policyVersion(hash: hash) ?? record
         } catch let error as GatewayError {
             throw error

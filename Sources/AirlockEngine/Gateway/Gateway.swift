@@ -127,6 +127,11 @@ public final class Gateway: Sendable {
         }
         try await loadFreeze()
         try await seedActivity()
+        if known == nil {
+            // A new pack came with this start: the mutations under review are decided again
+            // under it, as an activation through the API does.
+            await redecideOpenReviews(by: who)
+        }
     }
 
     /// A stored policy version, or `nil` (logged) when it no longer checks.

@@ -26,6 +26,7 @@ extension Gateway {
             reversible: decision?.reversible ?? true, rollbackAttempts: record.rollbackAttempts,
             contentHash: record.contentHash, policyVersion: record.policyVersion)
         state.owners = principals.ownerChain(of: record.actorID)
+        state.reviser = record.revisedBy
         if let review {
             let pools = Set(review.groups.map(\.pool))
             let routed = decision?.routed

@@ -99,7 +99,7 @@ struct StepRecorder {
                 NewVote(
                     reviewID: review.id, reviewer: ballot.reviewer, decision: ballot.approve ? .approve : .reject,
                     note: context.note, contentHash: snapshot.record.contentHash, policyVersion: snapshot.record.policyVersion,
-                    pool: pool, votesBefore: snapshot.votes.count),
+                    pool: pool, votesBefore: snapshot.votes.count, escalationsBefore: review.escalations),
                 audit: entry(
                     .voted, actor: ballot.reviewer,
                     payload: json([
@@ -121,7 +121,7 @@ struct StepRecorder {
             guard let review = snapshot?.review else { return }
             let deadline = due.map(Gateway.date)
             change.escalateReview(
-                review.id, to: groups, deadline: deadline,
+                review.id, to: groups, deadline: deadline, fromEscalations: review.escalations,
                 audit: entry(
                     .escalated, actor: context.actor,
                     payload: json([

@@ -33,6 +33,9 @@ extension Gateway {
                 .badRequest, title: "Note required", detail: "a rejection needs a note saying why",
                 errors: [("note", "required when rejecting")])
         }
+        // A mutation decided under an earlier policy version is decided again first: no approval
+        // under the old rules counts.
+        try await redecideIfStale(id, by: "policy")
         try await handle(
             .voteCast(reviewer: principal.id, approve: approve, pools: principal.pools, seen: seen), of: id,
             context: EventContext(actor: principal.id, note: note))
@@ -70,6 +73,7 @@ extension Gateway {
                 .badRequest, title: "Note required", detail: "asking for changes needs a note saying why",
                 errors: [("note", "required")])
         }
+        try await redecideIfStale(id, by: "policy")
         let snapshot: MutationSnapshot
         do {
             guard let read = try await self.snapshot(of: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
@@ -92,9 +96,15 @@ extension Gateway {
             throw .conflict("mutation \(id): its stored document does not read back")
         }
         let before: CELMap = if case .map(let map)? = document["changes"] { map } else { CELMap() }
+        let diff = Self.diff(from: before, to: edited)
+        if case .map(let fields) = diff, fields.count == 0 {
+            throw .conflict("mutation \(id): the changes asked for are the mutation's own; nothing would be revised")
+        }
         document["changes"] = .map(edited)
-        var context = EventContext(actor: principal.id, note: note)
-        context.revision = ("", Self.diff(from: before, to: edited))
+        var context = EventContext(
+            actor: principal.id, resource: snapshot.record.resource, policyVersion: snapshot.record.policyVersion, note: note)
+        context.contentHash = snapshot.record.contentHash
+        context.revision = ("", diff)
         return try await submit(
             .map(document), by: submitter, idempotencyKey: nil,
             superseding: Supersession(snapshot: snapshot, step: step, context: context))

@@ -32,7 +32,7 @@ extension Gateway {
                 id: id, resource: Gateway.string(body, "resource") ?? "", operation: Gateway.string(body, "operation") ?? "",
                 actorID: principal.id, document: document,
                 idempotency: idempotencyKey.map { IdempotencyKey(scope: principal.id, key: $0, requestHash: requestHash) },
-                revisionOf: supersedes?.snapshot.record.id)
+                revisionOf: supersedes?.snapshot.record.id, revisedBy: supersedes?.context.actor)
         }
     }
 
@@ -172,7 +172,8 @@ extension Gateway {
             document: received.document, decision: decisionJSON,
             contentHash: MutationRecord.contentHash(ofDocument: received.document), idempotencyKey: received.idempotencyKey,
             requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: step.moves.count,
-            beforeValues: context.beforeValues, revisionOf: received.supersedes?.snapshot.record.id)
+            beforeValues: context.beforeValues, revisionOf: received.supersedes?.snapshot.record.id,
+            revisedBy: received.supersedes?.context.actor)
         let review = step.effects.lazy.compactMap { effect -> ReviewRecord? in
             guard case .openReview(let mode, let requirement) = effect else { return nil }
             return ReviewRecord(

@@ -21,8 +21,10 @@ struct RecordedDecision: Decodable, Sendable {
         var escalateTo: String?
         var onTimeout: OnTimeout?
         var slaSeconds: Int?
+        var groups: [ApprovalGroup]?
 
         enum CodingKeys: String, CodingKey {
+            case groups
             case escalateTo = "escalate_to"
             case onTimeout = "on_timeout"
             case slaSeconds = "sla_seconds"

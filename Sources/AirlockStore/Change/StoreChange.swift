@@ -30,7 +30,7 @@ public struct StoreChange: Sendable {
         case recordDecision(mutationID: String, status: MutationStatus, MutationUpdate, AuditEntry)
         case openReview(NewReview, AuditEntry)
         /// Move an open review to other groups and a new deadline.
-        case escalateReview(reviewID: String, groups: [ApprovalGroup], deadline: Date?, AuditEntry)
+        case escalateReview(reviewID: String, groups: [ApprovalGroup], deadline: Date?, fromEscalations: Int?, AuditEntry)
         /// Close an open review.
         case closeReview(reviewID: String, status: ReviewStatus, AuditEntry)
         /// Record a vote on an open review.
@@ -103,10 +103,14 @@ public struct StoreChange: Sendable {
     }
 
     /// Moves an open review to other approver groups and a new deadline; refused when it is closed.
+    /// Hands an open review to other groups with a new deadline. With `fromEscalations`, refused
+    /// (``StoreError/Code/votesChanged``, a race) when the review was escalated meanwhile, so two
+    /// writers acting on one deadline escalate it once.
     public mutating func escalateReview(
-        _ reviewID: String, to groups: [ApprovalGroup], deadline: Date?, audit: AuditEntry
+        _ reviewID: String, to groups: [ApprovalGroup], deadline: Date?, fromEscalations: Int? = nil, audit: AuditEntry
     ) {
-        operations.append(.escalateReview(reviewID: reviewID, groups: groups, deadline: deadline, audit))
+        operations.append(
+            .escalateReview(reviewID: reviewID, groups: groups, deadline: deadline, fromEscalations: fromEscalations, audit))
     }
 
     /// Closes an open review with an outcome; refused when it is already closed.

@@ -43,14 +43,17 @@ public struct MutationRecord: Sendable, Hashable {
     public var revisionOf: String?
     /// The revision that replaced this one, once a reviewer asked for changes.
     public var supersededBy: String?
+    /// The reviewer who wrote this revision's values (with ``revisionOf``).
+    public var revisedBy: String?
 
     /// A record as read from a store.
     public init(
         id: String, status: MutationStatus, tier: String?, resource: String, operation: String, actorID: String,
         policyVersion: String?, document: String, decision: String?, contentHash: String, idempotencyKey: String?,
         requestHash: String?, createdAt: Date, updatedAt: Date, revision: Int, beforeValues: String? = nil,
-        rollbackAttempts: Int = 0, revisionOf: String? = nil, supersededBy: String? = nil
+        rollbackAttempts: Int = 0, revisionOf: String? = nil, supersededBy: String? = nil, revisedBy: String? = nil
     ) {
+        self.revisedBy = revisedBy
         self.beforeValues = beforeValues
         self.rollbackAttempts = rollbackAttempts
         self.revisionOf = revisionOf
@@ -91,13 +94,16 @@ public struct NewMutation: Sendable, Hashable {
     public var idempotency: IdempotencyKey?
     /// The mutation this one revises, when it is a reviewer's requested change.
     public var revisionOf: String?
+    /// The reviewer who wrote the revision's values.
+    public var revisedBy: String?
 
     /// A mutation to store.
     public init(
         id: String, resource: String, operation: String, actorID: String, document: String,
-        idempotency: IdempotencyKey? = nil, revisionOf: String? = nil
+        idempotency: IdempotencyKey? = nil, revisionOf: String? = nil, revisedBy: String? = nil
     ) {
         self.revisionOf = revisionOf
+        self.revisedBy = revisedBy
         self.id = id
         self.resource = resource
         self.operation = operation

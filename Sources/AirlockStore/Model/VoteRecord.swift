@@ -28,13 +28,17 @@ public struct NewVote: Sendable, Hashable {
     /// the settling of the quorum and the mutation's move are one commit made from what was read.
     /// `nil`: no check.
     public var votesBefore: Int?
+    /// How many times the review had been escalated when the vote was read: a vote read before
+    /// an escalation (its pools changed) is refused (``StoreError/Code/votesChanged``).
+    public var escalationsBefore: Int?
 
     /// A vote.
     public init(
         reviewID: String, reviewer: String, decision: VoteDecision, note: String? = nil, contentHash: String,
-        policyVersion: String?, pool: String? = nil, votesBefore: Int? = nil
+        policyVersion: String?, pool: String? = nil, votesBefore: Int? = nil, escalationsBefore: Int? = nil
     ) {
         self.votesBefore = votesBefore
+        self.escalationsBefore = escalationsBefore
         self.reviewID = reviewID
         self.reviewer = reviewer
         self.decision = decision

@@ -64,8 +64,8 @@ struct SQLiteChangeApplier {
             case .openReview(let review, let audit):
                 try openReview(review)
                 try append(audit, mutationID: review.mutationID, appender: &appender)
-            case .escalateReview(let id, let groups, let deadline, let audit):
-                let mutationID = try escalateReview(id, groups: groups, deadline: deadline)
+            case .escalateReview(let id, let groups, let deadline, let from, let audit):
+                let mutationID = try escalateReview(id, groups: groups, deadline: deadline, from: from)
                 try append(audit, mutationID: mutationID, appender: &appender)
             case .closeReview(let id, let status, let audit):
                 let mutationID = try closeReview(id, status: status)
@@ -175,14 +175,14 @@ struct SQLiteChangeApplier {
                 sql: """
                     INSERT INTO mutations (id, status, tier, resource, operation, actor_id, policy_version, document,
                         decision, content_hash, idempotency_key, request_hash, created_at, updated_at, revision,
-                        before_values, rollback_attempts, revision_of)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+                        before_values, rollback_attempts, revision_of, revised_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
                     """
             ).execute(arguments: [
                 mutation.id, status.rawValue, update.tier, mutation.resource, mutation.operation, mutation.actorID,
                 update.policyVersion, mutation.document, update.decision, contentHash, mutation.idempotency?.key,
                 mutation.idempotency?.requestHash, timeMicros, timeMicros, status == .received ? 0 : 1,
-                update.beforeValues, mutation.revisionOf,
+                update.beforeValues, mutation.revisionOf, mutation.revisedBy,
             ])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw StoreError(
@@ -285,14 +285,18 @@ struct SQLiteChangeApplier {
         return mutationID
     }
 
-    private func escalateReview(_ id: String, groups: [ApprovalGroup], deadline: Date?) throws -> String {
+    private func escalateReview(_ id: String, groups: [ApprovalGroup], deadline: Date?, from: Int?) throws -> String {
         let mutationID = try openReviewMutation(id)
         guard !groups.isEmpty, groups.allSatisfy({ $0.count >= 1 }) else {
             throw StoreError(.invalidArgument, "an escalation needs at least one group with a count of 1 or more")
         }
         try db.cachedStatement(
-            sql: "UPDATE reviews SET groups = ?, deadline = ?, escalations = escalations + 1 WHERE id = ?"
-        ).execute(arguments: [try Self.encode(groups), deadline?.microsecondsSince1970, id])
+            sql: "UPDATE reviews SET groups = ?, deadline = ?, escalations = escalations + 1 WHERE id = ? AND escalations = COALESCE(?, escalations)"
+        ).execute(arguments: [try Self.encode(groups), deadline?.microsecondsSince1970, id, from])
+        guard db.changesCount == 1 else {
+            throw StoreError(
+                .votesChanged, "review \(id) was escalated meanwhile (not \(from ?? 0) escalations any more)", mutationID: mutationID)
+        }
         return mutationID
     }
 
@@ -321,6 +325,15 @@ struct SQLiteChangeApplier {
         {
             throw StoreError(
                 .duplicateVote, "\(vote.reviewer) already voted on mutation \(mutationID)", mutationID: mutationID)
+        }
+        if let expected = vote.escalationsBefore {
+            let escalations = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT escalations FROM reviews WHERE id = ?"), arguments: [vote.reviewID]) ?? 0
+            guard escalations == expected else {
+                throw StoreError(
+                    .votesChanged, "review \(vote.reviewID) was escalated since the vote was read: its pools changed",
+                    mutationID: mutationID)
+            }
         }
         if let expected = vote.votesBefore {
             let count = try Int.fetchOne(

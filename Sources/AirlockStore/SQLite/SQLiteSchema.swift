@@ -217,6 +217,8 @@ enum SQLiteSchema {
                     -- A reviewer's requested change is a new mutation revising the old, which it supersedes.
                     ALTER TABLE mutations ADD COLUMN revision_of TEXT;
                     ALTER TABLE mutations ADD COLUMN superseded_by TEXT;
+                    -- Who wrote a revision's values (never one of its reviewers).
+                    ALTER TABLE mutations ADD COLUMN revised_by TEXT;
                     """)
         }
         return migrator

@@ -210,7 +210,7 @@ extension MutationRecord {
             createdAt: Date(microsecondsSince1970: row["created_at"]),
             updatedAt: Date(microsecondsSince1970: row["updated_at"]), revision: row["revision"],
             beforeValues: row["before_values"], rollbackAttempts: row["rollback_attempts"], revisionOf: row["revision_of"],
-            supersededBy: row["superseded_by"])
+            supersededBy: row["superseded_by"], revisedBy: row["revised_by"])
     }
 }
 

@@ -146,6 +146,36 @@ struct ReviewConformanceTests {
         #expect(await storeErrorCode { _ = try await store.apply(close) } == .reviewNotOpen)
     }
 
+    @Test("two writers acting on one deadline escalate once; a vote read before the escalation is refused", arguments: StoreFactory.all)
+    func escalationRace(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        try await held(subject)
+        for attempt in 0..<2 {
+            var escalate = StoreChange(at: subject.clock.now)
+            escalate.escalateReview(
+                "r-1", to: [ApprovalGroup(pool: "finance-leads", count: 1)], deadline: nil, fromEscalations: 0,
+                audit: Fixtures.audit(.escalated, "system"))
+            if attempt == 0 {
+                _ = try await store.apply(escalate)
+            } else {
+                #expect(await storeErrorCode { _ = try await store.apply(escalate) } == .votesChanged)
+            }
+        }
+        #expect(try await store.review(id: "r-1")?.escalations == 1)
+        #expect(try await store.auditRecords(mutationID: "m-1").filter { $0.kind == .escalated }.count == 1)
+        var stale = StoreChange(at: subject.clock.now)
+        var vote = Fixtures.vote("r-1", by: "bob")
+        vote.escalationsBefore = 0
+        stale.castVote(vote, audit: Fixtures.audit(.voted, "bob"))
+        #expect(await storeErrorCode { _ = try await store.apply(stale) } == .votesChanged)
+        vote.escalationsBefore = 1
+        var current = StoreChange(at: subject.clock.now)
+        current.castVote(vote, audit: Fixtures.audit(.voted, "bob"))
+        _ = try await store.apply(current)
+    }
+
     @Test("open reviews are listed by deadline, and filtered by what is due", arguments: StoreFactory.all)
     func openReviewsByDeadline(_ factory: StoreFactory) async throws {
         let subject = try factory()
