@@ -121,15 +121,18 @@ struct WebhookDeliveryTests {
             fixture.customers.verification = .mismatch("notes is 'x', not 'called back'")
             let mismatched = try await fixture.submit(Self.lowNotes)
             #expect(mismatched.status == .rolledBack)
-            // What another feature enqueues through the entry point.
-            var change = StoreChange(at: fixture.clock.now())
-            fixture.gateway.notifications.enqueue(
-                NotificationEvent(
-                    id: "evt_freeze_1", kind: .freezeChanged, time: fixture.clock.now(), text: "Freeze on: incident 42", actor: "root",
-                    detail: "incident 42", extra: ["freeze": .bool(true)]), into: &change)
-            try await fixture.gateway.apply(change)
+            // A reviewer asks for changes: the old mutation is superseded.
+            let edited = try await fixture.submit(Self.largeTransfer)
+            _ = try await fixture.gateway.requestChanges(
+                on: edited.id,
+                changes: try Value(json: #"{"amount":500.0,"currency":"EUR","from_account":"acc-100200","to_account":"acc-100001"}"#),
+                note: "smaller, please", by: Self.bob)
+            // A real freeze.
+            _ = try await fixture.gateway.setFreeze(true, reason: "incident 42", by: LifecycleEffectsTests.root)
 
-            let expected: Set<String> = ["decided", "review_opened", "escalated", "expired", "verification_failed", "rolled_back", "freeze_changed"]
+            let expected: Set<String> = [
+                "decided", "review_opened", "escalated", "expired", "verification_failed", "rolled_back", "freeze_changed", "superseded",
+            ]
             try await Self.eventually { Set(await receiver.accepted.map(\.kind)).isSuperset(of: expected) }
             let got = await receiver.accepted
             #expect(Set(got.map(\.kind)) == expected)

@@ -72,6 +72,7 @@ extension LifecycleStep {
         case .decided: "by policy"
         case .reviewApproved, .reviewRejected: "by its reviewers"
         case .timedOut(let onTimeout): "on timeout (\(onTimeout.rawValue))"
+        case .redecided: "by a new policy version"
         default: nil
         }
     }
