@@ -37,13 +37,11 @@ public struct WebhookDeliveryService: Service {
     /// The wait before the attempt after `attempts` failed ones: `initial · 2^(attempts − 1)`,
     /// at most the maximum.
     public func backoff(afterAttempts attempts: Int) -> TimeInterval {
-        var delay = initialBackoff
-        var step = 1
-        while step < attempts, delay < maximumBackoff {
-            delay *= 2
-            step += 1
-        }
-        return min(delay, maximumBackoff)
+        // The executors' capped exponential backoff, counted in deliveries.
+        let policy = RetryPolicy(
+            attempts: attempts + 1, initialDelay: .milliseconds(Int64(initialBackoff * 1000)),
+            maximumDelay: .milliseconds(Int64(maximumBackoff * 1000)))
+        return HTTPExecutor.interval(policy.delay(beforeAttempt: attempts + 1))
     }
 
     public func run() async throws {

@@ -81,18 +81,7 @@ final class RecordService: Sendable {
                 return await handle(request, id: id, body: Array(body.readableBytesView), state: state)
             }
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "record-service")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
+        let (port, task) = await Loopback.serve(router, label: "record-service")
         let service = RecordService(port: port, state: state, task: task)
         do {
             let result = try await body(service)

@@ -71,18 +71,7 @@ final class WebhookReceiver: Sendable {
                     signatureValid: valid, bytes: body, status: status))
             return Response(status: .init(code: status))
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "webhook-receiver")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
+        let (port, task) = await Loopback.serve(router, label: "webhook-receiver")
         return WebhookReceiver(port: port, secret: secret, state: state, task: task)
     }
 
