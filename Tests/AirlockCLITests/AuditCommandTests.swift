@@ -29,32 +29,32 @@ struct AuditCommandTests {
     func verify() async throws {
         let (directory, state) = try await stateDirectory()
         defer { directory.remove() }
-        let intact = try CommandRunner.airlock(["audit", "verify", "--state-dir", state.url.path])
+        let intact = try await CommandRunner.airlock(["audit", "verify", "--state-dir", state.url.path])
         #expect(intact.status == 0)
         #expect(intact.output.hasPrefix("audit log OK: 12 records, 2 checkpoints with valid signatures"))
 
         let queue = try DatabaseQueue(path: state.databaseURL.path)
         try await queue.write { db in try db.execute(sql: "UPDATE audit_log SET payload = '{}' WHERE seq = 7") }
         try queue.close()
-        let tampered = try CommandRunner.airlock(["audit", "verify", "--state-dir", state.url.path])
+        let tampered = try await CommandRunner.airlock(["audit", "verify", "--state-dir", state.url.path])
         #expect(tampered.status == 1)
         #expect(
             tampered.output.hasPrefix(
                 "audit log FAILED: first bad seq 7: edited: its content no longer matches its hash"))
 
-        let key = try CommandRunner.airlock(["audit", "key", "--state-dir", state.url.path]).output
-        let otherKey = try CommandRunner.airlock([
+        let key = try await CommandRunner.airlock(["audit", "key", "--state-dir", state.url.path]).output
+        let otherKey = try await CommandRunner.airlock([
             "audit", "key", "--state-dir", directory.url.appendingPathComponent("other").path,
         ]).output
         #expect(key != otherKey)
-        let pinned = try CommandRunner.airlock(
+        let pinned = try await CommandRunner.airlock(
             [
                 "audit", "verify", "--state-dir", state.url.path, "--public-key",
                 otherKey.trimmingCharacters(in: .newlines),
             ])
         #expect(pinned.status == 1 && pinned.output.contains("signature mismatch"))
 
-        let missing = try CommandRunner.airlock([
+        let missing = try await CommandRunner.airlock([
             "audit", "verify", "--state-dir", directory.url.appendingPathComponent("none").path,
         ])
         #expect(missing.status != 0)
@@ -66,51 +66,51 @@ struct AuditCommandTests {
         defer { directory.remove() }
         let expected = AuditPublicKey(try AuditSigningKey.load(from: state.signingKeyURL).publicKey)
         let arguments = ["audit", "key", "--state-dir", state.url.path]
-        #expect(try CommandRunner.airlock(arguments).output == expected.hex + "\n")
-        #expect(try CommandRunner.airlock(arguments + ["--format", "base64"]).output == expected.base64 + "\n")
-        #expect(try CommandRunner.airlock(arguments + ["--format", "id"]).output == expected.keyID + "\n")
+        #expect(try await CommandRunner.airlock(arguments).output == expected.hex + "\n")
+        #expect(try await CommandRunner.airlock(arguments + ["--format", "base64"]).output == expected.base64 + "\n")
+        #expect(try await CommandRunner.airlock(arguments + ["--format", "id"]).output == expected.keyID + "\n")
     }
 
     @Test("prove, then verify-proof with the public key alone; an altered proof fails")
     func proveAndVerifyProof() async throws {
         let (directory, state) = try await stateDirectory()
         defer { directory.remove() }
-        let key = try CommandRunner.airlock(["audit", "key", "--state-dir", state.url.path]).output
+        let key = try await CommandRunner.airlock(["audit", "key", "--state-dir", state.url.path]).output
             .trimmingCharacters(in: .newlines)
-        let proof = try CommandRunner.airlock(["audit", "prove", "6", "--state-dir", state.url.path])
+        let proof = try await CommandRunner.airlock(["audit", "prove", "6", "--state-dir", state.url.path])
         #expect(proof.status == 0)
         let file = directory.url.appendingPathComponent("proof.json")
         try Data(proof.output.utf8).write(to: file)
 
-        let fromFile = try CommandRunner.airlock(["audit", "verify-proof", file.path, "--public-key", key])
+        let fromFile = try await CommandRunner.airlock(["audit", "verify-proof", file.path, "--public-key", key])
         #expect(fromFile.status == 0)
         #expect(fromFile.output.hasPrefix("proof OK: record 6 (approved, mutation m-1, by engine"))
         #expect(fromFile.output.contains("is in the log of 10 records"))
-        let fromStdin = try CommandRunner.airlock(
+        let fromStdin = try await CommandRunner.airlock(
             ["audit", "verify-proof", "--public-key", key], input: Data(proof.output.utf8))
         #expect(fromStdin.status == 0)
 
         let altered = proof.output.replacingOccurrences(of: #""actor" : "engine""#, with: #""actor" : "mallory""#)
         #expect(altered != proof.output)
-        let failed = try CommandRunner.airlock(
+        let failed = try await CommandRunner.airlock(
             ["audit", "verify-proof", "--public-key", key], input: Data(altered.utf8))
         #expect(failed.status == 1 && failed.output.hasPrefix("proof FAILED: record 6"))
 
-        let beyond = try CommandRunner.airlock(["audit", "prove", "12", "--state-dir", state.url.path])
+        let beyond = try await CommandRunner.airlock(["audit", "prove", "12", "--state-dir", state.url.path])
         #expect(beyond.status != 0 && beyond.errorOutput.contains("airlock audit checkpoint"))
-        #expect(try CommandRunner.airlock(["audit", "checkpoint", "--state-dir", state.url.path]).status == 0)
-        #expect(try CommandRunner.airlock(["audit", "prove", "12", "--state-dir", state.url.path]).status == 0)
+        #expect(try await CommandRunner.airlock(["audit", "checkpoint", "--state-dir", state.url.path]).status == 0)
+        #expect(try await CommandRunner.airlock(["audit", "prove", "12", "--state-dir", state.url.path]).status == 0)
     }
 
     @Test("export streams JSON lines that the documented Python script re-verifies on its own")
     func exportAndPython() async throws {
         let (directory, state) = try await stateDirectory()
         defer { directory.remove() }
-        let key = try CommandRunner.airlock(["audit", "key", "--state-dir", state.url.path]).output
+        let key = try await CommandRunner.airlock(["audit", "key", "--state-dir", state.url.path]).output
             .trimmingCharacters(in: .newlines)
         let file = directory.url.appendingPathComponent("audit.jsonl")
         #expect(
-            try CommandRunner.airlock([
+            try await CommandRunner.airlock([
                 "audit", "export", "--state-dir", state.url.path, "--format", "jsonl", "-o", file.path,
             ]).status == 0)
         let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
@@ -119,9 +119,9 @@ struct AuditCommandTests {
 
         let python = URL(fileURLWithPath: "/usr/bin/env")
         let script = CommandRunner.packageRoot.appendingPathComponent("scripts/verify_audit.py").path
-        let selfTest = try CommandRunner.run(python, ["python3", script, "--self-test"])
+        let selfTest = try await CommandRunner.run(python, ["python3", script, "--self-test"])
         #expect(selfTest.status == 0, "\(selfTest.output)\(selfTest.errorOutput)")
-        let intact = try CommandRunner.run(python, ["python3", script, file.path, "--public-key", key])
+        let intact = try await CommandRunner.run(python, ["python3", script, file.path, "--public-key", key])
         #expect(intact.status == 0, "\(intact.output)\(intact.errorOutput)")
         #expect(intact.output.hasPrefix("OK: 12 records (seq 1..12), 2 checkpoints, 2 signatures valid, root "))
 
@@ -131,12 +131,12 @@ struct AuditCommandTests {
                 ? line.replacingOccurrences(of: #""actor":"engine""#, with: #""actor":"mallory""#) : String(line)
         }
         try Data((edited.joined(separator: "\n") + "\n").utf8).write(to: tampered)
-        let failed = try CommandRunner.run(python, ["python3", script, tampered.path, "--public-key", key])
+        let failed = try await CommandRunner.run(python, ["python3", script, tampered.path, "--public-key", key])
         #expect(failed.status == 1 && failed.output.hasPrefix("FAIL seq 3: edited"))
 
-        let since = try CommandRunner.airlock(["audit", "export", "--state-dir", state.url.path, "--since", "11"])
+        let since = try await CommandRunner.airlock(["audit", "export", "--state-dir", state.url.path, "--since", "11"])
         #expect(since.output.split(separator: "\n").count == 2)
-        let sinceTime = try CommandRunner.airlock(
+        let sinceTime = try await CommandRunner.airlock(
             ["audit", "export", "--state-dir", state.url.path, "--since", "1970-01-01T00:00:00Z"])
         #expect(sinceTime.output.split(separator: "\n").count == 14)
     }
@@ -145,7 +145,7 @@ struct AuditCommandTests {
     func show() async throws {
         let (directory, state) = try await stateDirectory()
         defer { directory.remove() }
-        let shown = try CommandRunner.airlock(["audit", "show", "m-1", "--state-dir", state.url.path])
+        let shown = try await CommandRunner.airlock(["audit", "show", "m-1", "--state-dir", state.url.path])
         #expect(shown.status == 0)
         #expect(
             shown.output.hasPrefix(
@@ -153,7 +153,7 @@ struct AuditCommandTests {
         for kind in ["submitted", "approved", "executing", "executed"] {
             #expect(shown.output.contains(" \(kind) "), "\(kind)")
         }
-        let unknown = try CommandRunner.airlock(["audit", "show", "m-9", "--state-dir", state.url.path])
+        let unknown = try await CommandRunner.airlock(["audit", "show", "m-9", "--state-dir", state.url.path])
         #expect(unknown.status != 0 && unknown.errorOutput.contains("there is no mutation m-9"))
     }
 }

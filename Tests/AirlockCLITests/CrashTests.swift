@@ -72,7 +72,7 @@ struct CrashTests {
         }
         try await store.close()
 
-        let cli = try CommandRunner.airlock(["audit", "verify", "--state-dir", state.url.path])
+        let cli = try await CommandRunner.airlock(["audit", "verify", "--state-dir", state.url.path])
         #expect(cli.status == 0, "\(cli.output)")
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @Suite("docs/audit.md")
 struct DocumentationTests {
     @Test("the script printed in docs/audit.md is scripts/verify_audit.py, byte for byte")
-    func scriptMatches() throws {
+    func scriptMatches() async throws {
         let root = CommandRunner.packageRoot
         let doc = try String(contentsOf: root.appendingPathComponent("docs/audit.md"), encoding: .utf8)
         let script = try String(contentsOf: root.appendingPathComponent("scripts/verify_audit.py"), encoding: .utf8)

@@ -54,7 +54,7 @@ struct NotifyCommandTests {
                   - { url: "http://127.0.0.1:\(port)/hooks", secret_env: AIRLOCK_NOTIFY_TEST_SECRET }
                   - { url: "http://127.0.0.1:1/down", secret_env: AIRLOCK_NOTIFY_TEST_SECRET }
                 """.write(to: config, atomically: true, encoding: .utf8)
-            let outcome = try CommandRunner.run(airlock, ["notify", "test", "--config", config.path, "--kind", "escalated"])
+            let outcome = try await CommandRunner.run(airlock, ["notify", "test", "--config", config.path, "--kind", "escalated"])
             #expect(outcome.status == 1, "\(outcome.output)\(outcome.errorOutput)")
             #expect(outcome.output.contains("ok   http://127.0.0.1:\(port)/hooks: answered 200"), "\(outcome.output)")
             #expect(outcome.output.contains("FAIL http://127.0.0.1:1/down: cannot connect"), "\(outcome.output)")
@@ -68,14 +68,14 @@ struct NotifyCommandTests {
     }
 
     @Test("a configuration error names the field and exits 78")
-    func badConfiguration() throws {
+    func badConfiguration() async throws {
         let airlock = try CommandRunner.requireAirlock()
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let config = directory.url.appendingPathComponent("airlock.yaml")
         try "notify: [{ url: http://127.0.0.1:1/x, secret_env: AIRLOCK_NOTIFY_UNSET_SECRET }]\n"
             .write(to: config, atomically: true, encoding: .utf8)
-        let outcome = try CommandRunner.run(airlock, ["notify", "test", "--config", config.path])
+        let outcome = try await CommandRunner.run(airlock, ["notify", "test", "--config", config.path])
         #expect(outcome.status == 78)
         #expect(outcome.errorOutput.contains("environment variable AIRLOCK_NOTIFY_UNSET_SECRET (secret_env of notify[0]) is not set"))
     }

@@ -105,9 +105,12 @@ struct LifecycleTests {
             "redecide block": .moves([.rejected]), "redecide high": .moves([]),
         ]) { $1 }
         table[.approved] = final.merging([
-            "vote approve": .moves([]), "vote reject": .moves([]), "recount": .moves([]),
+            // Executed by its caller, not yet reported: a rejection (or a block, or a timeout that
+            // rolls back) ends it rejected, and the caller's report is refused.
+            "vote approve": .moves([]), "vote reject": .moves([.rejected]), "recount": .moves([]),
             "reported ok": .moves([.executing, .executed]), "reported failed": .moves([.executing, .failed]),
-            "deadline": .moves([]), "request changes": wrong, "redecide block": .moves([]), "redecide high": .moves([]),
+            "deadline": .moves([.rejected]), "request changes": wrong, "redecide block": .moves([.rejected]),
+            "redecide high": .moves([]),
         ]) { $1 }
         table[.executing] = final.merging([
             "vote approve": .moves([]), "vote reject": .moves([]), "recount": .moves([]),

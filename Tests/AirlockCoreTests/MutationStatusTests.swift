@@ -15,6 +15,7 @@ struct MutationStatusTests {
         [.pendingReview, .expired],
         [.pendingReview, .superseded],
         [.approved, .executing],
+        [.approved, .rejected],
         [.executing, .executed],
         [.executing, .failed],
         [.executed, .rollingBack],

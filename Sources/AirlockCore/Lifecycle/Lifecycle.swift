@@ -270,6 +270,9 @@ public enum Lifecycle {
     private static func undoParallel(_ cause: RollbackCause, _ step: inout LifecycleStep) {
         if step.state.status == .executed, step.state.executor == .airlock {
             beginRollback(cause, &step)
+        } else if step.state.status == .approved, step.state.executor == .caller {
+            // The caller has not reported applying it: it must not now. Its report is refused.
+            step.move(to: .rejected, .reviewRejected)
         }
     }
 

@@ -3,6 +3,7 @@
 /// ```
 /// received ─► rejected                      (invalid, or tier block)
 /// received ─► approved ─► executing ─► executed | failed
+///              approved ─► rejected          (a caller-executed change whose parallel review rejected it before its report)
 /// received ─► pending_review ─► approved ─► …     (high)
 ///                           └─► rejected | expired | superseded (a reviewer asked for changes)
 /// executed ─► rolling_back ─► rolled_back   (medium review rejected, verification failed, manual)
@@ -21,7 +22,7 @@ extension MutationStatus {
         switch self {
         case .received: [.rejected, .approved, .pendingReview]
         case .pendingReview: [.approved, .rejected, .expired, .superseded]
-        case .approved: [.executing]
+        case .approved: [.executing, .rejected]
         case .executing: [.executed, .failed]
         case .executed: [.rollingBack]
         case .rollingBack: [.rolledBack, .executed]

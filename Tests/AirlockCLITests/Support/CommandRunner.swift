@@ -37,7 +37,7 @@ enum CommandRunner {
     static func run(
         _ executable: URL, _ arguments: [String], input: Data? = nil, in workingDirectory: URL? = nil,
         timeout: TimeInterval = 60
-    ) throws -> Outcome {
+    ) async throws -> Outcome {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let outURL = directory.url.appendingPathComponent("out")
@@ -58,8 +58,10 @@ enum CommandRunner {
             try pipe.fileHandleForWriting.close()
         }
         let deadline = Date().addingTimeInterval(timeout)
+        // Waits without holding a thread of the shared pool: the whole suite runs in one process,
+        // and a test that blocks one starves the others (a server test's shutdown once took 30 s).
         while process.isRunning && Date() < deadline {
-            usleep(10_000)
+            try await Task.sleep(for: .milliseconds(10))
         }
         if process.isRunning {
             process.terminate()
@@ -74,7 +76,7 @@ enum CommandRunner {
     }
 
     /// Runs `airlock ARGUMENTS`.
-    static func airlock(_ arguments: [String], input: Data? = nil) throws -> Outcome {
-        try run(try requireAirlock(), arguments, input: input)
+    static func airlock(_ arguments: [String], input: Data? = nil) async throws -> Outcome {
+        try await run(try requireAirlock(), arguments, input: input)
     }
 }
