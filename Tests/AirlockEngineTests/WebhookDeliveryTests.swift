@@ -167,6 +167,30 @@ struct WebhookDeliveryTests {
         await receiver.stop()
     }
 
+    @Test("a delivery whose outcome cannot be recorded is sent again only after a pause, not over and over")
+    func unrecordedOutcomePauses() async throws {
+        let receiver = try await WebhookReceiver.start()
+        let fixture = try await Fixture(targets: [Self.target(receiver, events: [.decided])])
+        fixture.recorded.refuse { change in
+            change.operations.contains { if case .markNotificationDelivered = $0 { true } else { false } }
+        }
+        try await fixture.delivering {
+            let view = try await fixture.submit(Self.lowNotes)
+            try await Self.eventually { await receiver.all.count >= 1 }
+            // Real time passes; the service's clock does not: no second send.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(await receiver.all.count == 1, "sent again at once")
+            // The store recovers and the pause ends: sent again, recorded, and left alone.
+            fixture.recorded.refuse(nil)
+            fixture.clock.advance(by: 5)
+            try await Self.eventually {
+                try await fixture.store.notificationDeliveries(mutationID: view.id).first?.status == .delivered
+            }
+            #expect(await receiver.all.count == 2)
+        }
+        await receiver.stop()
+    }
+
     @Test("a receiver down (503) for a while gets every event once it is back, none twice; decisions never wait")
     func retriesUntilBack() async throws {
         let receiver = try await WebhookReceiver.start()

@@ -92,14 +92,19 @@ public struct WebhookDeliveryService: Service {
             do {
                 let due = try await store.dueNotifications(target: target.url, at: clock.now(), limit: target.concurrency)
                 if !due.isEmpty {
-                    await withDiscardingTaskGroup { group in
+                    let allRecorded = await withTaskGroup(of: Bool.self) { group in
                         for delivery in due {
                             group.addTask { await deliver(delivery, to: target, configured: configured) }
                         }
+                        return await group.reduce(true) { $0 && $1 }
                     }
-                    continue
+                    if allRecorded { continue }
+                    // An outcome that could not be recorded leaves its delivery due: it is sent
+                    // again only after a pause, not at once and again and again.
+                    next = clock.now().addingTimeInterval(storeRetry)
+                } else {
+                    next = try await store.nextNotificationDue(target: target.url)
                 }
-                next = try await store.nextNotificationDue(target: target.url)
             } catch {
                 gateway.logger.error(
                     "reading the notification outbox failed", metadata: ["target": "\(target.url)", "error": "\(error)"])
@@ -110,7 +115,10 @@ public struct WebhookDeliveryService: Service {
     }
 
     /// Sends one delivery and records how it went.
-    func deliver(_ delivery: NotificationDelivery, to target: WebhookTarget, configured: Bool) async {
+    /// - Returns: whether the outcome was recorded (a delivery cut short by a shutdown counts as
+    ///   recorded: nothing is to be done about it now).
+    @discardableResult
+    func deliver(_ delivery: NotificationDelivery, to target: WebhookTarget, configured: Bool) async -> Bool {
         let clock = gateway.clock
         let answer: WebhookSender.Answer
         if configured {
@@ -118,7 +126,7 @@ public struct WebhookDeliveryService: Service {
                 eventID: delivery.eventID, kind: delivery.kind, body: Array(delivery.body.utf8),
                 timestamp: String(Int64(clock.now().timeIntervalSince1970.rounded(.down))), to: target)
             // Cut short by a shutdown: nothing is recorded, and the next start sends it again.
-            if Task.isCancelled { return }
+            if Task.isCancelled { return true }
         } else {
             answer = .unreachable("the target is no longer configured")
         }
@@ -149,7 +157,7 @@ public struct WebhookDeliveryService: Service {
         } catch {
             // Not recorded: the delivery stays due and is sent again (the receiver dedupes by event id).
             gateway.logger.error("recording a webhook delivery failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            return
+            return false
         }
         switch outcome {
         case .delivered:
@@ -161,6 +169,7 @@ public struct WebhookDeliveryService: Service {
             gateway.notifications.count { $0.retried += 1 }
             gateway.logger.warning("a webhook delivery failed; it will be retried", metadata: metadata)
         }
+        return true
     }
 }
 

@@ -32,7 +32,16 @@ final class RecordingStore: Store {
         }
     }
 
+    /// While set, a change it says yes to is refused as if the disk had failed.
+    private let refusing = Mutex<(@Sendable (StoreChange) -> Bool)?>(nil)
+
+    /// Refuses the changes `rule` picks (nil: none), as a failing disk would.
+    func refuse(_ rule: (@Sendable (StoreChange) -> Bool)?) { refusing.withLock { $0 = rule } }
+
+    struct Refused: Error {}
+
     func apply(_ change: StoreChange) async throws -> StoreReceipt {
+        if let rule = refusing.withLock({ $0 }), rule(change) { throw Refused() }
         let receipt = try await inner.apply(change)
         applied.withLock { $0.append(change) }
         return receipt
