@@ -30,14 +30,18 @@ struct CrashTests {
                 "--duration", "20",
             ]
             process.standardOutput = try FileHandle(forWritingTo: outURL)
-            process.standardError = FileHandle.nullDevice
+            let errURL = directory.url.appendingPathComponent("round-\(round).err")
+            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errURL)
             try process.run()
             // Anywhere from while it opens the database to well into its writing.
             let delay = UInt64.random(in: 20...450, using: &generator)
             try await Task.sleep(nanoseconds: delay * 1_000_000)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal, "round \(round) ended on its own")
+            #expect(
+                process.terminationReason == .uncaughtSignal,
+                "round \(round) ended on its own after \(delay) ms, status \(process.terminationStatus): \((try? String(contentsOf: errURL, encoding: .utf8)) ?? "")")
 
             for line in try String(contentsOf: outURL, encoding: .utf8).split(separator: "\n") {
                 let fields = line.split(separator: " ")
