@@ -28,6 +28,15 @@ extension Gateway {
             } else {
                 snapshot = try await read(id)
             }
+            // A vote on a mutation decided under an earlier policy version than the active one
+            // (an activation whose scan has not reached it): decided again first, then read
+            // afresh, so no approval under the old rules counts.
+            if case .voteCast = event, snapshot.state.review?.status == .open,
+                let active = try? policyEngine().pack.version, snapshot.record.policyVersion != active
+            {
+                try await redecideIfStale(id, by: "policy")
+                continue
+            }
             let step: LifecycleStep
             do {
                 step = try Lifecycle.handle(event, in: snapshot.state)

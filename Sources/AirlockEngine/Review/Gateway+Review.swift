@@ -33,9 +33,6 @@ extension Gateway {
                 .badRequest, title: "Note required", detail: "a rejection needs a note saying why",
                 errors: [("note", "required when rejecting")])
         }
-        // A mutation decided under an earlier policy version is decided again first: no approval
-        // under the old rules counts.
-        try await redecideIfStale(id, by: "policy")
         try await handle(
             .voteCast(reviewer: principal.id, approve: approve, pools: principal.pools, seen: seen), of: id,
             context: EventContext(actor: principal.id, note: note))
