@@ -27,16 +27,6 @@ struct DeadlineTests {
         try #require(try await fixture.store.reviews(mutationID: id).last)
     }
 
-    /// Waits (real time, at most 10 s) until `condition` holds: for the service, which runs on
-    /// its own task.
-    static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<1_000 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("not within 10 s: \(what)")
-    }
-
     @Test("SLA breach escalates with a new deadline; the second breach rejects, unexecuted")
     func breachEscalateReject() async throws {
         let fixture = try await Fixture()
@@ -114,11 +104,11 @@ struct DeadlineTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(clock.sleeping == 0, "the idle service sleeps on a timer")
         let id = try await fixture.submit(Self.largeTransfer).id
-        try await Self.eventually("the service sleeps until the new deadline") { clock.sleeping == 1 }
+        try await WebhookDeliveryTests.eventually(10) { clock.sleeping == 1 }
         clock.advance(by: 3_600)
-        try await Self.eventually("the service escalates") { try await Self.review(fixture, id).escalations == 1 }
+        try await WebhookDeliveryTests.eventually(10) { try await Self.review(fixture, id).escalations == 1 }
         clock.advance(by: 3_600)
-        try await Self.eventually("the service rejects") { try await fixture.gateway.view(of: id)?.status == .rejected }
+        try await WebhookDeliveryTests.eventually(10) { try await fixture.gateway.view(of: id)?.status == .rejected }
     }
 
     @Test("restart between breach and escalation: the new gateway acts on the passed deadline at start")
@@ -134,7 +124,7 @@ struct DeadlineTests {
             state: fixture.state, demo: fixture.demo, customers: fixture.customers, clock: later)
         let service = Task { try await DeadlineService(gateway: restarted).run() }
         defer { service.cancel() }
-        try await Self.eventually("the restarted service escalates") {
+        try await WebhookDeliveryTests.eventually(10) {
             try await store.reviews(mutationID: id).last?.escalations == 1
         }
         // Due one SLA after the escalation, which happened at restart.

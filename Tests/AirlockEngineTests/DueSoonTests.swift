@@ -51,30 +51,30 @@ struct DueSoonTests {
         let review = try #require(try await fixture.store.reviews(mutationID: id).last)
         try await Self.running(fixture.gateway) {
             // High tier: 1h SLA, so announced 15 minutes before; until then the service sleeps.
-            try await DeadlineTests.eventually("the service sleeps until the announcement") { clock.sleeping == 1 }
+            try await WebhookDeliveryTests.eventually(10) { clock.sleeping == 1 }
             clock.advance(by: 45 * 60 - 1)
-            try await DeadlineTests.eventually("the service sleeps again") { clock.sleeping == 1 }
+            try await WebhookDeliveryTests.eventually(10) { clock.sleeping == 1 }
             #expect(try await Self.announcements(fixture, id).isEmpty)
             clock.advance(by: 1)
-            try await DeadlineTests.eventually("announced") { try await Self.announcements(fixture, id) == ["due_soon_\(review.id)_0"] }
+            try await WebhookDeliveryTests.eventually(10) { try await Self.announcements(fixture, id) == ["due_soon_\(review.id)_0"] }
             // Then it sleeps until the deadline: no second event, no spinning.
-            try await DeadlineTests.eventually("the service sleeps until the deadline") { clock.sleeping == 1 }
+            try await WebhookDeliveryTests.eventually(10) { clock.sleeping == 1 }
             let commits = fixture.recorded.changes.count
             try await Task.sleep(for: .milliseconds(200))
             #expect(fixture.recorded.changes.count == commits && clock.sleeping == 1)
             clock.advance(by: 10 * 60)
-            try await DeadlineTests.eventually("the service sleeps again") { clock.sleeping == 1 }
+            try await WebhookDeliveryTests.eventually(10) { clock.sleeping == 1 }
             #expect(Self.announcingCommits(fixture) == 1)
 
             // The deadline passes: escalated, with a new hour; announced again 15 minutes before it.
             clock.advance(by: 5 * 60)
-            try await DeadlineTests.eventually("escalated") {
+            try await WebhookDeliveryTests.eventually(10) {
                 try await fixture.store.reviews(mutationID: id).last?.escalations == 1
             }
-            try await DeadlineTests.eventually("the service sleeps") { clock.sleeping == 1 }
+            try await WebhookDeliveryTests.eventually(10) { clock.sleeping == 1 }
             #expect(Self.announcingCommits(fixture) == 1)
             clock.advance(by: 45 * 60)
-            try await DeadlineTests.eventually("announced again") {
+            try await WebhookDeliveryTests.eventually(10) {
                 try await Self.announcements(fixture, id) == ["due_soon_\(review.id)_0", "due_soon_\(review.id)_1"]
             }
         }
@@ -103,20 +103,20 @@ struct DueSoonTests {
         let first = try await Fixture(targets: [target], state: state)
         let id = try await first.submit(Self.largeTransfer).id
         try await Self.running(first.gateway) {
-            try await DeadlineTests.eventually("the service sleeps") { first.clock.sleeping == 1 }
+            try await WebhookDeliveryTests.eventually(10) { first.clock.sleeping == 1 }
             first.clock.advance(by: 50 * 60)
-            try await DeadlineTests.eventually("announced") { try await Self.announcements(first, id).count == 1 }
+            try await WebhookDeliveryTests.eventually(10) { try await Self.announcements(first, id).count == 1 }
         }
         try await first.store.close()
 
         let second = try await Fixture(targets: [target], state: state, clock: ManualClock(first.clock.now()))
         try await Self.running(second.gateway) {
             // The new service finds the review near its deadline; the outbox refuses the same id.
-            try await DeadlineTests.eventually("the restarted service sleeps until the deadline") { second.clock.sleeping == 1 }
+            try await WebhookDeliveryTests.eventually(10) { second.clock.sleeping == 1 }
             #expect(try await Self.announcements(second, id).count == 1)
             #expect(Self.announcingCommits(second) == 0)
             second.clock.advance(by: 60)
-            try await DeadlineTests.eventually("the service sleeps again") { second.clock.sleeping == 1 }
+            try await WebhookDeliveryTests.eventually(10) { second.clock.sleeping == 1 }
             #expect(try await Self.announcements(second, id).count == 1)
         }
         await receiver.stop()
@@ -130,7 +130,7 @@ struct DueSoonTests {
         // As after a restart 50 minutes later: the announcement is due, not the deadline.
         fixture.clock.advance(by: 50 * 60)
         try await Self.running(fixture.gateway) {
-            try await DeadlineTests.eventually("announced") { try await Self.announcements(fixture, id).count == 1 }
+            try await WebhookDeliveryTests.eventually(10) { try await Self.announcements(fixture, id).count == 1 }
         }
         await receiver.stop()
     }

@@ -23,6 +23,8 @@ extension Gateway {
         var actor: Actor
         var idempotencyKey: String?
         var requestHash: String
+        /// The hash of ``document``: what a vote names as seen (computed once, for the record and the view).
+        var contentHash: String
         var now: Date
         /// The mutation this submission revises, superseded in the same commit.
         var supersedes: Supersession?
@@ -32,7 +34,7 @@ extension Gateway {
                 id: id, resource: Gateway.string(body, "resource") ?? "", operation: Gateway.string(body, "operation") ?? "",
                 actorID: principal.id, document: document,
                 idempotency: idempotencyKey.map { IdempotencyKey(scope: principal.id, key: $0, requestHash: requestHash) },
-                revisionOf: supersedes?.snapshot.record.id, revisedBy: supersedes?.context.actor)
+                revisionOf: supersedes?.snapshot.record.id, revisedBy: supersedes?.context.actor, contentHash: contentHash)
         }
     }
 
@@ -103,7 +105,8 @@ extension Gateway {
             id: Self.newID(prefix: "mut_", at: now), body: body, document: document, principal: principal,
             actor: actors[principal.id] ?? Self.actor(of: principal), idempotencyKey: idempotencyKey,
             // Only an idempotency key needs the request's hash (to tell a retry from a conflict).
-            requestHash: idempotencyKey == nil ? "" : Self.sha256(document), now: now)
+            requestHash: idempotencyKey == nil ? "" : Self.sha256(document),
+            contentHash: MutationRecord.contentHash(ofDocument: document), now: now)
     }
 
     /// Signals and policy: the decision on a mutation, or what its schema finds wrong with it.
@@ -170,7 +173,7 @@ extension Gateway {
             id: received.id, status: step.state.status, tier: context.tier, resource: mutation.resource,
             operation: mutation.operation.rawValue, actorID: received.principal.id, policyVersion: decision.policyVersion,
             document: received.document, decision: decisionJSON,
-            contentHash: MutationRecord.contentHash(ofDocument: received.document), idempotencyKey: received.idempotencyKey,
+            contentHash: received.contentHash, idempotencyKey: received.idempotencyKey,
             requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: step.moves.count,
             beforeValues: context.beforeValues, revisionOf: received.supersedes?.snapshot.record.id,
             revisedBy: received.supersedes?.context.actor)
@@ -233,7 +236,7 @@ extension Gateway {
             id: received.id, status: .rejected, tier: nil, resource: received.newMutation.resource,
             operation: received.newMutation.operation, actorID: received.principal.id, policyVersion: version,
             document: received.document, decision: problemsJSON,
-            contentHash: MutationRecord.contentHash(ofDocument: received.document), idempotencyKey: received.idempotencyKey,
+            contentHash: received.contentHash, idempotencyKey: received.idempotencyKey,
             requestHash: nil, createdAt: received.now, updatedAt: received.now, revision: 1)
         return Self.invalidMutation(
             MutationView(record: record, decision: DecisionSummary(problems: problems), review: nil, votes: [], document: received.body))

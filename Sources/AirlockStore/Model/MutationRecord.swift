@@ -92,6 +92,8 @@ public struct NewMutation: Sendable, Hashable {
     /// the actor id) in the same transaction, and a reuse is refused with
     /// ``StoreError/Code/idempotencyConflict``.
     public var idempotency: IdempotencyKey?
+    /// The hash of ``document`` (``MutationRecord/contentHash(ofDocument:)``), computed once.
+    public var contentHash: String
     /// The mutation this one revises, when it is a reviewer's requested change.
     public var revisionOf: String?
     /// The reviewer who wrote the revision's values.
@@ -100,8 +102,9 @@ public struct NewMutation: Sendable, Hashable {
     /// A mutation to store.
     public init(
         id: String, resource: String, operation: String, actorID: String, document: String,
-        idempotency: IdempotencyKey? = nil, revisionOf: String? = nil, revisedBy: String? = nil
+        idempotency: IdempotencyKey? = nil, revisionOf: String? = nil, revisedBy: String? = nil, contentHash: String? = nil
     ) {
+        self.contentHash = contentHash ?? MutationRecord.contentHash(ofDocument: document)
         self.revisionOf = revisionOf
         self.revisedBy = revisedBy
         self.id = id

@@ -169,7 +169,7 @@ struct SQLiteChangeApplier {
         if let key = mutation.idempotency {
             try reserve(key, mutationID: mutation.id)
         }
-        let contentHash = MutationRecord.contentHash(ofDocument: mutation.document)
+        let contentHash = mutation.contentHash
         do {
             try db.cachedStatement(
                 sql: """
