@@ -43,7 +43,6 @@ struct NotifyCommandTests {
     @Test("reports each target's answer; exits 1 when one did not answer 2xx")
     func reports() async throws {
         let airlock = try CommandRunner.requireAirlock()
-        setenv("AIRLOCK_NOTIFY_TEST_SECRET", "cli-secret", 1)
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try await Self.withReceiver { port, received in
@@ -54,7 +53,9 @@ struct NotifyCommandTests {
                   - { url: "http://127.0.0.1:\(port)/hooks", secret_env: AIRLOCK_NOTIFY_TEST_SECRET }
                   - { url: "http://127.0.0.1:1/down", secret_env: AIRLOCK_NOTIFY_TEST_SECRET }
                 """.write(to: config, atomically: true, encoding: .utf8)
-            let outcome = try await CommandRunner.run(airlock, ["notify", "test", "--config", config.path, "--kind", "escalated"])
+            let outcome = try await CommandRunner.run(
+                airlock, ["notify", "test", "--config", config.path, "--kind", "escalated"],
+                environment: ["AIRLOCK_NOTIFY_TEST_SECRET": "cli-secret"])
             #expect(outcome.status == 1, "\(outcome.output)\(outcome.errorOutput)")
             #expect(outcome.output.contains("ok   http://127.0.0.1:\(port)/hooks: answered 200"), "\(outcome.output)")
             #expect(outcome.output.contains("FAIL http://127.0.0.1:1/down: cannot connect"), "\(outcome.output)")

@@ -33,10 +33,12 @@ enum CommandRunner {
     }
 
     /// Runs a program to completion (at most `timeout` seconds, in `workingDirectory` or the current
-    /// one) and collects its output.
+    /// one) and collects its output. `environment` is added to this process's environment for the
+    /// child only: a test never calls `setenv`, which races with every other test reading the
+    /// environment or starting a process (and crashed the suite).
     static func run(
         _ executable: URL, _ arguments: [String], input: Data? = nil, in workingDirectory: URL? = nil,
-        timeout: TimeInterval = 60
+        environment: [String: String] = [:], timeout: TimeInterval = 60
     ) async throws -> Outcome {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -48,6 +50,9 @@ enum CommandRunner {
         process.executableURL = executable
         process.arguments = arguments
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         let pipe = Pipe()
