@@ -57,7 +57,7 @@ public final class WebhookSender: Sendable {
             WebhookSignature.sign(timestamp: timestamp, body: body, secret: target.secret), forHTTPHeaderField: "X-Airlock-Signature")
         request.httpBody = Data(body)
         do {
-            let (data, response) = try await session.data(for: request)
+            let (data, response) = try await session.cancellableData(for: request)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             let excerpt = String(decoding: data.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return .answered(status: status, excerpt: excerpt)

@@ -1,3 +1,4 @@
+import AirlockEngine
 import CEL
 import Foundation
 
@@ -59,7 +60,7 @@ struct APIClient: Sendable {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await session.cancellableData(for: request)
         } catch {
             throw .unreachable(url: baseURL.absoluteString, reason: Self.reason(error))
         }

@@ -59,7 +59,7 @@ extension HTTPExecutor {
                 }
             }
             do {
-                let (data, response) = try await session.data(for: request)
+                let (data, response) = try await session.cancellableData(for: request)
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0
                 last = .answered(status: status, body: data)
                 if (500...599).contains(status) { continue }
