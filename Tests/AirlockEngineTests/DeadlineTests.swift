@@ -10,7 +10,7 @@ import Testing
 /// Review deadlines on an injected clock: a day of SLAs in milliseconds. The example pack's high
 /// tier is due in 1h, escalates to `duty-managers` with a new hour, then rejects; its medium tier
 /// is due in 4h and then closes unreviewed.
-@Suite("Review deadlines")
+@Suite("Review deadlines", .sharedResources)
 struct DeadlineTests {
     typealias Fixture = LifecycleEffectsTests.Fixture
     static let agent = LifecycleEffectsTests.agent
@@ -111,6 +111,34 @@ struct DeadlineTests {
         try await WebhookDeliveryTests.eventually(10) { try await fixture.gateway.view(of: id)?.status == .rejected }
     }
 
+    @Test("a deadline that passes while the service settles another is acted on, not slept past")
+    func deadlinePassingDuringARound() async throws {
+        let fixture = try await Fixture()
+        let clock = try Self.clock(fixture.gateway)
+        // A medium review due at 4h, then a high one due at 4h30.
+        let medium = try await fixture.submit(Self.emailEdit)
+        try #require(medium.tier == "medium")
+        clock.advance(by: 3.5 * 3_600)
+        let high = try await fixture.submit(Self.largeTransfer).id
+        // Right after the medium review closes (a commit that wakes nobody), an hour passes: the
+        // high review's deadline is already behind when the service looks for the next one. It
+        // used to read the time only then, find the passed deadline, take it for one it had
+        // failed to settle, and sleep 5 s of a clock that then stood still.
+        fixture.store.afterEachCommit { change in
+            let closesMedium = change.operations.contains { operation in
+                if case .closeReview(_, .unreviewed, _) = operation { return true }
+                return false
+            }
+            if closesMedium { clock.advance(by: 3_600) }
+        }
+        let gateway = fixture.gateway
+        let service = Task { try await DeadlineService(gateway: gateway).run() }
+        defer { service.cancel() }
+        try await WebhookDeliveryTests.eventually(10) { clock.sleeping == 1 }
+        clock.advance(by: 0.5 * 3_600)
+        try await WebhookDeliveryTests.eventually(10) { try await Self.review(fixture, high).escalations == 1 }
+    }
+
     @Test("restart between breach and escalation: the new gateway acts on the passed deadline at start")
     func restartBetweenBreachAndEscalation() async throws {
         let fixture = try await Fixture()
@@ -134,7 +162,7 @@ struct DeadlineTests {
 
 /// Separation of duties along owner chains, through the gateway: the 403 says why, and the queue
 /// does not offer what one may not vote on.
-@Suite("Separation of duties")
+@Suite("Separation of duties", .sharedResources)
 struct SeparationOfDutiesTests {
     typealias Fixture = LifecycleEffectsTests.Fixture
 

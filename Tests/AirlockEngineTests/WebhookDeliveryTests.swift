@@ -10,7 +10,7 @@ import Testing
 /// Webhook notifications end to end: the lifecycle's events reach a receiver on loopback, signed;
 /// a receiver that is down gets them once it is back, none twice; a target that stays down is
 /// given up on; the outbox survives a restart; a hanging target holds up no other.
-@Suite("Webhook delivery", .serialized)
+@Suite("Webhook delivery", .serialized, .sharedResources)
 struct WebhookDeliveryTests {
     static let agent = LifecycleEffectsTests.agent
     static let bob = LifecycleEffectsTests.bob
@@ -89,11 +89,13 @@ struct WebhookDeliveryTests {
 
     /// Waits (on real time: the deliveries are real HTTP calls) until `condition` holds, for at most
     /// `seconds`.
-    static func eventually(_ seconds: Double = 15, _ condition: () async throws -> Bool) async throws {
+    static func eventually(
+        _ seconds: Double = 15, sourceLocation: Testing.SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
+    ) async throws {
         let start = ContinuousClock.now
         while !(try await condition()) {
             guard ContinuousClock.now - start < .seconds(seconds) else {
-                Issue.record("the condition did not hold within \(seconds) s")
+                Issue.record("the condition did not hold within \(seconds) s", sourceLocation: sourceLocation)
                 return
             }
             try await Task.sleep(for: .milliseconds(20))

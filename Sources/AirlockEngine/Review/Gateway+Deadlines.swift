@@ -14,7 +14,11 @@ extension Gateway {
     /// - Returns: how many reviews were acted on.
     @discardableResult
     public func settleDueDeadlines() async throws -> Int {
-        let now = clock.now()
+        try await settleDueDeadlines(at: clock.now())
+    }
+
+    /// ``settleDueDeadlines()`` for the deadlines up to `now`.
+    func settleDueDeadlines(at now: Date) async throws -> Int {
         var settled = 0
         for review in try await store.openReviews(deadlineBefore: now) {
             do {
@@ -43,8 +47,12 @@ extension Gateway {
             let generation = deadlineAlarm.generation
             var next: Date?
             do {
-                try await settleDueDeadlines()
+                // The time of this round, taken once: what it settles and where the next wake
+                // is looked for after. A deadline that passes while it settles is later than
+                // `now`, so it is the next wake (at once), not taken for one that failed to
+                // settle and retried only `retryAfter` later.
                 let now = clock.now()
+                try await settleDueDeadlines(at: now)
                 let announcement = try await announceDueSoon(at: now, announced: &announced)
                 next = try await nextDeadlineWake(after: now, announcement: announcement, retryAfter: retryAfter)
             } catch {

@@ -40,10 +40,18 @@ final class RecordingStore: Store {
 
     struct Refused: Error {}
 
+    /// Called after each change is committed, before its caller goes on: the moment at which a
+    /// test lets time pass or the world change behind the engine's back.
+    private let afterCommit = Mutex<(@Sendable (StoreChange) -> Void)?>(nil)
+
+    /// Runs `hook` after every commit (nil: none).
+    func afterEachCommit(_ hook: (@Sendable (StoreChange) -> Void)?) { afterCommit.withLock { $0 = hook } }
+
     func apply(_ change: StoreChange) async throws -> StoreReceipt {
         if let rule = refusing.withLock({ $0 }), rule(change) { throw Refused() }
         let receipt = try await inner.apply(change)
         applied.withLock { $0.append(change) }
+        afterCommit.withLock { $0 }?(change)
         return receipt
     }
 
