@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "AirlockCoreTests", dependencies: ["CEL", "AirlockCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockStoreTests",
-            dependencies: ["AirlockCore", "AirlockStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["AirlockCore", "AirlockStore", "AirlockTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,11 +2,12 @@ import AirlockCore
 import AirlockStore
 import Foundation
 import GRDB
+import AirlockTestSupport
 import Testing
 
 /// `airlock audit …` run as a person (or an auditor's script) would: the built binary on a state
 /// directory.
-@Suite("airlock audit commands")
+@Suite("airlock audit commands", .sharedResources)
 struct AuditCommandTests {
     /// A state directory holding three mutations' worth of history and a checkpoint every 5 records.
     private func stateDirectory() async throws -> (TemporaryDirectory, StateDirectory) {

@@ -10,7 +10,7 @@ import Testing
 
 /// `airlock submit`, `status` and `review …`: the built `airlock` binary, run as a subprocess
 /// against a real server, as a person or a script would use it.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(2)), .sharedResources)
 struct CLIClientTests {
     @Test func aTwoApprovalTransferGoesFromSubmitToApproved() async throws {
         try await Server.with { url in

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Synchronization
+import AirlockTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -15,7 +16,7 @@ import Testing
 /// hash and policy version it fetched, and a 409 for a stale view says to look again. The built
 /// binary talks to a real server through a proxy that, once, shows it an older content hash (as
 /// if the mutation had changed since the reviewer looked).
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(2)), .sharedResources)
 struct ReviewVoteBindingTests {
     typealias CLI = CLIClientTests.CLI
     typealias Key = CLIClientTests.Key

@@ -2,9 +2,10 @@ import AirlockCore
 import AirlockEngine
 import CEL
 import GRDB
+import AirlockTestSupport
 import Testing
 
-@Suite("Demo database")
+@Suite("Demo database", .sharedResources)
 struct DemoDatabaseTests {
     @Test func holdsTheExamplePacksRecords() async throws {
         let demo = try DemoFixture()

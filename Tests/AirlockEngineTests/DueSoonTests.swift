@@ -9,7 +9,7 @@ import Testing
 /// `review_due_soon` on an injected clock: the deadline service announces each review deadline
 /// once, a quarter of the SLA (at most 15 minutes) before it; an escalation's new deadline gets its
 /// own event; a restart or a second instance does not send it again; the loop sleeps between.
-@Suite("Review due soon", .serialized)
+@Suite("Review due soon", .serialized, .sharedResources)
 struct DueSoonTests {
     typealias Fixture = WebhookDeliveryTests.Fixture
     static let largeTransfer = LifecycleEffectsTests.largeTransfer

@@ -1,9 +1,10 @@
 import AirlockCore
 import AirlockEngine
 import CEL
+import AirlockTestSupport
 import Testing
 
-@Suite("Execution model")
+@Suite("Execution model", .sharedResources)
 struct ExecutionModelTests {
     static let bulk = ExecutedChange(
         mutationID: "mut-b", resource: "catalog.product", operation: .update,

@@ -8,7 +8,7 @@ import Testing
 
 /// The freeze tells the webhook targets: a `freeze_changed` event is written in the commit that
 /// sets the freeze, beside its audit record, and reaches a receiver on loopback.
-@Suite("Freeze notifications", .serialized)
+@Suite("Freeze notifications", .serialized, .sharedResources)
 struct FreezeNotificationTests {
     typealias Fixture = WebhookDeliveryTests.Fixture
     static let root = LifecycleEffectsTests.root

@@ -1,9 +1,10 @@
 import AirlockCore
 import AirlockEngine
 import CEL
+import AirlockTestSupport
 import Testing
 
-@Suite("HTTP executor, bulk")
+@Suite("HTTP executor, bulk", .sharedResources)
 struct HTTPExecutorBulkTests {
     static let invoices = ["inv-1", "inv-2", "inv-3"]
 

@@ -4,9 +4,10 @@ import CEL
 import Crypto
 import Foundation
 import Synchronization
+import AirlockTestSupport
 import Testing
 
-@Suite("HTTP executor")
+@Suite("HTTP executor", .sharedResources)
 struct HTTPExecutorTests {
     static let secret = Array("s3cret-for-tests".utf8)
 

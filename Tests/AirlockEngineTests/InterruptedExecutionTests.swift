@@ -8,7 +8,7 @@ import Testing
 
 /// Execution interrupted: a parallel review rejected while the change is being applied, and a
 /// rollback a crash cut short.
-@Suite("Interrupted execution")
+@Suite("Interrupted execution", .sharedResources)
 struct InterruptedExecutionTests {
     /// An executor that waits at its first `apply` until the test opens the gate.
     final class GatedExecutor: Executor, @unchecked Sendable {

@@ -9,7 +9,7 @@ import Testing
 
 /// The engine carries out the lifecycle's steps: what goes together is one commit, nothing is
 /// lost to a crash between two writes, and a rollback honours `reversible`.
-@Suite("Lifecycle effects")
+@Suite("Lifecycle effects", .sharedResources)
 struct LifecycleEffectsTests {
     static let agent = Principal(id: "agent-7", kind: .agent, roles: [.submitter])
     static let bob = Principal(id: "bob", kind: .human, roles: [.reviewer], pools: ["finance", "privacy"])

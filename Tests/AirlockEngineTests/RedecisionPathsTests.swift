@@ -9,7 +9,7 @@ import Testing
 
 /// The ways a mutation under review can be left decided under an older policy version than the
 /// active one — and how each is closed.
-@Suite("Re-decision: every path")
+@Suite("Re-decision: every path", .sharedResources)
 struct RedecisionPathsTests {
     typealias Fixture = LifecycleEffectsTests.Fixture
     static let stricter = RedecisionTests.stricter

@@ -8,7 +8,7 @@ import Testing
 
 /// Request changes: a reviewer's edit is a revision that goes through the whole pipeline and
 /// supersedes the old mutation in the same commit.
-@Suite("Revisions")
+@Suite("Revisions", .sharedResources)
 struct RevisionTests {
     typealias Fixture = LifecycleEffectsTests.Fixture
     static let bob = LifecycleEffectsTests.bob
@@ -144,7 +144,7 @@ struct RevisionTests {
 
 /// Activating a policy version re-decides the mutations under review, so that no approval given
 /// under the old rules executes what the new ones forbid.
-@Suite("Re-decision on activation")
+@Suite("Re-decision on activation", .sharedResources)
 struct RedecisionTests {
     typealias Fixture = LifecycleEffectsTests.Fixture
     static let transfer12k =

@@ -2,9 +2,10 @@ import AirlockCore
 import AirlockEngine
 import CEL
 import GRDB
+import AirlockTestSupport
 import Testing
 
-@Suite("SQL executor, bulk")
+@Suite("SQL executor, bulk", .sharedResources)
 struct SQLExecutorBulkTests {
     static let skus = ["sku-1", "sku-2", "sku-9"]
 

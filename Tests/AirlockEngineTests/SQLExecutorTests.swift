@@ -5,7 +5,7 @@ import CEL
 import GRDB
 import Testing
 
-@Suite("SQL executor")
+@Suite("SQL executor", .sharedResources)
 struct SQLExecutorTests {
     static let lampBefore = CELMap.of(["price": .double(20), "cost": .double(9.5), "stock": .int(40), "title": .string("Desk lamp")])
 

@@ -8,7 +8,7 @@ import Testing
 
 /// `system.*` is live: the freeze is kept in the store and audited, and the open reviews and the
 /// last hour's rollback rate follow what the gateway commits — and come back after a restart.
-@Suite("System state")
+@Suite("System state", .sharedResources)
 struct SystemStateTests {
     typealias Fixture = LifecycleEffectsTests.Fixture
     static let agent = LifecycleEffectsTests.agent

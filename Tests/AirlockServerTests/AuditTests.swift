@@ -1,8 +1,9 @@
 import HTTPTypes
+import AirlockTestSupport
 import Testing
 
 /// `GET /v1/audit` and `GET /v1/audit/verify`.
-@Suite struct AuditTests {
+@Suite(.sharedResources) struct AuditTests {
     @Test func theLogRecordsTheTrafficInOrderAndVerifiesIntact() async throws {
         try await TestServer.with { api, _ in
             let high = try #require(try await api.submit(Mutations.highDelete).json["id"].string)

@@ -2,10 +2,11 @@ import AirlockCore
 import AirlockServer
 import HTTPTypes
 import NIOCore
+import AirlockTestSupport
 import Testing
 
 /// Every `/v1` call needs a known bearer key (401 otherwise) and a role that may make it (403).
-@Suite struct AuthenticationTests {
+@Suite(.sharedResources) struct AuthenticationTests {
     /// One call of every authenticated route.
     static let calls: [(method: HTTPRequest.Method, path: String, body: String?)] = [
         (.post, "/v1/mutations", Mutations.lowTitle),

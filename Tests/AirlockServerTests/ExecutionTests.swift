@@ -11,7 +11,7 @@ import Testing
 /// Execution through the gateway, against the demo database the embedded defaults use: the row
 /// changes on approval, a rejected parallel review and a failed verification roll it back, and a
 /// stale `before` is refused.
-@Suite("Guarded execution through the gateway")
+@Suite("Guarded execution through the gateway", .sharedResources)
 struct ExecutionTests {
     /// Runs the test server with `sql` executors over a fresh demo database.
     static func withExecutors(

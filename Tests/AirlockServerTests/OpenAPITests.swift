@@ -1,11 +1,12 @@
 import AirlockServer
 import Foundation
 import HTTPTypes
+import AirlockTestSupport
 import Testing
 import Yams
 
 /// The served `/openapi.yaml` describes exactly the routes the router serves.
-@Suite struct OpenAPITests {
+@Suite(.sharedResources) struct OpenAPITests {
     static let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
 
     @Test func theDocumentsPathsAndMethodsAreExactlyTheServedRoutes() async throws {

@@ -4,10 +4,11 @@ import AirlockStore
 import Foundation
 import HTTPTypes
 import NIOCore
+import AirlockTestSupport
 import Testing
 
 /// `GET /v1/policies`, `PUT /v1/policies/{name}` and `POST /v1/policies/{version}/activate`.
-@Suite struct PolicyTests {
+@Suite(.sharedResources) struct PolicyTests {
     /// A pack under which every catalog change needs an ops lead.
     static let strictPack = """
         policy: strict-catalog

@@ -2,11 +2,12 @@ import AirlockEngine
 import AirlockServer
 import HTTPTypes
 import NIOCore
+import AirlockTestSupport
 import Testing
 
 /// Bodies the server refuses, and ids and routes it does not know: each a 4xx with a clear
 /// detail in problem+json, never a 5xx.
-@Suite struct RequestLimitTests {
+@Suite(.sharedResources) struct RequestLimitTests {
     @Test func malformedJSONIs400() async throws {
         try await TestServer.with { api, _ in
             let reply = try await api.submit(#"{"resource": "catalog.product", "operation": "#)

@@ -9,7 +9,7 @@ import NIOCore
 import Testing
 
 /// The server keeps its state across restarts on the same state directory.
-@Suite struct RestartTests {
+@Suite(.sharedResources) struct RestartTests {
     @Test func aPendingMutationIsStillPendingAfterARestartAndCanThenBeApproved() async throws {
         let directory = try TestServer.makeStateDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

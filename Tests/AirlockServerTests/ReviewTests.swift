@@ -6,7 +6,7 @@ import Testing
 
 /// `GET /v1/reviews`, `POST /v1/mutations/{id}/approve` and `/reject`: who may vote, once, and
 /// when a review completes.
-@Suite struct ReviewTests {
+@Suite(.sharedResources) struct ReviewTests {
     @Test func theQueueShowsDeadlinesAndTimeLeftEarliestDeadlineFirstAndEscalationsAsTheyHappen() async throws {
         let clock = ManualClock(TestServer.businessHours)
         try await TestServer.with(clock: clock) { api, _ in

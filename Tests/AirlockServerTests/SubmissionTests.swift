@@ -5,7 +5,7 @@ import Testing
 
 /// `POST /v1/mutations`, `GET /v1/mutations/{id}` and `GET /v1/mutations`: routing by tier, the
 /// actor, idempotency and invalid mutations.
-@Suite struct SubmissionTests {
+@Suite(.sharedResources) struct SubmissionTests {
     @Test func eachTierIsRoutedAsTheContractSays() async throws {
         try await TestServer.with { api, _ in
             let low = try await api.submit(Mutations.lowTitle)

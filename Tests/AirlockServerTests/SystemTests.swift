@@ -8,7 +8,7 @@ import Testing
 
 /// `GET /v1/system` and `POST /v1/system/freeze`, and the example pack's rules that read
 /// `system.*`, each driven into firing through the API.
-@Suite struct SystemTests {
+@Suite(.sharedResources) struct SystemTests {
     static func freeze(_ api: APIClient, _ json: String, key: String = TestServer.Key.root) async throws -> Reply {
         try await api.post("/v1/system/freeze", key: key, json: json)
     }

@@ -1,10 +1,11 @@
 import AirlockCore
 import AirlockStore
 import Foundation
+import AirlockTestSupport
 import Testing
 
 /// Store conformance: the audit log, checkpoints, verification and inclusion proofs.
-@Suite("Store conformance: audit log")
+@Suite("Store conformance: audit log", .sharedResources)
 struct AuditConformanceTests {
     @Test("records chain by hash, read back in order, and keep their time", arguments: StoreFactory.all)
     func chain(_ factory: StoreFactory) async throws {

@@ -1,10 +1,11 @@
 import AirlockCore
 import AirlockStore
 import Foundation
+import AirlockTestSupport
 import Testing
 
 /// Store conformance: many concurrent writers.
-@Suite("Store conformance: concurrent writers")
+@Suite("Store conformance: concurrent writers", .sharedResources)
 struct GroupCommitConformanceTests {
     @Test(
         "64 concurrent appenders each get their own durable record; the chain stays whole", arguments: StoreFactory.all)

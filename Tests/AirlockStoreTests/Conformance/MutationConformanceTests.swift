@@ -1,11 +1,12 @@
 import AirlockCore
 import AirlockStore
 import Foundation
+import AirlockTestSupport
 import Testing
 
 /// Store conformance: mutations, transitions, idempotency keys. Every test runs against every
 /// store in `StoreFactory.all`.
-@Suite("Store conformance: mutations")
+@Suite("Store conformance: mutations", .sharedResources)
 struct MutationConformanceTests {
     @Test("a created mutation reads back as received, with its submitted record", arguments: StoreFactory.all)
     func createAndRead(_ factory: StoreFactory) async throws {

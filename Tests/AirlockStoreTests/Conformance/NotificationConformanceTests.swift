@@ -1,10 +1,11 @@
 import AirlockCore
 import AirlockStore
 import Foundation
+import AirlockTestSupport
 import Testing
 
 /// Store conformance: the notification outbox.
-@Suite("Store conformance: notification outbox")
+@Suite("Store conformance: notification outbox", .sharedResources)
 struct NotificationConformanceTests {
     static let hooks = "http://127.0.0.1:9/hooks"
     static let chat = "http://127.0.0.1:9/chat"

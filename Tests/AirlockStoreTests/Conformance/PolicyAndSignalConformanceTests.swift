@@ -1,10 +1,11 @@
 import AirlockCore
 import AirlockStore
 import Foundation
+import AirlockTestSupport
 import Testing
 
 /// Store conformance: policy versions and signal state.
-@Suite("Store conformance: policy versions and signal state")
+@Suite("Store conformance: policy versions and signal state", .sharedResources)
 struct PolicyAndSignalConformanceTests {
     private func version(_ hash: String, _ text: String = "policy: p\n") -> NewPolicyVersion {
         NewPolicyVersion(name: "payments", hash: hash, text: text, createdBy: "ops")

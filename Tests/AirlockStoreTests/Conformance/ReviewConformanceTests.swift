@@ -1,10 +1,11 @@
 import AirlockCore
 import AirlockStore
 import Foundation
+import AirlockTestSupport
 import Testing
 
 /// Store conformance: reviews and votes.
-@Suite("Store conformance: reviews and votes")
+@Suite("Store conformance: reviews and votes", .sharedResources)
 struct ReviewConformanceTests {
     /// A mutation held for review `r-1` (finance × 2, due in an hour).
     private func held(_ subject: StoreUnderTest) async throws {

@@ -1,11 +1,12 @@
 import AirlockCore
 import AirlockStore
 import Foundation
+import AirlockTestSupport
 import Testing
 
 /// Store conformance: what the gateway's `system` state is kept as and seeded from — the freeze,
 /// the open reviews, the executions and rollbacks of the last hour.
-@Suite("Store conformance: system state")
+@Suite("Store conformance: system state", .sharedResources)
 struct SystemStateConformanceTests {
     @Test("the freeze is kept with who, why and when, replaced whole, and audited", arguments: StoreFactory.all)
     func freeze(_ factory: StoreFactory) async throws {

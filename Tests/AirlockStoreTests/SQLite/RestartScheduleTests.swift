@@ -1,9 +1,10 @@
 @testable import AirlockStore
 import Foundation
 import GRDB
+import AirlockTestSupport
 import Testing
 
-@Suite("WAL restart back-off")
+@Suite("WAL restart back-off", .sharedResources)
 struct RestartScheduleTests {
     /// The rounds attempted out of `rounds`, every attempt failing.
     private func attemptsWhileFailing(rounds: Int, schedule: inout WALCheckpointer.RestartSchedule) -> [Int] {
@@ -68,7 +69,7 @@ struct RestartScheduleTests {
     }
 }
 
-@Suite("WAL restart on the writer's connection")
+@Suite("WAL restart on the writer's connection", .sharedResources)
 struct RestarterTests {
     @Test("a reader of the old log makes it give up after its wait; the busy timeout is restored")
     func givesUpUnderAReader() async throws {

@@ -2,9 +2,10 @@ import AirlockCore
 import AirlockStore
 import Foundation
 import GRDB
+import AirlockTestSupport
 import Testing
 
-@Suite("SQLite store")
+@Suite("SQLite store", .sharedResources)
 struct SQLiteStoreTests {
     @Test("synchronous is FULL by default and NORMAL when asked")
     func synchronousSetting() async throws {

@@ -2,11 +2,12 @@ import AirlockCore
 import AirlockStore
 import Foundation
 import GRDB
+import AirlockTestSupport
 import Testing
 
 /// Someone with write access to the database edits the audit log; verification names what they
 /// did and where.
-@Suite("Tamper detection")
+@Suite("Tamper detection", .sharedResources)
 struct TamperTests {
     /// A log of `records` records (three per mutation: submitted, decided, approved), checkpoints
     /// every `checkpointEvery`; `tamper` then edits the closed database directly.
