@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import AirlockEngine
 import Foundation
 import GRDB
