@@ -71,6 +71,12 @@ public protocol Store: Sendable {
     /// `bucketSeconds` (buckets aligned on the epoch; empty ones absent), oldest first. Read
     /// through an index on the move and its time, not by scanning the history.
     func moveCounts(from: MutationStatus, to: MutationStatus, since: Date, bucketSeconds: Int) async throws -> [MoveCount]
+    /// How many mutations were created at each tier at or after `since`, per bucket of
+    /// `bucketSeconds` (aligned on the epoch; empty ones absent), oldest first; a mutation that
+    /// never reached a decision counts under tier `nil`. Read through the index on creation time.
+    func tierCounts(since: Date, bucketSeconds: Int) async throws -> [TierCount]
+    /// The reviews opened at or after `since`, oldest first (through an index on the opening time).
+    func reviews(openedSince since: Date) async throws -> [ReviewRecord]
 
     // MARK: Signal state and idempotency keys
 

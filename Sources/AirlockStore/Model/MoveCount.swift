@@ -15,3 +15,21 @@ public struct MoveCount: Sendable, Hashable {
         self.count = count
     }
 }
+
+/// How many mutations were decided at one tier within one time bucket: what the dashboard's
+/// decisions per tier are counted from.
+public struct TierCount: Sendable, Hashable {
+    /// The start of the bucket.
+    public var bucketStart: Date
+    /// The tier (`low`, `medium`, `high`, `block`); `nil` for mutations refused before a decision.
+    public var tier: String?
+    /// The mutations in the bucket at that tier.
+    public var count: Int
+
+    /// A count.
+    public init(bucketStart: Date, tier: String?, count: Int) {
+        self.bucketStart = bucketStart
+        self.tier = tier
+        self.count = count
+    }
+}

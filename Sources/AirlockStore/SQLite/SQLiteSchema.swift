@@ -5,7 +5,7 @@ import GRDB
 /// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
 enum SQLiteSchema {
     /// The schema version this build writes: the number of migrations it knows.
-    static let version = 5
+    static let version = 6
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -219,6 +219,13 @@ enum SQLiteSchema {
                     ALTER TABLE mutations ADD COLUMN superseded_by TEXT;
                     -- Who wrote a revision's values (never one of its reviewers).
                     ALTER TABLE mutations ADD COLUMN revised_by TEXT;
+                    """)
+        }
+        migrator.registerMigration("v6 reviews by opening time") { db in
+            try db.execute(
+                sql: """
+                    -- The dashboard's reviews of the last hour, day or week, without reading every review.
+                    CREATE INDEX reviews_by_opening ON reviews(opened_at);
                     """)
         }
         return migrator

@@ -43,6 +43,35 @@ extension SQLiteStore {
     }
 }
 
+extension SQLiteStore {
+    public func tierCounts(since: Date, bucketSeconds: Int) async throws -> [TierCount] {
+        precondition(bucketSeconds > 0)
+        let width = Int64(bucketSeconds) * 1_000_000
+        return try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT created_at / ? AS bucket, tier, COUNT(*) FROM mutations INDEXED BY mutations_by_time
+                    WHERE created_at >= ? GROUP BY bucket, tier ORDER BY bucket, tier
+                    """, arguments: [width, since.microsecondsSince1970]
+            ).map { row -> TierCount in
+                let bucket: Int64 = row[0]
+                return TierCount(bucketStart: Date(microsecondsSince1970: bucket * width), tier: row[1], count: row[2])
+            }
+        }
+    }
+
+    public func reviews(openedSince since: Date) async throws -> [ReviewRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM reviews INDEXED BY reviews_by_opening WHERE opened_at >= ? ORDER BY opened_at, id",
+                arguments: [since.microsecondsSince1970]
+            ).map(ReviewRecord.init(row:))
+        }
+    }
+}
+
 /// The stored value of the `freeze` setting.
 struct FreezeValue: Codable {
     var on: Bool

@@ -94,6 +94,10 @@ final class RecordingStore: Store {
         systemReadCount.withLock { $0 += 1 }
         return try await inner.moveCounts(from: from, to: to, since: since, bucketSeconds: bucketSeconds)
     }
+    func tierCounts(since: Date, bucketSeconds: Int) async throws -> [TierCount] {
+        try await inner.tierCounts(since: since, bucketSeconds: bucketSeconds)
+    }
+    func reviews(openedSince since: Date) async throws -> [ReviewRecord] { try await inner.reviews(openedSince: since) }
     func signalState(key: String) async throws -> Data? { try await inner.signalState(key: key) }
     func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord? {
         try await inner.idempotencyRecord(scope: scope, key: key)

@@ -88,6 +88,56 @@ struct SystemStateConformanceTests {
         #expect(recent.map(\.count) == [2])
     }
 
+    @Test("decisions are counted per bucket and tier since a time; undecided ones under no tier", arguments: StoreFactory.all)
+    func tierCounts(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        let start = subject.clock.now
+        // m-1 (low) at start; m-2 (high), m-3 (low) and m-4 (never decided) ten minutes later.
+        for (id, offset, tier) in [("m-1", 0.0, "low"), ("m-2", 600, "high"), ("m-3", 600, "low"), ("m-4", 600, nil)] {
+            let at = start.addingTimeInterval(offset)
+            try await store.create(id, at: at)
+            if let tier {
+                try await store.move(id, .received, .approved, at: at, setting: MutationUpdate(tier: tier))
+            }
+        }
+        let counts = try await store.tierCounts(since: start, bucketSeconds: 60)
+        let first = Self.bucketStart(start, 60)
+        let second = Self.bucketStart(start.addingTimeInterval(600), 60)
+        #expect(
+            Set(counts) == [
+                TierCount(bucketStart: first, tier: "low", count: 1), TierCount(bucketStart: second, tier: "high", count: 1),
+                TierCount(bucketStart: second, tier: "low", count: 1), TierCount(bucketStart: second, tier: nil, count: 1),
+            ], "\(counts)")
+        #expect(counts.first?.bucketStart == first, "oldest first")
+        let recent = try await store.tierCounts(since: start.addingTimeInterval(1), bucketSeconds: 3_600)
+        #expect(recent.reduce(0) { $0 + $1.count } == 3, "only what was created at or after `since`")
+    }
+
+    @Test("the reviews opened since a time are read, oldest first, open and closed", arguments: StoreFactory.all)
+    func reviewsOpenedSince(_ factory: StoreFactory) async throws {
+        let subject = try factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        let start = subject.clock.now
+        for n in 1...3 {
+            var change = StoreChange(at: start.addingTimeInterval(Double(n) * 60))
+            change.createMutation(Fixtures.mutation("m-\(n)"), audit: Fixtures.submitted())
+            change.openReview(
+                NewReview(id: "r-\(n)", mutationID: "m-\(n)", mode: .blocking, groups: [ApprovalGroup(pool: "finance", count: 1)], deadline: nil),
+                audit: Fixtures.audit(.reviewOpened))
+            _ = try await store.apply(change)
+        }
+        var close = StoreChange(at: start.addingTimeInterval(300))
+        close.closeReview("r-2", as: .approved, audit: Fixtures.audit(.reviewClosed))
+        _ = try await store.apply(close)
+        let since = try await store.reviews(openedSince: start.addingTimeInterval(120))
+        #expect(since.map(\.id) == ["r-2", "r-3"])
+        #expect(since.first?.status == .approved && since.first?.closedAt != nil)
+        #expect(try await store.reviews(openedSince: start).count == 3)
+    }
+
     static func bucketStart(_ date: Date, _ seconds: Int) -> Date {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         let width = Int64(seconds) * 1_000_000
