@@ -26,6 +26,10 @@ public struct Principal: Sendable, Hashable {
     /// The principal's own webhook target: it receives the events about the mutations the
     /// principal submitted (`decided`, `rolled_back`, …), filtered by its `events`.
     public var notify: WebhookTarget?
+    /// The data classes whose values the principal may see (`[financial, pii]`); `nil` when the
+    /// configuration names none, which clears it for every class. A field of a class it is not
+    /// cleared for is shown masked: the fact that it changes, never its value.
+    public var clearances: Set<String>?
 
     public init(
         id: String, kind: Actor.Kind, roles: Set<Role>, pools: Set<String> = [], owner: String? = nil,
@@ -41,4 +45,11 @@ public struct Principal: Sendable, Hashable {
     }
 
     public func has(_ role: Role) -> Bool { roles.contains(role) }
+
+    /// Whether the principal may see the values of a field of `dataClass` (an unclassified field,
+    /// `nil`, is always visible).
+    public func isCleared(for dataClass: String?) -> Bool {
+        guard let dataClass, let clearances else { return true }
+        return clearances.contains(dataClass)
+    }
 }

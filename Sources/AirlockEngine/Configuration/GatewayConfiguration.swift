@@ -134,7 +134,7 @@ public struct GatewayConfiguration: Sendable {
             var ownerNodes: [String: Node] = [:]
             for item in items {
                 let entry = try reader.mapping(
-                    item, allowed: ["id", "kind", "roles", "key_sha256", "key_env", "pools", "owner", "attributes", "notify"],
+                    item, allowed: ["id", "kind", "roles", "key_sha256", "key_env", "pools", "owner", "attributes", "notify", "clearances"],
                     what: "a principal")
                 guard let idNode = entry["id"] else { throw reader.error(item, "a principal needs an id") }
                 let id = try reader.string(idNode, what: "id")
@@ -162,6 +162,13 @@ public struct GatewayConfiguration: Sendable {
                 let owner = try entry["owner"].map { node throws(ConfigurationError) in try reader.string(node, what: "owner") }
                 if let node = entry["owner"] { ownerNodes[id] = node }
                 var principal = Principal(id: id, kind: kind, roles: roles, pools: pools, owner: owner, attributes: attributes)
+                if let node = entry["clearances"] {
+                    var clearances: Set<String> = []
+                    for item in try reader.list(node, what: "clearances") {
+                        clearances.insert(try reader.string(item, what: "a data class"))
+                    }
+                    principal.clearances = clearances
+                }
                 if let node = entry["notify"] {
                     principal.notify = try WebhookTarget.parse(
                         node, what: "the notify target of '\(id)'", reader: reader, environment: environment)

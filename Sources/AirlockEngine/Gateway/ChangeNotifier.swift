@@ -18,7 +18,12 @@ final class ChangeNotifier: Sendable {
         var byMutation: [String: [UInt64]] = [:]
         /// Set by ``close()``: no wait parks any more.
         var closed = false
+        /// How many changes were announced.
+        var sequence: UInt64 = 0
     }
+
+    /// What a ticket watches to be woken by a change of any mutation.
+    static let anyMutation = "*"
 
     private let state = Mutex(State())
     /// What the waits' timeouts are measured on.
@@ -42,10 +47,28 @@ final class ChangeNotifier: Sendable {
         }
     }
 
-    /// Announces that a mutation changed, waking everyone watching it.
+    /// How many changes were announced so far.
+    var sequence: UInt64 { state.withLock { $0.sequence } }
+
+    /// Starts watching for a change of any mutation after `sequence`; nil when one came already.
+    func registerAny(after sequence: UInt64) -> UInt64? {
+        state.withLock { state in
+            if state.sequence > sequence { return nil }
+            state.next += 1
+            if state.closed { return state.next }
+            state.slots[state.next] = Slot(mutationID: Self.anyMutation)
+            state.byMutation[Self.anyMutation, default: []].append(state.next)
+            return state.next
+        }
+    }
+
+    /// Announces that a mutation changed, waking everyone watching it or any mutation.
     func announce(_ mutationID: String) {
         let woken: [CheckedContinuation<Bool, Never>] = state.withLock { state in
-            guard let tickets = state.byMutation.removeValue(forKey: mutationID) else { return [] }
+            state.sequence &+= 1
+            var tickets = state.byMutation.removeValue(forKey: mutationID) ?? []
+            if !state.byMutation.isEmpty, let any = state.byMutation.removeValue(forKey: Self.anyMutation) { tickets += any }
+            guard !tickets.isEmpty else { return [] }
             var woken: [CheckedContinuation<Bool, Never>] = []
             for ticket in tickets {
                 if let continuation = state.slots[ticket]?.continuation {

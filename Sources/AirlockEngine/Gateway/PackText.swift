@@ -4,7 +4,7 @@ import CEL
 /// How a pack's files are kept as one text in the store: canonical JSON
 /// `{"files": [{"name": …, "text": …}, …]}`, so a pack loaded from a directory can be loaded
 /// again exactly.
-enum PackText {
+public enum PackText {
     static func encode(_ files: [(name: String, text: String)]) -> String {
         CanonicalJSON.encode(
             .map(CELMap([
@@ -22,6 +22,15 @@ enum PackText {
             else { return nil }
             return (name, text)
         }
+    }
+
+    /// A stored pack as a person reads it: each file's YAML under a `# file: NAME` line (what the
+    /// console diffs between versions); a text that is no bundle is shown as it is.
+    public static func readable(_ stored: String) -> String {
+        guard let files = try? files(stored), !files.isEmpty else { return stored }
+        return files.map { file in
+            "# file: \(file.name)\n" + file.text + (file.text.hasSuffix("\n") ? "" : "\n")
+        }.joined(separator: "\n")
     }
 
     static func load(_ stored: String) throws -> PolicyPack {

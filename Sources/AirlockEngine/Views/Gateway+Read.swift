@@ -23,7 +23,7 @@ extension Gateway {
         guard mayRead(view, principal) else {
             throw .forbidden("'\(principal.id)' may not read mutation \(id): it is neither its submitter, an admin, an auditor nor a reviewer of its pools")
         }
-        return view
+        return masked(view, for: principal)
     }
 
     func mayRead(_ view: MutationView, _ principal: Principal) -> Bool {
@@ -58,6 +58,18 @@ extension Gateway {
             let changed = await notifier.wait(ticket, seconds: remaining)
             if !changed { return try await view(of: id, for: principal) }
         }
+    }
+
+    /// How many changes of mutations this gateway has announced: what ``waitForAnyChange(after:seconds:)``
+    /// counts from.
+    public var changeSequence: UInt64 { notifier.sequence }
+
+    /// Holds until some mutation changes after `sequence` (a submission, a vote, an execution, …)
+    /// or `seconds` pass, and returns the sequence then: the console's live updates.
+    public func waitForAnyChange(after sequence: UInt64, seconds: Double) async -> UInt64 {
+        guard let ticket = notifier.registerAny(after: sequence) else { return notifier.sequence }
+        _ = await notifier.wait(ticket, seconds: seconds)
+        return notifier.sequence
     }
 
     /// How many requests are watching mutations for a change (long polls, and those about to park).
@@ -100,7 +112,7 @@ extension Gateway {
                 for (index, record) in records.prefix(limit).enumerated() {
                     let view = try await view(of: record)
                     guard mayRead(view, principal) else { continue }
-                    views.append(view)
+                    views.append(masked(view, for: principal))
                     if views.count == limit {
                         return (views, index + 1 < records.count ? record.id : nil)
                     }
@@ -135,7 +147,7 @@ extension Gateway {
                 else { continue }
                 let votes = try await store.votes(reviewID: review.id)
                 if votes.contains(where: { $0.reviewer == principal.id }) { continue }
-                result.append((review, try await view(of: record)))
+                result.append((review, masked(try await view(of: record), for: principal)))
             }
             return result.sorted { a, b in
                 switch (a.0.deadline, b.0.deadline) {

@@ -31,6 +31,9 @@ public struct MutationView: Sendable {
     public var revisionOf: String?
     /// The revision that replaced this one.
     public var supersededBy: String?
+    /// The changed fields whose values the reader is not cleared for: their values in
+    /// ``changes`` are null (see ``masked(for:classes:)``).
+    public var maskedFields: [String] = []
 
     /// What a review needs and has received.
     public struct Approvals: Sendable {
@@ -82,6 +85,7 @@ public struct MutationView: Sendable {
         }
         if let revisionOf { map["revision_of"] = .string(revisionOf) }
         if let supersededBy { map["superseded_by"] = .string(supersededBy) }
+        if !maskedFields.isEmpty { map["masked_fields"] = .list(maskedFields.map(Value.string)) }
         map["created_at"] = .string(Self.format(createdAt))
         map["updated_at"] = .string(Self.format(updatedAt))
         return .map(map)
