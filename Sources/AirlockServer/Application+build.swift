@@ -1,6 +1,7 @@
 import AirlockCore
 import AirlockEngine
 import AirlockStore
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -37,13 +38,18 @@ public func openGateway(
     return AirlockServerParts(gateway: gateway, store: store, pack: pack)
 }
 
-/// The router with every route of the API.
-public func buildRouter(_ gateway: Gateway) -> (router: Router<BasicRequestContext>, routes: [(method: String, path: String)]) {
+/// The router with every route of the API, and the reviewer console at `/`. `consoleKey` signs
+/// the console's session cookies (a fresh one, unless given, signs out everyone on restart).
+public func buildRouter(_ gateway: Gateway, consoleKey: SymmetricKey = SymmetricKey(size: .bits256))
+    -> (router: Router<BasicRequestContext>, routes: [(method: String, path: String)])
+{
     let router = Router()
     let book = RouteBook(router: router)
     MutationRoutes(gateway: gateway).register(book)
     AdminRoutes(gateway: gateway).register(book)
     SystemRoutes(gateway: gateway).register(book)
+    // The console's pages are HTML for people, not part of the JSON API nor of its OpenAPI document.
+    ConsoleRoutes(gateway: gateway, sessions: ConsoleSessions(key: consoleKey)).register(router)
     router.add(middleware: UnknownRouteMiddleware(routes: book.routes))
     return (router, book.routes)
 }
@@ -57,8 +63,9 @@ public func buildApplication(
     var logger = logger ?? Logger(label: "airlock")
     if logger.logLevel > .info, ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { logger.logLevel = .info }
     let parts = try await openGateway(configuration, clock: clock, logger: logger)
+    let consoleKey = try ConsoleSessions.key(in: StateDirectory(path: configuration.stateDirectory))
     let application = Application(
-        router: buildRouter(parts.gateway).router,
+        router: buildRouter(parts.gateway, consoleKey: consoleKey).router,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "airlock"),
         // Shut down after the server has drained its requests, in reverse order: webhook deliveries
         // in flight finish, deadlines and reconciliation stop, the signal history is saved, the

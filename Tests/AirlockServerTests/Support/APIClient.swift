@@ -22,7 +22,9 @@ struct APIClient: Sendable {
             headers[.contentType] = "application/json"
             payload = ByteBuffer(string: json)
         }
-        for field in extra { headers[field.name] = field.value }
+        // A field given several times (cookies, which HTTPFields keeps one per field) is sent as given.
+        for name in Set(extra.map(\.name)) { headers[name] = nil }
+        for field in extra { headers.append(field) }
         let request = TestClient.Request(path, method: method, authority: "localhost", headers: headers, body: payload)
         let response = try await TestClient.withClient(
             host: "localhost", port: port, configuration: .init(timeout: .seconds(90))

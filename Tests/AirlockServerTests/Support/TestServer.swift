@@ -17,6 +17,7 @@ struct TestServer {
         static let carol = "key-carol"
         static let dave = "key-dave"
         static let erin = "key-erin"
+        static let frank = "key-frank"
         static let root = "key-root"
         static let auditor = "key-auditor"
     }
@@ -32,7 +33,8 @@ struct TestServer {
     }()
 
     /// The configuration file of the tests: an agent, reviewers in every pool of the example pack
-    /// (alice also submits), dave only in `finance`, erin only in `privacy`, an admin and an auditor.
+    /// (alice also submits), dave only in `finance`, erin only in `privacy`, frank in `finance` and
+    /// `privacy` but cleared only for `public` and `internal` data, an admin and an auditor.
     static func configurationText(stateDirectory: String) -> String {
         let pools = "[finance, ops-reviewers, ops-leads, duty-managers, pricing, privacy, support-leads]"
         return """
@@ -51,6 +53,12 @@ struct TestServer {
               - { id: carol, kind: human, roles: [reviewer], pools: \(pools), key_sha256: \(PrincipalDirectory.hash(key: Key.carol)) }
               - { id: dave, kind: human, roles: [reviewer], pools: [finance], key_sha256: \(PrincipalDirectory.hash(key: Key.dave)) }
               - { id: erin, kind: human, roles: [reviewer], pools: [privacy], key_sha256: \(PrincipalDirectory.hash(key: Key.erin)) }
+              - id: frank
+                kind: human
+                roles: [reviewer]
+                pools: [finance, privacy]
+                clearances: [public, internal]
+                key_sha256: \(PrincipalDirectory.hash(key: Key.frank))
               - { id: root, kind: human, roles: [admin], key_sha256: \(PrincipalDirectory.hash(key: Key.root)) }
               - { id: auditor, kind: human, roles: [auditor], key_sha256: \(PrincipalDirectory.hash(key: Key.auditor)) }
             """
