@@ -177,6 +177,64 @@ struct ConsoleSession: Sendable {
         }
     }
 
+    @Test("the queue filters by pool, tier and resource")
+    func queueFilters() async throws {
+        try await TestServer.with { api, _ in
+            let transfer = #"{"resource": "payments.transfer", "operation": "create", "changes": {"amount": 25000.0, "currency": "EUR", "from_account": "acc-100200", "to_account": "acc-100001"}}"#
+            let transferID = try await api.submit(transfer).json["id"].string ?? ""
+            let deleteID = try await api.submit(Mutations.highDelete).json["id"].string ?? ""
+            let emailID = try await api.submit(Mutations.mediumEmail).json["id"].string ?? ""
+            var browser = ConsoleSession(api)
+            _ = try await browser.signIn(TestServer.Key.bob)
+            let all = try await browser.request(.get, "/")
+            for id in [transferID, deleteID, emailID] { #expect(all.text.contains("data-mutation=\"\(id)\""), "\(id)") }
+            let finance = try await browser.request(.get, "/?pool=finance")
+            #expect(finance.text.contains(transferID) && !finance.text.contains(deleteID) && !finance.text.contains(emailID))
+            let medium = try await browser.request(.get, "/?tier=medium")
+            #expect(medium.text.contains(emailID) && !medium.text.contains(transferID))
+            let crm = try await browser.request(.get, "/?resource=crm.customer&tier=high")
+            #expect(crm.text.contains(deleteID) && !crm.text.contains(emailID) && !crm.text.contains(transferID))
+            let none = try await browser.request(.get, "/?resource=catalog.product")
+            #expect(none.text.contains("id=\"queue-empty\""))
+            // Dave, only in finance, sees only the transfer.
+            var dave = ConsoleSession(api)
+            _ = try await dave.signIn(TestServer.Key.dave)
+            let his = try await dave.request(.get, "/")
+            #expect(his.text.contains(transferID) && !his.text.contains(deleteID))
+        }
+    }
+
+    @Test("requesting changes sends the edited values through the policy as a revision")
+    func requestChanges() async throws {
+        try await TestServer.with { api, _ in
+            let transfer = #"{"resource": "payments.transfer", "operation": "create", "changes": {"amount": 25000.0, "currency": "EUR", "from_account": "acc-100200", "to_account": "acc-100001"}}"#
+            let id = try await api.submit(transfer).json["id"].string ?? ""
+            var browser = ConsoleSession(api)
+            _ = try await browser.signIn(TestServer.Key.bob)
+            let page = try await browser.request(.get, "/mutations/\(id)")
+            #expect(page.text.contains("id=\"changes-form\""))
+            let wrongType = try await browser.request(
+                .post, "/mutations/\(id)/request-changes",
+                form: [("_csrf", browser.csrf ?? ""), ("change.amount", "a lot"), ("note", "too much")])
+            #expect(wrongType.status == .badRequest)
+            #expect(wrongType.text.contains("is not a value of the type amount had"))
+            let sent = try await browser.request(
+                .post, "/mutations/\(id)/request-changes",
+                form: [
+                    ("_csrf", browser.csrf ?? ""), ("change.amount", "900"), ("change.currency", "EUR"),
+                    ("change.from_account", "acc-100200"), ("change.to_account", "acc-100001"), ("note", "split it"),
+                ])
+            #expect(sent.status == .seeOther)
+            let location = try #require(sent.headers[.location])
+            #expect(location != "/mutations/\(id)" && location.hasPrefix("/mutations/mut_"))
+            let revision = try await api.get("/v1\(location)", key: TestServer.Key.root).json
+            #expect(revision["revision_of"].string == id)
+            #expect(revision["changes"]["amount"].double == 900)
+            #expect(revision["tier"].string != "high", "the smaller amount is decided again by the policy")
+            #expect(try await api.get("/v1/mutations/\(id)", key: TestServer.Key.root).json["superseded_by"].string == revision["id"].string)
+        }
+    }
+
     @Test("a submitter sees no buttons on its own mutation")
     func submitterHasNoButtons() async throws {
         try await TestServer.with { api, _ in

@@ -62,10 +62,10 @@ enum ConsoleAssets {
         .impact { font-weight: 600; }
         .read { margin-top: .2rem; font-size: .9rem; color: var(--sub); }
         #reasons li, #signals li, #timeline li, #votes li { margin-bottom: .35rem; }
-        .kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .8rem; margin: 0 0 1rem; }
+        .kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .8rem; margin: 0 0 1rem; padding: 0; list-style: none; }
         .kpi { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .6rem .8rem; }
-        .kpi dt { font-size: .85rem; color: var(--sub); }
-        .kpi dd { margin: 0; font-size: 1.4rem; font-weight: 700; }
+        .kpi-label { display: block; font-size: .85rem; color: var(--sub); }
+        .kpi-value { display: block; font-size: 1.4rem; }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }
         figure { margin: 0; }
         figure svg { width: 100%; height: auto; }

@@ -177,7 +177,12 @@ struct ConsoleRoutes {
                 throw PageError(status: .badRequest, heading: "Vote refused", text: "The form did not say what you were shown (content hash and policy version); reload the page.", back: back)
             }
             let view = try await gateway.vote(on: id, approve: action == "approve", note: note, seen: seen, by: reader.principal)
-            let text = action == "approve" ? "You approved it; it is \(view.status.rawValue)." : "You rejected it; it is \(view.status.rawValue)."
+            var text = action == "approve" ? "You approved it" : "You rejected it"
+            if let approvals = view.approvals, view.status == .pendingReview {
+                text += ": \(approvals.received.count) of \(approvals.required) approvals; it waits for the rest."
+            } else {
+                text += "; it is \(view.status.rawValue)."
+            }
             return Self.redirect(back, flash: ("ok", text), request)
         default:
             guard let note else {

@@ -233,7 +233,7 @@ enum ConsoleTemplates {
         <div data-live="kpis">
         <section id="kpis" aria-labelledby="h-kpis">
         <h2 id="h-kpis">The last {{period}}</h2>
-        <dl class="kpis">{{#kpis}}<div class="kpi"><dt>{{label}}</dt><dd>{{value}}</dd></div>{{/kpis}}</dl>
+        <ul class="kpis">{{#kpis}}<li class="kpi"><span class="kpi-label">{{label}}</span> <strong class="kpi-value">{{value}}</strong></li>{{/kpis}}</ul>
         <div class="charts">
         <figure>{{{tierChart}}}<figcaption>Decisions per tier</figcaption></figure>
         <figure>{{{seriesChart}}}<figcaption>Decisions over the last {{period}}</figcaption></figure>
