@@ -131,9 +131,10 @@ extension ConsoleRoutes {
         if case .list(let list)? = decision?.field("reasons") {
             for reason in list {
                 guard case .string(let rule) = reason.field("rule") else { continue }
-                if case .bool(true) = reason.field("failed") { continue }
                 var row: [String: Any] = ["rule": rule, "message": Self.text(reason.field("message"))]
                 var effect: [String] = []
+                // A rule that failed to evaluate is shown too: the pack's on_error tier applied.
+                if case .bool(true) = reason.field("failed") { effect.append("failed to evaluate: the pack's on_error tier applies") }
                 if case .string(let tier) = reason.field("tier") { effect.append("tier \(tier)") }
                 if let score = reason.field("score").intValue { effect.append("score \(score >= 0 ? "+" : "")\(score)") }
                 if !effect.isEmpty { row["effect"] = effect.joined(separator: ", ") }
