@@ -10,10 +10,10 @@ import Testing
 /// The reviewer console in a real browser: `Tests/Browser/console_test.py` drives headless
 /// Chromium with Selenium against the server `airlock serve` builds on its embedded defaults
 /// (the example pack, the demo principals and the demo database). `.ci/run` installs Chromium,
-/// its driver and the Python packages (`.venv-browser`); without them this test fails and says
+/// its driver and the Python packages (`.venv-tests`); without them this test fails and says
 /// what to run.
 @Suite(.sharedResources) struct ConsoleBrowserTests {
-    static let python = CommandRunner.packageRoot.appendingPathComponent(".venv-browser/bin/python")
+    static let python = CommandRunner.packageRoot.appendingPathComponent(".venv-tests/bin/python")
     static let script = CommandRunner.packageRoot.appendingPathComponent("Tests/Browser/console_test.py")
     /// Where the screenshots of every page go.
     static let output = CommandRunner.packageRoot.appendingPathComponent(".build/browser-test-output")
@@ -22,7 +22,7 @@ import Testing
     func inTheBrowser() async throws {
         var missing: [String] = []
         if !FileManager.default.isExecutableFile(atPath: Self.python.path) {
-            missing.append("\(Self.python.path) (python3 -m venv .venv-browser && .venv-browser/bin/pip install -r Tests/Browser/requirements.txt)")
+            missing.append("\(Self.python.path) (python3 -m venv .venv-tests && .venv-tests/bin/pip install -r Tests/requirements.txt)")
         }
         for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"] where !FileManager.default.isExecutableFile(atPath: program) {
             missing.append("\(program) (apt-get install -y chromium chromium-driver)")
@@ -53,6 +53,7 @@ import Testing
             }
             return try await CommandRunner.run(Self.python, arguments, timeout: 240)
         }
+        print(outcome.output)  // what was checked, and how long the live updates took
         print("browser test output (screenshots) in \(Self.output.path)")
         #expect(outcome.status == 0, "console_test.py failed:\n\(outcome.output)\n\(outcome.errorOutput)")
         #expect(outcome.output.contains("PASSED: every console check in the browser"), "\(outcome.output)")

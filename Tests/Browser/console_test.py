@@ -13,6 +13,7 @@ DIR and exits 1 with the reason.
 import argparse
 import json
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -34,6 +35,14 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 
 class Failure(Exception):
     pass
+
+
+class Terminated(BaseException):
+    """SIGTERM (CommandRunner's timeout): not an Exception, so no `except Exception` swallows it."""
+
+
+def terminated(signum, frame):
+    raise Terminated()
 
 
 class Console:
@@ -196,12 +205,14 @@ def run(console, docs):
     carol = console.driver()
 
     # Sign-in page: accessible, no errors.
+    say("== sign-in page")
     console.open(bob, "/sign-in")
     console.accessible(bob, "sign-in")
     console.screenshot(bob, "signin.png")
     console.no_console_errors(bob, "sign-in")
 
     # a. A pending high-tier transfer: bob and carol approve it, carol's window updates live.
+    say("== a. bob and carol approve a high-tier transfer; carol's open window updates live")
     transfer = console.submit(TRANSFER)
     check(transfer["status"] == "pending_review" and transfer["tier"] == "high",
           f"the transfer is pending at high tier (got {transfer['status']}, {transfer['tier']})")
@@ -253,6 +264,7 @@ def run(console, docs):
     console.sign_in(bob, "BOB")
 
     # b. A new high-tier review appears in an open queue within a second, without a reload.
+    say("== b. a new review appears in an open queue within 1.5 s, without a reload")
     console.open(carol, "/")
     wait(lambda: exists(carol, "#queue") or exists(carol, "#queue-empty"), "carol's queue opens")
     carol.execute_script("window.__notReloaded = true")
@@ -264,6 +276,7 @@ def run(console, docs):
     say(f"a new high-tier review appeared in the queue after {time.monotonic() - started:.2f} s")
 
     # c. Reject the medium change: the note is required, then it is rolled back.
+    say("== c. rejecting a medium change needs a note (browser and server), then it is rolled back")
     console.open(bob, f"/mutations/{medium['id']}")
     wait(lambda: exists(bob, "#reject"), "the medium change offers reject")
     bob.find_element(By.ID, "reject").click()
@@ -285,6 +298,7 @@ def run(console, docs):
     say("the medium change was rolled back after the rejection")
 
     # d. A submitter sees no buttons on its own mutation.
+    say("== d. alice sees no approve or reject on her own mutation")
     own = console.submit(TRANSFER, key=console.keys["ALICE"])
     alice = console.driver()
     console.sign_in(alice, "ALICE")
@@ -294,6 +308,7 @@ def run(console, docs):
     say("the submitter sees no buttons on her own mutation")
 
     # e. CSRF: a post without or with a wrong token is refused.
+    say("== e. a POST without or with a wrong _csrf is refused with 403")
     headers = {"Cookie": f"airlock_session={cookie}"}
     for form, what in [({"content_hash": "x", "policy_version": "y"}, "without a CSRF token"),
                        ({"_csrf": token + "x", "content_hash": "x", "policy_version": "y"}, "with a wrong CSRF token")]:
@@ -303,6 +318,7 @@ def run(console, docs):
     say("posts without or with a wrong CSRF token are refused")
 
     # f. Escaping: a script in a field is shown, not run.
+    say("== f. a <script> in a field is shown as text, not run")
     hostile = console.submit({"resource": "crm.customer", "operation": "update", "target": "cus-42",
                               "changes": {"email": "x@example.com", "notes": "<script>window.__pwned=1</script><b>bold</b>"}})
     console.open(bob, f"/mutations/{hostile['id']}")
@@ -315,6 +331,7 @@ def run(console, docs):
     say("a <script> in a field is shown, not run")
 
     # g. Keyboard only: approve a pending transfer with TAB and Enter.
+    say("== g. approving with TAB and Enter only")
     console.open(bob, f"/mutations/{fresh['id']}")
     wait(lambda: exists(bob, "#approve"), "the fresh transfer offers approve")
     check(bob.switch_to.active_element.tag_name == "body", "nothing has the focus when the page opens")
@@ -329,6 +346,7 @@ def run(console, docs):
     say(f"approved with the keyboard alone ({presses} TAB presses and Enter)")
 
     # Dashboard and policies.
+    say("== dashboard, policies and a policy diff")
     console.open(bob, "/dashboard")
     wait(lambda: exists(bob, "#kpis svg[role=img]"), "the dashboard draws its charts")
     console.accessible(bob, "dashboard")
@@ -346,6 +364,7 @@ def run(console, docs):
     console.no_console_errors(bob, "policy diff")
 
     # h. Phone width.
+    say("== h. every page fits a 390x844 phone")
     phone = console.driver(390, 844)
     console.sign_in(phone, "CAROL")
     for path, page in [("/", "queue"), (f"/mutations/{transfer['id']}", "mutation"), ("/dashboard", "dashboard"),
@@ -357,6 +376,13 @@ def run(console, docs):
         console.no_console_errors(phone, f"{page} at phone width")
     console.screenshot(phone, "queue-phone.png")
     say("every page fits a 390 px wide phone")
+
+    # j. Whatever the other windows logged since their last check (carol's, alice's).
+    say("== j. no window logged an error")
+    for driver in console.drivers:
+        console.current = driver
+        console.no_console_errors(driver, f"the window last at {driver.current_url}")
+    say("no browser window logged an error")
 
     if docs:
         target = Path(docs)
@@ -386,8 +412,16 @@ def main():
             print(f"FAILED: {arguments.credentials} has no AIRLOCK_KEY_{needed}", flush=True)
             return 1
     console = Console(arguments.base_url, keys, arguments.out)
+    # CommandRunner ends a run past its timeout with SIGTERM: close the browsers (else Chromium
+    # outlives this script) and keep the page it was stuck on.
+    signal.signal(signal.SIGTERM, terminated)
     try:
         run(console, arguments.docs)
+    except Terminated:
+        console.save_failure()
+        print("FAILED: terminated (SIGTERM), most likely by the test's timeout; the last output above shows where",
+              flush=True)
+        return 1
     except Failure as failure:
         console.save_failure()
         print(f"FAILED: {failure}", flush=True)
