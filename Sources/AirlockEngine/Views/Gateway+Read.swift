@@ -164,3 +164,15 @@ extension Gateway {
         }
     }
 }
+
+extension Gateway {
+    /// The active pack's resources with a JSON Schema of their changes
+    /// (`{policy_version, items: […]}`): what any signed-in principal may propose.
+    public func resourceCatalog(for principal: Principal) throws(GatewayError) -> Value {
+        guard let pack = activePack else {
+            throw GatewayError(.unavailable, title: "No policy", detail: "no policy version is active")
+        }
+        _ = principal  // every principal may read it
+        return .map(CELMap([(.string("policy_version"), .string(pack.version)), (.string("items"), pack.resourceCatalog)]))
+    }
+}

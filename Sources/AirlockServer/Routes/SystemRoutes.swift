@@ -2,7 +2,8 @@ import AirlockEngine
 import CEL
 import Hummingbird
 
-/// `/v1/system`: the gateway's own state as rules read it (`system.*`), and the freeze.
+/// `/v1/system`: the gateway's own state as rules read it (`system.*`), and the freeze;
+/// `/v1/resources`: what may be proposed.
 struct SystemRoutes {
     let gateway: Gateway
 
@@ -11,6 +12,10 @@ struct SystemRoutes {
         book.on(.get, "/v1/system") { request, _ in
             let principal = try RequestReading.principal(request, in: gateway.principals)
             return jsonResponse(gateway.systemView(for: principal).jsonValue)
+        }
+        book.on(.get, "/v1/resources") { request, _ in
+            let principal = try RequestReading.principal(request, in: gateway.principals)
+            return jsonResponse(try gateway.resourceCatalog(for: principal))
         }
         book.on(.post, "/v1/system/freeze") { request, _ in
             let principal = try RequestReading.principal(request, in: gateway.principals)
