@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // The expression language. Knows nothing of Airlock; no I/O.
@@ -65,11 +67,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The gateway as MCP tools, and the MCP proxy (what /mcp and `airlock mcp` share).
+        .target(
+            name: "AirlockMCP",
+            dependencies: [
+                "CEL", "AirlockCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP API.
         .target(
             name: "AirlockServer",
             dependencies: [
-                "CEL", "AirlockCore", "AirlockStore", "AirlockEngine",
+                "CEL", "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockMCP",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -83,7 +97,9 @@ let package = Package(
         .executableTarget(
             name: "airlock",
             dependencies: [
-                "CEL", "CELConformance", "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockServer",
+                "CEL", "CELConformance", "AirlockCore", "AirlockStore", "AirlockEngine", "AirlockServer", "AirlockMCP",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,6 +111,7 @@ let package = Package(
         // What tests share: the manual clock.
         .target(name: "AirlockTestSupport", dependencies: ["AirlockEngine"], path: "Tests/AirlockTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "CELTests", dependencies: ["CEL", "CELConformance"], swiftSettings: swiftSettings),
+        .testTarget(name: "AirlockMCPTests", dependencies: ["AirlockMCP", "CEL"], swiftSettings: swiftSettings),
         .testTarget(name: "AirlockCoreTests", dependencies: ["CEL", "AirlockCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockStoreTests",

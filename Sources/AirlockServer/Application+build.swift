@@ -48,6 +48,7 @@ public func buildRouter(_ gateway: Gateway, consoleKey: SymmetricKey = Symmetric
     MutationRoutes(gateway: gateway).register(book)
     AdminRoutes(gateway: gateway).register(book)
     SystemRoutes(gateway: gateway).register(book)
+    MCPRoutes(gateway: gateway).register(book)
     // The console's pages are HTML for people, not part of the JSON API nor of its OpenAPI document.
     ConsoleRoutes(gateway: gateway, sessions: ConsoleSessions(key: consoleKey)).register(router)
     router.add(middleware: UnknownRouteMiddleware(routes: book.routes))

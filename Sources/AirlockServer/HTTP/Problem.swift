@@ -75,8 +75,8 @@ struct Problem: Error, Sendable {
         Problem(.notFound, type: "urn:airlock:problem:not-found", title: "Not found", detail: detail)
     }
 
-    /// The response.
-    var response: Response {
+    /// The problem's JSON body.
+    var jsonValue: Value {
         var map = CELMap()
         map["type"] = .string(type)
         map["title"] = .string(title)
@@ -87,12 +87,17 @@ struct Problem: Error, Sendable {
                 errors.map { .map(CELMap([(.string("path"), .string($0.path)), (.string("message"), .string($0.message))])) })
         }
         for (key, value) in extra { map[key] = value }
+        return .map(map)
+    }
+
+    /// The response.
+    var response: Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"airlock\"" }
         return Response(
             status: status, headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: Value.map(map).jsonString() + "\n")))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: jsonValue.jsonString() + "\n")))
     }
 }
 

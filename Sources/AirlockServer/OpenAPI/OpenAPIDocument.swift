@@ -313,6 +313,64 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "422": { $ref: "#/components/responses/Problem" }
+  /mcp:
+    post:
+      summary: The gateway as MCP tools over streamable HTTP (any principal; the session acts as the key's principal)
+      description: |
+        The Model Context Protocol's streamable HTTP transport: an initialize request without
+        Mcp-Session-Id opens a session bound to the bearer key's principal; later requests carry
+        the session id and the same key. Tools: propose_mutation, get_mutation, list_resources.
+        Answers are JSON-RPC over server-sent events. See the README's MCP section.
+      operationId: mcpPost
+      responses:
+        "200": { description: A JSON-RPC answer as server-sent events }
+        "202": { description: A notification or response accepted }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+    get:
+      summary: The session's stream of server-sent messages (MCP)
+      operationId: mcpGet
+      responses:
+        "200": { description: Server-sent events }
+        "401": { $ref: "#/components/responses/Problem" }
+    delete:
+      summary: Ends an MCP session
+      operationId: mcpDelete
+      responses:
+        "200": { description: The session ended }
+        "401": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+  /v1/resources:
+    get:
+      summary: The active pack's resources, with a JSON Schema of each one's changes (any principal)
+      description: |
+        What a client (or an AI agent, through the MCP gateway) may propose: each resource's
+        operations, whether it is reversible, and its fields' types, ranges, lengths, patterns,
+        allowed values and data classes (x-data-class).
+      operationId: listResources
+      responses:
+        "200":
+          description: The resources, in pack order
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [policy_version, items]
+                properties:
+                  policy_version: { type: string }
+                  items:
+                    type: array
+                    items:
+                      type: object
+                      required: [name, operations, reversible, changes]
+                      properties:
+                        name: { type: string }
+                        description: { type: string }
+                        operations: { type: array, items: { type: string, enum: [create, update, delete] } }
+                        reversible: { type: boolean }
+                        changes: { type: object }
+        "401": { $ref: "#/components/responses/Problem" }
   /v1/system:
     get:
       summary: The gateway's own state, as policies read it (system.*), and the policy in force (any principal)
