@@ -298,6 +298,24 @@ struct ConsoleSession: Sendable {
             let view = try await api.get("/v1/mutations/\(id)", key: TestServer.Key.frank).json
             #expect(view["changes"]["amount"].isNull)
             #expect(view["masked_fields"].array.count == 4)
+            // Nothing in the API's answers to frank quotes the hidden values: not a reason's message,
+            // not the content hash (a token stands for it), not a vote's answer.
+            let raw = try await api.get("/v1/mutations/\(id)", key: TestServer.Key.frank).text
+            #expect(!raw.contains("25000") && !raw.contains("acc-100200"), "\(raw)")
+            let token = try #require(view["content_hash"].string)
+            #expect(token.hasPrefix("seen:"))
+            let queueJSON = try await api.get("/v1/reviews", key: TestServer.Key.frank).text
+            #expect(!queueJSON.contains("25000") && !queueJSON.contains("acc-100200"))
+            let stale = try await api.post("/v1/mutations/\(id)/approve", key: TestServer.Key.frank, json: #"{"content_hash": "seen:00"}"#)
+            #expect(stale.status == .conflict, "a token of other content is refused: \(stale)")
+            let vote = try await api.post("/v1/mutations/\(id)/approve", key: TestServer.Key.frank, json: #"{"content_hash": "\#(token)"}"#)
+            #expect(vote.status == .ok, "the token shown stands for the hash: \(vote)")
+            #expect(!vote.text.contains("25000") && !vote.text.contains("acc-100200"), "the vote's answer is masked too: \(vote.text)")
+            // Frank may not rewrite values he cannot see.
+            let rewrite = try await api.post(
+                "/v1/mutations/\(id)/request-changes", key: TestServer.Key.frank,
+                json: #"{"note": "smaller", "changes": {"amount": 10.0}}"#)
+            #expect(rewrite.status == .forbidden, "\(rewrite)")
             // A reviewer cleared for every class sees the values.
             #expect(try await api.get("/v1/mutations/\(id)", key: TestServer.Key.bob).json["changes"]["amount"].double == 25000)
         }

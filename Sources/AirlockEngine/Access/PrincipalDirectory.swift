@@ -1,5 +1,6 @@
 import AirlockCore
 import Crypto
+import Foundation
 
 /// The principals a gateway knows, found by the SHA-256 of their bearer key.
 ///
@@ -50,6 +51,14 @@ public struct PrincipalDirectory: Sendable {
             }
         }
         return match >= 0 ? members[match] : nil
+    }
+
+    /// A short fingerprint of the principal's key (of its stored hash): what a console session
+    /// carries, so that a new key ends the sessions opened with the old one. `nil` without a key.
+    public func keyFingerprint(id: String) -> String? {
+        guard let index = members.firstIndex(where: { $0.id == id }), hasKey[index] else { return nil }
+        let digest = SHA256.hash(data: Array("airlock-console|".utf8) + keyHashes[(index * 32)..<(index * 32 + 32)])
+        return digest.prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The principal with this id.

@@ -112,7 +112,7 @@ extension Gateway {
                 detail: "the rollback of \(id) failed: \(why); the change stands (alarm rollback_failed), and it may be asked again")
         case .rolledBack, nil:
             guard let updated = try await self.view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
-            return updated
+            return masked(updated, for: principal)
         }
     }
 
@@ -127,7 +127,7 @@ extension Gateway {
         }
         try await handle(.outcomeReported(executed: executed), of: id, context: EventContext(actor: principal.id, note: detail))
         guard let updated = try await self.view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
-        return updated
+        return masked(updated, for: principal)
     }
 
     /// The audit kind of the alarm raised when an executed change does not read back as requested.

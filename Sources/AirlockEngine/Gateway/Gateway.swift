@@ -28,6 +28,9 @@ public final class Gateway: Sendable {
     /// Where the engine says what it did not manage to do (every line about a mutation names it).
     public let logger: Logger
     let notifier: ChangeNotifier
+    /// The key of the tokens that stand for content hashes a masked reader may not see
+    /// (``seenToken(_:)``); random per start.
+    let seenKey: Data
     /// Rung when a review's deadline is set, to wake the deadline service.
     let deadlineAlarm = Doorbell()
     /// Where webhook events go; ``WebhookDeliveryService`` delivers them.
@@ -60,6 +63,8 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.notifications = notifications
         self.notifier = ChangeNotifier(clock: clock)
+        var bytes = SystemRandomNumberGenerator()
+        self.seenKey = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &bytes) })
         self.store = store
         self.executors = executors
         var actors: [String: Actor] = [:]

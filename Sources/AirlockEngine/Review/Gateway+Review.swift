@@ -33,11 +33,19 @@ extension Gateway {
                 .badRequest, title: "Note required", detail: "a rejection needs a note saying why",
                 errors: [("note", "required when rejecting")])
         }
+        var seen = seen
+        if let shown = seen?.contentHash, shown.hasPrefix(Self.seenTokenPrefix) {
+            // A reader with masked fields was shown a token of the hash, not the hash (which would
+            // let it guess the hidden values): the token stands for the hash it was made from.
+            let record: MutationRecord?
+            do { record = try await store.mutation(id: id) } catch { throw .unavailable(error) }
+            if let record, shown == seenToken(record.contentHash) { seen?.contentHash = record.contentHash }
+        }
         try await handle(
             .voteCast(reviewer: principal.id, approve: approve, pools: principal.pools, seen: seen), of: id,
             context: EventContext(actor: principal.id, note: note))
         guard let updated = try await view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
-        return updated
+        return masked(updated, for: principal)
     }
 }
 
@@ -59,6 +67,13 @@ extension Gateway {
     {
         guard principal.has(.reviewer) else {
             throw .forbidden("'\(principal.id)' does not have the reviewer role, which asking for changes needs")
+        }
+        // A reviewer who may not see some of the values may not rewrite them either (the revision
+        // is the whole set of changes).
+        let shown = try await view(of: id, for: principal)
+        guard shown.maskedFields.isEmpty else {
+            throw .forbidden(
+                "'\(principal.id)' is not cleared for \(shown.maskedFields.sorted().joined(separator: ", ")) of \(id), so it may not ask for changes to it; a reviewer cleared for them may")
         }
         guard case .map(let edited) = changes else {
             throw GatewayError(

@@ -35,11 +35,12 @@ extension Gateway {
             var votes: [VoteRecord] = []
             if let review { votes = try await store.votes(reviewID: review.id) }
             let classes = MutationView.fieldClasses(of: view.resource, in: activePack)
+            let hidden = MutationView.hiddenFields(classes, for: principal)
             var before: CELMap?
             if let text = record.beforeValues, case .map(let map)? = try? Value(json: text) {
                 var shown = CELMap()
                 for (key, value) in map.entries {
-                    if case .string(let name) = key, !principal.isCleared(for: classes[name]) {
+                    if case .string(let name) = key, hidden.contains(name) {
                         shown[key] = .null
                     } else {
                         shown[key] = value
@@ -48,10 +49,8 @@ extension Gateway {
                 before = shown
             }
             var decision = record.decision.flatMap { try? Value(json: $0) }
-            if let current = decision, principal.clearances != nil {
-                decision = Self.maskingReadValues(
-                    current, principal: principal, classes: classes, hidden: view.maskedFields,
-                    templates: MutationView.reasonTemplates(in: activePack))
+            if let current = decision, !hidden.isEmpty {
+                decision = Self.maskingReadValues(current, hidden: hidden, templates: MutationView.reasonTemplates(in: activePack))
             }
             let mayVote =
                 review?.status == .open && principal.has(.reviewer) && record.actorID != principal.id
@@ -69,24 +68,26 @@ extension Gateway {
     }
 
     /// A decision whose rules' read values of fields the principal is not cleared for are null.
-    /// Messages that may quote a hidden field are replaced too (``MutationView/mayQuote(_:_:)``).
-    static func maskingReadValues(
-        _ decision: Value, principal: Principal, classes: [String: String], hidden: [String], templates: [String: String]
-    ) -> Value {
+    /// A decision as a reader who may not see `hidden` fields may see it: the values rules read of
+    /// those fields (or of a whole map holding them) are null, and messages that may quote them are
+    /// replaced (``MutationView/mayQuote(_:_:)``).
+    static func maskingReadValues(_ decision: Value, hidden: Set<String>, templates: [String: String]) -> Value {
         guard case .map(var map) = decision, case .list(let reasons)? = map["reasons"] else { return decision }
         map["reasons"] = .list(
             reasons.map { reason in
-                guard case .map(var entry) = reason, case .map(let values)? = entry["values"] else { return reason }
-                var shown = CELMap()
-                for (key, value) in values.entries {
-                    if case .string(let path) = key, let field = Self.changedField(path), !principal.isCleared(for: classes[field]) {
-                        shown[key] = .null
-                    } else {
-                        shown[key] = value
+                guard case .map(var entry) = reason else { return reason }
+                if case .map(let values)? = entry["values"] {
+                    var shown = CELMap()
+                    for (key, value) in values.entries {
+                        if case .string(let path) = key, MutationView.pathNamesHidden(path, hidden) {
+                            shown[key] = .null
+                        } else {
+                            shown[key] = value
+                        }
                     }
+                    entry["values"] = .map(shown)
                 }
-                entry["values"] = .map(shown)
-                if !hidden.isEmpty, case .string(let rule)? = entry["rule"], MutationView.mayQuote(templates[rule], hidden) {
+                if case .string(let rule)? = entry["rule"], MutationView.mayQuote(templates[rule], hidden) {
                     entry["message"] = .string(MutationView.hiddenReason)
                 }
                 return .map(entry)

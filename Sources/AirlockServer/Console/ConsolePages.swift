@@ -108,7 +108,7 @@ extension ConsoleRoutes {
         for name in (schema?.fieldOrder ?? []) where changes[name] != nil || detail.before?[name] != nil { names.append(name) }
         for (key, _) in changes.entries { if case .string(let name) = key, !names.contains(name) { names.append(name) } }
         for (key, _) in (detail.before ?? CELMap()).entries { if case .string(let name) = key, !names.contains(name) { names.append(name) } }
-        let hidden = Set(view.maskedFields).union(names.filter { !reader.principal.isCleared(for: detail.fieldClasses[$0]) })
+        let hidden = MutationView.hiddenFields(detail.fieldClasses, for: reader.principal).union(view.maskedFields)
         context["fields"] = names.map { name -> [String: Any] in
             var row: [String: Any] = ["name": name]
             if let dataClass = detail.fieldClasses[name] {
@@ -141,9 +141,7 @@ extension ConsoleRoutes {
                 if case .map(let values) = reason.field("values") {
                     let read = values.entries.compactMap { key, value -> [String: Any]? in
                         guard case .string(let path) = key else { return nil }
-                        var isNull = false
-                        if case .null = value { isNull = true }
-                        return ["path": path, "value": isNull && Gateway.changedField(path).map(hidden.contains) == true ? "hidden" : Self.text(value)]
+                        return ["path": path, "value": MutationView.pathNamesHidden(path, hidden) ? "hidden" : Self.text(value)]
                     }
                     row["values"] = read
                     row["hasValues"] = !read.isEmpty
@@ -152,7 +150,7 @@ extension ConsoleRoutes {
             }
         }
         context["reasons"] = reasons
-        context["signals"] = Self.signals(decision?.field("signals") ?? .null).map { ["text": $0] }
+        context["signals"] = Self.signals(decision?.field("signals") ?? .null, hiding: hidden, amountField: schema?.amountField).map { ["text": $0] }
 
         // The review.
         if let approvals = view.approvals, let review = detail.review {
@@ -371,14 +369,17 @@ extension ConsoleRoutes {
     }
 
     /// The signals a decision saw, as sentences.
-    static func signals(_ value: Value) -> [String] {
+    /// A signal about a hidden field (its z-score says how unusual the hidden value is) is left out.
+    static func signals(_ value: Value, hiding hidden: Set<String> = [], amountField: String? = nil) -> [String] {
         guard case .map(let map) = value else { return [] }
+        let amountHidden = amountField.map(hidden.contains) ?? false
         var lines: [String] = []
         func sigma(_ z: Double, _ what: String, _ whose: String) -> String {
             String(format: "%@ is %.1fσ %@ %@ usual", what, abs(z), z >= 0 ? "above" : "below", whose)
         }
         for (key, item) in map.entries {
             guard case .string(let name) = key else { continue }
+            if amountHidden, name == "amount_zscore" || name == "resource_amount_zscore" { continue }
             switch (name, item) {
             case ("amount_zscore", _):
                 if let z = item.doubleValue, abs(z) >= 0.05 { lines.append(sigma(z, "the amount", "this actor's")) }
@@ -390,7 +391,7 @@ extension ConsoleRoutes {
             case ("off_hours", .bool(let on)): if on { lines.append("outside business hours") }
             case ("zscores", .map(let fields)):
                 for (field, z) in fields.entries {
-                    if case .string(let f) = field, let z = z.doubleValue, abs(z) >= 0.05 { lines.append(sigma(z, f, "this actor's")) }
+                    if case .string(let f) = field, !hidden.contains(f), let z = z.doubleValue, abs(z) >= 0.05 { lines.append(sigma(z, f, "this actor's")) }
                 }
             case ("first_seen", .map(let fields)):
                 for (field, seen) in fields.entries {

@@ -91,7 +91,8 @@ struct ConsoleRoutes {
     /// The signed-in reader of a request, if its session cookie holds and names a known principal.
     func reader(of request: Request) -> Reader? {
         guard let session = sessions.session(from: request.cookies[ConsoleSessions.cookieName]?.value, now: gateway.clock.now()),
-            let principal = gateway.principals.principal(id: session.principalID)
+            let principal = gateway.principals.principal(id: session.principalID),
+            gateway.principals.keyFingerprint(id: principal.id) == session.keyFingerprint
         else { return nil }
         return Reader(session: session, principal: principal, csrf: sessions.csrfToken(for: session))
     }
@@ -153,7 +154,8 @@ struct ConsoleRoutes {
         guard let key = fields["key"], !key.isEmpty, let principal = gateway.principals.authenticate(key: key) else {
             return signInPage(request, status: .unauthorized, error: "That key is not known here.")
         }
-        let (_, value) = sessions.issue(for: principal.id, now: gateway.clock.now())
+        let fingerprint = gateway.principals.keyFingerprint(id: principal.id) ?? ""
+        let (_, value) = sessions.issue(for: principal.id, keyFingerprint: fingerprint, now: gateway.clock.now())
         var response = Response(status: .seeOther, headers: [.location: "/"])
         response.setCookie(Self.cookie(ConsoleSessions.cookieName, value, maxAge: Int(ConsoleSessions.lifetime), request))
         response.setCookie(Self.cookie(ConsoleSessions.signInCookieName, "", maxAge: 0, request))

@@ -8,7 +8,8 @@ import Synchronization
 /// The console's sessions: a reviewer's key is exchanged once for a session cookie signed with
 /// the instance's console key, so the key itself is never kept by the browser.
 ///
-/// The cookie carries `session id | principal id | expiry` and an HMAC-SHA256 over them; nothing
+/// The cookie carries `session id | principal id | expiry | key fingerprint` and an HMAC-SHA256
+/// over them (a principal given a new key is signed out everywhere); nothing
 /// is stored per session on the server, so a restart keeps reviewers signed in and instances
 /// sharing a state directory share sessions. Signing out forgets the cookie in the browser and
 /// revokes the session id in this process until it would have expired. Every form carries a
@@ -20,6 +21,8 @@ final class ConsoleSessions: Sendable {
         var id: String
         var principalID: String
         var expires: Date
+        /// The fingerprint of the key the session was opened with: a new key ends it.
+        var keyFingerprint: String
     }
 
     static let cookieName = "airlock_session"
@@ -58,9 +61,10 @@ final class ConsoleSessions: Sendable {
     }
 
     /// A new session for a principal, and its cookie value.
-    func issue(for principalID: String, now: Date) -> (session: Session, value: String) {
-        let session = Session(id: Self.randomToken(), principalID: principalID, expires: now.addingTimeInterval(Self.lifetime))
-        let payload = "\(session.id)|\(session.principalID)|\(Int64(session.expires.timeIntervalSince1970))"
+    func issue(for principalID: String, keyFingerprint: String, now: Date) -> (session: Session, value: String) {
+        let session = Session(
+            id: Self.randomToken(), principalID: principalID, expires: now.addingTimeInterval(Self.lifetime), keyFingerprint: keyFingerprint)
+        let payload = "\(session.id)|\(session.principalID)|\(Int64(session.expires.timeIntervalSince1970))|\(keyFingerprint)"
         let body = Data(payload.utf8).base64URLEncoded
         return (session, body + "." + mac(body))
     }
@@ -75,8 +79,10 @@ final class ConsoleSessions: Sendable {
             let payload = String(data: data, encoding: .utf8)
         else { return nil }
         let parts = payload.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 3, let seconds = Int64(parts[2]) else { return nil }
-        let session = Session(id: String(parts[0]), principalID: String(parts[1]), expires: Date(timeIntervalSince1970: Double(seconds)))
+        guard parts.count == 4, let seconds = Int64(parts[2]) else { return nil }
+        let session = Session(
+            id: String(parts[0]), principalID: String(parts[1]), expires: Date(timeIntervalSince1970: Double(seconds)),
+            keyFingerprint: String(parts[3]))
         guard session.expires > now, revoked.withLock({ $0[session.id] == nil }) else { return nil }
         return session
     }
