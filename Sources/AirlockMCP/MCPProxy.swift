@@ -88,8 +88,10 @@ public actor MCPProxy {
         while view.member("status").stringValue == "pending_review" {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else {
+                logger.info("gave up waiting", metadata: ["tool": "\(name)", "mutation_id": "\(id)"])
                 return GatewayTools.error(
-                    "Not done: the call waited \(Int(mapping.waitSeconds)) s for human approval and was not approved in that time, so it was not forwarded.\n"
+                    "Not done: the call waited \(Int(mapping.waitSeconds)) s for human approval and was not approved in that time, so it was not forwarded. "
+                        + "The mutation stays open for its reviewers, but this call will not run it: to try again later, call the tool again.\n"
                         + DecisionText.summary(view))
             }
             let answer = try await backend.mutation(id, waitSeconds: min(GatewayTools.maximumWait, remaining), from: "pending_review")
@@ -104,9 +106,15 @@ public actor MCPProxy {
                 if case .text(let text, _, _) = content { return text }
                 return nil
             }.joined(separator: "\n")
-            let report = try await backend.reportOutcome(id, executed: !failed, detail: failed ? String(detail.prefix(500)) : nil)
-            if !report.isSuccess {
-                logger.error("the outcome was not recorded", metadata: ["mutation_id": "\(id)", "status": "\(report.status)"])
+            // The call ran: whatever happens to the report, the model gets the upstream's result
+            // (told "not forwarded", it might call again and run it twice).
+            do {
+                let report = try await backend.reportOutcome(id, executed: !failed, detail: failed ? String(detail.prefix(500)) : nil)
+                if !report.isSuccess {
+                    logger.error("the outcome was not recorded", metadata: ["mutation_id": "\(id)", "status": "\(report.status)"])
+                }
+            } catch {
+                logger.error("the outcome could not be reported", metadata: ["mutation_id": "\(id)", "error": "\(error)"])
             }
             return result
         case "executed":

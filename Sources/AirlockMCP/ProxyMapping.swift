@@ -100,6 +100,14 @@ public struct ProxyMapping: Sendable {
                         }
                     }
                     guard let resource, !resource.isEmpty else { throw fail(rule, "tool '\(name)' needs a resource") }
+                    // Two arguments for one field would let the upstream see a value Airlock did not check.
+                    let duplicated = Dictionary(grouping: fields, by: \.value).filter { $0.value.count > 1 }.keys.sorted()
+                    if let field = duplicated.first {
+                        throw fail(rule, "tool '\(name)': two arguments map to the field \(field)")
+                    }
+                    if let target, fields[target] != nil {
+                        throw fail(rule, "tool '\(name)': \(target) is the target and a field at once")
+                    }
                     if operation != "create", target == nil {
                         throw fail(rule, "tool '\(name)': an \(operation) needs target: the argument holding the record's id")
                     }

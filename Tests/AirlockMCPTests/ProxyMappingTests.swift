@@ -38,6 +38,8 @@ import Testing
             ("tools:\n  t: { resource: r, operation: update }\n", "m.yaml:2:6: tool 't': an update needs target"),
             ("tools:\n  t: { resource: r, operation: upsert }\n", "m.yaml:2:32: tool 't': operation must be create, update or delete"),
             ("colour: red\n", "m.yaml:1:1: unknown key 'colour'"),
+            ("tools:\n  t: { resource: r, operation: create, fields: { a: x, b: x } }\n", "m.yaml:2:6: tool 't': two arguments map to the field x"),
+            ("tools:\n  t: { resource: r, target: id, fields: { id: id } }\n", "m.yaml:2:6: tool 't': id is the target and a field at once"),
         ])
     func refuses(_ text: String, _ expected: String) {
         #expect {

@@ -160,16 +160,30 @@ async def over_http(base, api):
         async with ClientSession(read, write) as session:
             await session.initialize()
             await gateway_tools(session, api, "agent-7", "/mcp")
-    # Without a key there is no session.
-    try:
-        async with streamablehttp_client(base + "/mcp") as (read, write, _):
-            async with ClientSession(read, write) as session:
-                await asyncio.wait_for(session.initialize(), 10)
-        raise Failure("/mcp without a key opened a session")
-    except Failure:
-        raise
-    except BaseException:
-        print("ok: /mcp without a bearer key is refused", flush=True)
+    # Without a key there is no session; a session answers only to the key that opened it.
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                  "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+    def post(key, body, session=None):
+        request = urllib.request.Request(base + "/mcp", data=json.dumps(body).encode(), method="POST",
+                                         headers=dict(headers, **({"Authorization": f"Bearer {key}"} if key else {}),
+                                                      **({"Mcp-Session-Id": session} if session else {})))
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.headers.get("Mcp-Session-Id"), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, None, error.read()
+
+    status, _, _ = post(None, initialize)
+    check(status == 401, f"/mcp without a bearer key is refused with 401 (got {status})")
+    status, session, _ = post(KEYS["agent"], initialize)
+    check(status == 200 and session, f"an initialize with a key opens a session ({status})")
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+    status, _, body = post(KEYS["bob"], listing, session)
+    check(status == 403 and b"another principal" in body, f"another principal's key cannot use the session (got {status})")
+    status, _, _ = post(KEYS["agent"], listing, "no-such-session")
+    check(status == 404, f"an unknown session is 404, so the client initializes again (got {status})")
 
 
 async def over_stdio(base, airlock, api):

@@ -89,8 +89,8 @@ final class MCPRoutes: Sendable {
     }
 }
 
-/// The open MCP sessions of this server: at most ``limit`` (the longest idle ends first), each
-/// ended after ``idleSeconds`` without a request.
+/// The open MCP sessions of this server: at most ``limit`` per principal (its longest idle ends
+/// first), each ended after ``idleSeconds`` without a request.
 actor MCPSessions {
     struct Session {
         var principalID: String
@@ -99,7 +99,9 @@ actor MCPSessions {
         var lastUsed = Date()
     }
 
-    static let limit = 1_000
+    /// Sessions per principal: a principal opening more ends its own longest idle one, never
+    /// another principal's.
+    static let limit = 32
     static let idleSeconds: TimeInterval = 3_600
 
     private var sessions: [String: Session] = [:]
@@ -112,7 +114,8 @@ actor MCPSessions {
     func add(_ id: String, _ session: Session) async {
         let now = Date()
         for (old, entry) in sessions where now.timeIntervalSince(entry.lastUsed) > Self.idleSeconds { await end(old) }
-        if sessions.count >= Self.limit, let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+        let own = sessions.filter { $0.value.principalID == session.principalID }
+        if own.count >= Self.limit, let oldest = own.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
             await end(oldest)
         }
         sessions[id] = session
