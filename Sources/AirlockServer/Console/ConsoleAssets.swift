@@ -123,6 +123,7 @@ enum ConsoleAssets {
               if (!response.ok) { throw new Error("changes " + response.status); }
               return response.json();
             }).then(function (body) {
+              if (body.signed_out) { location.assign("/sign-in"); return new Promise(function () {}); }
               var changed = String(body.seq) !== seq;
               seq = String(body.seq);
               return changed ? refresh() : null;

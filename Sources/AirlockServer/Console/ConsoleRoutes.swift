@@ -70,8 +70,10 @@ struct ConsoleRoutes {
             }
         }
         router.get("/console/changes") { request, _ in
+            // A page whose session ended (signed out in another tab, expired) is told so in a
+            // normal answer, and goes to the sign-in page: not an error in the browser's log.
             guard reader(of: request) != nil else {
-                return Response(status: .unauthorized, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"error\":\"signed out\"}")))
+                return jsonResponse(.map(CELMap([(.string("signed_out"), .bool(true))])))
             }
             let after = request.uri.queryParameters["after"].flatMap { UInt64(String($0)) } ?? 0
             let seq = await withGracefulShutdownHandler {
