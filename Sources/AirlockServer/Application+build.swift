@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 
 /// What `airlock serve` runs, built by ``buildApplication(_:clock:logger:)``.
@@ -13,6 +14,8 @@ public struct AirlockServerParts: Sendable {
     public var gateway: Gateway
     public var store: SQLiteStore
     public var pack: PolicyPack
+    /// What `/metrics` exports.
+    public var metrics: PrometheusCollectorRegistry
 }
 
 /// Opens the store, loads and checks the policy, and builds the gateway of a configuration.
@@ -29,18 +32,35 @@ public func openGateway(
     }
     try configuration.executors.check(against: pack)
     let executors = try configuration.executors.makeExecutors(clock: clock)
+    let registry = PrometheusCollectorRegistry()
+    var factory = PrometheusMetricsFactory(registry: registry)
+    // Decisions take microseconds to milliseconds; people take seconds to days.
+    factory.durationHistogramBuckets = [
+        "airlock_decision_duration_seconds": [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+        ],
+        "airlock_human_decision_duration_seconds": [
+            .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(900), .seconds(1_800), .seconds(3_600),
+            .seconds(14_400), .seconds(86_400),
+        ],
+    ]
     let gateway = Gateway(
         store: store, principals: configuration.principals, clock: clock,
         auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors,
-        notifications: Notifications(targets: configuration.notify, principals: configuration.principals), logger: logger)
+        notifications: Notifications(targets: configuration.notify, principals: configuration.principals), logger: logger,
+        metrics: GatewayMetrics(factory: factory))
     try await gateway.start(configuredPack: pack, files: files, by: "config:\(configuration.source)")
     try await gateway.reconcile()
-    return AirlockServerParts(gateway: gateway, store: store, pack: pack)
+    return AirlockServerParts(gateway: gateway, store: store, pack: pack, metrics: registry)
 }
 
 /// The router with every route of the API, and the reviewer console at `/`. `consoleKey` signs
 /// the console's session cookies (a fresh one, unless given, signs out everyone on restart).
-public func buildRouter(_ gateway: Gateway, consoleKey: SymmetricKey = SymmetricKey(size: .bits256))
+public func buildRouter(
+    _ gateway: Gateway, consoleKey: SymmetricKey = SymmetricKey(size: .bits256),
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+)
     -> (router: Router<BasicRequestContext>, routes: [(method: String, path: String)])
 {
     let router = Router()
@@ -49,6 +69,7 @@ public func buildRouter(_ gateway: Gateway, consoleKey: SymmetricKey = Symmetric
     AdminRoutes(gateway: gateway).register(book)
     SystemRoutes(gateway: gateway).register(book)
     MCPRoutes(gateway: gateway).register(book)
+    MetricsRoutes(gateway: gateway, registry: metrics).register(book)
     // The console's pages are HTML for people, not part of the JSON API nor of its OpenAPI document.
     ConsoleRoutes(gateway: gateway, sessions: ConsoleSessions(key: consoleKey)).register(router)
     router.add(middleware: UnknownRouteMiddleware(routes: book.routes))
@@ -66,7 +87,7 @@ public func buildApplication(
     let parts = try await openGateway(configuration, clock: clock, logger: logger)
     let consoleKey = try ConsoleSessions.key(in: StateDirectory(path: configuration.stateDirectory))
     let application = Application(
-        router: buildRouter(parts.gateway, consoleKey: consoleKey).router,
+        router: buildRouter(parts.gateway, consoleKey: consoleKey, metrics: parts.metrics).router,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "airlock"),
         // Shut down after the server has drained its requests, in reverse order: webhook deliveries
         // in flight finish, deadlines and reconciliation stop, the signal history is saved, the

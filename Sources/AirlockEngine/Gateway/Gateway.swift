@@ -28,6 +28,8 @@ public final class Gateway: Sendable {
     /// Where the engine says what it did not manage to do (every line about a mutation names it).
     public let logger: Logger
     let notifier: ChangeNotifier
+    /// What the gateway counts and times (exported at `/metrics`).
+    public let metrics: GatewayMetrics
     /// The key of the tokens that stand for content hashes a masked reader may not see
     /// (``seenToken(_:)``); random per start.
     let seenKey: Data
@@ -58,9 +60,11 @@ public final class Gateway: Sendable {
     public init(
         store: any Store, principals: PrincipalDirectory, clock: any GatewayClock = SystemClock(),
         auditPublicKey: Curve25519.Signing.PublicKey? = nil, executors: Executors = Executors(),
-        notifications: Notifications = Notifications(), logger: Logger = Logger(label: "airlock.engine")
+        notifications: Notifications = Notifications(), logger: Logger = Logger(label: "airlock.engine"),
+        metrics: GatewayMetrics = .none
     ) {
         self.logger = logger
+        self.metrics = metrics
         self.notifications = notifications
         self.notifier = ChangeNotifier(clock: clock)
         var bytes = SystemRandomNumberGenerator()

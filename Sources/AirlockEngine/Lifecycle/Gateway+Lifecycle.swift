@@ -89,6 +89,7 @@ extension Gateway {
     {
         notifier.announce(id)
         countActivity(step)
+        metrics.counted(step)
         var rollback: RollbackResult?
         for effect in step.effects {
             switch effect {

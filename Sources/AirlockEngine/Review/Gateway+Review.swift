@@ -41,9 +41,21 @@ extension Gateway {
             do { record = try await store.mutation(id: id) } catch { throw .unavailable(error) }
             if let record, shown == seenToken(record.contentHash) { seen?.contentHash = record.contentHash }
         }
-        try await handle(
+        let handled = try await handle(
             .voteCast(reviewer: principal.id, approve: approve, pools: principal.pools, seen: seen), of: id,
             context: EventContext(actor: principal.id, note: note))
+        for effect in handled.step.effects {
+            switch effect {
+            case .recordVote(let pool): metrics.voted(pool: pool, approve: approve)
+            case .closeReview(let status) where status == .approved || status == .rejected:
+                // How long people took: from the review's opening to the vote that decided it.
+                if let review = try? await store.reviews(mutationID: id).last {
+                    let seconds = clock.now().timeIntervalSince(review.openedAt)
+                    metrics.humanDecided(seconds: seconds)
+                }
+            default: break
+            }
+        }
         guard let updated = try await view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
         return masked(updated, for: principal)
     }

@@ -68,6 +68,7 @@ extension Gateway {
     func submit(_ body: Value, by principal: Principal, idempotencyKey: String?, superseding: Supersession?)
         async throws(GatewayError) -> Submission
     {
+        let started = DispatchTime.now().uptimeNanoseconds
         var received = try receive(body, by: principal, idempotencyKey: idempotencyKey)
         received.supersedes = superseding
         if let idempotencyKey, let replay = try await replay(idempotencyKey, requestHash: received.requestHash, principal: principal) {
@@ -87,9 +88,18 @@ extension Gateway {
                 .invalidMutation, title: "Invalid revision", detail: "the requested changes do not validate; nothing was changed",
                 errors: failure.issues.map { (path: $0.path, message: $0.message) })
         case .failure(let failure):
-            throw try await recordInvalid(received, failure, engine: engine)
+            let error = try await recordInvalid(received, failure, engine: engine)
+            let resource = received.body.memberString("resource") ?? ""
+            metrics.decided(
+                tier: "invalid", resource: resource, known: engine.pack.resources[resource] != nil,
+                nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
+            throw error
         case .success(let (mutation, decision)):
-            return try await route(received, mutation, decision)
+            let submission = try await route(received, mutation, decision)
+            metrics.decided(
+                tier: decision.routedTier.rawValue, resource: mutation.resource, known: true,
+                nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
+            return submission
         }
     }
 
@@ -303,5 +313,13 @@ extension Gateway {
 
     static func sha256(_ text: String) -> String {
         Hex.encode(Crypto.SHA256.hash(data: Array(text.utf8)))
+    }
+}
+
+extension Value {
+    /// A string field of a map value.
+    fileprivate func memberString(_ name: String) -> String? {
+        guard case .map(let map) = self, case .string(let text)? = map[name] else { return nil }
+        return text
     }
 }

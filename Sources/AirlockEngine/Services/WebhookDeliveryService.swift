@@ -164,9 +164,11 @@ public struct WebhookDeliveryService: Service {
             gateway.notifications.count { $0.delivered += 1 }
         case .failed:
             gateway.notifications.count { $0.failed += 1 }
+            gateway.metrics.webhookFailed(finally: true)
             gateway.logger.error("a webhook target stays down; the event is marked failed and not retried", metadata: metadata)
         case .retried:
             gateway.notifications.count { $0.retried += 1 }
+            gateway.metrics.webhookFailed(finally: false)
             gateway.logger.warning("a webhook delivery failed; it will be retried", metadata: metadata)
         }
         return true

@@ -313,6 +313,16 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "422": { $ref: "#/components/responses/Problem" }
+  /metrics:
+    get:
+      summary: The gateway's metrics in the Prometheus text format (no key; no ids in any label)
+      description: |
+        Decisions by tier and resource, decision latency, votes by pool, time to a human decision,
+        open and overdue reviews, executions by outcome, rollbacks, verification failures, alarms,
+        escalations, webhook delivery failures, the policy in force. docs/operations.md lists them.
+      operationId: getMetrics
+      responses:
+        "200": { description: Prometheus text exposition format 0.0.4, content: { text/plain: { schema: { type: string } } } }
   /mcp:
     post:
       summary: The gateway as MCP tools over streamable HTTP (any principal; the session acts as the key's principal)
