@@ -319,7 +319,7 @@ paths:
       description: |
         Decisions by tier and resource, decision latency, votes by pool, time to a human decision,
         open and overdue reviews, executions by outcome, rollbacks, verification failures, alarms,
-        escalations, webhook delivery failures, the policy in force. docs/operations.md lists them.
+        escalations, webhook delivery failures, the policy in force. The README lists them.
       operationId: getMetrics
       responses:
         "200": { description: Prometheus text exposition format 0.0.4, content: { text/plain: { schema: { type: string } } } }
