@@ -169,8 +169,51 @@ import Testing
             "l.filter(x, p)",
             "fold(x, l, __result__, [], true, _?_:_(p, _+_(__result__, [x]), __result__), __result__)"
         ),
+        (
+            "l.all(i, v, p)",
+            "fold(i, v, l, __result__, true, @not_strictly_false(__result__), _&&_(__result__, p), __result__)"
+        ),
+        (
+            "m.exists(k, v, p)",
+            "fold(k, v, m, __result__, false, @not_strictly_false(!_(__result__)), _||_(__result__, p), __result__)"
+        ),
+        (
+            "l.existsOne(i, v, p)",
+            "fold(i, v, l, __result__, 0, true, _?_:_(p, _+_(__result__, 1), __result__), _==_(__result__, 1))"
+        ),
+        (
+            "l.exists_one(i, v, p)",
+            "fold(i, v, l, __result__, 0, true, _?_:_(p, _+_(__result__, 1), __result__), _==_(__result__, 1))"
+        ),
+        ("l.transformList(i, v, t)", "fold(i, v, l, __result__, [], true, _+_(__result__, [t]), __result__)"),
+        (
+            "l.transformList(i, v, p, t)",
+            "fold(i, v, l, __result__, [], true, _?_:_(p, _+_(__result__, [t]), __result__), __result__)"
+        ),
+        (
+            "m.transformMap(k, v, t)",
+            "fold(k, v, m, __result__, {}, true, cel.@mapInsert(__result__, k, t), __result__)"
+        ),
+        (
+            "m.transformMap(k, v, p, t)",
+            "fold(k, v, m, __result__, {}, true, _?_:_(p, cel.@mapInsert(__result__, k, t), __result__), __result__)"
+        ),
+        (
+            "m.transformMapEntry(k, v, t)",
+            "fold(k, v, m, __result__, {}, true, cel.@mapInsert(__result__, t), __result__)"
+        ),
+        (
+            "m.transformMapEntry(k, v, p, t)",
+            "fold(k, v, m, __result__, {}, true, _?_:_(p, cel.@mapInsert(__result__, t), __result__), __result__)"
+        ),
         ("l.map(x)", "l.map(x)"),
-        ("l.all(x, y, z)", "l.all(x, y, z)"),
+        ("l.all(x, y, z, w)", "l.all(x, y, z, w)"),
+        ("l.filter(i, v, p)", "l.filter(i, v, p)"),
+        ("l.map(i, v, p, t)", "l.map(i, v, p, t)"),
+        ("l.existsOne(x, p)", "l.existsOne(x, p)"),
+        ("l.transformList(i, v)", "l.transformList(i, v)"),
+        ("m.transformMapEntry(k, v, p, t, u)", "m.transformMapEntry(k, v, p, t, u)"),
+        ("transformList(l, i, v, t)", "transformList(l, i, v, t)"),
         ("has(a.b, c)", "has(a.b, c)"),
         (".has(a.b)", ".has(a.b)"),
         ("a.has(b.c)", "a.has(b.c)"),
@@ -211,7 +254,7 @@ import Testing
         (#"'a\sb'"#, #"invalid escape sequence '\s'"#, 1, 3),
         (#""\uD83D\uDE03""#, "invalid Unicode code point", 1, 2),
         (#""\UD83DDE03""#, "invalid Unicode code point", 1, 2),
-        (#""\u2FE0""#, "invalid Unicode code point", 1, 2),
+        (#""\uDFFF""#, "U+DFFF is a surrogate", 1, 2),
         (#""\U00110000""#, "invalid Unicode code point", 1, 2),
         (#""\x4""#, "expected 2 hexadecimal digits", 1, 2),
         (#""\400""#, "invalid escape sequence '\\4'", 1, 2),
@@ -256,6 +299,9 @@ import Testing
         ("l.map(1, 2)", "the first argument of map() must be a simple identifier", 1, 7),
         ("l.exists(.x, true)", "must be a simple identifier", 1, 10),
         ("l.filter(__result__, true)", "'__result__' is reserved", 1, 10),
+        ("l.all(i, v.w, true)", "the second argument of all() must be a simple identifier", 1, 11),
+        ("m.transformMap(k, __result__, 1)", "'__result__' is reserved", 1, 19),
+        ("l.existsOne(i, i, true)", "the variables of existsOne() must differ ('i' twice)", 1, 16),
         ("a &&\n  (b ||\n   c", "expected ')' but found end of input", 3, 5),
         ("[1, 2\n, 3 4]", "expected ',' or ']' but found '4'", 2, 5),
         ("x == 1 &&\n  y == 'a\\qb'", "invalid escape sequence '\\q'", 2, 10),
@@ -394,7 +440,8 @@ private func render(_ expr: Expr) -> String {
         return "{" + entries.map { "\(render($0.key)): \(render($0.value))" }.joined(separator: ", ") + "}"
     case .comprehension(let fold):
         let parts = [fold.iterRange, fold.accuInit, fold.loopCondition, fold.loopStep, fold.result].map(render)
-        return "fold(\(fold.iterVar), \(parts[0]), \(fold.accuVar), \(parts[1...].joined(separator: ", ")))"
+        let variables = ([fold.iterVar] + (fold.iterVar2.map { [$0] } ?? [])).joined(separator: ", ")
+        return "fold(\(variables), \(parts[0]), \(fold.accuVar), \(parts[1...].joined(separator: ", ")))"
     }
 }
 

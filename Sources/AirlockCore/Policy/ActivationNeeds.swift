@@ -111,7 +111,7 @@ struct ActivationNeeds: Sendable, Hashable {
         case .comprehension(let c):
             collect(c.iterRange, bound: bound)
             collect(c.accuInit, bound: bound)
-            let inner = bound.union([c.iterVar, c.accuVar])
+            let inner = bound.union([c.iterVar, c.accuVar] + (c.iterVar2.map { [$0] } ?? []))
             collect(c.loopCondition, bound: inner)
             collect(c.loopStep, bound: inner)
             collect(c.result, bound: inner)

@@ -67,7 +67,7 @@ struct ReadPath: Sendable, Hashable {
         case .comprehension(let c):
             collect(c.iterRange, bound: bound, into: &found, seen: &seen)
             collect(c.accuInit, bound: bound, into: &found, seen: &seen)
-            let inner = bound.union([c.iterVar, c.accuVar])
+            let inner = bound.union([c.iterVar, c.accuVar] + (c.iterVar2.map { [$0] } ?? []))
             collect(c.loopCondition, bound: inner, into: &found, seen: &seen)
             collect(c.loopStep, bound: inner, into: &found, seen: &seen)
             collect(c.result, bound: inner, into: &found, seen: &seen)

@@ -74,6 +74,10 @@ extension CheckerPass {
 
     private func noMatchingOverloadMessage(_ function: String, _ types: [CELType], receiverStyle: Bool) -> String {
         let described = types.map(describe)
+        // The step of a transformMapEntry() expansion, whose transform is not a map.
+        if function == Operator.mapInsert, types.count == 2, !Self.isMap(substitution.head(types[1])) {
+            return "the transform of transformMapEntry() must be a map, not '\(described[1])'"
+        }
         let applied =
             receiverStyle
             ? "\(described[0]).(\(described.dropFirst().joined(separator: ", ")))"
@@ -87,6 +91,10 @@ extension CheckerPass {
             return message + " (to compare numbers of different types, convert one side with int(), uint() or double())"
         }
         return message
+    }
+
+    private static func isMap(_ type: CELType) -> Bool {
+        if case .map = type { true } else { false }
     }
 
     private static func undeclaredFunctionMessage(_ function: String) -> String {

@@ -129,27 +129,36 @@ struct CheckerPass {
     private mutating func checkComprehension(_ comprehension: Expr.Comprehension, at expr: Expr) -> CELType {
         let rangeType = check(comprehension.iterRange)
         let accumulatorType = check(comprehension.accuInit)
-        let iterationType: CELType
+        // What the variables take: with one, a list's elements or a map's keys; with two, a
+        // list's indexes and elements, or a map's keys and values.
+        let single: CELType
+        let pair: (CELType, CELType)
         switch substitution.head(rangeType) {
         case .list(let element):
-            iterationType = element
-        case .map(let key, _):
-            iterationType = key
+            (single, pair) = (element, (.int, element))
+        case .map(let key, let value):
+            (single, pair) = (key, (key, value))
         case .object:
-            iterationType = .string
+            (single, pair) = (.string, (.string, .dyn))
         case .dyn, .typeParam:
             _ = tryUnifying { $0.unify(.dyn, rangeType) }
-            iterationType = .dyn
+            (single, pair) = (.dyn, (.dyn, .dyn))
         case .error:
-            iterationType = .error
+            (single, pair) = (.error, (.error, .error))
         default:
             report(
                 "cannot iterate over a value of type '\(describe(rangeType))' (it must be a list or a map)",
                 at: comprehension.iterRange)
-            iterationType = .error
+            (single, pair) = (.error, (.error, .error))
+        }
+        var variables = [comprehension.iterVar: single]
+        if let iterVar2 = comprehension.iterVar2 {
+            // Assigned one at a time: a tree built by hand may repeat a name (the later wins).
+            variables[comprehension.iterVar] = pair.0
+            variables[iterVar2] = pair.1
         }
         scopes.append([comprehension.accuVar: accumulatorType])
-        scopes.append([comprehension.iterVar: iterationType])
+        scopes.append(variables)
         expect(.bool, for: comprehension.loopCondition, found: check(comprehension.loopCondition))
         expect(accumulatorType, for: comprehension.loopStep, found: check(comprehension.loopStep))
         scopes.removeLast()

@@ -15,10 +15,14 @@ enum StandardDeclarations {
     static func overloads(of name: String) -> [OverloadSignature]? { table[name] }
 
     /// The names a person can call (operators excluded), for suggestions.
-    static let callableNames: [String] = table.keys.filter { $0.first?.isLetter == true }.sorted()
+    static let callableNames: [String] = table.keys.filter { $0.first?.isLetter == true && !$0.contains("@") }
+        .sorted()
 
     /// The macros the parser expands; called with the wrong shape they reach the checker as calls.
-    static let macroNames: Set<String> = ["has", "all", "exists", "exists_one", "map", "filter"]
+    static let macroNames: Set<String> = [
+        "has", "all", "exists", "exists_one", "existsOne", "map", "filter", "transformList", "transformMap",
+        "transformMapEntry",
+    ]
 
     private static let paramA = CELType.typeParam("A")
     private static let paramB = CELType.typeParam("B")
@@ -82,6 +86,10 @@ enum StandardDeclarations {
         global(Operator.index, [.map(key: paramA, value: paramB), paramA], paramB)
         global(Operator.in, [paramA, .list(paramA)], .bool)
         global(Operator.in, [paramA, .map(key: paramA, value: paramB)], .bool)
+        // The steps of transformMap (one entry) and transformMapEntry (a map's entries).
+        let mapAB = CELType.map(key: paramA, value: paramB)
+        global(Operator.mapInsert, [mapAB, paramA, paramB], mapAB)
+        global(Operator.mapInsert, [mapAB, mapAB], mapAB)
         for type in [CELType.string, .bytes, .list(paramA), .map(key: paramA, value: paramB)] {
             global("size", [type], .int)
             member("size", [type], .int)

@@ -39,80 +39,24 @@ struct Planner {
         case .map(let entries):
             return MapNode(entries: entries.map { (key: plan($0.key), value: plan($0.value)) })
         case .comprehension(let c):
-            if let quantifier = planQuantifier(c) { return quantifier }
-            let range = plan(c.iterRange)
-            let accuInit = plan(c.accuInit)
-            let accuSlot = push(c.accuVar)
-            let iterSlot = push(c.iterVar)
-            let condition = plan(c.loopCondition)
-            let step = plan(c.loopStep)
-            pop()
-            let result = plan(c.result)
-            pop()
-            return ComprehensionNode(
-                iterSlot: iterSlot, accuSlot: accuSlot, range: range, accuInit: accuInit, condition: condition,
-                step: step, result: result)
-        }
-    }
-
-    /// The expansion of `exists` or `all`, as a ``QuantifierNode``; nil for other folds.
-    private mutating func planQuantifier(_ c: Expr.Comprehension) -> (any Interpretable)? {
-        guard case .literal(.bool(let initial)) = c.accuInit.kind,
-            case .ident(let result) = c.result.kind, result == c.accuVar,
-            case .call(let step, nil, let stepArgs) = c.loopStep.kind, stepArgs.count == 2,
-            case .ident(let stepAccu) = stepArgs[0].kind, stepAccu == c.accuVar,
-            case .call(Operator.notStrictlyFalse, nil, let condArgs) = c.loopCondition.kind, condArgs.count == 1
-        else { return nil }
-        let existential: Bool
-        switch (initial, step) {
-        case (false, Operator.logicalOr):
-            // exists: condition @not_strictly_false(!accu)
-            guard case .call(Operator.logicalNot, nil, let notArgs) = condArgs[0].kind, notArgs.count == 1,
-                case .ident(let name) = notArgs[0].kind, name == c.accuVar
-            else { return nil }
-            existential = true
-        case (true, Operator.logicalAnd):
-            // all: condition @not_strictly_false(accu)
-            guard case .ident(let name) = condArgs[0].kind, name == c.accuVar else { return nil }
-            existential = false
-        default:
-            return nil
-        }
-        // The predicate must not read the accumulator itself.
-        guard !Self.mentions(c.accuVar, in: stepArgs[1]) else { return nil }
-        let range = plan(c.iterRange)
-        let iterSlot = push(c.iterVar)
-        let predicate = plan(stepArgs[1])
-        pop()
-        return QuantifierNode(existential: existential, iterSlot: iterSlot, range: range, predicate: predicate)
-    }
-
-    private static func mentions(_ name: String, in expr: Expr) -> Bool {
-        switch expr.kind {
-        case .literal: return false
-        case .ident(let n): return n == name
-        case .select(let operand, _, _): return mentions(name, in: operand)
-        case .call(_, let target, let args):
-            return (target.map { mentions(name, in: $0) } ?? false) || args.contains { mentions(name, in: $0) }
-        case .list(let items): return items.contains { mentions(name, in: $0) }
-        case .map(let entries): return entries.contains { mentions(name, in: $0.key) || mentions(name, in: $0.value) }
-        case .comprehension(let c):
-            return [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result].contains { mentions(name, in: $0) }
+            return planComprehension(c)
         }
     }
 
     // MARK: Names
 
-    private mutating func push(_ name: String) -> Int {
+    /// A new slot for the comprehension variable `name`, the innermost until ``pop()``.
+    mutating func push(_ name: String) -> Int {
         let slot = slotCount
         slotCount += 1
         scopes.append((name, slot))
         return slot
     }
 
-    private mutating func pop() { scopes.removeLast() }
+    mutating func pop() { scopes.removeLast() }
 
-    private func local(_ name: String) -> Int? {
+    /// The slot of the innermost comprehension variable called `name`.
+    func local(_ name: String) -> Int? {
         scopes.last { $0.name == name }?.slot
     }
 
@@ -198,6 +142,7 @@ struct Planner {
             case (Operator.negate, 1): return NegateNode(operand: plan(args[0]))
             case (Operator.index, 2): return IndexNode(operand: plan(args[0]), index: plan(args[1]))
             case (Operator.in, 2): return InNode(element: plan(args[0]), container: plan(args[1]))
+            case (Operator.mapInsert, 2), (Operator.mapInsert, 3): return mapInsert(args, takingSlot: nil)
             default: break
             }
         }

@@ -1,7 +1,9 @@
 /// A node of a parsed CEL expression.
 ///
-/// Macros (`has`, `all`, `exists`, `exists_one`, `map`, `filter`) are expanded by the parser into
-/// `select(testOnly: true)` and `comprehension` nodes, as the language definition describes.
+/// Macros (`has`, `all`, `exists`, `exists_one`, `map`, `filter`, and the two-variable
+/// `all`, `exists`, `existsOne`, `transformList`, `transformMap`, `transformMapEntry`) are
+/// expanded by the parser into `select(testOnly: true)` and `comprehension` nodes, as the
+/// language definition describes.
 public struct Expr: Sendable {
     /// Unique within one parsed expression; the checker keys its types by it.
     public var id: Int
@@ -42,8 +44,14 @@ public struct Expr: Sendable {
     }
 
     /// The general fold that macros expand to (language definition, "Macros").
+    ///
+    /// With one variable, `iterVar` takes each element of a list or each key of a map. With two
+    /// (`iterVar2` set), `iterVar` takes a list's index or a map's key and `iterVar2` the element
+    /// or the value.
     public struct Comprehension: Sendable {
         public var iterVar: String
+        /// The second variable of a two-variable comprehension, bound to the element or value.
+        public var iterVar2: String?
         public var iterRange: Expr
         public var accuVar: String
         public var accuInit: Expr
@@ -51,10 +59,11 @@ public struct Expr: Sendable {
         public var loopStep: Expr
         public var result: Expr
         public init(
-            iterVar: String, iterRange: Expr, accuVar: String, accuInit: Expr, loopCondition: Expr,
-            loopStep: Expr, result: Expr
+            iterVar: String, iterVar2: String? = nil, iterRange: Expr, accuVar: String, accuInit: Expr,
+            loopCondition: Expr, loopStep: Expr, result: Expr
         ) {
             self.iterVar = iterVar
+            self.iterVar2 = iterVar2
             self.iterRange = iterRange
             self.accuVar = accuVar
             self.accuInit = accuInit
@@ -98,4 +107,8 @@ public enum Operator {
     public static let `in` = "@in"
     /// Used by macro expansions: true unless the argument is `false` (errors count as true).
     public static let notStrictlyFalse = "@not_strictly_false"
+    /// Used by the `transformMap` and `transformMapEntry` expansions: `cel.@mapInsert(m, k, v)`
+    /// is `m` with the entry `k: v` added, `cel.@mapInsert(m, n)` is `m` with the entries of the
+    /// map `n` added; a key already in `m` is an error.
+    public static let mapInsert = "cel.@mapInsert"
 }

@@ -278,9 +278,15 @@ struct Lexer {
             if code == "U" && bytes {
                 throw SyntaxError(offset: start, message: "'\\U' escapes are not allowed in bytes literals")
             }
+            // Any code point is accepted, assigned or not, except surrogates and those past U+10FFFF.
             let value = try hexDigits(code == "u" ? 4 : 8, escapeStart: start)
-            guard let scalar = Unicode.Scalar(value), scalar.properties.generalCategory != .unassigned else {
-                throw SyntaxError(offset: start, message: "invalid Unicode code point in escape sequence")
+            guard let scalar = Unicode.Scalar(value) else {
+                let hex = String(value, radix: 16, uppercase: true)
+                let reason =
+                    (0xD800...0xDFFF).contains(value)
+                    ? "U+\(hex) is a surrogate, half of a UTF-16 pair, not a character"
+                    : "U+\(hex) is beyond U+10FFFF, the last code point"
+                throw SyntaxError(offset: start, message: "invalid Unicode code point in escape sequence: \(reason)")
             }
             return .scalar(scalar)
         case "0"..."3":

@@ -11,8 +11,21 @@
 ///   `e.map(x, p, t)` the step is `p ? __result__ + [t] : __result__`.
 /// - `e.filter(x, p)`: accumulator `[]`, always loop, step `p ? __result__ + [x] : __result__`.
 ///
+/// The two-variable forms (as the specification's `macros2` conformance tests use them) bind a
+/// list's index and element, or a map's key and value, to `i, v`:
+/// - `e.all(i, v, p)`, `e.exists(i, v, p)`, and `e.existsOne(i, v, p)` (also spelt
+///   `exists_one`) expand as their one-variable forms do.
+/// - `e.transformList(i, v, t)` expands as `map`, and so does its filtered form
+///   `e.transformList(i, v, p, t)`.
+/// - `e.transformMap(i, v, t)`: accumulator `{}`, always loop, step
+///   `cel.@mapInsert(__result__, i, t)` (the result keeps `e`'s keys, or a list's indexes);
+///   `e.transformMapEntry(i, v, t)` has step `cel.@mapInsert(__result__, t)`, where `t` is a map
+///   whose entries are added. A filter `p` before `t` makes the step
+///   `p ? <step> : __result__`. Adding a key twice is an evaluation error.
+///
 /// The result of all but `exists_one` is `__result__`. Nodes the expansion adds take the offset of
-/// the macro's name. Calls with other argument counts, or with a leading dot, stay calls.
+/// the macro's name. Calls with other argument counts, or with a leading dot, stay calls. The
+/// variables must be simple names, other than `__result__`, and the two must differ.
 extension ExpressionParser {
     /// The accumulator variable of every expansion.
     static let accumulator = "__result__"
@@ -32,25 +45,24 @@ extension ExpressionParser {
     mutating func receiverCall(
         _ name: String, on target: Expr, _ args: [Expr], at offset: Int
     ) throws(SyntaxError) -> Expr {
-        switch (name, args.count) {
-        case ("all", 2), ("exists", 2), ("exists_one", 2), ("filter", 2), ("map", 2), ("map", 3):
-            if macros { break }
-            fallthrough
-        default:
+        guard macros, let macro = ComprehensionMacro.named(name, argumentCount: args.count) else {
             return try make(.call(function: name, target: target, args: args), at: offset)
         }
-        guard case .ident(let variable) = args[0].kind, !variable.hasPrefix(".") else {
-            throw SyntaxError(
-                offset: args[0].offset, message: "the first argument of \(name)() must be a simple identifier")
+        let variable = try iterationVariable(args[0], position: "first", of: name)
+        var second: String?
+        if macro.variableCount == 2 {
+            second = try iterationVariable(args[1], position: "second", of: name)
+            guard second != variable else {
+                throw SyntaxError(
+                    offset: args[1].offset, message: "the variables of \(name)() must differ ('\(variable)' twice)")
+            }
         }
-        guard variable != Self.accumulator else {
-            throw SyntaxError(
-                offset: args[0].offset, message: "'\(variable)' is reserved for the result of \(name)()")
-        }
+        // What follows the variables: a predicate, or a transform with an optional filter first.
+        let operands = Array(args[macro.variableCount...])
         let fold: Expr.Comprehension
-        switch name {
-        case "all", "exists":
-            let all = name == "all"
+        switch macro.kind {
+        case .all, .exists:
+            let all = macro.kind == .all
             let condition =
                 all
                 ? try call(Operator.notStrictlyFalse, try accumulator(at: offset), at: offset)
@@ -58,40 +70,92 @@ extension ExpressionParser {
                     Operator.notStrictlyFalse, try call(Operator.logicalNot, try accumulator(at: offset), at: offset),
                     at: offset)
             let step = try call(
-                all ? Operator.logicalAnd : Operator.logicalOr, try accumulator(at: offset), args[1], at: offset)
+                all ? Operator.logicalAnd : Operator.logicalOr, try accumulator(at: offset), operands[0], at: offset)
             fold = Expr.Comprehension(
-                iterVar: variable, iterRange: target, accuVar: Self.accumulator,
+                iterVar: variable, iterVar2: second, iterRange: target, accuVar: Self.accumulator,
                 accuInit: try make(.literal(.bool(all)), at: offset), loopCondition: condition, loopStep: step,
                 result: try accumulator(at: offset))
-        case "exists_one":
+        case .existsOne:
             let count = try call(
                 Operator.add, try accumulator(at: offset), try make(.literal(.int(1)), at: offset), at: offset)
-            let step = try call(Operator.conditional, args[1], count, try accumulator(at: offset), at: offset)
+            let step = try call(Operator.conditional, operands[0], count, try accumulator(at: offset), at: offset)
             let result = try call(
                 Operator.equals, try accumulator(at: offset), try make(.literal(.int(1)), at: offset), at: offset)
             fold = Expr.Comprehension(
-                iterVar: variable, iterRange: target, accuVar: Self.accumulator,
+                iterVar: variable, iterVar2: second, iterRange: target, accuVar: Self.accumulator,
                 accuInit: try make(.literal(.int(0)), at: offset),
                 loopCondition: try make(.literal(.bool(true)), at: offset), loopStep: step, result: result)
-        default:
-            // map and filter: append to a list, when the predicate (if any) holds.
-            let isFilter = name == "filter"
-            let element = isFilter ? try make(.ident(variable), at: offset) : args[args.count - 1]
-            var step = try call(
-                Operator.add, try accumulator(at: offset), try make(.list([element]), at: offset), at: offset)
-            if isFilter || args.count == 3 {
-                step = try call(Operator.conditional, args[1], step, try accumulator(at: offset), at: offset)
+        case .filter, .map, .transformMap, .transformMapEntry:
+            let filter = macro.kind == .filter ? operands[0] : (operands.count == 2 ? operands[0] : nil)
+            let initial: Expr
+            var step: Expr
+            switch macro.kind {
+            case .transformMap:
+                initial = try make(.map([]), at: offset)
+                step = try call(
+                    Operator.mapInsert, try accumulator(at: offset), try make(.ident(variable), at: offset),
+                    operands[operands.count - 1], at: offset)
+            case .transformMapEntry:
+                initial = try make(.map([]), at: offset)
+                step = try call(
+                    Operator.mapInsert, try accumulator(at: offset), operands[operands.count - 1], at: offset)
+            default:
+                // map, transformList and filter append to a list.
+                let element =
+                    macro.kind == .filter ? try make(.ident(variable), at: offset) : operands[operands.count - 1]
+                initial = try make(.list([]), at: offset)
+                step = try call(
+                    Operator.add, try accumulator(at: offset), try make(.list([element]), at: offset), at: offset)
+            }
+            if let filter {
+                step = try call(Operator.conditional, filter, step, try accumulator(at: offset), at: offset)
             }
             fold = Expr.Comprehension(
-                iterVar: variable, iterRange: target, accuVar: Self.accumulator,
-                accuInit: try make(.list([]), at: offset),
-                loopCondition: try make(.literal(.bool(true)), at: offset), loopStep: step,
+                iterVar: variable, iterVar2: second, iterRange: target, accuVar: Self.accumulator,
+                accuInit: initial, loopCondition: try make(.literal(.bool(true)), at: offset), loopStep: step,
                 result: try accumulator(at: offset))
         }
         return try make(.comprehension(fold), at: offset)
     }
 
+    /// The name an argument binds, which must be a simple identifier other than the accumulator.
+    private func iterationVariable(_ arg: Expr, position: String, of name: String) throws(SyntaxError) -> String {
+        guard case .ident(let variable) = arg.kind, !variable.hasPrefix(".") else {
+            throw SyntaxError(
+                offset: arg.offset, message: "the \(position) argument of \(name)() must be a simple identifier")
+        }
+        guard variable != Self.accumulator else {
+            throw SyntaxError(offset: arg.offset, message: "'\(variable)' is reserved for the result of \(name)()")
+        }
+        return variable
+    }
+
     private mutating func accumulator(at offset: Int) throws(SyntaxError) -> Expr {
         try make(.ident(Self.accumulator), at: offset)
+    }
+}
+
+/// A receiver call that is a comprehension macro: which one, and how many variables it binds.
+private struct ComprehensionMacro {
+    enum Kind { case all, exists, existsOne, map, filter, transformMap, transformMapEntry }
+
+    var kind: Kind
+    var variableCount: Int
+
+    /// The macro `name` with `count` arguments, or nil when that is not a macro. The quantifiers
+    /// take one variable before their predicate, or two.
+    static func named(_ name: String, argumentCount count: Int) -> ComprehensionMacro? {
+        switch (name, count) {
+        case ("all", 2...3): ComprehensionMacro(kind: .all, variableCount: count - 1)
+        case ("exists", 2...3): ComprehensionMacro(kind: .exists, variableCount: count - 1)
+        case ("exists_one", 2...3): ComprehensionMacro(kind: .existsOne, variableCount: count - 1)
+        case ("existsOne", 3): ComprehensionMacro(kind: .existsOne, variableCount: 2)
+        case ("map", 2...3): ComprehensionMacro(kind: .map, variableCount: 1)
+        case ("filter", 2): ComprehensionMacro(kind: .filter, variableCount: 1)
+        case ("transformList", 3...4): ComprehensionMacro(kind: .map, variableCount: 2)
+        case ("transformMap", 3...4): ComprehensionMacro(kind: .transformMap, variableCount: 2)
+        case ("transformMapEntry", 3...4): ComprehensionMacro(kind: .transformMapEntry, variableCount: 2)
+        default: nil
+        }
     }
 }

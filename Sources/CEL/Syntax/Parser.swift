@@ -9,8 +9,9 @@
 /// - chains of `&&` and of `||` are built as balanced trees (`a || b || c || d` is
 ///   `(a || b) || (c || d)`), which the operators' semantics allow since either side may decide
 ///   the result, so long chains do not nest deeply; the terms stay in source order;
-/// - with macros, `has`, `all`, `exists`, `exists_one`, `map` and `filter` are expanded
-///   (see `Macros.swift`).
+/// - with macros, `has`, `all`, `exists`, `exists_one`, `map` and `filter`, and the
+///   two-variable `all`, `exists`, `existsOne`, `transformList`, `transformMap` and
+///   `transformMapEntry` are expanded (see `Macros.swift`).
 ///
 /// Every node has a unique ``Expr/id`` and the ``Expr/offset`` of its token: an operator's
 /// symbol, a call's function name, a select's `.`, a list's `[`, a map's `{`.
