@@ -67,6 +67,7 @@ public func buildRouter(
     let book = RouteBook(router: router)
     MutationRoutes(gateway: gateway).register(book)
     AdminRoutes(gateway: gateway).register(book)
+    ShadowRoutes(gateway: gateway).register(book)
     SystemRoutes(gateway: gateway).register(book)
     MCPRoutes(gateway: gateway).register(book)
     MetricsRoutes(gateway: gateway, registry: metrics).register(book)

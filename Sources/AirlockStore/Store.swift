@@ -78,6 +78,18 @@ public protocol Store: Sendable {
     /// The reviews opened at or after `since`, oldest first (through an index on the opening time).
     func reviews(openedSince since: Date) async throws -> [ReviewRecord]
 
+    // MARK: The learning loop
+
+    /// The candidate running in shadow, if any.
+    func shadowPolicy() async throws -> ShadowSetting?
+    /// The shadow results at or after `since` (all when `nil`), of one candidate version or of
+    /// all, oldest first.
+    func shadowResults(version: String?, since: Date?) async throws -> [ShadowResult]
+    /// The per-hour distribution counts of the hours starting in `start ..< end`.
+    func distributionCounts(from start: Date, to end: Date) async throws -> [DistributionCount]
+    /// The votes cast at or after `since`, oldest first.
+    func votes(castSince since: Date) async throws -> [VoteRecord]
+
     // MARK: Signal state and idempotency keys
 
     /// The signal state blob kept under `key`, if any.

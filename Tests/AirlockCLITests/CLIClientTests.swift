@@ -271,6 +271,11 @@ extension CLIClientTests {
 
         /// Runs `body` with the URL of a fresh server, then stops it and removes its state.
         static func with(_ body: @Sendable (String) async throws -> Void) async throws {
+            try await with { url, _ in try await body(url) }
+        }
+
+        /// Runs `body` with the URL of a fresh server and its state directory.
+        static func with(_ body: @Sendable (_ url: String, _ stateDirectory: String) async throws -> Void) async throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cli-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -282,7 +287,7 @@ extension CLIClientTests {
             let (application, _) = try await buildApplication(configuration, clock: ManualClock(businessHours), logger: logger)
             try await application.test(.live) { client in
                 let port = try #require(client.port)
-                try await body("http://localhost:\(port)")
+                try await body("http://localhost:\(port)", directory)
             }
         }
 

@@ -1,7 +1,7 @@
 /// Durations written in a pack (`sla: 4h`, `30m`, `1h30m`, `90s`, `2d`), in whole seconds.
-enum DurationText {
+public enum DurationText {
     /// Seconds of a text like `1h30m`; `nil` if malformed or zero-length.
-    static func seconds(_ text: String) -> Int? {
+    public static func seconds(_ text: String) -> Int? {
         var total = 0
         var number: Int?
         var sawUnit = false

@@ -38,6 +38,8 @@ public final class Gateway: Sendable {
     /// Where webhook events go; ``WebhookDeliveryService`` delivers them.
     public let notifications: Notifications
     private let active: Mutex<ActivePolicy?>
+    /// The candidate running in shadow, if any (``startShadow(policyVersion:by:)``).
+    let shadow = Mutex<ShadowPolicy?>(nil)
     private let signalBook: Mutex<SignalBook>
     /// The freeze and the activity counters behind `system.*` (``SystemBook``).
     let systemBook: Mutex<SystemBook>
@@ -135,6 +137,7 @@ public final class Gateway: Sendable {
             }
         }
         try await loadFreeze()
+        try await loadShadow()
         try await seedActivity()
         if known == nil {
             // A new pack came with this start: the mutations under review are decided again

@@ -94,8 +94,10 @@ extension Gateway {
                 tier: "invalid", resource: resource, known: engine.pack.resources[resource] != nil,
                 nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
             throw error
-        case .success(let (mutation, decision)):
-            let submission = try await route(received, mutation, decision)
+        case .success(let (mutation, (decision, system))):
+            let submission = try await route(
+                received, mutation, decision, system: system,
+                microseconds: Int((DispatchTime.now().uptimeNanoseconds - started) / 1000))
             metrics.decided(
                 tier: decision.routedTier.rawValue, resource: mutation.resource, known: true,
                 nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
@@ -120,16 +122,18 @@ extension Gateway {
     }
 
     /// Signals and policy: the decision on a mutation, or what its schema finds wrong with it.
+    /// Returns the system state the rules saw with the decision: it is one of the inputs the
+    /// `decided` record keeps.
     private func decide(_ mutation: Mutation, actor: Actor, engine: PolicyEngine, at now: Date)
-        -> Result<Decision, ValidationFailure>
+        -> Result<(Decision, SystemState), ValidationFailure>
     {
         let systemNow = system(at: now)
         let time = Self.timestamp(now)
         do throws(ValidationFailure) {
-            return .success(
-                try engine.decide(mutation: mutation, actor: actor, system: systemNow, now: time) { valid in
-                    signals(for: valid, actor: actor, pack: engine.pack, at: time)
-                }.decision)
+            let decision = try engine.decide(mutation: mutation, actor: actor, system: systemNow, now: time) { valid in
+                signals(for: valid, actor: actor, pack: engine.pack, at: time)
+            }.decision
+            return .success((decision, systemNow))
         } catch {
             return .failure(error)
         }
@@ -137,8 +141,9 @@ extension Gateway {
 
     /// Routing and decision capture: the lifecycle's `decided` step, committed with the mutation,
     /// then carried out (execution for an approved mutation Airlock applies).
-    private func route(_ received: Received, _ mutation: Mutation, _ decision: Decision) async throws(GatewayError)
-        -> Submission
+    private func route(
+        _ received: Received, _ mutation: Mutation, _ decision: Decision, system: SystemState, microseconds: Int
+    ) async throws(GatewayError) -> Submission
     {
         let state = LifecycleState(
             status: .received, submitter: received.principal.id,
@@ -150,7 +155,9 @@ extension Gateway {
         } catch {
             throw Self.refused(error, id: received.id)
         }
-        let decisionJSON = CanonicalJSON.encode(decision.jsonValue)
+        let decisionJSON = CanonicalJSON.encode(
+            DecisionInputs(actor: received.actor, system: system, before: mutation.before, decisionMicroseconds: microseconds)
+                .recorded(with: decision))
         var context = EventContext(
             actor: "policy", resource: mutation.resource, policyVersion: decision.policyVersion, decision: decisionJSON)
         context.tier = decision.routedTier.rawValue
@@ -174,6 +181,11 @@ extension Gateway {
                 mutationID: old.snapshot.record.id, snapshot: old.snapshot, context: oldContext, now: received.now,
                 newReviewID: "", notifications: notifications
             ).record(old.step, into: &change)
+        }
+        if let result = shadowResult(
+            id: received.id, mutation: mutation, decision: decision, actor: received.actor, system: system, at: received.now)
+        {
+            change.recordShadowResult(result)
         }
         if let replayed = try await commit(change, received) { return replayed }
         if let old = received.supersedes {

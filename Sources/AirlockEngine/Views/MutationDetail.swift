@@ -49,6 +49,12 @@ extension Gateway {
                 before = shown
             }
             var decision = record.decision.flatMap { try? Value(json: $0) }
+            // The recorded inputs repeat the actor and the `before` values, which are shown
+            // (masked) apart: the decision is shown without them.
+            if case .map(var map)? = decision, case .some = map["inputs"] {
+                map["inputs"] = nil
+                decision = .map(map)
+            }
             if let current = decision, !hidden.isEmpty {
                 decision = Self.maskingReadValues(current, hidden: hidden, templates: MutationView.reasonTemplates(in: activePack))
             }

@@ -313,6 +313,57 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "422": { $ref: "#/components/responses/Problem" }
+  /v1/policies/{version}/shadow:
+    post:
+      summary: Run a stored version in shadow beside the active one (admin; audited; replaces any other candidate)
+      description: |
+        Every live mutation is then also decided by the candidate, with the same inputs and without
+        effect; both decisions are kept (GET /v1/policies/shadow reports on them).
+      operationId: startShadowPolicy
+      parameters:
+        - { name: version, in: path, required: true, schema: { type: string } }
+      responses:
+        "200": { description: Running in shadow, content: { application/json: { schema: { $ref: "#/components/schemas/ShadowSetting" } } } }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+        "422": { $ref: "#/components/responses/Problem" }
+  /v1/policies/shadow:
+    get:
+      summary: How often and where the shadow candidate disagreed with the active policy (reviewer, admin, auditor)
+      operationId: getShadowReport
+      parameters:
+        - { name: version, in: query, required: false, schema: { type: string }, description: "The candidate (default: the running one, else the latest)" }
+        - { name: since, in: query, required: false, schema: { type: string, format: date-time } }
+      responses:
+        "200":
+          description: The report; version is null when no candidate has run
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [version, running, evaluated, disagreements, pairs, rules, resources, recent]
+                properties:
+                  version: { type: [string, "null"] }
+                  running: { oneOf: [{ $ref: "#/components/schemas/ShadowSetting" }, { type: "null" }] }
+                  evaluated: { type: integer }
+                  disagreements: { type: integer }
+                  disagreement_rate: { type: [number, "null"] }
+                  pairs: { type: array, items: { type: object, properties: { active: { type: string }, shadow: { type: string }, count: { type: integer } } } }
+                  rules: { type: array, items: { type: object, properties: { rule: { type: string }, active_only: { type: integer }, shadow_only: { type: integer } } } }
+                  resources: { type: array, items: { type: object, properties: { resource: { type: string }, evaluated: { type: integer }, disagreements: { type: integer } } } }
+                  recent: { type: array, items: { type: object } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+    delete:
+      summary: Stop the shadow candidate (admin; audited); its results stay
+      operationId: stopShadowPolicy
+      responses:
+        "200": { description: Stopped, content: { application/json: { schema: { type: object, properties: { stopped: { $ref: "#/components/schemas/ShadowSetting" } } } } } }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
   /metrics:
     get:
       summary: The gateway's metrics in the Prometheus text format (no key; no ids in any label)
@@ -529,6 +580,13 @@ components:
         errors: { type: array, items: { $ref: "#/components/schemas/FieldError" } }
         id: { type: string, description: "The recorded mutation, for an invalid mutation" }
         mutation: { $ref: "#/components/schemas/Mutation" }
+    ShadowSetting:
+      type: object
+      required: [version, since, by]
+      properties:
+        version: { type: string }
+        since: { type: string, format: date-time }
+        by: { type: string }
     PolicyVersion:
       type: object
       required: [name, version, active, created_at, created_by]

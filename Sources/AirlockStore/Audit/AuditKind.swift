@@ -60,6 +60,14 @@ public struct AuditKind: RawRepresentable, Sendable, Hashable, Codable, Expressi
     public static let rolledBack: AuditKind = "rolled_back"
     /// A policy version became the active one.
     public static let policyActivated: AuditKind = "policy_activated"
+    /// A candidate policy version started running in shadow (the payload names it).
+    public static let shadowStarted: AuditKind = "shadow_started"
+    /// The shadow candidate was stopped.
+    public static let shadowStopped: AuditKind = "shadow_stopped"
+    /// A drift check found a distribution moved past its threshold (the payload says what moved).
+    public static let drift: AuditKind = "drift"
+    /// Reviewers show signs of no longer looking (the payload names the pool or reviewer).
+    public static let oversight: AuditKind = "oversight"
     /// A principal (agent, service, reviewer) was added, changed or removed.
     public static let principalChanged: AuditKind = "principal_changed"
     /// An admin froze or thawed the gateway (`system.freeze`); the payload says which and why.

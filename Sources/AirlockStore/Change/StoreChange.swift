@@ -59,6 +59,12 @@ public struct StoreChange: Sendable {
         case rescheduleNotification(deliveryID: Int64, attempts: Int, nextAttempt: Date, error: String)
         /// Give up on a pending delivery.
         case failNotification(deliveryID: Int64, attempts: Int, error: String)
+        /// Start (a setting) or stop (`nil`) running a candidate policy in shadow.
+        case setShadow(ShadowSetting?, AuditEntry)
+        /// Keep how the shadow candidate decided a mutation.
+        case recordShadowResult(ShadowResult)
+        /// Add counts to the per-hour distributions.
+        case addDistributionCounts([DistributionCount])
     }
 
     /// The time of the change: stored as the mutation's `updated_at`, the vote's time, and so on.
@@ -184,6 +190,22 @@ public struct StoreChange: Sendable {
     /// pending.
     public mutating func failNotification(_ deliveryID: Int64, attempts: Int, error: String) {
         operations.append(.failNotification(deliveryID: deliveryID, attempts: attempts, error: error))
+    }
+
+    /// Starts running `shadow`'s candidate in shadow (replacing any other), or stops (`nil`).
+    public mutating func setShadow(_ shadow: ShadowSetting?, audit: AuditEntry) {
+        operations.append(.setShadow(shadow, audit))
+    }
+
+    /// Keeps how the shadow candidate decided a mutation (one result per mutation: a later one
+    /// replaces it).
+    public mutating func recordShadowResult(_ result: ShadowResult) {
+        operations.append(.recordShadowResult(result))
+    }
+
+    /// Adds `counts` to the per-hour distributions (summing with what is there).
+    public mutating func addDistributionCounts(_ counts: [DistributionCount]) {
+        operations.append(.addDistributionCounts(counts))
     }
 
     /// Appends an audit record on its own (`escalated` notes, `principal_changed`, …).

@@ -133,9 +133,55 @@ struct SQLiteChangeApplier {
                 try updatePendingDelivery(id, status: .pending, attempts: attempts, nextAttempt: next, error: error)
             case .failNotification(let id, let attempts, let error):
                 try updatePendingDelivery(id, status: .failed, attempts: attempts, nextAttempt: nil, error: error)
+            case .setShadow(let shadow, let audit):
+                if let shadow {
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT INTO system_settings (key, value, updated_at, updated_by) VALUES ('shadow', ?, ?, ?)
+                            ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
+                                updated_by = excluded.updated_by
+                            """
+                    ).execute(arguments: [shadow.version, shadow.since.microsecondsSince1970, shadow.by])
+                } else {
+                    try db.cachedStatement(sql: "DELETE FROM system_settings WHERE key = 'shadow'").execute()
+                }
+                try append(audit, mutationID: audit.mutationID, appender: &appender)
+            case .recordShadowResult(let result):
+                try recordShadowResult(result)
+            case .addDistributionCounts(let counts):
+                let statement = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO decision_distributions (hour, resource, dimension, bucket, count) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (hour, resource, dimension, bucket) DO UPDATE SET count = count + excluded.count
+                        """)
+                for count in counts {
+                    try statement.execute(arguments: [
+                        count.hour.microsecondsSince1970, count.resource, count.dimension, count.bucket, count.count,
+                    ])
+                }
             }
         }
         return records
+    }
+
+    private func recordShadowResult(_ result: ShadowResult) throws {
+        func list(_ names: [String]) throws -> String {
+            String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO shadow_results (mutation_id, shadow_version, active_version, at, resource, active_tier, shadow_tier,
+                    active_rules, shadow_rules, shadow_decision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (mutation_id) DO UPDATE SET shadow_version = excluded.shadow_version,
+                    active_version = excluded.active_version, at = excluded.at, resource = excluded.resource,
+                    active_tier = excluded.active_tier, shadow_tier = excluded.shadow_tier, active_rules = excluded.active_rules,
+                    shadow_rules = excluded.shadow_rules, shadow_decision = excluded.shadow_decision
+                """
+        ).execute(arguments: [
+            result.mutationID, result.shadowVersion, result.activeVersion, result.at.microsecondsSince1970, result.resource,
+            result.activeTier, result.shadowTier, try list(result.activeRules), try list(result.shadowRules), result.shadowDecision,
+        ])
     }
 
     /// Appends a transition's audit record and its row in `mutation_transitions`.

@@ -5,7 +5,7 @@ import GRDB
 /// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
 enum SQLiteSchema {
     /// The schema version this build writes: the number of migrations it knows.
-    static let version = 6
+    static let version = 7
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -226,6 +226,38 @@ enum SQLiteSchema {
                 sql: """
                     -- The dashboard's reviews of the last hour, day or week, without reading every review.
                     CREATE INDEX reviews_by_opening ON reviews(opened_at);
+                    """)
+        }
+        migrator.registerMigration("v7 shadow results, decision distributions, votes by time") { db in
+            try db.execute(
+                sql: """
+                    -- How the candidate running in shadow decided each live mutation (the setting itself is
+                    -- the `shadow` row of system_settings).
+                    CREATE TABLE shadow_results (
+                        mutation_id TEXT PRIMARY KEY NOT NULL,
+                        shadow_version TEXT NOT NULL,
+                        active_version TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        resource TEXT NOT NULL,
+                        active_tier TEXT NOT NULL,
+                        shadow_tier TEXT NOT NULL,
+                        active_rules TEXT NOT NULL,
+                        shadow_rules TEXT NOT NULL,
+                        shadow_decision TEXT
+                    ) WITHOUT ROWID;
+                    CREATE INDEX shadow_results_by_version ON shadow_results(shadow_version, at);
+                    -- Per hour and resource, how decisions fell by tier, most sensitive class and score band:
+                    -- what drift checks compare.
+                    CREATE TABLE decision_distributions (
+                        hour INTEGER NOT NULL,
+                        resource TEXT NOT NULL,
+                        dimension TEXT NOT NULL,
+                        bucket TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (hour, resource, dimension, bucket)
+                    ) WITHOUT ROWID;
+                    -- Reviewers' votes of a window (KPIs per reviewer, oversight checks).
+                    CREATE INDEX votes_by_time ON votes(at);
                     """)
         }
         return migrator

@@ -41,6 +41,11 @@ struct APIClient: Sendable {
         try await send("POST", path, query: [], body: Data(body.jsonString().utf8), headers: headers, timeout: 30)
     }
 
+    /// `DELETE path`.
+    func delete(_ path: String) async throws(ClientError) -> Answer {
+        try await send("DELETE", path, query: [], body: nil, headers: [:], timeout: 30)
+    }
+
     /// One exchange. `path` is below the base URL and already escaped (see ``pathSegment(_:)``).
     private func send(
         _ method: String, _ path: String, query: [(String, String)], body: Data?, headers: [String: String],

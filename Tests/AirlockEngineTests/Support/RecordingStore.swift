@@ -98,6 +98,14 @@ final class RecordingStore: Store {
         try await inner.tierCounts(since: since, bucketSeconds: bucketSeconds)
     }
     func reviews(openedSince since: Date) async throws -> [ReviewRecord] { try await inner.reviews(openedSince: since) }
+    func shadowPolicy() async throws -> ShadowSetting? { try await inner.shadowPolicy() }
+    func shadowResults(version: String?, since: Date?) async throws -> [ShadowResult] {
+        try await inner.shadowResults(version: version, since: since)
+    }
+    func distributionCounts(from start: Date, to end: Date) async throws -> [DistributionCount] {
+        try await inner.distributionCounts(from: start, to: end)
+    }
+    func votes(castSince since: Date) async throws -> [VoteRecord] { try await inner.votes(castSince: since) }
     func signalState(key: String) async throws -> Data? { try await inner.signalState(key: key) }
     func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord? {
         try await inner.idempotencyRecord(scope: scope, key: key)
@@ -141,6 +149,9 @@ extension StoreChange {
             case .markNotificationDelivered: "notificationDelivered"
             case .rescheduleNotification: "notificationRescheduled"
             case .failNotification: "notificationFailed"
+            case .setShadow(let shadow, _): "setShadow(\(shadow?.version ?? "nil"))"
+            case .recordShadowResult: "recordShadowResult"
+            case .addDistributionCounts: "addDistributionCounts"
             }
         }
     }

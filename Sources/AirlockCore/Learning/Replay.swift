@@ -1,0 +1,100 @@
+import CEL
+
+/// What a candidate pack would have decided for past decisions, compared with what was decided:
+/// the result of ``Replay/run(_:candidate:)``.
+public struct ReplayReport: Sendable {
+    /// One decision the candidate changes.
+    public struct Change: Sendable {
+        public var mutationID: String
+        public var resource: String
+        /// The tier routing acted on, then.
+        public var old: Tier
+        /// The tier routing would act on under the candidate.
+        public var new: Tier
+        /// Rules that match under the candidate and did not then.
+        public var rulesAdded: [String]
+        /// Rules that matched then and do not under the candidate.
+        public var rulesRemoved: [String]
+        /// What became of the mutation.
+        public var outcome: RecordedCase.Outcome
+    }
+
+    /// How the changes divide among rules: the decisions a rule newly matches or no longer
+    /// matches, among those whose tier changed.
+    public struct RuleShift: Sendable, Hashable {
+        public var newlyMatched = 0
+        public var noLongerMatched = 0
+    }
+
+    /// The candidate's name and version.
+    public var candidateName: String
+    public var candidateVersion: String
+    /// Decisions decided again.
+    public var replayed = 0
+    /// Tiers then (outer key) against tiers under the candidate (inner key).
+    public var confusion: [Tier: [Tier: Int]] = [:]
+    /// Every decision whose tier changes, in the order replayed.
+    public var changes: [Change] = []
+    /// Per rule, its part in the changes.
+    public var rules: [String: RuleShift] = [:]
+    /// Mutations a person rejected that the candidate would have let run before anyone looked:
+    /// its tier is low, or medium where the decision then made it wait (high or block).
+    public var missedRejections: [Change] = []
+    /// Mutations the candidate cannot decide (its schemas refuse them), with the reason.
+    public var refused: [(mutationID: String, reason: String)] = []
+
+    /// How many decisions the candidate changes.
+    public var changed: Int { changes.count }
+
+    /// The count in the confusion table for `old` → `new`.
+    public func count(from old: Tier, to new: Tier) -> Int { confusion[old]?[new] ?? 0 }
+}
+
+/// Re-evaluates recorded decisions under a candidate pack with the inputs they were made from
+/// (mutation, actor, signals, system state, time): no history is rebuilt and nothing runs.
+public enum Replay {
+    /// Replays `cases` under `candidate`.
+    public static func run(_ cases: [RecordedCase], candidate: PolicyEngine) -> ReplayReport {
+        var report = ReplayReport(candidateName: candidate.pack.name, candidateVersion: candidate.pack.version)
+        for recorded in cases {
+            let decision: Decision
+            do {
+                decision = try candidate.decide(
+                    mutation: recorded.mutation, actor: recorded.inputs.actor, signals: recorded.signals,
+                    system: recorded.inputs.system, now: recorded.decidedAt)
+            } catch {
+                report.refused.append((recorded.mutationID, error.description))
+                continue
+            }
+            report.replayed += 1
+            let new = decision.routedTier
+            report.confusion[recorded.tier, default: [:]][new, default: 0] += 1
+            guard new != recorded.tier else { continue }
+            let matched = decision.matchedRules
+            let then = Set(recorded.rules)
+            let now = Set(matched)
+            let change = ReplayReport.Change(
+                mutationID: recorded.mutationID, resource: recorded.mutation.resource, old: recorded.tier, new: new,
+                rulesAdded: matched.filter { !then.contains($0) }, rulesRemoved: recorded.rules.filter { !now.contains($0) },
+                outcome: recorded.outcome)
+            for rule in change.rulesAdded { report.rules[rule, default: .init()].newlyMatched += 1 }
+            for rule in change.rulesRemoved { report.rules[rule, default: .init()].noLongerMatched += 1 }
+            report.changes.append(change)
+            if recorded.outcome.rejectedByPerson, runsBeforeAnyoneLooks(new, then: recorded.tier) {
+                report.missedRejections.append(change)
+            }
+        }
+        return report
+    }
+
+    /// Whether a mutation decided `new` runs before a person has looked, where the decision then
+    /// (`old`) did not let it: low runs unreviewed; medium runs while the review is open, which
+    /// is a miss only when the decision then made it wait.
+    static func runsBeforeAnyoneLooks(_ new: Tier, then old: Tier) -> Bool {
+        switch new {
+        case .low: old != .low
+        case .medium: old == .high || old == .block
+        case .high, .block: false
+        }
+    }
+}

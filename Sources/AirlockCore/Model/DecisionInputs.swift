@@ -1,0 +1,74 @@
+import CEL
+
+/// What a decision was made from besides the mutation and its signals: the actor as rules saw it,
+/// the system state and the target's values read at triage.
+///
+/// The `decided` audit record keeps them under `inputs` beside the decision, so that the log
+/// alone is enough to decide again (`airlock policy replay`):
+///
+/// ```json
+/// {"tier": "high", …, "signals": {…},
+///  "inputs": {"actor": {"id": "agent-7", "kind": "agent", "roles": [], "attributes": {}},
+///             "system": {"freeze": false, "queue_depth": 3, "rollback_rate_1h": 0.0},
+///             "before": {"amount": 120.0}}}
+/// ```
+public struct DecisionInputs: Sendable {
+    /// The actor, as rules read it (`actor`).
+    public var actor: Actor
+    /// The system state, as rules read it (`system`).
+    public var system: SystemState
+    /// The target's values read at triage (`mutation.before`), when any were.
+    public var before: CELMap?
+    /// How long the gateway took from receiving the mutation to its decision, in microseconds
+    /// (what `airlock kpi` reports as decision latency); not an input of the rules.
+    public var decisionMicroseconds: Int?
+
+    public init(actor: Actor, system: SystemState, before: CELMap?, decisionMicroseconds: Int? = nil) {
+        self.actor = actor
+        self.system = system
+        self.before = before
+        self.decisionMicroseconds = decisionMicroseconds
+    }
+
+    /// The decision's JSON form with these inputs under `inputs`.
+    public func recorded(with decision: Decision) -> Value {
+        guard case .map(var map) = decision.jsonValue else { return decision.jsonValue }
+        map["inputs"] = jsonValue
+        return .map(map)
+    }
+
+    /// `{"actor": …, "system": …, "before"?: …}`.
+    public var jsonValue: Value {
+        var map = CELMap()
+        map["actor"] = actor.jsonValue
+        map["system"] = system.jsonValue
+        if let before { map["before"] = .map(before) }
+        if let decisionMicroseconds { map["decision_us"] = .int(Int64(decisionMicroseconds)) }
+        return .map(map)
+    }
+
+    /// Reads the inputs kept in a recorded decision (its `inputs` member).
+    public init(recordedDecision value: Value) throws(ValidationFailure) {
+        guard case .map(let decision) = value, let inputs = decision["inputs"] else {
+            throw ValidationFailure(path: "inputs", message: "the decision keeps no inputs (it was recorded before they were kept)")
+        }
+        var reader = ObjectReader(inputs, what: "a decision's inputs", allowed: ["actor", "system", "before", "decision_us"])
+        let actorValue = reader.value("actor")
+        if case .none = actorValue { reader.fail("actor", "is required") }
+        let systemValue = reader.object("system")
+        let before = reader.object("before")
+        guard reader.issues.isEmpty, let actorValue else { throw ValidationFailure(issues: reader.issues) }
+        actor = try Actor(jsonValue: actorValue)
+        var system = SystemState()
+        if let systemValue {
+            if case .bool(let freeze)? = systemValue["freeze"] { system.freeze = freeze }
+            if let depth = systemValue["queue_depth"], let n = SignalState.number(depth) { system.queueDepth = Int(n) }
+            if let rate = systemValue["rollback_rate_1h"], let x = SignalState.number(rate) { system.rollbackRate1h = x }
+        }
+        self.system = system
+        self.before = before
+        if case .map(let map) = inputs, let micros = map["decision_us"], let n = SignalState.number(micros) {
+            decisionMicroseconds = Int(n)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+@testable import AirlockCore
+import CEL
+import Testing
+
+/// Reading recorded decisions back and deciding them again.
+@Suite struct ReplayTests {
+    static let document = #"{"resource":"catalog.product","operation":"update","target":"sku-1","changes":{"title":"Lamp"}}"#
+
+    static func decided(tier: String, inputs: String?) -> String {
+        var text = #"{"tier":"\#(tier)","routed_tier":"\#(tier)","score":0,"reasons":[{"rule":"r1","message":"m","values":{}},"#
+            + #"{"rule":"broken","message":"m","values":{},"failed":true}],"evaluated_at":"2026-01-06T10:00:00Z","#
+            + #""policy":{"name":"p","version":"v1"},"signals":{"actor_rate_1m":3}"#
+        if let inputs { text += #","inputs":\#(inputs)"# }
+        return text + "}"
+    }
+
+    @Test func aRecordedDecisionReadsBackWithItsInputs() throws {
+        let inputs = #"{"actor":{"id":"agent-7","kind":"agent","roles":[],"attributes":{}},"system":{"freeze":true,"queue_depth":4,"rollback_rate_1h":0.5},"before":{"title":"Old"},"decision_us":250}"#
+        let recorded = try RecordedCase(mutationID: "m-1", submitted: Self.document, decided: Self.decided(tier: "high", inputs: inputs))
+        #expect(recorded.tier == .high)
+        #expect(recorded.rules == ["r1"], "a rule that failed to evaluate did not match")
+        #expect(recorded.inputs.actor.id == "agent-7")
+        #expect(recorded.inputs.system == SystemState(freeze: true, queueDepth: 4, rollbackRate1h: 0.5))
+        #expect(recorded.inputs.decisionMicroseconds == 250)
+        guard case .string(let old)? = recorded.mutation.before?["title"] else {
+            Issue.record("no before value: \(String(describing: recorded.mutation.before))")
+            return
+        }
+        #expect(old == "Old", "the values read at triage, not the agent's")
+        #expect(recorded.signals.actorRate1m == 3)
+        #expect(recorded.decidedAt == RFC3339.parse("2026-01-06T10:00:00Z"))
+        #expect(recorded.policyVersion == "v1")
+    }
+
+    @Test func aDecisionRecordedWithoutInputsSaysSo() {
+        #expect {
+            try RecordedCase(mutationID: "m-1", submitted: Self.document, decided: Self.decided(tier: "low", inputs: nil))
+        } throws: { error in
+            "\(error)".contains("keeps no inputs")
+        }
+        #expect(throws: ValidationFailure.self) {
+            try RecordedCase(mutationID: "m-1", submitted: "{not json", decided: Self.decided(tier: "low", inputs: nil))
+        }
+    }
+
+    @Test(arguments: [
+        (Tier.low, Tier.high, true), (.low, .medium, true), (.low, .low, false), (.medium, .high, true), (.medium, .block, true),
+        (.medium, .medium, false), (.medium, .low, false), (.high, .low, false), (.block, .high, false),
+    ])
+    func whatCountsAsLettingARejectionThrough(new: Tier, old: Tier, missed: Bool) {
+        #expect(Replay.runsBeforeAnyoneLooks(new, then: old) == missed)
+    }
+}
