@@ -28,7 +28,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Listen address HOST:PORT, overriding the configuration.")
     var listen: String?
 
+    @Option(
+        name: .customLong("log-format"),
+        help: ArgumentHelp("Log lines as text or as one JSON object per line (also $AIRLOCK_LOG_FORMAT).", valueName: "text|json"))
+    var logFormat: String?
+
+    func validate() throws {
+        let chosen = logFormat ?? ProcessInfo.processInfo.environment["AIRLOCK_LOG_FORMAT"] ?? "text"
+        guard JSONLogHandler.Format(rawValue: chosen) != nil else {
+            throw ValidationError("--log-format must be text or json, not '\(chosen)'")
+        }
+    }
+
     func run() async throws {
+        let chosen = logFormat ?? ProcessInfo.processInfo.environment["AIRLOCK_LOG_FORMAT"] ?? "text"
+        JSONLogHandler.bootstrap(JSONLogHandler.Format(rawValue: chosen) ?? .text)
         var configuration: GatewayConfiguration
         do {
             configuration = try config.map { path throws(ConfigurationError) in try GatewayConfiguration.load(file: path) }

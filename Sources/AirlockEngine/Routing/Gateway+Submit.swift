@@ -188,6 +188,14 @@ extension Gateway {
             change.recordShadowResult(result)
         }
         if let replayed = try await commit(change, received) { return replayed }
+        if logger.logLevel <= .debug {
+            logger.debug(
+                "decided",
+                metadata: [
+                    "mutation": "\(received.id)", "resource": "\(mutation.resource)", "tier": "\(decision.routedTier.rawValue)",
+                    "actor": "\(received.principal.id)", "policy_version": "\(decision.policyVersion)",
+                ])
+        }
         if let old = received.supersedes {
             await carryOut(old.step, of: old.snapshot.record.id, mutation: nil, context: old.context)
         }

@@ -86,7 +86,7 @@ struct TestServer {
     /// Starts the server on `stateDirectory` (kept afterwards), runs `body`, and stops it
     /// gracefully.
     static func run<Value: Sendable>(
-        stateDirectory: String, clock: ManualClock = ManualClock(businessHours),
+        stateDirectory: String, clock: ManualClock = ManualClock(businessHours), logger given: Logger? = nil,
         _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
     ) async throws -> Value {
         var configuration = try GatewayConfiguration.parse(
@@ -94,6 +94,7 @@ struct TestServer {
         configuration.port = 0
         var logger = Logger(label: "airlock-test")
         logger.logLevel = .warning
+        if let given { logger = given }
         let (application, parts) = try await buildApplication(configuration, clock: clock, logger: logger)
         return try await application.test(.live) { client in
             guard let port = client.port else { throw TestServerError.noPort }
