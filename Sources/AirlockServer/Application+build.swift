@@ -50,6 +50,7 @@ public func openGateway(
         auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors,
         notifications: Notifications(targets: configuration.notify, principals: configuration.principals), logger: logger,
         metrics: GatewayMetrics(factory: factory))
+    gateway.configureDrift(configuration.drift)
     try await gateway.start(configuredPack: pack, files: files, by: "config:\(configuration.source)")
     try await gateway.reconcile()
     return AirlockServerParts(gateway: gateway, store: store, pack: pack, metrics: registry)
@@ -96,7 +97,7 @@ public func buildApplication(
         services: [
             CheckpointService(store: parts.store, clock: clock, logger: logger), SignalSaveService(gateway: parts.gateway),
             ReconciliationService(gateway: parts.gateway), DeadlineService(gateway: parts.gateway),
-            WebhookDeliveryService(gateway: parts.gateway),
+            WebhookDeliveryService(gateway: parts.gateway), DriftService(gateway: parts.gateway),
         ],
         onServerRunning: onServerRunning,
         logger: logger)

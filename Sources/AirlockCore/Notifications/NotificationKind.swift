@@ -20,6 +20,8 @@ public enum NotificationKind: String, Sendable, Hashable, CaseIterable, Codable,
     case verificationFailed = "verification_failed"
     /// Freeze mode was switched on or off.
     case freezeChanged = "freeze_changed"
+    /// A drift check found decisions of a resource distributed differently than before.
+    case drift
 
     public var description: String { rawValue }
 }

@@ -28,6 +28,8 @@ public struct GatewayConfiguration: Sendable {
     /// The webhook targets events are delivered to (`notify:`); a principal's own target is on
     /// the principal.
     public var notify: [WebhookTarget] = []
+    /// When drift checks compare and how far a distribution may move (`drift:`).
+    public var drift = DriftSettings()
     /// Where the configuration came from, for messages.
     public var source: String = "embedded defaults"
 
@@ -69,7 +71,7 @@ public struct GatewayConfiguration: Sendable {
             path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path
         }
         let top = try reader.mapping(
-            root, allowed: ["listen", "state_dir", "policy", "principals", "store", "audit", "executors", "notify"],
+            root, allowed: ["listen", "state_dir", "policy", "principals", "store", "audit", "executors", "notify", "drift"],
             what: "the configuration")
         if let listen = top["listen"] {
             let text = try reader.string(listen, what: "listen")
@@ -111,6 +113,29 @@ public struct GatewayConfiguration: Sendable {
                     throw reader.error(seconds, "audit.checkpoint_seconds must be a positive number of seconds")
                 }
                 config.checkpointSeconds = t
+            }
+        }
+        if let drift = top["drift"] {
+            let map = try reader.mapping(drift, allowed: ["window", "reference", "threshold", "min_count"], what: "drift")
+            for (name, node) in map {
+                let text = try reader.string(node, what: "drift.\(name)")
+                switch name {
+                case "window", "reference":
+                    guard let seconds = DurationText.seconds(text), seconds % 3600 == 0 else {
+                        throw reader.error(node, "drift.\(name) must be whole hours (1h, 24h, 7d), not '\(text)'")
+                    }
+                    if name == "window" { config.drift.window = seconds } else { config.drift.reference = seconds }
+                case "threshold":
+                    guard let value = Double(text), value > 0 else {
+                        throw reader.error(node, "drift.threshold must be a positive stability index (say 0.25), not '\(text)'")
+                    }
+                    config.drift.threshold = value
+                default:
+                    guard let n = Int(text), n > 0 else {
+                        throw reader.error(node, "drift.min_count must be a positive number of decisions, not '\(text)'")
+                    }
+                    config.drift.minimumCount = n
+                }
             }
         }
         if let executors = top["executors"] {

@@ -40,6 +40,8 @@ public final class Gateway: Sendable {
     private let active: Mutex<ActivePolicy?>
     /// The candidate running in shadow, if any (``startShadow(policyVersion:by:)``).
     let shadow = Mutex<ShadowPolicy?>(nil)
+    /// The per-hour distributions being counted and the drift alarms in force (``checkDrift()``).
+    let driftBook = Mutex(DriftBook())
     private let signalBook: Mutex<SignalBook>
     /// The freeze and the activity counters behind `system.*` (``SystemBook``).
     let systemBook: Mutex<SystemBook>

@@ -33,6 +33,17 @@ public final class GatewayMetrics: Sendable {
         counter.increment()
     }
 
+    /// An alarm raised outside a mutation's lifecycle (`drift`, `oversight`).
+    func alarmRaised(_ kind: String) {
+        count("airlock_alarms_total", [("kind", kind)])
+    }
+
+    /// The latest drift index of a resource's distribution (`dimension`: tier, class, score).
+    func driftScore(resource: String, dimension: String, index: Double) {
+        Gauge(label: "airlock_drift_score", dimensions: [("resource", resource), ("dimension", dimension)], factory: factory)
+            .record(index)
+    }
+
     /// A decision made: its routed tier and resource (`unknown` for a resource the pack lacks,
     /// so that a caller cannot grow the label set), and how long the whole submission took.
     func decided(tier: String, resource: String, known: Bool, nanoseconds: Int64) {

@@ -188,6 +188,7 @@ extension Gateway {
             change.recordShadowResult(result)
         }
         if let replayed = try await commit(change, received) { return replayed }
+        countDistribution(resource: mutation.resource, decision: decision, at: received.now)
         if logger.logLevel <= .debug {
             logger.debug(
                 "decided",
