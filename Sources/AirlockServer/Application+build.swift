@@ -51,6 +51,7 @@ public func openGateway(
         notifications: Notifications(targets: configuration.notify, principals: configuration.principals), logger: logger,
         metrics: GatewayMetrics(factory: factory))
     gateway.configureDrift(configuration.drift)
+    gateway.configureOversight(configuration.oversight)
     try await gateway.start(configuredPack: pack, files: files, by: "config:\(configuration.source)")
     try await gateway.reconcile()
     return AirlockServerParts(gateway: gateway, store: store, pack: pack, metrics: registry)

@@ -60,6 +60,26 @@ import Testing
         }
     }
 
+    @Test func anApprovalGivenSecondsAfterAHighTierReviewOpenedRaisesOneOversightAlarm() async throws {
+        let clock = ManualClock(TestServer.businessHours)
+        try await TestServer.with(clock: clock) { api, parts in
+            let submitted = try await api.submit(Mutations.highDelete)
+            let id = try #require(submitted.json["id"].string, "\(submitted)")
+            clock.advance(by: 2)
+            let approved = try await api.approve(id, key: TestServer.Key.alice)
+            #expect(approved.status == .ok, "\(approved)")
+            let findings = try await parts.gateway.checkOversight()
+            #expect(findings.map(\.key) == ["fast_approval reviewer alice"], "\(findings)")
+            _ = try await parts.gateway.checkOversight()
+            let audit = try await api.get("/v1/audit?limit=1000", key: TestServer.Key.auditor)
+            let alarms = audit.json["items"].array.filter { $0["kind"].string == "oversight" }
+            #expect(alarms.count == 1, "raised once: \(alarms)")
+            #expect(alarms.first?["payload"].string?.contains("reviewer alice") == true, "\(alarms)")
+            let metrics = try await api.get("/metrics", key: nil)
+            #expect(metrics.text.contains(#"airlock_alarms_total{kind="oversight"} 1"#), "\(metrics.text)")
+        }
+    }
+
     @Test func theStabilityIndexIsZeroForTheSameMixAndGrowsWithTheShift() {
         let same = Drift.stabilityIndex(reference: ["low": 80, "high": 20], window: ["low": 40, "high": 10])
         #expect(abs(same) < 0.001)

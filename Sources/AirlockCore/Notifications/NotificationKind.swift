@@ -22,6 +22,9 @@ public enum NotificationKind: String, Sendable, Hashable, CaseIterable, Codable,
     case freezeChanged = "freeze_changed"
     /// A drift check found decisions of a resource distributed differently than before.
     case drift
+    /// Reviewers show signs of no longer looking (too fast, nearly always approving, bursts, a
+    /// growing overdue queue).
+    case oversight
 
     public var description: String { rawValue }
 }

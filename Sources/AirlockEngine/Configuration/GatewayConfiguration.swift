@@ -30,6 +30,8 @@ public struct GatewayConfiguration: Sendable {
     public var notify: [WebhookTarget] = []
     /// When drift checks compare and how far a distribution may move (`drift:`).
     public var drift = DriftSettings()
+    /// The thresholds of the oversight checks (`oversight:`).
+    public var oversight = Oversight.Settings()
     /// Where the configuration came from, for messages.
     public var source: String = "embedded defaults"
 
@@ -71,7 +73,7 @@ public struct GatewayConfiguration: Sendable {
             path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path
         }
         let top = try reader.mapping(
-            root, allowed: ["listen", "state_dir", "policy", "principals", "store", "audit", "executors", "notify", "drift"],
+            root, allowed: ["listen", "state_dir", "policy", "principals", "store", "audit", "executors", "notify", "drift", "oversight"],
             what: "the configuration")
         if let listen = top["listen"] {
             let text = try reader.string(listen, what: "listen")
@@ -135,6 +137,30 @@ public struct GatewayConfiguration: Sendable {
                         throw reader.error(node, "drift.min_count must be a positive number of decisions, not '\(text)'")
                     }
                     config.drift.minimumCount = n
+                }
+            }
+        }
+        if let oversight = top["oversight"] {
+            let keys: Set<String> = ["min_review_seconds", "approval_rate", "min_votes", "burst", "overdue_growth", "window"]
+            for (name, node) in try reader.mapping(oversight, allowed: keys, what: "oversight") {
+                let text = try reader.string(node, what: "oversight.\(name)")
+                switch name {
+                case "min_review_seconds":
+                    guard let value = Double(text), value > 0 else { throw reader.error(node, "oversight.min_review_seconds must be a positive number of seconds") }
+                    config.oversight.minimumReviewSeconds = value
+                case "approval_rate":
+                    guard let value = Double(text), value > 0, value <= 1 else { throw reader.error(node, "oversight.approval_rate must be a share in (0, 1]") }
+                    config.oversight.approvalRate = value
+                case "window":
+                    guard let seconds = DurationText.seconds(text) else { throw reader.error(node, "oversight.window must be a duration (24h, 7d)") }
+                    config.oversight.window = seconds
+                default:
+                    guard let n = Int(text), n > 0 else { throw reader.error(node, "oversight.\(name) must be a positive whole number") }
+                    switch name {
+                    case "min_votes": config.oversight.minimumVotes = n
+                    case "burst": config.oversight.burst = n
+                    default: config.oversight.overdueGrowth = n
+                    }
                 }
             }
         }

@@ -42,6 +42,8 @@ public final class Gateway: Sendable {
     let shadow = Mutex<ShadowPolicy?>(nil)
     /// The per-hour distributions being counted and the drift alarms in force (``checkDrift()``).
     let driftBook = Mutex(DriftBook())
+    /// The oversight checks' state (``checkOversight()``).
+    let oversightBook = Mutex(OversightBook())
     private let signalBook: Mutex<SignalBook>
     /// The freeze and the activity counters behind `system.*` (``SystemBook``).
     let systemBook: Mutex<SystemBook>

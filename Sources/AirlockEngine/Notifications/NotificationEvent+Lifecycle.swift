@@ -29,7 +29,7 @@ extension NotificationEvent {
             text = "Rolled back: \(subject) was undone"
         case .verificationFailed:
             text = "Verification failed: \(subject) does not read back as requested — \(detail ?? "mismatch")"
-        case .reviewDueSoon, .superseded, .freezeChanged, .drift:
+        case .reviewDueSoon, .superseded, .freezeChanged, .drift, .oversight:
             text = "\(notice.kind.rawValue): \(subject)"
         }
         return NotificationEvent(

@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 
 /// Writes the counted decision distributions to the store every minute (and on shutdown), and
-/// runs the drift check once per hour, just after the hour turns.
+/// runs the drift and oversight checks once per hour, just after the hour turns.
 public struct DriftService: Service {
     let gateway: Gateway
     /// How often the distributions are written.
@@ -27,6 +27,7 @@ public struct DriftService: Service {
                     if hour != checkedHour {
                         checkedHour = hour
                         try await gateway.checkDrift()
+                        try await gateway.checkOversight()
                     } else {
                         try await gateway.flushDistributions()
                     }
