@@ -83,7 +83,7 @@ public protocol Store: Sendable {
     /// The candidate running in shadow, if any.
     func shadowPolicy() async throws -> ShadowSetting?
     /// The shadow results at or after `since` (all when `nil`), of one candidate version or of
-    /// all, oldest first.
+    /// all, oldest first (results of the same time in the order they were written).
     func shadowResults(version: String?, since: Date?) async throws -> [ShadowResult]
     /// The per-hour distribution counts of the hours starting in `start ..< end`.
     func distributionCounts(from start: Date, to end: Date) async throws -> [DistributionCount]

@@ -244,7 +244,7 @@ enum SQLiteSchema {
                         active_rules TEXT NOT NULL,
                         shadow_rules TEXT NOT NULL,
                         shadow_decision TEXT
-                    ) WITHOUT ROWID;
+                    );  -- with a rowid: results read back in the order they were written
                     CREATE INDEX shadow_results_by_version ON shadow_results(shadow_version, at);
                     -- Per hour and resource, how decisions fell by tier, most sensitive class and score band:
                     -- what drift checks compare.

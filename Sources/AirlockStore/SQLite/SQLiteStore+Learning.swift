@@ -20,7 +20,7 @@ extension SQLiteStore {
                 sql += " AND shadow_version = ?"
                 arguments += [version]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY at, mutation_id", arguments: arguments).map { row in
+            return try Row.fetchAll(db, sql: sql + " ORDER BY at, rowid", arguments: arguments).map { row in
                 func list(_ text: String) -> [String] { (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? [] }
                 return ShadowResult(
                     mutationID: row["mutation_id"], shadowVersion: row["shadow_version"], activeVersion: row["active_version"],
