@@ -69,19 +69,7 @@ extension Gateway {
     {
         guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; activating policies needs it") }
         do {
-            guard let record = try await store.policyVersion(hash: hash) else {
-                throw GatewayError.notFound("no policy version '\(hash)'")
-            }
-            let pack: PolicyPack
-            do {
-                pack = try PackText.load(record.text)
-            } catch let error as PolicyError {
-                // Stored by an Airlock whose checks this one has since tightened.
-                throw GatewayError(
-                    .invalidPolicy, title: "Policy does not check",
-                    detail: "stored policy version \(hash) no longer checks (\(error.problems.count) problem(s)); it stays inactive",
-                    errors: error.problems.map { ($0.location.description, $0.message) })
-            }
+            let (record, pack) = try await storedPack(hash, notFound: "no policy version '\(hash)'", refused: "it stays inactive")
             var change = StoreChange(at: clock.now())
             change.activatePolicyVersion(
                 hash: hash, by: principal.id,
@@ -98,6 +86,21 @@ extension Gateway {
             throw error
         } catch {
             throw .unavailable(error)
+        }
+    }
+
+    /// A stored version and its pack; `notFound` when it is not stored, `invalidPolicy` (with the
+    /// problems, and `refused` saying what follows) when it no longer checks — stored by an
+    /// Airlock whose checks this one has since tightened.
+    func storedPack(_ hash: String, notFound: String, refused: String) async throws -> (PolicyVersionRecord, PolicyPack) {
+        guard let record = try await store.policyVersion(hash: hash) else { throw GatewayError.notFound(notFound) }
+        do {
+            return (record, try PackText.load(record.text))
+        } catch let error as PolicyError {
+            throw GatewayError(
+                .invalidPolicy, title: "Policy does not check",
+                detail: "stored policy version \(hash) no longer checks (\(error.problems.count) problem(s)); \(refused)",
+                errors: error.problems.map { ($0.location.description, $0.message) })
         }
     }
 }

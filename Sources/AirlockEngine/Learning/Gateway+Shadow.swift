@@ -19,18 +19,8 @@ extension Gateway {
     public func startShadow(policyVersion hash: String, by principal: Principal) async throws(GatewayError) -> ShadowSetting {
         guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; running a policy in shadow needs it") }
         do {
-            guard let record = try await store.policyVersion(hash: hash) else {
-                throw GatewayError.notFound("no policy version '\(hash)'; upload it first (PUT /v1/policies/{name})")
-            }
-            let pack: PolicyPack
-            do {
-                pack = try PackText.load(record.text)
-            } catch let error as PolicyError {
-                throw GatewayError(
-                    .invalidPolicy, title: "Policy does not check",
-                    detail: "stored policy version \(hash) no longer checks (\(error.problems.count) problem(s)); it cannot run in shadow",
-                    errors: error.problems.map { ($0.location.description, $0.message) })
-            }
+            let (_, pack) = try await storedPack(
+                hash, notFound: "no policy version '\(hash)'; upload it first (PUT /v1/policies/{name})", refused: "it cannot run in shadow")
             let setting = ShadowSetting(version: hash, since: clock.now(), by: principal.id)
             var change = StoreChange(at: setting.since)
             change.setShadow(
