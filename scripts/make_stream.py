@@ -11,7 +11,10 @@ throwaway domain, price drops and prices below cost, a runaway restocking agent,
 
 Deterministic (a fixed seed): running it again writes the same file.
 
-    python3 scripts/make_stream.py [OUTPUT]
+    python3 scripts/make_stream.py [OUTPUT] [--copies N]
+
+With --copies N the three days are written N times, each copy three days after the one before
+(for `airlock bench simulate --stream`: 575 copies are about a million lines with the sample's mix).
 """
 
 import json
@@ -208,8 +211,20 @@ for i in range(3):
     add(working_time(2), INVENTORY, product(f"sku-{rng.randint(1, 900)}", {"stock": 0}, {"stock": rng.randint(150, 400)}), "bad", f"stock-wipe-{i + 1}")
 
 events.sort(key=lambda e: (e[0], e[1]))
-out = sys.argv[1] if len(sys.argv) > 1 else "examples/streams/sample.jsonl"
+args = sys.argv[1:]
+copies = 1
+if "--copies" in args:
+    at_flag = args.index("--copies")
+    copies = int(args[at_flag + 1])
+    del args[at_flag:at_flag + 2]
+out = args[0] if args else "examples/streams/sample.jsonl"
 with open(out, "w", encoding="utf-8") as f:
-    for _, _, line in events:
-        f.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-print(f"{out}: {len(events)} lines, {sum(1 for e in events if e[2]['label'] == 'bad')} labelled bad")
+    for copy in range(copies):
+        shift = timedelta(days=DAYS * copy)
+        for time, _, line in events:
+            if copy:
+                t = time + shift
+                line = dict(line, time=t.strftime("%Y-%m-%dT%H:%M:%S") + f".{t.microsecond // 1000:03d}Z")
+            f.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+bad = sum(1 for e in events if e[2]["label"] == "bad")
+print(f"{out}: {len(events) * copies} lines, {bad * copies} labelled bad")
