@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Foundation
 
 /// Drift between two distributions of decisions (tiers, data classes or score bands of one
 /// resource): the population stability index, and what moved most.
