@@ -274,14 +274,23 @@ extension CLIClientTests {
             try await with { url, _ in try await body(url) }
         }
 
-        /// Runs `body` with the URL of a fresh server and its state directory.
-        static func with(_ body: @Sendable (_ url: String, _ stateDirectory: String) async throws -> Void) async throws {
+        /// Runs `body` with the URL of a fresh server and its state directory. With `executors`,
+        /// the server applies mutations to a fresh demo database (as the embedded defaults do);
+        /// without, callers execute them.
+        static func with(
+            executors: Bool = false, _ body: @Sendable (_ url: String, _ stateDirectory: String) async throws -> Void
+        ) async throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cli-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             var configuration = try GatewayConfiguration.parse(
                 configuration(stateDirectory: directory), file: directory + "/airlock.yaml")
             configuration.port = 0
+            if executors {
+                let database = directory + "/" + DemoDatabase.fileName
+                try DemoDatabase.create(at: database)
+                configuration.executors = DemoDatabase.executorConfiguration(databasePath: database)
+            }
             var logger = Logger(label: "airlock-cli-test")
             logger.logLevel = .warning
             let (application, _) = try await buildApplication(configuration, clock: ManualClock(businessHours), logger: logger)

@@ -37,7 +37,7 @@ struct PolicyReplayTests {
 
     @Test("the confusion table, the rules behind the changes, and the rejection the candidate would miss")
     func replaysTheRecordedHistory() async throws {
-        try await CLIClientTests.Server.with { url, state in
+        try await CLIClientTests.Server.with(executors: true) { url, state in
             let rejected = try await CLI.run(Self.transfer(25_000), url: url, key: Key.agent)
             let rejectedID = try #require(rejected.json?["id"] as? String, "\(rejected)")
             #expect(rejected.json?["tier"] as? String == "high", "\(rejected)")
@@ -52,6 +52,7 @@ struct PolicyReplayTests {
             }
             let small = try await CLI.run(Self.transfer(50), url: url, key: Key.agent)
             #expect(small.json?["tier"] as? String == "low", "\(small)")
+            let smallID = try #require(small.json?["id"] as? String, "\(small)")
 
             let directory = URL(fileURLWithPath: state)
             let candidate = try Self.relaxedPack(in: directory)
@@ -95,6 +96,35 @@ struct PolicyReplayTests {
             #expect(same.status == 0, "\(same)")
             #expect(same.json?["changed"] as? Int == 0, "\(same)")
             #expect(same.json?["replayed"] as? Int == 3, "\(same)")
+
+            // Insights: large-transfer named the tier of both reviews (one approved, one
+            // rejected); the small transfer ran unreviewed and is rolled back.
+            let ran = try await CLI.run(["status", smallID, "--wait", "--json"], url: url, key: Key.agent)
+            #expect(ran.json?["status"] as? String == "executed", "\(ran)")
+            let rollback = try await CLI.run(["rollback", smallID, "--note", "wrong payee", "--force"], url: url, key: Key.root)
+            #expect(rollback.status == 0, "\(rollback)")
+            let insights = try await CLI.run(
+                ["policy", "insights", "--since", since, "--state-dir", state, "--min-reviews", "2", "--relax-at", "0.5", "--json"],
+                url: url, key: nil)
+            #expect(insights.status == 0, "\(insights)")
+            let rows = try #require(insights.json?["rules"] as? [[String: Any]], "\(insights)")
+            let byPath = Dictionary(uniqueKeysWithValues: rows.compactMap { row in (row["path"] as? String).map { ($0, row) } })
+            let large = try #require(byPath["large-transfer"], "\(rows)")
+            #expect(large["reviews"] as? Int == 2 && large["approved"] as? Int == 1 && large["rejected"] as? Int == 1, "\(large)")
+            #expect(large["suggestions"] as? [String] == ["relax"], "50% approved meets --relax-at 0.5: \(large)")
+            #expect((byPath["transfer-review"]?["reviews"] as? Int) == 0, "it matched, but large-transfer named the tier: \(rows)")
+            let tightened = rows.filter { ($0["suggestions"] as? [String])?.contains("tighten") == true }
+            #expect(tightened.count >= 1 && tightened.allSatisfy { $0["low_rolled_back"] as? Int == 1 }, "\(rows)")
+            let insightsText = try await CLI.run(
+                ["policy", "insights", "--since", since, "--state-dir", state, "--min-reviews", "2", "--relax-at", "0.5"], url: url, key: nil)
+            #expect(insightsText.stdout.contains("insights of since \(since): 3 decisions"), "\(insightsText)")
+            #expect(
+                insightsText.stdout.contains("candidate to relax: large-transfer: 50.0% of 2 reviews approved, none rolled back"),
+                "\(insightsText)")
+            #expect(insightsText.stdout.contains("candidate to tighten: "), "\(insightsText)")
+            // By default two reviews are too few to suggest relaxing anything.
+            let plain = try await CLI.run(["policy", "insights", "--since", since, "--state-dir", state], url: url, key: nil)
+            #expect(!plain.stdout.contains("candidate to relax"), "\(plain)")
         }
     }
 

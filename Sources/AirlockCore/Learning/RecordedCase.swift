@@ -40,6 +40,8 @@ public struct RecordedCase: Sendable {
     public var tier: Tier
     /// The rules that matched, by name.
     public var rules: [String]
+    /// The matched rules that named the decision's tier: the ones that put it where it went.
+    public var decidingRules: [String] = []
     /// The policy version that decided it.
     public var policyVersion: String
     /// What became of it.
@@ -83,16 +85,21 @@ public struct RecordedCase: Sendable {
         }
         let signals = try map["signals"].map { value throws(ValidationFailure) in try Signals(jsonValue: value) } ?? .neutral
         var rules: [String] = []
+        var named: [(rule: String, tier: Tier)] = []
         if case .list(let reasons)? = map["reasons"] {
             for case .map(let reason) in reasons {
                 if case .bool(true)? = reason["failed"] { continue }
-                if case .string(let rule)? = reason["rule"] { rules.append(rule) }
+                guard case .string(let rule)? = reason["rule"] else { continue }
+                rules.append(rule)
+                if case .string(let text)? = reason["tier"], let ruleTier = Tier(rawValue: text) { named.append((rule, ruleTier)) }
             }
         }
+        let policyTier: Tier? = if case .string(let text)? = map["tier"] { Tier(rawValue: text) } else { nil }
         var version = ""
         if case .map(let policy)? = map["policy"], case .string(let text)? = policy["version"] { version = text }
         self.init(
             mutationID: mutationID, mutation: mutation, inputs: inputs, signals: signals, decidedAt: time, tier: tier,
             rules: rules, policyVersion: version)
+        decidingRules = named.filter { $0.tier == (policyTier ?? tier) }.map(\.rule)
     }
 }

@@ -74,12 +74,7 @@ public struct KPIReport: Sendable {
     public var p95DecisionSeconds: Double? { Self.percentile(decisionSeconds, 0.95) }
 
     /// The nearest-rank percentile `p` (0…1) of `values`; `nil` when there are none.
-    public static func percentile(_ values: [Double], _ p: Double) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let rank = Int((p * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
-    }
+    public static func percentile(_ values: [Double], _ p: Double) -> Double? { Percentile.nearestRank(values, p) }
 }
 
 extension Gateway {

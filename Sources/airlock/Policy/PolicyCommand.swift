@@ -5,7 +5,7 @@ struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Check, test and evaluate policy packs.",
-        subcommands: [PolicyCheckCommand.self, PolicyTestCommand.self, PolicyEvalCommand.self, PolicyReplayCommand.self, PolicyDiffCommand.self, PolicySimulateCommand.self, PolicyShadowCommand.self, PolicyShadowReportCommand.self,
+        subcommands: [PolicyCheckCommand.self, PolicyTestCommand.self, PolicyEvalCommand.self, PolicyReplayCommand.self, PolicyDiffCommand.self, PolicySimulateCommand.self, PolicyShadowCommand.self, PolicyShadowReportCommand.self, PolicyInsightsCommand.self,
         ]
     )
 }
