@@ -60,6 +60,76 @@ import Testing
         }
     }
 
+    @Test func aPoolWhoseMedianTimeToDecideMovesRaisesExactlyOneLatencyAlarm() async throws {
+        let clock = ManualClock(TestServer.businessHours)  // 10:00, on the hour
+        try await TestServer.with(clock: clock) { api, parts in
+            var settings = DriftSettings()
+            settings.window = 3_600
+            settings.reference = 3 * 3_600
+            settings.minimumVotes = 3
+            parts.gateway.configureDrift(settings)
+
+            /// An hour of three high-tier deletions, each approved `seconds` after its review opened.
+            func hour(approvingAfter seconds: Double) async throws {
+                for _ in 0..<3 {
+                    let submitted = try await api.submit(Mutations.highDelete)
+                    let id = try #require(submitted.json["id"].string, "\(submitted)")
+                    clock.advance(by: seconds)
+                    let approved = try await api.approve(id, key: TestServer.Key.alice)
+                    #expect(approved.status == .ok, "\(approved)")
+                }
+                clock.advance(by: 3_600 - 3 * seconds)
+            }
+            func latencyAlarms() async throws -> [JSON] {
+                let audit = try await api.get("/v1/audit?limit=1000", key: TestServer.Key.auditor)
+                return audit.json["items"].array.filter { $0["kind"].string == "drift" && $0["payload"].string?.contains("review_latency") == true }
+            }
+
+            for _ in 0..<3 {
+                try await hour(approvingAfter: 60)
+                let findings = try await parts.gateway.checkReviewLatency()
+                #expect(findings.allSatisfy { !$0.moved(by: settings.latencyRatio) }, "\(findings)")
+            }
+            let stable = try await parts.gateway.checkReviewLatency()
+            #expect(stable.map(\.pool) == ["support-leads"], "stable hours were compared: \(stable)")
+            #expect(try await latencyAlarms().isEmpty)
+
+            // Reviews now wait ten minutes.
+            try await hour(approvingAfter: 600)
+            let findings = try await parts.gateway.checkReviewLatency()
+            let pool = try #require(findings.first, "\(findings)")
+            #expect(pool.referenceMedianSeconds == 60 && pool.windowMedianSeconds == 600, "\(pool)")
+            #expect(pool.ratio == 10, "\(pool)")
+            _ = try await parts.gateway.checkReviewLatency()
+            let alarms = try await latencyAlarms()
+            #expect(alarms.count == 1, "exactly one alarm: \(alarms)")
+            let payload = try #require(alarms.first?["payload"].string)
+            #expect(payload.contains(#""pool":"support-leads""#), "\(payload)")
+            #expect(payload.contains(#""window_median_seconds":600"#), "\(payload)")
+            let metrics = try await api.get("/metrics", key: nil)
+            #expect(metrics.text.contains(#"airlock_review_latency_ratio{pool="support-leads"} 10"#), "\(metrics.text)")
+            #expect(metrics.text.contains(#"airlock_alarms_total{kind="drift"} 1"#), "\(metrics.text)")
+
+            // Back to a minute: the alarm clears, and nothing new is raised.
+            try await hour(approvingAfter: 60)
+            try await hour(approvingAfter: 60)
+            _ = try await parts.gateway.checkReviewLatency()
+            #expect(try await latencyAlarms().count == 1)
+        }
+    }
+
+    @Test func latencyMovesEitherWay() throws {
+        let slower = try #require(Drift.compareLatency(pool: "p", reference: [30, 60, 90], window: [100, 130, 500]))
+        #expect(slower.ratio == 130.0 / 60.0 && slower.moved(by: 2))
+        let faster = try #require(Drift.compareLatency(pool: "p", reference: [30, 60, 90], window: [5, 20, 40]))
+        #expect(faster.moved(by: 2), "a third of the time is as telling: \(faster)")
+        let same = try #require(Drift.compareLatency(pool: "p", reference: [30, 60, 90], window: [50, 70, 80]))
+        #expect(!same.moved(by: 2))
+        #expect(Drift.compareLatency(pool: "p", reference: [], window: [1]) == nil)
+        #expect(slower.moved == "median time to decide 60 s → 2.2 min")
+        #expect(Drift.compareLatency(pool: "p", reference: [60], window: [390])?.moved == "median time to decide 60 s → 6.5 min")
+    }
+
     @Test func anApprovalGivenSecondsAfterAHighTierReviewOpenedRaisesOneOversightAlarm() async throws {
         let clock = ManualClock(TestServer.businessHours)
         try await TestServer.with(clock: clock) { api, parts in

@@ -118,7 +118,7 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         if let drift = top["drift"] {
-            let map = try reader.mapping(drift, allowed: ["window", "reference", "threshold", "min_count"], what: "drift")
+            let map = try reader.mapping(drift, allowed: ["window", "reference", "threshold", "min_count", "latency_ratio", "min_votes"], what: "drift")
             for (name, node) in map {
                 let text = try reader.string(node, what: "drift.\(name)")
                 switch name {
@@ -132,6 +132,16 @@ public struct GatewayConfiguration: Sendable {
                         throw reader.error(node, "drift.threshold must be a positive stability index (say 0.25), not '\(text)'")
                     }
                     config.drift.threshold = value
+                case "latency_ratio":
+                    guard let value = Double(text), value > 1 else {
+                        throw reader.error(node, "drift.latency_ratio must be a factor above 1 (say 2), not '\(text)'")
+                    }
+                    config.drift.latencyRatio = value
+                case "min_votes":
+                    guard let n = Int(text), n > 0 else {
+                        throw reader.error(node, "drift.min_votes must be a positive number of votes, not '\(text)'")
+                    }
+                    config.drift.minimumVotes = n
                 default:
                     guard let n = Int(text), n > 0 else {
                         throw reader.error(node, "drift.min_count must be a positive number of decisions, not '\(text)'")

@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 /// Drift between two distributions of decisions (tiers, data classes or score bands of one
@@ -59,6 +60,44 @@ public enum Drift {
         return Finding(
             resource: resource, dimension: dimension, index: stabilityIndex(reference: reference, window: window), bucket: moved.bucket,
             referenceShare: moved.from, windowShare: moved.to, referenceCount: r, windowCount: w)
+    }
+
+    /// What a check found for one pool's reviewer latency: the median time from a review's
+    /// opening to each vote, in the reference and in the window.
+    public struct LatencyFinding: Sendable, Hashable {
+        public var pool: String
+        public var referenceMedianSeconds: Double
+        public var windowMedianSeconds: Double
+        public var referenceCount: Int
+        public var windowCount: Int
+
+        /// How many times slower (above 1) or faster (below 1) the window's median is.
+        public var ratio: Double {
+            windowMedianSeconds / max(referenceMedianSeconds, 1)
+        }
+
+        /// Whether the median moved by at least `factor` either way (slower or faster: reviews
+        /// read much faster than before are as telling as a queue left waiting).
+        public func moved(by factor: Double) -> Bool {
+            ratio >= factor || ratio <= 1 / factor
+        }
+
+        /// "median time to decide 40 s → 6.5 min".
+        public var moved: String {
+            "median time to decide \(Self.seconds(referenceMedianSeconds)) → \(Self.seconds(windowMedianSeconds))"
+        }
+
+        static func seconds(_ value: Double) -> String {
+            value < 120 ? "\(Int(value.rounded())) s" : "\(Int((value / 6).rounded()) / 10).\(Int((value / 6).rounded()) % 10) min"
+        }
+    }
+
+    /// The latency finding for one pool, from the seconds each vote took in both windows; `nil`
+    /// when either side has no votes.
+    public static func compareLatency(pool: String, reference: [Double], window: [Double]) -> LatencyFinding? {
+        guard let r = Percentile.nearestRank(reference, 0.5), let w = Percentile.nearestRank(window, 0.5) else { return nil }
+        return LatencyFinding(
+            pool: pool, referenceMedianSeconds: r, windowMedianSeconds: w, referenceCount: reference.count, windowCount: window.count)
     }
 
     /// The score band a decision's score falls in: `<0`, `0-29`, `30-59`, `60-99`, `100+`.

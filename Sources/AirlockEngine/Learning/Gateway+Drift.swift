@@ -16,6 +16,10 @@ public struct DriftSettings: Sendable, Hashable {
     public var threshold: Double = 0.25
     /// Both sides need at least this many decisions of the resource to be compared.
     public var minimumCount: Int = 50
+    /// A pool's median time to decide moving by this factor (slower or faster) raises an alarm.
+    public var latencyRatio: Double = 2
+    /// Both sides need at least this many votes of the pool to be compared.
+    public var minimumVotes: Int = 20
 
     public init() {}
 }
@@ -117,6 +121,76 @@ extension Gateway {
             if isNew { raised.append(finding) }
         }
         if !raised.isEmpty { try await raiseDriftAlarms(raised, window: (windowStart, end), referenceStart: referenceStart) }
+        return findings
+    }
+
+    /// Compares each pool's median time to decide (from a review's opening to each vote) in the
+    /// last window with the reference before it, and raises a `drift` alarm for each pool whose
+    /// median moved by ``DriftSettings/latencyRatio`` either way and was not in alarm already.
+    /// Returns every pool compared.
+    @discardableResult
+    public func checkReviewLatency() async throws -> [Drift.LatencyFinding] {
+        let settings = driftSettings
+        let now = clock.now()
+        let end = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        let windowStart = end.addingTimeInterval(-Double(settings.window))
+        let referenceStart = windowStart.addingTimeInterval(-Double(settings.reference))
+        var opened: [String: ReviewRecord] = [:]
+        var reference: [String: [Double]] = [:]
+        var window: [String: [Double]] = [:]
+        for vote in try await store.votes(castSince: referenceStart) where vote.at < end {
+            if opened[vote.reviewID] == nil { opened[vote.reviewID] = try await store.review(id: vote.reviewID) }
+            guard let review = opened[vote.reviewID] else { continue }
+            let pool = vote.pool ?? review.groups.first?.pool ?? "(none)"
+            let seconds = max(0, vote.at.timeIntervalSince(review.openedAt))
+            if vote.at < windowStart { reference[pool, default: []].append(seconds) } else { window[pool, default: []].append(seconds) }
+        }
+        var findings: [Drift.LatencyFinding] = []
+        var raised: [Drift.LatencyFinding] = []
+        for pool in Set(reference.keys).intersection(window.keys).sorted() {
+            guard let finding = Drift.compareLatency(pool: pool, reference: reference[pool]!, window: window[pool]!),
+                finding.referenceCount >= settings.minimumVotes, finding.windowCount >= settings.minimumVotes
+            else { continue }
+            findings.append(finding)
+            metrics.reviewLatencyRatio(pool: pool, ratio: finding.ratio)
+            let key = "pool\u{0}" + pool
+            let isNew = driftBook.withLock { book in
+                if finding.moved(by: settings.latencyRatio) { return book.alarmed.insert(key).inserted }
+                book.alarmed.remove(key)
+                return false
+            }
+            if isNew { raised.append(finding) }
+        }
+        guard !raised.isEmpty else { return findings }
+        var change = StoreChange(at: now)
+        for finding in raised {
+            let summary = "pool \(finding.pool): \(finding.moved)"
+            let payload = CELMap([
+                "pool": .string(finding.pool),
+                "moved": .list([
+                    .map(
+                        CELMap([
+                            "dimension": .string("review_latency"),
+                            "reference_median_seconds": .double((finding.referenceMedianSeconds * 10).rounded() / 10),
+                            "window_median_seconds": .double((finding.windowMedianSeconds * 10).rounded() / 10),
+                            "ratio": .double((finding.ratio * 100).rounded() / 100),
+                            "reference_count": .int(Int64(finding.referenceCount)), "window_count": .int(Int64(finding.windowCount)),
+                        ]))
+                ]),
+                "window": .string("\(MutationView.format(windowStart))/\(MutationView.format(end))"),
+                "reference": .string("\(MutationView.format(referenceStart))/\(MutationView.format(windowStart))"),
+            ])
+            change.appendAudit(
+                AuditEntry(kind: .drift, actor: "airlock", payload: CanonicalJSON.encode(.map(payload)), policyVersion: activePack?.version))
+            notifications.enqueue(
+                NotificationEvent(
+                    id: Self.newID(prefix: "evt_", at: now), kind: .drift, time: now, text: "Drift in reviewer latency of \(summary)",
+                    actor: "airlock", detail: summary, extra: ["pool": .string(finding.pool)]),
+                into: &change)
+            logger.warning("drift", metadata: ["pool": "\(finding.pool)", "moved": "\(finding.moved)"])
+        }
+        _ = try await apply(change)
+        for _ in raised { metrics.alarmRaised("drift") }
         return findings
     }
 

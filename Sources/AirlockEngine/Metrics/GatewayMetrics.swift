@@ -44,6 +44,11 @@ public final class GatewayMetrics: Sendable {
             .record(index)
     }
 
+    /// The latest ratio of a pool's median time to decide, window over reference.
+    func reviewLatencyRatio(pool: String, ratio: Double) {
+        Gauge(label: "airlock_review_latency_ratio", dimensions: [("pool", pool)], factory: factory).record(ratio)
+    }
+
     /// A decision made: its routed tier and resource (`unknown` for a resource the pack lacks,
     /// so that a caller cannot grow the label set), and how long the whole submission took.
     func decided(tier: String, resource: String, known: Bool, nanoseconds: Int64) {

@@ -27,6 +27,7 @@ public struct DriftService: Service {
                     if hour != checkedHour {
                         checkedHour = hour
                         try await gateway.checkDrift()
+                        try await gateway.checkReviewLatency()
                         try await gateway.checkOversight()
                     } else {
                         try await gateway.flushDistributions()
