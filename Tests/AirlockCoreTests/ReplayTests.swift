@@ -50,4 +50,28 @@ import Testing
     func whatCountsAsLettingARejectionThrough(new: Tier, old: Tier, missed: Bool) {
         #expect(Replay.runsBeforeAnyoneLooks(new, then: old) == missed)
     }
+
+    @Test func readingAndReplayingInConcurrentTasksGivesTheSameReportInOrder() async throws {
+        let engine = PolicyEngine(pack: try Fixtures.examplePack())
+        let inputs = #"{"actor":{"id":"agent-7","kind":"agent","roles":[],"attributes":{}},"system":{"freeze":false,"queue_depth":0,"rollback_rate_1h":0},"decision_us":9}"#
+        // 2,500 transfers recorded as low; the candidate (the example pack) decides the large
+        // ones otherwise, so changes are spread over every slice.
+        let payloads = (0..<2_500).map { i in
+            let amount = i % 7 == 0 ? 20_000 : 50
+            return RecordedCase.Payloads(
+                mutationID: "m-\(i)",
+                submitted: #"{"resource":"payments.transfer","operation":"create","changes":{"amount":\#(amount),"currency":"USD","from_account":"acc-100200","to_account":"acc-100001"}}"#,
+                decided: #"{"tier":"low","routed_tier":"low","score":0,"reasons":[],"evaluated_at":"2026-01-06T10:00:00Z","policy":{"name":"p","version":"v1"},"inputs":\#(inputs)}"#)
+        }
+        let sequential = try await RecordedCase.read(payloads, tasks: 1).map { try $0.get() }
+        let concurrent = try await RecordedCase.read(payloads, tasks: 3).map { try $0.get() }
+        #expect(concurrent.map(\.mutationID) == payloads.map(\.mutationID), "results keep the order of the payloads")
+        let one = Replay.run(sequential, candidate: engine)
+        let three = await Replay.run(concurrent, candidate: engine, tasks: 3)
+        #expect(one.replayed == 2_500 && three.replayed == 2_500)
+        #expect(one.changed > 300, "\(one.changed)")
+        #expect(three.changes.map(\.mutationID) == one.changes.map(\.mutationID))
+        #expect(three.confusion == one.confusion)
+        #expect(three.rules == one.rules)
+    }
 }

@@ -61,6 +61,32 @@ public struct RecordedCase: Sendable {
         self.policyVersion = policyVersion
     }
 
+    /// The payloads one case is read from: the `submitted` and `decided` records of a mutation.
+    public struct Payloads: Sendable {
+        public var mutationID: String
+        public var submitted: String
+        public var decided: String
+
+        public init(mutationID: String, submitted: String, decided: String) {
+            self.mutationID = mutationID
+            self.submitted = submitted
+            self.decided = decided
+        }
+    }
+
+    /// Reads many cases, split over `tasks` concurrent tasks (reading is independent per case);
+    /// the results in the order of `payloads`.
+    public static func read(_ payloads: [Payloads], tasks: Int) async -> [Result<RecordedCase, ValidationFailure>] {
+        let slices = await Concurrently.mapSlices(payloads, tasks: tasks) { slice in
+            slice.map { payload in
+                Result { () throws(ValidationFailure) in
+                    try RecordedCase(mutationID: payload.mutationID, submitted: payload.submitted, decided: payload.decided)
+                }
+            }
+        }
+        return Array(slices.joined())
+    }
+
     /// Reads a case from the payloads of its `submitted` record (the mutation document) and its
     /// `decided` record (the decision with its `inputs`). Throws, naming what is missing, for a
     /// decision recorded before its inputs were kept or a payload that does not read.

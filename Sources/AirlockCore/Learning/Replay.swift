@@ -46,6 +46,21 @@ public struct ReplayReport: Sendable {
     /// How many decisions the candidate changes.
     public var changed: Int { changes.count }
 
+    /// Adds the report of the cases that follow this one's.
+    mutating func merge(_ other: ReplayReport) {
+        replayed += other.replayed
+        for (old, row) in other.confusion {
+            for (new, n) in row { confusion[old, default: [:]][new, default: 0] += n }
+        }
+        changes += other.changes
+        for (rule, shift) in other.rules {
+            rules[rule, default: RuleShift()].newlyMatched += shift.newlyMatched
+            rules[rule, default: RuleShift()].noLongerMatched += shift.noLongerMatched
+        }
+        missedRejections += other.missedRejections
+        refused += other.refused
+    }
+
     /// The count in the confusion table for `old` → `new`.
     public func count(from old: Tier, to new: Tier) -> Int { confusion[old]?[new] ?? 0 }
 }
@@ -53,8 +68,17 @@ public struct ReplayReport: Sendable {
 /// Re-evaluates recorded decisions under a candidate pack with the inputs they were made from
 /// (mutation, actor, signals, system state, time): no history is rebuilt and nothing runs.
 public enum Replay {
+    /// Replays `cases` under `candidate`, split over `tasks` concurrent tasks (each decision is
+    /// decided independently); the report is the one ``run(_:candidate:)`` gives, in case order.
+    public static func run(_ cases: [RecordedCase], candidate: PolicyEngine, tasks: Int) async -> ReplayReport {
+        let parts = await Concurrently.mapSlices(cases, tasks: tasks) { slice in run(slice, candidate: candidate) }
+        var report = ReplayReport(candidateName: candidate.pack.name, candidateVersion: candidate.pack.version)
+        for part in parts { report.merge(part) }
+        return report
+    }
+
     /// Replays `cases` under `candidate`.
-    public static func run(_ cases: [RecordedCase], candidate: PolicyEngine) -> ReplayReport {
+    public static func run(_ cases: some Collection<RecordedCase>, candidate: PolicyEngine) -> ReplayReport {
         var report = ReplayReport(candidateName: candidate.pack.name, candidateVersion: candidate.pack.version)
         for recorded in cases {
             let decision: Decision

@@ -18,8 +18,11 @@ public struct RecordedHistory: Sendable {
 
     public init() {}
 
-    /// Reads the decisions made at or after `since` and every later record about them.
-    public static func read(from store: any Store, since: Date, pageSize: Int = 10_000) async throws -> RecordedHistory {
+    /// Reads the decisions made at or after `since` and every later record about them. Each page
+    /// of records is folded in order, and its decisions read back in `tasks` concurrent tasks.
+    public static func read(
+        from store: any Store, since: Date, pageSize: Int = 10_000, tasks: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) async throws -> RecordedHistory {
         var history = RecordedHistory()
         guard let first = try await store.firstAuditSeq(atOrAfter: since) else { return history }
         var reader = Reader()
@@ -28,19 +31,26 @@ public struct RecordedHistory: Sendable {
             let page = try await store.auditRecords(after: after, limit: pageSize)
             guard let last = page.last else { break }
             for record in page { reader.read(record, into: &history) }
+            await reader.readDecisions(into: &history, tasks: tasks)
             history.records += page.count
             after = last.seq
             if page.count < pageSize { break }
         }
+        for i in history.cases.indices {
+            if let outcome = reader.outcomes[history.cases[i].mutationID] { history.cases[i].outcome = outcome }
+        }
         return history
     }
 
-    /// Folds records into a history, one at a time, in log order.
+    /// Folds records into a history, one at a time, in log order: decisions wait in `decided`
+    /// until ``readDecisions(into:tasks:)`` reads them back; what followed each is kept apart.
     struct Reader {
         /// Submissions waiting for their decision (the next record, in the same commit).
         var submitted: [String: String] = [:]
-        /// Where each mutation's case is in the history.
-        var index: [String: Int] = [:]
+        /// Decisions of the page not read back yet.
+        var decided: [RecordedCase.Payloads] = []
+        /// What became of each decided mutation.
+        var outcomes: [String: RecordedCase.Outcome] = [:]
         /// When each mutation's review opened.
         var reviewOpened: [String: Date] = [:]
 
@@ -54,35 +64,46 @@ public struct RecordedHistory: Sendable {
                     history.unreadable.append((id, "its submission is before the window"))
                     return
                 }
-                do {
-                    history.cases.append(try RecordedCase(mutationID: id, submitted: document, decided: record.payload))
-                    index[id] = history.cases.count - 1
-                } catch {
-                    history.unreadable.append((id, error.description))
-                }
+                decided.append(RecordedCase.Payloads(mutationID: id, submitted: document, decided: record.payload))
+                outcomes[id] = RecordedCase.Outcome()
             case .reviewOpened:
                 reviewOpened[id] = record.time
-                if let i = index[id] { history.cases[i].outcome.reviewOpenedAt = record.time.timeIntervalSince1970 }
+                outcomes[id]?.reviewOpenedAt = record.time.timeIntervalSince1970
             case .escalated:
-                if let i = index[id] { history.cases[i].outcome.escalated = true }
+                outcomes[id]?.escalated = true
             case .executed:
-                guard let i = index[id] else { return }
-                history.cases[i].outcome.executed = true
-                if record.payload.contains(#""verification":"mismatch"#) { history.cases[i].outcome.verificationMismatch = true }
+                outcomes[id]?.executed = true
+                if record.payload.contains(#""verification":"mismatch"#) { outcomes[id]?.verificationMismatch = true }
             case .reviewClosed:
                 // A person's vote closes a review under their name; a deadline under `airlock`.
-                guard let i = index[id], record.actor != "airlock", record.actor != "policy",
+                guard outcomes[id] != nil, record.actor != "airlock", record.actor != "policy",
                     case .map(let payload)? = try? Value(json: record.payload), case .string(let outcome)? = payload["outcome"]
                 else { return }
-                if outcome == "approved" { history.cases[i].outcome.approvedByPerson = true }
-                if outcome == "rejected" { history.cases[i].outcome.rejectedByPerson = true }
+                if outcome == "approved" { outcomes[id]?.approvedByPerson = true }
+                if outcome == "rejected" { outcomes[id]?.rejectedByPerson = true }
                 if let opened = reviewOpened.removeValue(forKey: id) {
-                    history.cases[i].outcome.reviewSeconds = record.time.timeIntervalSince(opened)
+                    outcomes[id]?.reviewSeconds = record.time.timeIntervalSince(opened)
                 }
             case .rolledBack:
-                if let i = index[id] { history.cases[i].outcome.rolledBack = true }
+                outcomes[id]?.rolledBack = true
             default:
                 break
+            }
+        }
+
+        /// Reads back the decisions folded so far, in order.
+        mutating func readDecisions(into history: inout RecordedHistory, tasks: Int) async {
+            guard !decided.isEmpty else { return }
+            let payloads = decided
+            decided = []
+            for (payload, result) in zip(payloads, await RecordedCase.read(payloads, tasks: tasks)) {
+                switch result {
+                case .success(let recorded):
+                    history.cases.append(recorded)
+                case .failure(let error):
+                    outcomes[payload.mutationID] = nil
+                    history.unreadable.append((payload.mutationID, error.description))
+                }
             }
         }
     }

@@ -5,7 +5,7 @@ import Foundation
 
 /// `airlock bench replay`: recorded decisions read back and decided again under a candidate, as
 /// `airlock policy replay` does after reading the audit log.
-struct BenchReplayCommand: ParsableCommand {
+struct BenchReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Time replay: recorded decisions read back from their audit payloads and decided again.",
@@ -15,8 +15,9 @@ struct BenchReplayCommand: ParsableCommand {
             mutation document). Then times, per round, reading every pair of payloads back and \
             deciding them again under the same pack (a candidate that changes nothing costs the \
             same). Prints the median of the rounds in decisions per second, reading included and \
-            not. Reading the records out of SQLite is not included (the command prints its own \
-            figure for that). Run from a release build.
+            not, on one task and on --tasks concurrent tasks (as `airlock policy replay` runs, one \
+            per core). Reading the records out of SQLite is not included (the command prints its \
+            own figure for that). Run from a release build.
             """
     )
 
@@ -29,7 +30,10 @@ struct BenchReplayCommand: ParsableCommand {
     @Option(help: "Rounds (the median is reported).")
     var rounds = 5
 
-    func run() throws {
+    @Option(help: "Concurrent tasks of the second measurement (default: one per core).")
+    var tasks = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() async throws {
         let loaded = try PolicyIO.loadPack(pack)
         let engine = PolicyEngine(pack: loaded)
         var generator = BenchStream(seed: 0x5eed)
@@ -49,28 +53,30 @@ struct BenchReplayCommand: ParsableCommand {
                 .recorded(with: decision)
             payloads.append((CanonicalJSON.encode(mutation.jsonValue), CanonicalJSON.encode(recorded)))
         }
-        var total: [Double] = []
-        var decideOnly: [Double] = []
-        var changed = 0
-        for _ in 0..<rounds {
-            let start = DispatchTime.now().uptimeNanoseconds
-            var cases: [RecordedCase] = []
-            cases.reserveCapacity(payloads.count)
-            for (index, (submitted, decided)) in payloads.enumerated() {
-                if let read = try? RecordedCase(mutationID: "m-\(index)", submitted: submitted, decided: decided) { cases.append(read) }
-            }
-            let read = DispatchTime.now().uptimeNanoseconds
-            let report = Replay.run(cases, candidate: engine)
-            let done = DispatchTime.now().uptimeNanoseconds
-            changed = report.changed
-            precondition(report.replayed == payloads.count, "every recorded decision replays")
-            total.append(Double(payloads.count) / (Double(done - start) / 1e9))
-            decideOnly.append(Double(payloads.count) / (Double(done - read) / 1e9))
+        let records = payloads.enumerated().map { index, pair in
+            RecordedCase.Payloads(mutationID: "m-\(index)", submitted: pair.0, decided: pair.1)
         }
-        total.sort()
-        decideOnly.sort()
-        print("pack: \(loaded.name), \(payloads.count) recorded decisions, \(rounds) rounds; \(changed) changed tier on replay")
-        print(String(format: "replay, payloads read included: median %.0f decisions/s", total[total.count / 2]))
-        print(String(format: "decided again only:             median %.0f decisions/s", decideOnly[decideOnly.count / 2]))
+        print("pack: \(loaded.name), \(payloads.count) recorded decisions, \(rounds) rounds")
+        for tasks in Set([1, tasks]).sorted() {
+            var total: [Double] = []
+            var decideOnly: [Double] = []
+            var changed = 0
+            for _ in 0..<rounds {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let cases = await RecordedCase.read(records, tasks: tasks).compactMap { try? $0.get() }
+                let read = DispatchTime.now().uptimeNanoseconds
+                let report = await Replay.run(cases, candidate: engine, tasks: tasks)
+                let done = DispatchTime.now().uptimeNanoseconds
+                changed = report.changed
+                precondition(report.replayed == payloads.count, "every recorded decision replays")
+                total.append(Double(payloads.count) / (Double(done - start) / 1e9))
+                decideOnly.append(Double(payloads.count) / (Double(done - read) / 1e9))
+            }
+            total.sort()
+            decideOnly.sort()
+            print("\(tasks) task\(tasks == 1 ? "" : "s"): \(changed) changed tier on replay")
+            print(String(format: "  replay, payloads read included: median %.0f decisions/s", total[total.count / 2]))
+            print(String(format: "  decided again only:             median %.0f decisions/s", decideOnly[decideOnly.count / 2]))
+        }
     }
 }

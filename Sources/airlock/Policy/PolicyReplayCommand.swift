@@ -43,7 +43,8 @@ struct PolicyReplayCommand: AsyncParsableCommand {
         let history = try await RecordedHistory.read(from: opened, since: start)
         try await opened.close()
         let read = DispatchTime.now().uptimeNanoseconds
-        let report = Replay.run(history.cases, candidate: PolicyEngine(pack: pack))
+        let report = await Replay.run(
+            history.cases, candidate: PolicyEngine(pack: pack), tasks: ProcessInfo.processInfo.activeProcessorCount)
         let done = DispatchTime.now().uptimeNanoseconds
         let timing = ReplayTiming(
             readSeconds: Double(read - started) / 1e9, replaySeconds: Double(done - read) / 1e9, decisions: history.cases.count)
