@@ -11,8 +11,9 @@ import Foundation
 /// and what does not match the caller's expectation (``StoreError/Code/statusMismatch``), so that
 /// a racing or repeated call cannot approve a rejected mutation or execute one twice.
 ///
-/// Implementations: ``SQLiteStore`` (the embedded default). Every implementation must pass the
-/// store conformance suite in `Tests/AirlockStoreTests/Conformance`.
+/// Implementations: ``SQLiteStore`` (the embedded default) and ``PostgresStore`` (several
+/// instances on one PostgreSQL database). Every implementation must pass the store conformance
+/// suite in `Tests/AirlockStoreTests/Conformance`, which runs each test against each.
 public protocol Store: Sendable {
     // MARK: Writing
 

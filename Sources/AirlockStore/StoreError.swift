@@ -19,6 +19,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case idempotencyConflict = "idempotency_conflict"
             case policyConflict = "policy_conflict"
             case schemaTooNew = "schema_too_new"
+            case schemaTooOld = "schema_too_old"
+            case unavailable
             case databaseMissing = "database_missing"
             case signingKeyUnavailable = "signing_key_unavailable"
             case noCheckpoint = "no_checkpoint"
@@ -32,6 +34,12 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             self.base = base
         }
 
+        /// The database's schema is older than this build's, and this store does not migrate by
+        /// itself (`airlock migrate` does).
+        public static let schemaTooOld = Code(.schemaTooOld)
+        /// The database cannot be reached or refused the work (a connection lost, a server
+        /// shutting down); nothing of the change was committed.
+        public static let unavailable = Code(.unavailable)
         /// No mutation, review, policy version or record with that id.
         public static let notFound = Code(.notFound)
         /// Something with that id already exists (a mutation, a review).

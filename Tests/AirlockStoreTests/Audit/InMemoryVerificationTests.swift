@@ -7,7 +7,7 @@ import Testing
 struct InMemoryVerificationTests {
     @Test("same report as the store for an intact log, and the same problems for an altered one")
     func sameAsStore() async throws {
-        let subject = try StoreFactory.sqliteInMemory(StoreOptions(checkpointEvery: 4))
+        let subject = try await StoreFactory.sqliteInMemory(StoreOptions(checkpointEvery: 4))
         for index in 0..<10 {
             try await subject.store.note("n\(index)", at: subject.clock.now)
         }
@@ -37,7 +37,7 @@ struct InMemoryVerificationTests {
 
     @Test("a proof built from record hashes equals the store's")
     func proofFromHashes() async throws {
-        let subject = try StoreFactory.sqliteInMemory(StoreOptions(checkpointEvery: 7))
+        let subject = try await StoreFactory.sqliteInMemory(StoreOptions(checkpointEvery: 7))
         for index in 0..<7 {
             try await subject.store.note("n\(index)", at: subject.clock.now)
         }

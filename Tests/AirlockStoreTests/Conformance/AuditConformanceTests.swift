@@ -9,7 +9,7 @@ import Testing
 struct AuditConformanceTests {
     @Test("records chain by hash, read back in order, and keep their time", arguments: StoreFactory.all)
     func chain(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         var written: [AuditRecord] = []
@@ -43,7 +43,7 @@ struct AuditConformanceTests {
 
     @Test("record time never goes back, even when the clock does", arguments: StoreFactory.all)
     func monotonicTime(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let first = try await subject.store.note("a", at: subject.clock.now).auditRecords[0]
         subject.clock.advance(by: -60)
@@ -54,7 +54,7 @@ struct AuditConformanceTests {
 
     @Test("a checkpoint is signed every N records, in the same commit", arguments: StoreFactory.all)
     func checkpointsByCount(_ factory: StoreFactory) async throws {
-        let subject = try factory(StoreOptions(checkpointEvery: 10))
+        let subject = try await factory(StoreOptions(checkpointEvery: 10))
         defer { subject.cleanUp() }
         let store = subject.store
         var signed: [AuditCheckpoint] = []
@@ -75,7 +75,7 @@ struct AuditConformanceTests {
 
     @Test("a checkpoint falls due by time, checked by a timer without any write", arguments: StoreFactory.all)
     func checkpointsByTime(_ factory: StoreFactory) async throws {
-        let subject = try factory(StoreOptions(checkpointEvery: 1000, checkpointInterval: 60))
+        let subject = try await factory(StoreOptions(checkpointEvery: 1000, checkpointInterval: 60))
         defer { subject.cleanUp() }
         let store = subject.store
         try await store.note("a", at: subject.clock.now)
@@ -98,7 +98,7 @@ struct AuditConformanceTests {
 
     @Test("inclusion proofs verify with the public key alone, and fail when altered", arguments: StoreFactory.all)
     func inclusionProofs(_ factory: StoreFactory) async throws {
-        let subject = try factory(StoreOptions(checkpointEvery: 1000))
+        let subject = try await factory(StoreOptions(checkpointEvery: 1000))
         defer { subject.cleanUp() }
         let store = subject.store
         for index in 0..<13 {
@@ -137,7 +137,7 @@ struct AuditConformanceTests {
 
     @Test("verification of an intact log under another key names the signature mismatch", arguments: StoreFactory.all)
     func wrongKey(_ factory: StoreFactory) async throws {
-        let subject = try factory(StoreOptions(checkpointEvery: 5))
+        let subject = try await factory(StoreOptions(checkpointEvery: 5))
         defer { subject.cleanUp() }
         for index in 0..<12 {
             try await subject.store.note("n\(index)", at: subject.clock.now)

@@ -10,7 +10,7 @@ struct GroupCommitConformanceTests {
     @Test(
         "64 concurrent appenders each get their own durable record; the chain stays whole", arguments: StoreFactory.all)
     func concurrentAppends(_ factory: StoreFactory) async throws {
-        let subject = try factory(StoreOptions(checkpointEvery: 100))
+        let subject = try await factory(StoreOptions(checkpointEvery: 100))
         defer { subject.cleanUp() }
         let store = subject.store
         let seqs = try await withThrowingTaskGroup(of: [Int64].self) { group in
@@ -36,7 +36,7 @@ struct GroupCommitConformanceTests {
 
     @Test("a refused change fails alone: the others in the same group commit succeed", arguments: StoreFactory.all)
     func failuresAreIsolated(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         for index in 0..<32 {
@@ -64,7 +64,7 @@ struct GroupCommitConformanceTests {
 
     @Test("racing approvals of one mutation: exactly one wins", arguments: StoreFactory.all)
     func racingTransitions(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         try await store.create("m-1", at: subject.clock.now)

@@ -10,7 +10,7 @@ import Testing
 struct LearningConformanceTests {
     @Test("the shadow setting is kept, replaced and removed, each audited", arguments: StoreFactory.all)
     func shadowSetting(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         #expect(try await store.shadowPolicy() == nil)
@@ -33,7 +33,7 @@ struct LearningConformanceTests {
 
     @Test("shadow results are kept whole, one per mutation, and read by version and time", arguments: StoreFactory.all)
     func shadowResults(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let t0 = subject.clock.now
@@ -56,7 +56,7 @@ struct LearningConformanceTests {
 
     @Test("distribution counts add up per hour, resource, dimension and bucket", arguments: StoreFactory.all)
     func distributions(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let hour = Date(timeIntervalSince1970: 1_767_693_600)

@@ -10,7 +10,7 @@ import Testing
 struct MutationConformanceTests {
     @Test("a created mutation reads back as received, with its submitted record", arguments: StoreFactory.all)
     func createAndRead(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let now = subject.clock.now
@@ -34,7 +34,7 @@ struct MutationConformanceTests {
 
     @Test("a second mutation with the same id is refused and writes nothing", arguments: StoreFactory.all)
     func duplicateID(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         try await subject.store.create("m-1", at: subject.clock.now)
         let code = await storeErrorCode { try await subject.store.create("m-1", at: subject.clock.now) }
@@ -44,7 +44,7 @@ struct MutationConformanceTests {
 
     @Test("the whole lifecycle, with a transition and an audit record per step", arguments: StoreFactory.all)
     func lifecycle(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         try await store.create("m-1", at: subject.clock.now)
@@ -74,7 +74,7 @@ struct MutationConformanceTests {
 
     @Test("created and decided in one change: one row as it ends, both records, the transition", arguments: StoreFactory.all)
     func createAndDecideInOneChange(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         var change = StoreChange(at: subject.clock.now)
@@ -110,7 +110,7 @@ struct MutationConformanceTests {
 
     @Test("a move the lifecycle forbids is refused: rejected → approved", arguments: StoreFactory.all)
     func forbiddenTransition(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         try await store.create("m-1", at: subject.clock.now)
@@ -129,7 +129,7 @@ struct MutationConformanceTests {
 
     @Test("approving a mutation that was rejected meanwhile is refused", arguments: StoreFactory.all)
     func staleApproval(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         try await store.create("m-1", at: subject.clock.now)
@@ -145,7 +145,7 @@ struct MutationConformanceTests {
 
     @Test("executing twice is refused", arguments: StoreFactory.all)
     func executingTwice(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         try await store.create("m-1", at: subject.clock.now)
@@ -158,7 +158,7 @@ struct MutationConformanceTests {
 
     @Test("moving an unknown mutation is refused", arguments: StoreFactory.all)
     func unknownMutation(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let code = await storeErrorCode {
             try await subject.store.move("nope", .received, .approved, at: subject.clock.now)
@@ -169,7 +169,7 @@ struct MutationConformanceTests {
 
     @Test("a change is all or nothing: a refused step undoes the steps before it", arguments: StoreFactory.all)
     func atomicChange(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         var change = StoreChange(at: subject.clock.now)
@@ -191,7 +191,7 @@ struct MutationConformanceTests {
         "an idempotency key is reserved with its mutation; reuse tells a retry from a conflict",
         arguments: StoreFactory.all)
     func idempotency(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let key = IdempotencyKey(scope: "agent-7", key: "k-1", requestHash: "h-1")
@@ -236,7 +236,7 @@ struct MutationConformanceTests {
     @Test(
         "queries filter by status, actor and resource, page in creation order, and count", arguments: StoreFactory.all)
     func queries(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         for index in 0..<10 {

@@ -16,7 +16,7 @@ struct NotificationConformanceTests {
 
     @Test("an event is written with the step that caused it, or not at all", arguments: StoreFactory.all)
     func sameTransaction(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         var change = StoreChange(at: subject.clock.now)
@@ -46,7 +46,7 @@ struct NotificationConformanceTests {
 
     @Test("due deliveries per target, earliest first; the next due time; targets with pending work", arguments: StoreFactory.all)
     func due(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let start = subject.clock.now
@@ -66,7 +66,7 @@ struct NotificationConformanceTests {
 
     @Test("delivered, rescheduled and failed: each only from pending, and only pending deliveries are due", arguments: StoreFactory.all)
     func outcomes(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let start = subject.clock.now

@@ -13,7 +13,7 @@ struct PolicyAndSignalConformanceTests {
 
     @Test("policy versions are kept, at most one active, activation audited", arguments: StoreFactory.all)
     func policyVersions(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         #expect(try await store.activePolicyVersion() == nil)
@@ -52,7 +52,7 @@ struct PolicyAndSignalConformanceTests {
 
     @Test("signal state is an opaque blob per key, replaced whole", arguments: StoreFactory.all)
     func signalState(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         #expect(try await store.signalState(key: "signals") == nil)
@@ -68,7 +68,7 @@ struct PolicyAndSignalConformanceTests {
 
     @Test("an empty change writes nothing", arguments: StoreFactory.all)
     func emptyChange(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let receipt = try await subject.store.apply(StoreChange(at: subject.clock.now))
         #expect(receipt.auditRecords.isEmpty && receipt.checkpoint == nil)

@@ -25,7 +25,7 @@ struct ReviewConformanceTests {
 
     @Test("a review opens with its groups and deadline; one open review per mutation", arguments: StoreFactory.all)
     func openReview(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         try await held(subject)
         let review = try #require(try await subject.store.review(id: "r-1"))
@@ -52,7 +52,7 @@ struct ReviewConformanceTests {
 
     @Test("a review closed and its successor opened in one commit: the open one is the latest, whatever the ids", arguments: StoreFactory.all)
     func successorInOneCommit(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         try await held(subject)
         // "r-0" sorts before "r-1": only the order by state can put it last.
@@ -67,7 +67,7 @@ struct ReviewConformanceTests {
 
     @Test("votes: one per reviewer per mutation, never by the requester, only while open", arguments: StoreFactory.all)
     func votes(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         try await held(subject)
@@ -114,7 +114,7 @@ struct ReviewConformanceTests {
 
     @Test("escalation moves an open review to the next pool; closed reviews stay closed", arguments: StoreFactory.all)
     func escalation(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         try await held(subject)
@@ -149,7 +149,7 @@ struct ReviewConformanceTests {
 
     @Test("two writers acting on one deadline escalate once; a vote read before the escalation is refused", arguments: StoreFactory.all)
     func escalationRace(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         try await held(subject)
@@ -179,7 +179,7 @@ struct ReviewConformanceTests {
 
     @Test("open reviews are listed by deadline, and filtered by what is due", arguments: StoreFactory.all)
     func openReviewsByDeadline(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let now = subject.clock.now

@@ -10,7 +10,7 @@ import Testing
 struct SystemStateConformanceTests {
     @Test("the freeze is kept with who, why and when, replaced whole, and audited", arguments: StoreFactory.all)
     func freeze(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         #expect(try await store.freeze() == nil)
@@ -33,7 +33,7 @@ struct SystemStateConformanceTests {
 
     @Test("open reviews are counted, blocking and parallel, closed ones not", arguments: StoreFactory.all)
     func openReviewCount(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         #expect(try await store.openReviewCount() == 0)
@@ -56,7 +56,7 @@ struct SystemStateConformanceTests {
 
     @Test("moves are counted per bucket since a time, by their from and to", arguments: StoreFactory.all)
     func moveCounts(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let start = subject.clock.now
@@ -90,7 +90,7 @@ struct SystemStateConformanceTests {
 
     @Test("decisions are counted per bucket and tier since a time; undecided ones under no tier", arguments: StoreFactory.all)
     func tierCounts(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let start = subject.clock.now
@@ -117,7 +117,7 @@ struct SystemStateConformanceTests {
 
     @Test("the reviews opened since a time are read, oldest first, open and closed", arguments: StoreFactory.all)
     func reviewsOpenedSince(_ factory: StoreFactory) async throws {
-        let subject = try factory()
+        let subject = try await factory()
         defer { subject.cleanUp() }
         let store = subject.store
         let start = subject.clock.now

@@ -1,4 +1,5 @@
 import AirlockStore
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -22,15 +23,37 @@ struct StoreUnderTest: Sendable {
 /// every factory in ``all``; the PostgreSQL store adds its factory here.
 struct StoreFactory: Sendable, CustomTestStringConvertible {
     var name: String
-    var make: @Sendable (StoreOptions) throws -> StoreUnderTest
+    var make: @Sendable (StoreOptions) async throws -> StoreUnderTest
 
     var testDescription: String { name }
 
-    func callAsFunction(_ options: StoreOptions = StoreOptions()) throws -> StoreUnderTest {
-        try make(options)
+    func callAsFunction(_ options: StoreOptions = StoreOptions()) async throws -> StoreUnderTest {
+        try await make(options)
     }
 
-    static let all: [StoreFactory] = [.sqliteInMemory, .sqliteFile]
+    static let all: [StoreFactory] = [.sqliteInMemory, .sqliteFile, .postgres]
+
+    /// PostgreSQL 15: a fresh database in the cluster the test process starts once
+    /// (``PostgresCluster/shared()``), over TCP on loopback. A cluster that cannot start fails
+    /// the test, saying why.
+    static let postgres = StoreFactory(name: "PostgreSQL") { options in
+        let cluster = try PostgresCluster.shared()
+        let database = try cluster.createDatabase()
+        let key = AuditSigningKey.generate()
+        let store = try await PostgresStore(
+            url: cluster.url(database: database),
+            configuration: PostgresStore.Configuration(
+                signingKey: key, checkpointEvery: options.checkpointEvery, checkpointInterval: options.checkpointInterval,
+                now: options.clock.reading, maximumConnections: 4, migrate: true))
+        return StoreUnderTest(
+            store: store, publicKey: AuditPublicKey(key.publicKey), clock: options.clock,
+            cleanUp: {
+                Task {
+                    try? await store.close()
+                    try? cluster.dropDatabase(database)
+                }
+            })
+    }
 
     /// SQLite on a GRDB `DatabaseQueue` in memory.
     static let sqliteInMemory = StoreFactory(name: "SQLite in memory") { options in

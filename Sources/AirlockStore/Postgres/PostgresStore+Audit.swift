@@ -1,0 +1,117 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// The audit log of the PostgreSQL store: the same records, checkpoints and checks as SQLite's.
+extension PostgresStore {
+    static let auditColumns = "seq, time_us, kind, mutation_id, actor, policy_version, payload, prev_hash, hash"
+
+    public func auditHead() async throws -> AuditHead {
+        do {
+            return try await client.withConnection { connection in
+                let tail = try await Self.readTail(connection, logger: logger, lock: false)
+                let latest = try await connection.query(
+                    "SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1",
+                    logger: logger
+                ).collect().first.map(Self.checkpoint(row:))
+                return AuditHead(size: tail.size, lastHash: tail.lastHash, root: tail.frontier.root, latestCheckpoint: latest)
+            }
+        } catch {
+            throw Self.storeError(error, describe: describe)
+        }
+    }
+
+    public func auditRecords(after seq: Int64, limit: Int) async throws -> [AuditRecord] {
+        try await rows(
+            "SELECT \(unescaped: Self.auditColumns) FROM audit_log WHERE seq > \(seq) ORDER BY seq LIMIT \(Int64(max(0, limit)))"
+        ).map(Self.auditRecord(row:))
+    }
+
+    public func auditRecords(mutationID: String) async throws -> [AuditRecord] {
+        try await rows("SELECT \(unescaped: Self.auditColumns) FROM audit_log WHERE mutation_id = \(mutationID) ORDER BY seq")
+            .map(Self.auditRecord(row:))
+    }
+
+    public func firstAuditSeq(atOrAfter time: Date) async throws -> Int64? {
+        // Record times never decrease along the log, so the first at or after `time` by seq is it.
+        try await rows("SELECT MIN(seq) FROM audit_log WHERE time_us >= \(time.microsecondsSince1970)").first?.decode(Int64?.self)
+    }
+
+    public func auditCheckpoints() async throws -> [AuditCheckpoint] {
+        try await rows("SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size")
+            .map(Self.checkpoint(row:))
+    }
+
+    /// Every record in order, read in pages.
+    func allAuditRecords(upTo size: Int64? = nil) async throws -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await auditRecords(after: after, limit: 10_000)
+            for record in page where size.map({ record.seq <= $0 }) ?? true { records.append(record) }
+            guard let last = page.last, page.count == 10_000, size.map({ last.seq < $0 }) ?? true else { break }
+            after = last.seq
+        }
+        return records
+    }
+
+    public func verifyAudit(publicKey: AuditPublicKey) async throws -> AuditVerificationReport {
+        let head = try await rows("SELECT size, checkpoint_size FROM audit_head WHERE id = 1").first.map { row in
+            let (size, checkpointSize) = try row.decode((Int64, Int64).self)
+            return AuditHeadMarker(size: size, checkpointSize: checkpointSize)
+        }
+        let checkpoints = try await auditCheckpoints()
+        let records = try await allAuditRecords()
+        var verifier = AuditVerifier(checkpoints: checkpoints, publicKey: publicKey, head: head)
+        verifier.headRequired = true
+        if configuration.signingKey != nil { verifier.checkpointEvery = configuration.checkpointEvery }
+        return try verifier.verify(AuditRecordArray(records: records))
+    }
+
+    public func inclusionProof(seq: Int64) async throws -> AuditInclusionProof {
+        guard let checkpoint = try await auditCheckpoints().last else {
+            throw StoreError(.noCheckpoint, "no checkpoint has been signed yet; run `airlock audit checkpoint`")
+        }
+        guard seq >= 1, seq <= checkpoint.treeSize else {
+            throw StoreError(
+                seq >= 1 ? .noCheckpoint : .invalidArgument,
+                "record \(seq) is not covered by the latest checkpoint (tree size \(checkpoint.treeSize)); "
+                    + "run `airlock audit checkpoint` to sign the records since")
+        }
+        let records = try await allAuditRecords(upTo: checkpoint.treeSize)
+        let leaves = records.map(\.hash)
+        guard leaves.count == checkpoint.treeSize, MerkleTree.root(leafHashes: leaves[...]) == checkpoint.root,
+            let record = records.first(where: { $0.seq == seq })
+        else {
+            throw StoreError(.corrupted, "the log no longer matches its latest checkpoint; run `airlock audit verify`")
+        }
+        return AuditInclusionProof(
+            record: record, auditPath: MerkleTree.inclusionPath(index: Int(seq - 1), leafHashes: leaves[...]),
+            checkpoint: checkpoint)
+    }
+
+    // MARK: Rows
+
+    static func checkpoint(row: PostgresRow) throws -> AuditCheckpoint {
+        let (size, root, time, keyID, signature) = try row.decode((Int64, ByteBuffer, Int64, String, ByteBuffer).self)
+        guard let hash = hash(root) else {
+            throw StoreError(.corrupted, "the checkpoint at tree size \(size) has a malformed root")
+        }
+        return AuditCheckpoint(treeSize: size, root: hash, timeMicros: time, keyID: keyID, signature: Data(signature.readableBytesView))
+    }
+
+    static func auditRecord(row: PostgresRow) throws -> AuditRecord {
+        let (seq, time, kind, mutationID, actor, policyVersion, payload, previous, hash) =
+            try row.decode((Int64, Int64, String, String?, String, String?, String, ByteBuffer, ByteBuffer).self)
+        guard let previousHash = Self.hash(previous), let recordHash = Self.hash(hash) else {
+            throw StoreError(.corrupted, "audit record \(seq) has a malformed hash")
+        }
+        return AuditRecord(
+            seq: seq, timeMicros: time, kind: AuditKind(rawValue: kind), mutationID: mutationID, actor: actor, payload: payload,
+            policyVersion: policyVersion, previousHash: previousHash, hash: recordHash)
+    }
+
+    static func hash(_ buffer: ByteBuffer) -> AuditHash? {
+        buffer.withUnsafeReadableBytes { AuditHash(bytes: $0) }
+    }
+}
