@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// What `airlock serve` runs, built by ``buildApplication(_:clock:logger:)``.
 public struct AirlockServerParts: Sendable {
     public var gateway: Gateway
-    public var store: SQLiteStore
+    public var store: any Store
     public var pack: PolicyPack
     /// What `/metrics` exports.
     public var metrics: PrometheusCollectorRegistry
@@ -24,11 +24,37 @@ public func openGateway(
 ) async throws -> AirlockServerParts {
     let (pack, files) = try PolicySource.load(at: configuration.policyPath, principals: configuration.principals)
     let directory = StateDirectory(path: configuration.stateDirectory)
-    let store = try SQLiteStore.open(directory) { settings in
-        settings.synchronous = configuration.synchronousFull ? .full : .normal
-        settings.checkpointEvery = configuration.checkpointEvery
-        settings.checkpointInterval = configuration.checkpointSeconds
-        settings.now = { clock.now() }
+    let store: any Store
+    let signingKey: AuditSigningKey?
+    if let postgres = configuration.postgres {
+        // The audit signing key stays outside the database, in the state directory: every
+        // instance on the database must hold the same key (copy the file).
+        try directory.create()
+        let key = try AuditSigningKey.loadOrCreate(at: directory.signingKeyURL)
+        let opened = try await PostgresStore(
+            url: postgres.url,
+            configuration: PostgresStore.Configuration(
+                signingKey: key, checkpointEvery: configuration.checkpointEvery,
+                checkpointInterval: configuration.checkpointSeconds, now: { clock.now() },
+                maximumConnections: postgres.maximumConnections),
+            logger: logger)
+        do {
+            try await opened.checkSigningKey()
+        } catch {
+            try? await opened.close()
+            throw error
+        }
+        store = opened
+        signingKey = key
+    } else {
+        let opened = try SQLiteStore.open(directory) { settings in
+            settings.synchronous = configuration.synchronousFull ? .full : .normal
+            settings.checkpointEvery = configuration.checkpointEvery
+            settings.checkpointInterval = configuration.checkpointSeconds
+            settings.now = { clock.now() }
+        }
+        store = opened
+        signingKey = opened.configuration.signingKey
     }
     try configuration.executors.check(against: pack)
     let executors = try configuration.executors.makeExecutors(clock: clock)
@@ -47,7 +73,7 @@ public func openGateway(
     ]
     let gateway = Gateway(
         store: store, principals: configuration.principals, clock: clock,
-        auditPublicKey: store.configuration.signingKey?.publicKey, executors: executors,
+        auditPublicKey: signingKey?.publicKey, executors: executors,
         notifications: Notifications(targets: configuration.notify, principals: configuration.principals), logger: logger,
         metrics: GatewayMetrics(factory: factory))
     gateway.configureDrift(configuration.drift)

@@ -68,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             let pack = built.parts.gateway.activePack ?? built.parts.pack
             say("policy \(pack.name) version \(pack.version)")
             say("state in \(configuration.stateDirectory)/ (configuration: \(configuration.source))")
+            if let postgres = configuration.postgres { say("store: PostgreSQL \(postgres.redactedURL)") }
             if isDefault {
                 let key = DemoPrincipals.variable(for: "agent-7")
                 say("demo keys in \(configuration.stateDirectory)/demo-credentials; try:")

@@ -92,6 +92,7 @@ extension GatewayConfiguration {
             try DemoDatabase.create(at: database)
         }
         configuration.executors = DemoDatabase.executorConfiguration(databasePath: database)
+        configuration.applyDatabaseURL(from: ProcessInfo.processInfo.environment)
         return configuration
     }
 }

@@ -18,6 +18,9 @@ public struct GatewayConfiguration: Sendable {
     public var principals = PrincipalDirectory()
     /// `synchronous=FULL` (every acknowledged decision survives power loss) or `NORMAL`.
     public var synchronousFull = true
+    /// The PostgreSQL database shared by several instances (`store: {postgres: …}` or
+    /// `AIRLOCK_DATABASE_URL`); `nil` keeps the SQLite database of the state directory.
+    public var postgres: PostgresSettings?
     /// Sign an audit checkpoint after this many records…
     public var checkpointEvery = 1000
     /// …or this many seconds, whichever comes first.
@@ -36,6 +39,13 @@ public struct GatewayConfiguration: Sendable {
     public var source: String = "embedded defaults"
 
     public init() {}
+
+    /// Takes `AIRLOCK_DATABASE_URL` when it is set: it names the PostgreSQL database, over the
+    /// configuration file's `store.postgres.url`.
+    public mutating func applyDatabaseURL(from environment: [String: String]) {
+        guard let url = environment["AIRLOCK_DATABASE_URL"], !url.isEmpty else { return }
+        if postgres == nil { postgres = PostgresSettings(url: url) } else { postgres?.url = url }
+    }
 
     /// Reads and checks a configuration file. Every problem says file, line and column.
     public static func load(file path: String) throws(ConfigurationError) -> GatewayConfiguration {
@@ -93,7 +103,29 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         if let store = top["store"] {
-            let map = try reader.mapping(store, allowed: ["synchronous"], what: "store")
+            let map = try reader.mapping(store, allowed: ["synchronous", "postgres"], what: "store")
+            if let postgres = map["postgres"] {
+                var settings = PostgresSettings(url: "")
+                for (name, node) in try reader.mapping(postgres, allowed: ["url", "max_connections"], what: "store.postgres") {
+                    let text = try reader.string(node, what: "store.postgres.\(name)")
+                    switch name {
+                    case "url":
+                        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+                            throw reader.error(node, "store.postgres.url must be a postgres:// URL (postgres://user@host:5432/airlock)")
+                        }
+                        settings.url = text
+                    default:
+                        guard let n = Int(text), (1...1000).contains(n) else {
+                            throw reader.error(node, "store.postgres.max_connections must be a number from 1 to 1000")
+                        }
+                        settings.maximumConnections = n
+                    }
+                }
+                guard !settings.url.isEmpty || environment["AIRLOCK_DATABASE_URL"] != nil else {
+                    throw reader.error(postgres, "store.postgres needs a url (or set AIRLOCK_DATABASE_URL)")
+                }
+                config.postgres = settings
+            }
             if let sync = map["synchronous"] {
                 switch try reader.string(sync, what: "store.synchronous").lowercased() {
                 case "full": config.synchronousFull = true
@@ -102,6 +134,7 @@ public struct GatewayConfiguration: Sendable {
                 }
             }
         }
+        config.applyDatabaseURL(from: environment)
         if let audit = top["audit"] {
             let map = try reader.mapping(audit, allowed: ["checkpoint_every", "checkpoint_seconds"], what: "audit")
             if let every = map["checkpoint_every"] {
@@ -310,4 +343,23 @@ struct ConfigReader {
 
 extension [(String, Node)] {
     subscript(key: String) -> Node? { first { $0.0 == key }?.1 }
+}
+
+/// Where the PostgreSQL store is (`store: {postgres: {url, max_connections}}`).
+public struct PostgresSettings: Sendable, Hashable {
+    /// `postgres://user[:password]@host[:port]/database`, or `postgres://user@/database?host=/socket/dir`.
+    public var url: String
+    /// Connections the pool keeps at most.
+    public var maximumConnections = 20
+
+    public init(url: String) {
+        self.url = url
+    }
+
+    /// The URL without its password, for messages and logs.
+    public var redactedURL: String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
 }

@@ -241,7 +241,9 @@ enum PostgresSchema {
     /// Refuses a database from a newer Airlock, then applies the migrations it lacks (all of
     /// them, in one transaction, when `migrate` is true; otherwise a database that lacks any is
     /// refused with what to run).
-    static func prepare(_ connection: PostgresConnection, logger: Logger, migrate: Bool, describe: String) async throws {
+    /// Returns the version the database was at.
+    @discardableResult
+    static func prepare(_ connection: PostgresConnection, logger: Logger, migrate: Bool, describe: String) async throws -> Int {
         try await connection.query("BEGIN", logger: logger)
         do {
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
@@ -279,6 +281,7 @@ enum PostgresSchema {
                     """, logger: logger)
             }
             try await connection.query("COMMIT", logger: logger)
+            return found
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error

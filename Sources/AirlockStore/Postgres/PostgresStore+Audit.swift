@@ -90,6 +90,22 @@ extension PostgresStore {
             checkpoint: checkpoint)
     }
 
+    /// Refuses a signing key other than the one that signed the log's latest checkpoint: every
+    /// instance on the database must sign with the same key, or verification under the key
+    /// verifiers pin fails.
+    public func checkSigningKey() async throws {
+        guard let key = configuration.signingKey,
+            let latest = try await rows("SELECT key_id FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1").first
+        else { return }
+        let signedBy = try latest.decode(String.self)
+        guard signedBy == key.keyID else {
+            throw StoreError(
+                .signingKeyUnavailable,
+                "the audit log in \(describe) is signed with key \(signedBy), but this instance holds key \(key.keyID): give "
+                    + "every instance the same audit signing key (copy the state directory's key file)")
+        }
+    }
+
     // MARK: Rows
 
     static func checkpoint(row: PostgresRow) throws -> AuditCheckpoint {

@@ -40,6 +40,10 @@ public final class PostgresStore: Store {
     }
 
     public let configuration: Configuration
+    /// The schema version the database was at when this store opened it (before any migration).
+    public let schemaVersionFound: Int
+    /// The schema version this build writes.
+    public static var schemaVersion: Int { PostgresSchema.version }
     /// The database as people should read it (the URL without its password).
     public let describe: String
     let client: PostgresClient
@@ -58,7 +62,7 @@ public final class PostgresStore: Store {
         self.client = client
         running = Task { await client.run() }
         do {
-            try await client.withConnection { connection in
+            schemaVersionFound = try await client.withConnection { connection in
                 try await PostgresSchema.prepare(connection, logger: logger, migrate: configuration.migrate, describe: describe)
             }
         } catch {

@@ -11,6 +11,8 @@ import GRDB
 /// Several processes may open the same database (the server, `airlock audit …`): the end of the
 /// audit log is re-read at the start of every write transaction.
 public final class SQLiteStore: Store {
+    /// The schema version this build writes.
+    public static var schemaVersion: Int { SQLiteSchema.version }
     /// The database file, or `:memory:`.
     public let path: String
     /// How this store behaves.
