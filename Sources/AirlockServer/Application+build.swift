@@ -125,6 +125,7 @@ public func buildApplication(
             CheckpointService(store: parts.store, clock: clock, logger: logger), SignalSaveService(gateway: parts.gateway),
             ReconciliationService(gateway: parts.gateway), DeadlineService(gateway: parts.gateway),
             WebhookDeliveryService(gateway: parts.gateway), DriftService(gateway: parts.gateway),
+            StoreFollowerService(gateway: parts.gateway),
         ],
         onServerRunning: onServerRunning,
         logger: logger)

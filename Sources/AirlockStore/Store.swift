@@ -136,13 +136,34 @@ public protocol Store: Sendable {
     /// Signs a checkpoint over the whole log now (unless the latest one already covers it).
     func signCheckpoint() async throws -> AuditCheckpoint?
 
+    // MARK: Other writers
+
+    /// What other processes writing to the same database commit, as they commit: how the
+    /// instances sharing a PostgreSQL database wake each other's long polls and pick up a policy
+    /// activated or a freeze set through another. `nil` when the store has no other writers to
+    /// follow (SQLite: one server writes). Each call starts a new feed.
+    func changeFeed() -> AsyncStream<StoreNotice>?
+
     // MARK: Lifecycle
 
     /// Finishes pending writes and releases the database.
     func close() async throws
 }
 
+/// A change committed to the store, as ``Store/changeFeed()`` tells it.
+public enum StoreNotice: Sendable, Hashable {
+    /// The mutation, its reviews or votes changed.
+    case mutation(String)
+    /// A setting every instance holds changed: the active policy, the freeze, the shadow policy.
+    case settings
+    /// Notices may have been missed (the feed's connection was lost and is back): re-read
+    /// everything held.
+    case resync
+}
+
 extension Store {
+    public func changeFeed() -> AsyncStream<StoreNotice>? { nil }
+
     /// ``verifyAudit(publicKey:)`` with swift-crypto's key type.
     public func verifyAudit(publicKey: Curve25519.Signing.PublicKey) async throws -> AuditVerificationReport {
         try await verifyAudit(publicKey: AuditPublicKey(publicKey))

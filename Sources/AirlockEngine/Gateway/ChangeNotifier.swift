@@ -83,6 +83,26 @@ final class ChangeNotifier: Sendable {
         for continuation in woken { continuation.resume(returning: true) }
     }
 
+    /// Wakes every waiter (each checks its mutation again and waits on if nothing changed): for
+    /// changes that may have been missed.
+    func announceEveryone() {
+        let woken: [CheckedContinuation<Bool, Never>] = state.withLock { state in
+            state.sequence &+= 1
+            var woken: [CheckedContinuation<Bool, Never>] = []
+            for (ticket, slot) in state.slots {
+                if let continuation = slot.continuation {
+                    woken.append(continuation)
+                    state.slots[ticket] = nil
+                } else {
+                    state.slots[ticket]?.fired = true
+                }
+            }
+            state.byMutation = [:]
+            return woken
+        }
+        for continuation in woken { continuation.resume(returning: true) }
+    }
+
     /// Waits until the watched mutation changes or `seconds` pass; true when it changed.
     func wait(_ ticket: UInt64, seconds: Double) async -> Bool {
         let changed = await withTaskGroup(of: Bool.self) { group in

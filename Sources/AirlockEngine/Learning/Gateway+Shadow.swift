@@ -68,7 +68,11 @@ extension Gateway {
     /// Loads the shadow candidate kept in the store (at start-up). One that no longer checks is
     /// left off, logged.
     func loadShadow() async throws {
-        guard let setting = try await store.shadowPolicy() else { return }
+        guard let setting = try await store.shadowPolicy() else {
+            shadow.withLock { $0 = nil }
+            return
+        }
+        if shadow.withLock({ $0?.setting == setting }) { return }
         guard let record = try await store.policyVersion(hash: setting.version) else {
             logger.warning("the shadow policy version is not stored; no shadow runs", metadata: ["version": "\(setting.version)"])
             return

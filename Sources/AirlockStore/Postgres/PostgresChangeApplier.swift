@@ -13,6 +13,9 @@ struct PostgresChangeApplier {
     let timeMicros: Int64
     let auditTimeMicros: Int64
     private var records: [AuditRecord] = []
+    /// What the change touched, for the instances listening (``StoreNotice``): the mutations it
+    /// changed, and whether it changed a setting every instance holds (policy, freeze, shadow).
+    private(set) var notices: Set<StoreNotice> = []
 
     init(connection: PostgresConnection, logger: Logger, time: Date, auditTimeMicros: Int64) {
         self.connection = connection
@@ -37,12 +40,15 @@ struct PostgresChangeApplier {
         for operation in operations {
             switch operation {
             case .createMutation(let mutation, let audit):
+                notices.insert(.mutation(mutation.id))
                 try await createMutation(mutation)
                 try await append(audit, mutationID: mutation.id, tail: &tail)
             case .transition(let id, let from, let to, let update, let audit):
+                notices.insert(.mutation(id))
                 try await transition(id, from: from, to: to, update: update)
                 try await recordTransition(id, from: from, to: to, audit: audit, tail: &tail)
             case .recordDecision(let id, let status, let update, let audit):
+                notices.insert(.mutation(id))
                 let updated = try await run(
                     """
                     UPDATE mutations SET tier = COALESCE(\(update.tier), tier),
@@ -61,16 +67,20 @@ struct PostgresChangeApplier {
                 }
                 try await append(audit, mutationID: id, tail: &tail)
             case .openReview(let review, let audit):
+                notices.insert(.mutation(review.mutationID))
                 try await openReview(review)
                 try await append(audit, mutationID: review.mutationID, tail: &tail)
             case .escalateReview(let id, let groups, let deadline, let from, let audit):
                 let mutationID = try await escalateReview(id, groups: groups, deadline: deadline, from: from)
+                notices.insert(.mutation(mutationID))
                 try await append(audit, mutationID: mutationID, tail: &tail)
             case .closeReview(let id, let status, let audit):
                 let mutationID = try await closeReview(id, status: status)
+                notices.insert(.mutation(mutationID))
                 try await append(audit, mutationID: mutationID, tail: &tail)
             case .castVote(let vote, let audit):
                 let mutationID = try await checkVote(vote)
+                notices.insert(.mutation(mutationID))
                 let record = try await append(audit, mutationID: mutationID, tail: &tail)
                 try await run(
                     """
@@ -81,6 +91,7 @@ struct PostgresChangeApplier {
             case .recordPolicyVersion(let version):
                 try await recordPolicyVersion(version)
             case .activatePolicyVersion(let hash, let principal, var audit):
+                notices.insert(.settings)
                 try await activatePolicyVersion(hash: hash, by: principal)
                 audit.policyVersion = audit.policyVersion ?? hash
                 try await append(audit, mutationID: audit.mutationID, tail: &tail)
@@ -106,6 +117,7 @@ struct PostgresChangeApplier {
                     ON CONFLICT (mutation_id) DO UPDATE SET change = EXCLUDED.change, at = EXCLUDED.at
                     """)
             case .setFreeze(let freeze, let audit):
+                notices.insert(.settings)
                 let value = try FreezeValue(on: freeze.on, reason: freeze.reason).json()
                 try await setSetting("freeze", value: value, at: freeze.since, by: freeze.by)
                 try await append(audit, mutationID: audit.mutationID, tail: &tail)
@@ -118,6 +130,7 @@ struct PostgresChangeApplier {
             case .failNotification(let id, let attempts, let error):
                 try await updatePendingDelivery(id, status: .failed, attempts: attempts, nextAttempt: nil, error: error)
             case .setShadow(let shadow, let audit):
+                notices.insert(.settings)
                 if let shadow {
                     try await setSetting("shadow", value: shadow.version, at: shadow.since, by: shadow.by)
                 } else {

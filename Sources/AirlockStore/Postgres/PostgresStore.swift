@@ -82,32 +82,35 @@ public final class PostgresStore: Store {
         if change.isEmpty {
             return StoreReceipt(auditRecords: [], checkpoint: nil)
         }
-        return try await write { connection, tail in
+        return try await write { connection, tail, notices in
             var applier = PostgresChangeApplier(
                 connection: connection, logger: logger, time: change.time,
                 auditTimeMicros: configuration.now().microsecondsSince1970)
             let records = try await applier.apply(change.operations, tail: &tail)
+            notices = applier.notices
             return StoreReceipt(auditRecords: records, checkpoint: nil)
         }
     }
 
     public func checkpointIfDue() async throws -> AuditCheckpoint? {
         guard configuration.signingKey != nil else { return nil }
-        return try await write { _, _ in StoreReceipt(auditRecords: [], checkpoint: nil) }.checkpoint
+        return try await write { _, _, _ in StoreReceipt(auditRecords: [], checkpoint: nil) }.checkpoint
     }
 
     public func signCheckpoint() async throws -> AuditCheckpoint? {
         guard configuration.signingKey != nil else {
             throw StoreError(.signingKeyUnavailable, "this store was opened without the audit signing key")
         }
-        return try await write(forceCheckpoint: true) { _, _ in StoreReceipt(auditRecords: [], checkpoint: nil) }.checkpoint
+        return try await write(forceCheckpoint: true) { _, _, _ in StoreReceipt(auditRecords: [], checkpoint: nil) }.checkpoint
     }
 
     /// One write transaction: locks and reads the audit head, runs `body`, signs a checkpoint if
-    /// one is due, writes the head back and commits. Rolls back on any error.
+    /// one is due, writes the head back, notifies the listening instances of what `body` says it
+    /// touched (`NOTIFY` is delivered at the commit, and only if it commits) and commits. Rolls
+    /// back on any error.
     private func write(
         forceCheckpoint: Bool = false,
-        _ body: (PostgresConnection, inout AuditTail) async throws -> StoreReceipt
+        _ body: (PostgresConnection, inout AuditTail, inout Set<StoreNotice>) async throws -> StoreReceipt
     ) async throws -> StoreReceipt {
         do {
             return try await client.withConnection { connection in
@@ -115,7 +118,8 @@ public final class PostgresStore: Store {
                 do {
                     var tail = try await Self.lockTail(connection, logger: logger)
                     let start = tail
-                    var receipt = try await body(connection, &tail)
+                    var notices: Set<StoreNotice> = []
+                    var receipt = try await body(connection, &tail, &notices)
                     let nowMicros = configuration.now().microsecondsSince1970
                     if let key = configuration.signingKey,
                         forceCheckpoint
@@ -140,6 +144,11 @@ public final class PostgresStore: Store {
                                 checkpoint_size = \(tail.checkpointSize), checkpoint_time_us = \(tail.checkpointTimeMicros)
                             WHERE id = 1
                             """, logger: logger)
+                    }
+                    if !notices.isEmpty {
+                        let payloads = notices.compactMap(Self.payload(of:)).sorted()
+                        try await connection.query(
+                            "SELECT pg_notify(\(Self.channel), p) FROM unnest(\(payloads)::text[]) AS p", logger: logger)
                     }
                     try await connection.query("COMMIT", logger: logger)
                     return receipt
@@ -171,6 +180,54 @@ public final class PostgresStore: Store {
                 checkpointSize: checkpointSize, checkpointTimeMicros: checkpointTime)
         }
         throw StoreError(.corrupted, "the audit head row is missing; run `airlock audit verify`")
+    }
+
+    // MARK: The change feed
+
+    /// The channel every instance listens on.
+    static let channel = "airlock_changes"
+
+    /// A notice as sent: `m:ID` for a mutation, `s` for the settings.
+    static func payload(of notice: StoreNotice) -> String? {
+        switch notice {
+        case .mutation(let id): "m:" + id
+        case .settings: "s"
+        case .resync: nil
+        }
+    }
+
+    static func notice(from payload: String) -> StoreNotice? {
+        if payload == "s" { return .settings }
+        if payload.hasPrefix("m:") { return .mutation(String(payload.dropFirst(2))) }
+        return nil
+    }
+
+    /// Listens on one pooled connection (`LISTEN airlock_changes`) for as long as the feed is
+    /// consumed. Each time it starts listening (first, and a second after a lost connection) it
+    /// says `resync`: notices sent before were not heard.
+    public func changeFeed() -> AsyncStream<StoreNotice>? {
+        let (stream, continuation) = AsyncStream.makeStream(of: StoreNotice.self, bufferingPolicy: .bufferingNewest(10_000))
+        let task = Task { [client, logger] in
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: Self.channel) { notifications in
+                            continuation.yield(.resync)
+                            for try await notification in notifications {
+                                if let notice = Self.notice(from: notification.payload) { continuation.yield(notice) }
+                            }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("listening for changes of other instances failed; retrying", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
     // MARK: Reading

@@ -1,0 +1,41 @@
+import AirlockCore
+import AirlockStore
+import Foundation
+import Logging
+
+extension Gateway {
+    /// Follows what other instances sharing the database commit (``Store/changeFeed()``), until
+    /// cancelled: a changed mutation wakes this instance's long polls on it; a changed setting
+    /// (the active policy, the freeze, the shadow policy) is read again, so that it is in force
+    /// here within moments of being set elsewhere; a `resync` does both for everything. Returns at
+    /// once for a store without other writers.
+    public func followStoreChanges() async {
+        guard let feed = store.changeFeed() else { return }
+        for await notice in feed {
+            switch notice {
+            case .mutation(let id):
+                notifier.announce(id)
+            case .settings:
+                await reloadSettings()
+            case .resync:
+                notifier.announceEveryone()
+                await reloadSettings()
+            }
+        }
+    }
+
+    /// Reads the active policy, the freeze and the shadow policy again from the store.
+    func reloadSettings() async {
+        do {
+            if let current = try await store.activePolicyVersion(), current.hash != activePack?.version {
+                let pack = try PackText.load(current.text)
+                activate(pack)
+                logger.info("policy activated by another instance", metadata: ["version": "\(current.hash)"])
+            }
+            try await loadFreeze()
+            try await loadShadow()
+        } catch {
+            logger.warning("reading the settings another instance changed failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
