@@ -14,5 +14,8 @@ public struct StoreFollowerService: Service {
         await cancelWhenGracefulShutdown {
             await gateway.followStoreChanges()
         }
+        // A service that returns ends the whole server: without a feed to follow (SQLite), this
+        // one stays until shutdown like the others.
+        try? await gracefulShutdown()
     }
 }
