@@ -79,7 +79,13 @@ public func openGateway(
     gateway.configureDrift(configuration.drift)
     gateway.configureOversight(configuration.oversight)
     try await gateway.start(configuredPack: pack, files: files, by: "config:\(configuration.source)")
-    try await gateway.reconcile()
+    // Alone on its database, an instance takes up everything left unfinished; sharing it, only
+    // what has stood still long enough not to be in flight on another instance.
+    if store.isShared {
+        try await gateway.reconcile(idleFor: ReconciliationService.defaultStaleAfter, recountReviews: true)
+    } else {
+        try await gateway.reconcile()
+    }
     return AirlockServerParts(gateway: gateway, store: store, pack: pack, metrics: registry)
 }
 

@@ -143,6 +143,9 @@ public protocol Store: Sendable {
     /// activated or a freeze set through another. `nil` when the store has no other writers to
     /// follow (SQLite: one server writes). Each call starts a new feed.
     func changeFeed() -> AsyncStream<StoreNotice>?
+    /// Whether other processes may be writing to the same database right now (several instances
+    /// on PostgreSQL): work that looks unfinished may be in flight elsewhere.
+    var isShared: Bool { get }
 
     // MARK: Lifecycle
 
@@ -163,6 +166,7 @@ public enum StoreNotice: Sendable, Hashable {
 
 extension Store {
     public func changeFeed() -> AsyncStream<StoreNotice>? { nil }
+    public var isShared: Bool { false }
 
     /// ``verifyAudit(publicKey:)`` with swift-crypto's key type.
     public func verifyAudit(publicKey: Curve25519.Signing.PublicKey) async throws -> AuditVerificationReport {

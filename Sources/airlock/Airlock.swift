@@ -9,7 +9,7 @@ struct Airlock: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, CELCommand.self, PolicyCommand.self, AuditCommand.self, BenchCommand.self,
             SubmitCommand.self, StatusCommand.self, ReviewCommand.self, RollbackCommand.self, SystemCommand.self, NotifyCommand.self,
-            MCPCommand.self, KPICommand.self, MigrateCommand.self,
+            MCPCommand.self, KPICommand.self, MigrateCommand.self, StoreCommand.self,
         ]
     )
 }

@@ -14,8 +14,10 @@ extension Gateway {
     ///   settling, by a version that did not make them one commit) is settled.
     ///
     /// With `idleFor`, only mutations unchanged for that many seconds are taken up (the periodic
-    /// rounds of ``ReconciliationService``, which must not touch work in flight).
-    public func reconcile(idleFor: Double = 0) async throws {
+    /// rounds of ``ReconciliationService``, which must not touch work in flight, and the start of
+    /// an instance sharing its database with others, whose work in flight it cannot see). Open
+    /// reviews are recounted when `recountReviews` (by default, when `idleFor` is 0).
+    public func reconcile(idleFor: Double = 0, recountReviews: Bool? = nil) async throws {
         let cutoff = idleFor > 0 ? clock.now().addingTimeInterval(-idleFor) : .distantFuture
         for record in try await store.mutations(MutationQuery(statuses: [.rollingBack], limit: 10_000))
         where record.updatedAt <= cutoff {
@@ -37,7 +39,7 @@ extension Gateway {
                 record.id, request: request, failure: nil,
                 context: EventContext(actor: "airlock", policyVersion: record.policyVersion))
         }
-        guard idleFor == 0 else { return }
+        guard recountReviews ?? (idleFor == 0) else { return }
         for review in try await store.openReviews(deadlineBefore: nil) {
             do {
                 try await handle(.votesRecounted, of: review.mutationID, context: EventContext(actor: "airlock"))

@@ -12,7 +12,10 @@ public struct ReconciliationService: Service {
     /// How long a mutation must have stood still before a round takes it up.
     public var staleAfter: Double
 
-    public init(gateway: Gateway, interval: Double = 30, staleAfter: Double = 300) {
+    /// How long a mutation must stand still before a round takes it up, unless told otherwise.
+    public static let defaultStaleAfter: Double = 300
+
+    public init(gateway: Gateway, interval: Double = 30, staleAfter: Double = ReconciliationService.defaultStaleAfter) {
         self.gateway = gateway
         self.interval = interval
         self.staleAfter = staleAfter

@@ -184,6 +184,9 @@ public final class PostgresStore: Store {
 
     // MARK: The change feed
 
+    /// Several instances may write to the database.
+    public var isShared: Bool { true }
+
     /// The channel every instance listens on.
     static let channel = "airlock_changes"
 
