@@ -143,6 +143,10 @@ public protocol Store: Sendable {
     /// activated or a freeze set through another. `nil` when the store has no other writers to
     /// follow (SQLite: one server writes). Each call starts a new feed.
     func changeFeed() -> AsyncStream<StoreNotice>?
+    /// Replaces the signal state blob under `key` with what `merge` makes of the stored one (nil
+    /// when there is none), read and written in one write transaction so that instances merging
+    /// at once each see the other's result; returns what was written.
+    func mergeSignalState(key: String, at time: Date, _ merge: @Sendable (Data?) throws -> Data) async throws -> Data
     /// Whether other processes may be writing to the same database right now (several instances
     /// on PostgreSQL): work that looks unfinished may be in flight elsewhere.
     var isShared: Bool { get }
@@ -167,6 +171,15 @@ public enum StoreNotice: Sendable, Hashable {
 extension Store {
     public func changeFeed() -> AsyncStream<StoreNotice>? { nil }
     public var isShared: Bool { false }
+
+    /// Read, merged and saved in two steps: for a store with one writer.
+    public func mergeSignalState(key: String, at time: Date, _ merge: @Sendable (Data?) throws -> Data) async throws -> Data {
+        let merged = try merge(try await signalState(key: key))
+        var change = StoreChange(at: time)
+        change.saveSignalState(merged, forKey: key)
+        _ = try await apply(change)
+        return merged
+    }
 
     /// ``verifyAudit(publicKey:)`` with swift-crypto's key type.
     public func verifyAudit(publicKey: Curve25519.Signing.PublicKey) async throws -> AuditVerificationReport {

@@ -140,6 +140,21 @@ struct MultiInstanceTests {
         #expect(markers.count == Set(markers).count, "a transfer was applied twice: \(markers)")
         #expect(Set(markers) == Set(ids), "applied: \(markers.sorted()), submitted: \(ids.sorted())")
 
+        // Signals reflect every instance's traffic: agent-7's twelve submissions went through
+        // instance 0; once both instances have merged their history into the store (every 2 s),
+        // a submission through instance 1 counts them in its rate.
+        try await Task.sleep(nanoseconds: 5_000_000_000)
+        let probe = try await apis[1].submit(
+            #"{"resource": "payments.transfer", "operation": "create", "changes": {"amount": 50, "currency": "EUR", "from_account": "acc-100200", "to_account": "acc-100001"}}"#,
+            key: Key.agent)
+        let probeID = try #require(probe.json["id"].string, "\(probe)")
+        let audit = try await apis[1].get("/v1/audit?limit=1000", key: Key.bob)
+        let decided = try #require(
+            audit.json["items"].array.first { $0["kind"].string == "decided" && $0["mutation_id"].string == probeID }, "\(audit)")
+        let payload = JSON(text: decided["payload"].string ?? "")
+        let rate = payload["signals"]["actor_rate_1m"].int ?? -1
+        #expect(rate >= 12, "instance 1 sees \(rate) submissions by agent-7 in the last minute, not the twelve made through instance 0")
+
         // A freeze set through instance 1 is in force on the others within a second.
         let frozen = try await apis[1].send(.post, "/v1/system/freeze", key: Key.bob, json: #"{"on": true, "reason": "incident"}"#)
         #expect(frozen.status == .ok, "\(frozen)")

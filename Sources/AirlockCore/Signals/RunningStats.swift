@@ -49,3 +49,22 @@ public struct RunningStats: Sendable, Hashable, Codable {
         return min(max(z, -Self.zScoreLimit), Self.zScoreLimit)
     }
 }
+
+extension RunningStats {
+    /// Adds the observations summarised by `other`: the statistics of both sets together.
+    public mutating func merge(_ other: RunningStats) {
+        guard other.count > 0 else { return }
+        guard count > 0 else {
+            self = other
+            return
+        }
+        let n = Double(count + other.count)
+        let delta = other.mean - mean
+        let newMean = mean + delta * Double(other.count) / n
+        let newM2 = m2 + other.m2 + delta * delta * Double(count) * Double(other.count) / n
+        guard newMean.isFinite, newM2.isFinite else { return }
+        count += other.count
+        mean = newMean
+        m2 = newM2
+    }
+}

@@ -32,7 +32,7 @@ public struct SignalState: Sendable, Codable {
     // Resources and fields are few and read on every decision: kept in name tables (no string
     // hashing); actors are many and keyed by a dictionary. Saved as nested JSON objects.
     var actors: [String: ActorHistory] = [:]
-    private var resources = NameTable<ResourceHistory>()
+    var resources = NameTable<ResourceHistory>()
 
     /// The bound is a setting of whoever keeps the state, not history: it is not saved.
     private enum CodingKeys: String, CodingKey {

@@ -61,6 +61,9 @@ public final class Gateway: Sendable {
     struct SignalBook: Sendable {
         var state = SignalState()
         var dirty = false
+        /// On a store shared with other instances: the events added since the last save, which
+        /// the save merges into the stored history (``saveSignals()``).
+        var delta: SignalState?
     }
 
     public init(
@@ -84,7 +87,7 @@ public final class Gateway: Sendable {
         self.principals = principals
         self.clock = clock
         self.active = Mutex(nil)
-        self.signalBook = Mutex(SignalBook())
+        self.signalBook = Mutex(SignalBook(delta: store.isShared ? SignalState() : nil))
         self.systemBook = Mutex(SystemBook())
     }
 
@@ -203,6 +206,7 @@ public final class Gateway: Sendable {
         let time = Self.timestamp(now)
         signalBook.withLock { book in
             book.state.countSubmission(actorID: actor.id, at: time)
+            book.delta?.countSubmission(actorID: actor.id, at: time)
             book.dirty = true
         }
     }
@@ -215,12 +219,19 @@ public final class Gateway: Sendable {
         let actor = actors[submitter] ?? Actor(id: submitter, kind: .agent)
         signalBook.withLock { book in
             book.state.record(mutation, actor: actor, in: pack, at: time)
+            book.delta?.record(mutation, actor: actor, in: pack, at: time)
             book.dirty = true
         }
     }
 
-    /// Writes the signal history if it changed since the last save.
+    /// Writes the signal history if it changed since the last save. On a store shared with other
+    /// instances, merges the events added here since the last save into the stored history (under
+    /// the store's write lock) and takes the result, which holds every instance's events.
     public func saveSignals() async throws {
+        if store.isShared {
+            try await mergeSignals()
+            return
+        }
         let due: SignalState? = signalBook.withLock { book in
             guard book.dirty else { return nil }
             book.dirty = false
@@ -230,6 +241,49 @@ public final class Gateway: Sendable {
         var change = StoreChange(at: clock.now())
         change.saveSignalState(try JSONEncoder().encode(due), forKey: Self.signalStateKey)
         _ = try await store.apply(change)
+    }
+
+    /// The shared save: this instance's new events into the stored history, and every
+    /// instance's back.
+    private func mergeSignals() async throws {
+        let delta: SignalState = signalBook.withLock { book in
+            defer {
+                book.delta = SignalState()
+                book.dirty = false
+            }
+            return book.delta ?? SignalState()
+        }
+        let merged: Data
+        do {
+            merged = try await store.mergeSignalState(key: Self.signalStateKey, at: clock.now()) { stored in
+                var history = SignalState()
+                if let stored {
+                    do {
+                        history = try JSONDecoder().decode(SignalState.self, from: stored)
+                    } catch {
+                        // A history that no longer decodes is replaced, not kept failing every save.
+                    }
+                }
+                history.merge(delta)
+                return try JSONEncoder().encode(history)
+            }
+        } catch {
+            // Kept for the next save.
+            signalBook.withLock { book in
+                var kept = delta
+                if let newer = book.delta { kept.merge(newer) }
+                book.delta = kept
+                book.dirty = true
+            }
+            throw error
+        }
+        let shared = try JSONDecoder().decode(SignalState.self, from: merged)
+        signalBook.withLock { book in
+            var state = shared
+            // What was added here while the save ran.
+            if let newer = book.delta { state.merge(newer) }
+            book.state = state
+        }
     }
 
     // MARK: Helpers

@@ -92,6 +92,22 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func mergeSignalState(key: String, at time: Date, _ merge: @Sendable (Data?) throws -> Data) async throws -> Data {
+        var written = Data()
+        _ = try await write { connection, _, _ in
+            let stored = try await connection.query("SELECT blob FROM signal_state WHERE key = \(key)", logger: logger).collect()
+                .first.map { Data(try $0.decode(ByteBuffer.self).readableBytesView) }
+            written = try merge(stored)
+            try await connection.query(
+                """
+                INSERT INTO signal_state (key, blob, updated_at) VALUES (\(key), \(ByteBuffer(bytes: written)), \(time.microsecondsSince1970))
+                ON CONFLICT (key) DO UPDATE SET blob = EXCLUDED.blob, updated_at = EXCLUDED.updated_at
+                """, logger: logger)
+            return StoreReceipt(auditRecords: [], checkpoint: nil)
+        }
+        return written
+    }
+
     public func checkpointIfDue() async throws -> AuditCheckpoint? {
         guard configuration.signingKey != nil else { return nil }
         return try await write { _, _, _ in StoreReceipt(auditRecords: [], checkpoint: nil) }.checkpoint
