@@ -102,6 +102,11 @@ public protocol Store: Sendable {
 
     /// Pending deliveries to `target` due by `time`, earliest first, at most `limit`.
     func dueNotifications(target: String, at time: Date, limit: Int) async throws -> [NotificationDelivery]
+    /// Claims pending deliveries to `target` due by `time`, earliest first, at most `limit`: each
+    /// is moved to be due at `leaseUntil` in the same statement, so that another instance (or a
+    /// second claim) does not take it while it is being sent; if the claimer dies, it is due
+    /// again then. Returns them as they were before the claim.
+    func claimDueNotifications(target: String, at time: Date, limit: Int, leaseUntil: Date) async throws -> [NotificationDelivery]
     /// When the earliest pending delivery to `target` is due, if there is one.
     func nextNotificationDue(target: String) async throws -> Date?
     /// Every target with a pending delivery.

@@ -184,9 +184,13 @@ struct WebhookDeliveryTests {
             // Real time passes; the service's clock does not: no second send.
             try await Task.sleep(for: .milliseconds(500))
             #expect(await receiver.all.count == 1, "sent again at once")
-            // The store recovers and the pause ends: sent again, recorded, and left alone.
+            // The store recovers and the claim's lease ends (twice the timeout and 30 s): sent
+            // again, recorded, and left alone.
             fixture.recorded.refuse(nil)
             fixture.clock.advance(by: 5)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await receiver.all.count == 1, "sent again while its claim still held")
+            fixture.clock.advance(by: 2 * 10 + 30)
             try await Self.eventually {
                 try await fixture.store.notificationDeliveries(mutationID: view.id).first?.status == .delivered
             }

@@ -90,7 +90,11 @@ public struct WebhookDeliveryService: Service {
             if stopping.isStopped { break }
             let next: Date?
             do {
-                let due = try await store.dueNotifications(target: target.url, at: clock.now(), limit: target.concurrency)
+                // Claimed for longer than one send takes: another instance leaves them alone meanwhile,
+                // and if this one dies they are due again when the lease ends.
+                let now = clock.now()
+                let due = try await store.claimDueNotifications(
+                    target: target.url, at: now, limit: target.concurrency, leaseUntil: now.addingTimeInterval(target.timeout * 2 + 30))
                 if !due.isEmpty {
                     let allRecorded = await withTaskGroup(of: Bool.self) { group in
                         for delivery in due {
@@ -99,8 +103,8 @@ public struct WebhookDeliveryService: Service {
                         return await group.reduce(true) { $0 && $1 }
                     }
                     if allRecorded { continue }
-                    // An outcome that could not be recorded leaves its delivery due: it is sent
-                    // again only after a pause, not at once and again and again.
+                    // An outcome that could not be recorded leaves its delivery claimed: it is sent
+                    // again only when the claim's lease ends, not at once and again and again.
                     next = clock.now().addingTimeInterval(storeRetry)
                 } else {
                     next = try await store.nextNotificationDue(target: target.url)

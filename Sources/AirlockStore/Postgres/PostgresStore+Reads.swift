@@ -281,6 +281,28 @@ extension PostgresStore {
         ).map(Self.delivery(row:))
     }
 
+    public func claimDueNotifications(target: String, at time: Date, limit: Int, leaseUntil: Date) async throws
+        -> [NotificationDelivery]
+    {
+        // One statement: the due rows no other claim holds (SKIP LOCKED), moved to the lease.
+        try await rows(
+            """
+            WITH claimed AS (
+                SELECT id, next_attempt_at FROM notification_deliveries
+                WHERE status = 'pending' AND target = \(target) AND next_attempt_at <= \(time.microsecondsSince1970)
+                ORDER BY next_attempt_at, id LIMIT \(Int64(max(0, limit))) FOR UPDATE SKIP LOCKED
+            ), leased AS (
+                UPDATE notification_deliveries d SET next_attempt_at = \(leaseUntil.microsecondsSince1970)
+                FROM claimed WHERE d.id = claimed.id RETURNING d.id, claimed.next_attempt_at AS due_at
+            )
+            SELECT d.id, d.event_id, e.kind, e.body, e.mutation_id, d.target, d.status, d.attempts, leased.due_at, d.last_error,
+                e.created_at, d.updated_at
+            FROM leased JOIN notification_deliveries d ON d.id = leased.id JOIN notification_events e ON e.id = d.event_id
+            ORDER BY leased.due_at, d.id
+            """
+        ).map(Self.delivery(row:))
+    }
+
     public func nextNotificationDue(target: String) async throws -> Date? {
         try await rows(
             """

@@ -23,6 +23,25 @@ extension SQLiteStore {
         }
     }
 
+    public func claimDueNotifications(target: String, at time: Date, limit: Int, leaseUntil: Date) async throws
+        -> [NotificationDelivery]
+    {
+        try await writer.write { db in
+            let due = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.deliveryColumns) FROM notification_deliveries d
+                        JOIN notification_events e ON e.id = d.event_id
+                        WHERE d.status = 'pending' AND d.target = ? AND d.next_attempt_at <= ?
+                        ORDER BY d.next_attempt_at, d.id LIMIT ?
+                        """), arguments: [target, time.microsecondsSince1970, max(0, limit)]
+            ).map(Self.delivery(row:))
+            let lease = try db.cachedStatement(sql: "UPDATE notification_deliveries SET next_attempt_at = ? WHERE id = ?")
+            for delivery in due { try lease.execute(arguments: [leaseUntil.microsecondsSince1970, delivery.id]) }
+            return due
+        }
+    }
+
     public func nextNotificationDue(target: String) async throws -> Date? {
         try await writer.read { db in
             try Int64.fetchOne(

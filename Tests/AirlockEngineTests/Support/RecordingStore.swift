@@ -65,6 +65,9 @@ final class RecordingStore: Store {
     func dueNotifications(target: String, at time: Date, limit: Int) async throws -> [NotificationDelivery] {
         try await inner.dueNotifications(target: target, at: time, limit: limit)
     }
+    func claimDueNotifications(target: String, at time: Date, limit: Int, leaseUntil: Date) async throws -> [NotificationDelivery] {
+        try await inner.claimDueNotifications(target: target, at: time, limit: limit, leaseUntil: leaseUntil)
+    }
     func nextNotificationDue(target: String) async throws -> Date? { try await inner.nextNotificationDue(target: target) }
     func pendingNotificationTargets() async throws -> Set<String> { try await inner.pendingNotificationTargets() }
     func notificationDeliveries(eventID: String) async throws -> [NotificationDelivery] {

@@ -44,6 +44,47 @@ struct NotificationConformanceTests {
         #expect(await storeErrorCode { _ = try await store.apply(nobody) } == .invalidArgument)
     }
 
+    @Test("claims of due deliveries never overlap, and a claim not settled is due again when its lease ends", arguments: StoreFactory.all)
+    func claims(_ factory: StoreFactory) async throws {
+        let subject = try await factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        let start = subject.clock.now
+        for n in 0..<12 {
+            var change = StoreChange(at: start.addingTimeInterval(Double(n)))
+            change.enqueueNotification(event("evt-\(n)", targets: [Self.hooks], mutation: nil))
+            _ = try await store.apply(change)
+        }
+        let now = start.addingTimeInterval(60)
+        let lease = now.addingTimeInterval(120)
+        // Four claimers at once, as four instances would: every delivery goes to exactly one.
+        let claimed = try await withThrowingTaskGroup(of: [NotificationDelivery].self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await store.claimDueNotifications(target: Self.hooks, at: now, limit: 5, leaseUntil: lease) }
+            }
+            var all: [[NotificationDelivery]] = []
+            for try await batch in group { all.append(batch) }
+            return all
+        }
+        let ids = claimed.flatMap { $0.map(\.eventID) }
+        #expect(ids.count == 12 && Set(ids).count == 12, "\(claimed.map { $0.map(\.eventID) })")
+        #expect(claimed.allSatisfy { $0.count <= 5 })
+        for batch in claimed {
+            #expect(batch.map(\.nextAttemptAt) == batch.map(\.nextAttemptAt).sorted(), "earliest first within a claim")
+        }
+        // Claimed, none is due until the lease ends; then all are again (nobody settled them).
+        #expect(try await store.claimDueNotifications(target: Self.hooks, at: now, limit: 20, leaseUntil: lease).isEmpty)
+        #expect(try await store.nextNotificationDue(target: Self.hooks) == lease)
+        let again = try await store.claimDueNotifications(target: Self.hooks, at: lease, limit: 20, leaseUntil: lease.addingTimeInterval(60))
+        #expect(again.count == 12)
+        // A settled one is no longer claimed.
+        var delivered = StoreChange(at: lease)
+        delivered.markNotificationDelivered(again[0].id)
+        _ = try await store.apply(delivered)
+        let last = try await store.claimDueNotifications(target: Self.hooks, at: lease.addingTimeInterval(60), limit: 20, leaseUntil: lease.addingTimeInterval(120))
+        #expect(last.count == 11 && !last.contains { $0.id == again[0].id })
+    }
+
     @Test("due deliveries per target, earliest first; the next due time; targets with pending work", arguments: StoreFactory.all)
     func due(_ factory: StoreFactory) async throws {
         let subject = try await factory()
