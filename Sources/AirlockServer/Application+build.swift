@@ -82,7 +82,7 @@ public func openGateway(
     // Alone on its database, an instance takes up everything left unfinished; sharing it, only
     // what has stood still long enough not to be in flight on another instance.
     if store.isShared {
-        try await gateway.reconcile(idleFor: ReconciliationService.defaultStaleAfter, recountReviews: true)
+        try await gateway.reconcile(idleFor: configuration.reconcileStaleAfter, recountReviews: true)
     } else {
         try await gateway.reconcile()
     }
@@ -129,7 +129,9 @@ public func buildApplication(
         // last checkpoint signed.
         services: [
             CheckpointService(store: parts.store, clock: clock, logger: logger), SignalSaveService(gateway: parts.gateway),
-            ReconciliationService(gateway: parts.gateway), DeadlineService(gateway: parts.gateway),
+            ReconciliationService(
+                gateway: parts.gateway, interval: configuration.reconcileInterval, staleAfter: configuration.reconcileStaleAfter),
+            DeadlineService(gateway: parts.gateway),
             WebhookDeliveryService(gateway: parts.gateway), DriftService(gateway: parts.gateway),
             StoreFollowerService(gateway: parts.gateway),
         ],

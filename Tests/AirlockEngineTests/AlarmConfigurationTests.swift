@@ -2,7 +2,7 @@ import AirlockCore
 import AirlockEngine
 import Testing
 
-/// `drift:` and `oversight:` in the gateway configuration: what is read, and an error that names
+/// `drift:`, `oversight:`, `reconciliation:` and `store.postgres` in the gateway configuration: what is read, and an error that names
 /// the field for what is wrong.
 @Suite("Alarm configuration")
 struct AlarmConfigurationTests {
@@ -27,8 +27,20 @@ struct AlarmConfigurationTests {
         #expect(config.oversight.minimumReviewSeconds == 20 && config.oversight.approvalRate == 0.9)
         #expect(config.oversight.minimumVotes == 30 && config.oversight.burst == 4 && config.oversight.overdueGrowth == 2)
         #expect(config.oversight.window == 43_200)
+        let reconciliation = try GatewayConfiguration.parse(
+            "reconciliation: { interval: 2s, stale_after: 1m }", file: "airlock.yaml", environment: [:])
+        #expect(reconciliation.reconcileInterval == 2 && reconciliation.reconcileStaleAfter == 60)
+        let postgres = try GatewayConfiguration.parse(
+            "store: { postgres: { url: \"postgres://a:secret@db:5432/airlock\", max_connections: 7 } }", file: "airlock.yaml",
+            environment: [:])
+        #expect(postgres.postgres?.url == "postgres://a:secret@db:5432/airlock" && postgres.postgres?.maximumConnections == 7)
+        #expect(postgres.postgres?.redactedURL.contains("secret") == false)
+        let fromEnvironment = try GatewayConfiguration.parse(
+            "{}", file: "airlock.yaml", environment: ["AIRLOCK_DATABASE_URL": "postgres://b@db/other"])
+        #expect(fromEnvironment.postgres?.url == "postgres://b@db/other")
         let defaults = try GatewayConfiguration.parse("{}", file: "airlock.yaml", environment: [:])
         #expect(defaults.drift == DriftSettings() && defaults.oversight == Oversight.Settings())
+        #expect(defaults.postgres == nil && defaults.reconcileInterval == 30 && defaults.reconcileStaleAfter == 300)
     }
 
     @Test(arguments: [
@@ -38,6 +50,10 @@ struct AlarmConfigurationTests {
         ("drift: { latency_ratio: 1 }", "drift.latency_ratio must be a factor above 1"),
         ("drift: { min_votes: 0 }", "drift.min_votes must be a positive number of votes"),
         ("drift: { ratio: 2 }", "unknown key 'ratio' in drift"),
+        ("reconciliation: { interval: 0s }", "reconciliation.interval must be a positive duration"),
+        ("reconciliation: { stale_after: soon }", "reconciliation.stale_after must be a positive duration"),
+        ("store: { postgres: { url: \"mysql://x\" } }", "store.postgres.url must be a postgres:// URL"),
+        ("store: { postgres: { max_connections: 5 } }", "store.postgres needs a url"),
     ])
     func refuses(_ text: String, _ expected: String) {
         let message = error(text)

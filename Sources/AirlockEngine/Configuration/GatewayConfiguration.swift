@@ -21,6 +21,10 @@ public struct GatewayConfiguration: Sendable {
     /// The PostgreSQL database shared by several instances (`store: {postgres: …}` or
     /// `AIRLOCK_DATABASE_URL`); `nil` keeps the SQLite database of the state directory.
     public var postgres: PostgresSettings?
+    /// How often reconciliation rounds run, and how long an execution or rollback must stand still
+    /// before one takes it up (`reconciliation: {interval, stale_after}`).
+    public var reconcileInterval: Double = 30
+    public var reconcileStaleAfter: Double = ReconciliationService.defaultStaleAfter
     /// Sign an audit checkpoint after this many records…
     public var checkpointEvery = 1000
     /// …or this many seconds, whichever comes first.
@@ -83,7 +87,10 @@ public struct GatewayConfiguration: Sendable {
             path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path
         }
         let top = try reader.mapping(
-            root, allowed: ["listen", "state_dir", "policy", "principals", "store", "audit", "executors", "notify", "drift", "oversight"],
+            root, allowed: [
+                "listen", "state_dir", "policy", "principals", "store", "audit", "executors", "notify", "drift", "oversight",
+                "reconciliation",
+            ],
             what: "the configuration")
         if let listen = top["listen"] {
             let text = try reader.string(listen, what: "listen")
@@ -135,6 +142,15 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         config.applyDatabaseURL(from: environment)
+        if let reconciliation = top["reconciliation"] {
+            for (name, node) in try reader.mapping(reconciliation, allowed: ["interval", "stale_after"], what: "reconciliation") {
+                let text = try reader.string(node, what: "reconciliation.\(name)")
+                guard let seconds = DurationText.seconds(text), seconds > 0 else {
+                    throw reader.error(node, "reconciliation.\(name) must be a positive duration (30s, 5m), not '\(text)'")
+                }
+                if name == "interval" { config.reconcileInterval = Double(seconds) } else { config.reconcileStaleAfter = Double(seconds) }
+            }
+        }
         if let audit = top["audit"] {
             let map = try reader.mapping(audit, allowed: ["checkpoint_every", "checkpoint_seconds"], what: "audit")
             if let every = map["checkpoint_every"] {
