@@ -1,5 +1,6 @@
 import AirlockEngine
 import ArgumentParser
+import AirlockStore
 import Foundation
 import NIOCore
 import NIOPosix
@@ -29,6 +30,13 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Port for the server under test.")
     var port = 18_181
 
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "Run the server on this PostgreSQL database (an empty one: its schema is created) instead of SQLite.",
+            valueName: "postgres://…"))
+    var databaseURL: String?
+
     func run() async throws {
         #if DEBUG
         say("warning: debug build; measure with: swift build -c release && .build/release/airlock bench serve")
@@ -41,6 +49,15 @@ struct BenchServeCommand: AsyncParsableCommand {
         let fsyncBefore = BenchSetup.fsyncMedian(in: directory)
 
         let server = Process()
+        if let databaseURL {
+            let store = try await PostgresStore(
+                url: databaseURL, configuration: PostgresStore.Configuration(signingKey: nil, maximumConnections: 1, migrate: true))
+            try await store.close()
+            var environment = ProcessInfo.processInfo.environment
+            environment["AIRLOCK_DATABASE_URL"] = databaseURL
+            server.environment = environment
+            say("store: PostgreSQL \(store.describe)")
+        }
         server.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         server.arguments = ["serve", "--config", directory.appendingPathComponent("airlock.yaml").path]
         let log = FileHandle(forWritingAtPath: "/dev/null")
