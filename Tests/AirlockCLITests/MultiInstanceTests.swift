@@ -44,14 +44,10 @@ struct MultiInstanceTests {
 
     @Test("3 instances: racing approvals, each transfer executed once, every waiter woken, one audit chain")
     func threeInstances() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
-        let temporary = try TemporaryDirectory()
-        defer { temporary.remove() }
-        let directory = temporary.path
-        try DemoDatabase.create(at: directory + "/demo.sqlite")
-        let url = cluster.url(database: database)
+        let fresh = try PostgresServeTests.FreshDatabase()
+        defer { fresh.remove() }
+        let directory = fresh.directory
+        let url = fresh.url
         let base = Int.random(in: 20_000...39_000)
         var servers: [PostgresServeTests.Server] = []
         defer { for server in servers { server.stop() } }
@@ -178,14 +174,10 @@ struct MultiInstanceTests {
 
     @Test("an instance killed mid-load: another finishes what it left executing, each change applied once")
     func killedInstance() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
-        let temporary = try TemporaryDirectory()
-        defer { temporary.remove() }
-        let directory = temporary.path
-        try DemoDatabase.create(at: directory + "/demo.sqlite")
-        let url = cluster.url(database: database)
+        let fresh = try PostgresServeTests.FreshDatabase()
+        defer { fresh.remove() }
+        let directory = fresh.directory
+        let url = fresh.url
         let base = Int.random(in: 20_000...39_000)
         // Rounds every second, taking up what stood still for 3 s: a killed instance's work is
         // finished within seconds, not the default 5 minutes.

@@ -56,6 +56,29 @@ struct PostgresServeTests {
         }
     }
 
+    /// A fresh database in the test cluster, a temporary folder for state, and the demo database
+    /// the executors write to: what every test of a real server on PostgreSQL starts from.
+    struct FreshDatabase {
+        let cluster: PostgresCluster
+        let database: String
+        let temporary: TemporaryDirectory
+
+        init() throws {
+            cluster = try PostgresCluster.shared()
+            database = try cluster.createDatabase()
+            temporary = try TemporaryDirectory()
+            try DemoDatabase.create(at: temporary.path + "/demo.sqlite")
+        }
+
+        var url: String { cluster.url(database: database) }
+        var directory: String { temporary.path }
+
+        func remove() {
+            try? cluster.dropDatabase(database)
+            temporary.remove()
+        }
+    }
+
     static func waitUntilReady(_ api: APIClient, server: Server) async throws {
         for _ in 0..<400 {
             if let reply = try? await api.get("/readyz", key: nil), reply.status == .ok { return }
@@ -68,16 +91,12 @@ struct PostgresServeTests {
 
     @Test("refused before airlock migrate; then submit, approve, verify and restart on PostgreSQL")
     func servesOnPostgres() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
-        let temporary = try TemporaryDirectory()
-        defer { temporary.remove() }
-        let directory = temporary.path
-        try DemoDatabase.create(at: directory + "/demo.sqlite")
+        let fresh = try FreshDatabase()
+        defer { fresh.remove() }
+        let directory = fresh.directory
         let port = Int.random(in: 20_000...40_000)
         let config = directory + "/airlock.yaml"
-        try Self.configuration(directory: directory, port: port, url: cluster.url(database: database))
+        try Self.configuration(directory: directory, port: port, url: fresh.url)
             .write(toFile: config, atomically: true, encoding: .utf8)
 
         // An empty database: serve refuses it and names the command that prepares it.

@@ -10,32 +10,27 @@ extension SQLiteStore {
         """
 
     public func dueNotifications(target: String, at time: Date, limit: Int) async throws -> [NotificationDelivery] {
-        try await writer.read { db in
-            try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(Self.deliveryColumns) FROM notification_deliveries d
-                        JOIN notification_events e ON e.id = d.event_id
-                        WHERE d.status = 'pending' AND d.target = ? AND d.next_attempt_at <= ?
-                        ORDER BY d.next_attempt_at, d.id LIMIT ?
-                        """), arguments: [target, time.microsecondsSince1970, max(0, limit)]
-            ).map(Self.delivery(row:))
-        }
+        try await writer.read { db in try Self.due(db, target: target, at: time, limit: limit) }
+    }
+
+    /// A target's pending deliveries due by `time`, earliest first.
+    private static func due(_ db: Database, target: String, at time: Date, limit: Int) throws -> [NotificationDelivery] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(deliveryColumns) FROM notification_deliveries d
+                    JOIN notification_events e ON e.id = d.event_id
+                    WHERE d.status = 'pending' AND d.target = ? AND d.next_attempt_at <= ?
+                    ORDER BY d.next_attempt_at, d.id LIMIT ?
+                    """), arguments: [target, time.microsecondsSince1970, max(0, limit)]
+        ).map(delivery(row:))
     }
 
     public func claimDueNotifications(target: String, at time: Date, limit: Int, leaseUntil: Date) async throws
         -> [NotificationDelivery]
     {
         try await writer.write { db in
-            let due = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(Self.deliveryColumns) FROM notification_deliveries d
-                        JOIN notification_events e ON e.id = d.event_id
-                        WHERE d.status = 'pending' AND d.target = ? AND d.next_attempt_at <= ?
-                        ORDER BY d.next_attempt_at, d.id LIMIT ?
-                        """), arguments: [target, time.microsecondsSince1970, max(0, limit)]
-            ).map(Self.delivery(row:))
+            let due = try Self.due(db, target: target, at: time, limit: limit)
             let lease = try db.cachedStatement(sql: "UPDATE notification_deliveries SET next_attempt_at = ? WHERE id = ?")
             for delivery in due { try lease.execute(arguments: [leaseUntil.microsecondsSince1970, delivery.id]) }
             return due
