@@ -26,7 +26,7 @@ struct KPICommand: AsyncParsableCommand {
 
     func run() async throws {
         let start = try SinceOption.start(since)
-        let opened = try store.openExisting()
+        let opened = try await store.openForReading()
         let table = try await KPITable.read(from: opened, since: start)
         try await opened.close()
         for line in KPIText.lines(table, window: SinceOption.describe(since)) { Output.line(line) }

@@ -144,5 +144,13 @@ struct PostgresServeTests {
         #expect(highAfter.json["status"].string == "approved", "\(highAfter)")
         let verifyAfter = try await api.get("/v1/audit/verify", key: Key.bob)
         #expect(verifyAfter.json["intact"].bool == true, "\(verifyAfter)")
+
+        // The offline commands read the same database through the configuration.
+        let verifyOffline = try await CommandRunner.airlock(["audit", "verify", "--config", config])
+        #expect(verifyOffline.status == 0, "\(verifyOffline)")
+        #expect(verifyOffline.output.hasPrefix("audit log OK: "), "\(verifyOffline)")
+        let kpi = try await CommandRunner.airlock(["kpi", "--config", config])
+        #expect(kpi.status == 0, "\(kpi)")
+        #expect(kpi.output.contains("2 decisions"), "\(kpi)")
     }
 }

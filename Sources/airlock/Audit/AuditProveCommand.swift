@@ -18,7 +18,7 @@ struct AuditProveCommand: AsyncParsableCommand {
     var output: String?
 
     func run() async throws {
-        let store = try location.openExisting()
+        let store = try await location.openForReading()
         let proof: AuditInclusionProof
         do {
             proof = try await store.inclusionProof(seq: seq)

@@ -18,7 +18,7 @@ struct AuditShowCommand: AsyncParsableCommand {
     var full = false
 
     func run() async throws {
-        let store = try location.openExisting()
+        let store = try await location.openForReading()
         let records = try await store.auditRecords(mutationID: id)
         guard let mutation = try await store.mutation(id: id) else {
             try await store.close()

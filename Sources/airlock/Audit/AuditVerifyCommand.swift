@@ -24,7 +24,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (key, fromStateDirectory) = try location.publicKey(publicKey)
-        let store = try location.openExisting()
+        let store = try await location.openForReading()
         let started = ContinuousClock.now
         let report = try await store.verifyAudit(publicKey: key)
         let elapsed = ContinuousClock.now - started

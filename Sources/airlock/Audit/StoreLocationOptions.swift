@@ -45,6 +45,24 @@ struct StoreLocationOptions: ParsableArguments {
         }
     }
 
+    /// Opens the store to read it: the PostgreSQL database of `--config`'s `store.postgres` (or
+    /// `AIRLOCK_DATABASE_URL`) when it names one, with the state directory's signing key if there
+    /// is one; otherwise the state directory's SQLite database, as ``openExisting()``.
+    func openForReading() async throws -> any Store {
+        if let configFile, let configuration = try? GatewayConfiguration.load(file: configFile), let postgres = configuration.postgres {
+            let directory = StateDirectory(path: configuration.stateDirectory)
+            let key =
+                FileManager.default.fileExists(atPath: directory.signingKeyURL.path)
+                ? try AuditSigningKey.load(from: directory.signingKeyURL) : nil
+            return try await PostgresStore(
+                url: postgres.url,
+                configuration: PostgresStore.Configuration(
+                    signingKey: key, checkpointEvery: configuration.checkpointEvery,
+                    checkpointInterval: configuration.checkpointSeconds, maximumConnections: 2))
+        }
+        return try openExisting()
+    }
+
     /// Opens the store to write to it, creating the directory, database and key if needed.
     func openForWriting(configure: (inout SQLiteStore.Configuration) -> Void = { _ in }) throws -> SQLiteStore {
         try SQLiteStore.open(location, configure: configure)

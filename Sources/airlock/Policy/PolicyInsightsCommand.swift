@@ -49,7 +49,7 @@ struct PolicyInsightsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let start = try SinceOption.start(since)
-        let opened = try store.openExisting()
+        let opened = try await store.openForReading()
         let history = try await RecordedHistory.read(from: opened, since: start)
         try await opened.close()
         var settings = Insights.Settings()

@@ -38,7 +38,7 @@ struct PolicyReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let start = try SinceOption.start(since)
         let pack = try PolicyIO.loadPack(candidate)
-        let opened = try store.openExisting()
+        let opened = try await store.openForReading()
         let started = DispatchTime.now().uptimeNanoseconds
         let history = try await RecordedHistory.read(from: opened, since: start)
         try await opened.close()
