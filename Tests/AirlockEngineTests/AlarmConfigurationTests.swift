@@ -54,6 +54,7 @@ struct AlarmConfigurationTests {
         ("reconciliation: { stale_after: soon }", "reconciliation.stale_after must be a positive duration"),
         ("store: { postgres: { url: \"mysql://x\" } }", "store.postgres.url must be a postgres:// URL"),
         ("store: { postgres: { max_connections: 5 } }", "store.postgres needs a url"),
+        ("store: { postgres: { url: \"postgres://a@db/x\", max_connections: 1 } }", "max_connections must be a number from 2 to 1000"),
     ])
     func refuses(_ text: String, _ expected: String) {
         let message = error(text)

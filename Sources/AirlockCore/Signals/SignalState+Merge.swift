@@ -7,12 +7,20 @@ extension SignalState {
     /// Adds every event of `other` (another instance's history, or the events since a save) to
     /// this history.
     public mutating func merge(_ other: SignalState) {
+        // The actors known here first, so that their activity is current before a new one's
+        // arrival may evict the least recently active.
+        var newcomers: [(String, ActorHistory)] = []
         for (id, history) in other.actors {
             if let i = actors.index(forKey: id) {
                 actors.values[i].merge(history)
             } else {
-                add(id, history, at: history.lastActive)
+                newcomers.append((id, history))
             }
+        }
+        var latest = latestActivity
+        for (id, history) in newcomers.sorted(by: { ($0.1.lastActive, $0.0) < ($1.1.lastActive, $1.0) }) {
+            latest = max(latest, history.lastActive)
+            add(id, history, at: latest)
         }
         other.resources.forEach { name, history in
             resources.update(name, default: ResourceHistory.init) { $0.merge(history) }

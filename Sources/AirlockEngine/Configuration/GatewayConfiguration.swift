@@ -122,8 +122,10 @@ public struct GatewayConfiguration: Sendable {
                         }
                         settings.url = text
                     default:
-                        guard let n = Int(text), (1...1000).contains(n) else {
-                            throw reader.error(node, "store.postgres.max_connections must be a number from 1 to 1000")
+                        // One connection listens for the other instances' changes for as long as the
+                        // server runs: the pool needs at least one more.
+                        guard let n = Int(text), (2...1000).contains(n) else {
+                            throw reader.error(node, "store.postgres.max_connections must be a number from 2 to 1000")
                         }
                         settings.maximumConnections = n
                     }

@@ -105,23 +105,20 @@ extension Gateway {
                 window[key, default: [:]][count.bucket, default: 0] += count.count
             }
         }
-        var findings: [Drift.Finding] = []
-        var raised: [Drift.Finding] = []
+        var findings: [(key: String, finding: Drift.Finding)] = []
         for key in Set(reference.keys).intersection(window.keys).sorted() {
             let parts = key.split(separator: "\u{0}", maxSplits: 1).map(String.init)
             let finding = Drift.compare(resource: parts[0], dimension: parts[1], reference: reference[key]!, window: window[key]!)
             guard finding.referenceCount >= settings.minimumCount, finding.windowCount >= settings.minimumCount else { continue }
-            findings.append(finding)
+            findings.append((key, finding))
             metrics.driftScore(resource: finding.resource, dimension: finding.dimension, index: finding.index)
-            let isNew = driftBook.withLock { book in
-                if finding.index >= settings.threshold { return book.alarmed.insert(key).inserted }
-                book.alarmed.remove(key)
-                return false
-            }
-            if isNew { raised.append(finding) }
         }
+        let entered = try await settleAlarms("drift", findings.map { ($0.key, $0.finding.index >= settings.threshold) }) { body in
+            driftBook.withLock { body(&$0.alarmed) }
+        }
+        let raised = findings.filter { entered.contains($0.key) }.map(\.finding)
         if !raised.isEmpty { try await raiseDriftAlarms(raised, window: (windowStart, end), referenceStart: referenceStart) }
-        return findings
+        return findings.map(\.finding)
     }
 
     /// Compares each pool's median time to decide (from a review's opening to each vote) in the
@@ -146,21 +143,19 @@ extension Gateway {
             if vote.at < windowStart { reference[pool, default: []].append(seconds) } else { window[pool, default: []].append(seconds) }
         }
         var findings: [Drift.LatencyFinding] = []
-        var raised: [Drift.LatencyFinding] = []
         for pool in Set(reference.keys).intersection(window.keys).sorted() {
             guard let finding = Drift.compareLatency(pool: pool, reference: reference[pool]!, window: window[pool]!),
                 finding.referenceCount >= settings.minimumVotes, finding.windowCount >= settings.minimumVotes
             else { continue }
             findings.append(finding)
             metrics.reviewLatencyRatio(pool: pool, ratio: finding.ratio)
-            let key = "pool\u{0}" + pool
-            let isNew = driftBook.withLock { book in
-                if finding.moved(by: settings.latencyRatio) { return book.alarmed.insert(key).inserted }
-                book.alarmed.remove(key)
-                return false
-            }
-            if isNew { raised.append(finding) }
         }
+        let entered = try await settleAlarms(
+            "drift", findings.map { ("pool\u{0}" + $0.pool, $0.moved(by: settings.latencyRatio)) }
+        ) { body in
+            driftBook.withLock { body(&$0.alarmed) }
+        }
+        let raised = findings.filter { entered.contains("pool\u{0}" + $0.pool) }
         guard !raised.isEmpty else { return findings }
         var change = StoreChange(at: now)
         for finding in raised {

@@ -48,11 +48,11 @@ extension Gateway {
             return book.overdue
         }
         let findings = Oversight.check(votes, settings: settings) + Oversight.overdueGrowing(history, settings: settings)
-        let found = Set(findings.map(\.key))
-        let raised = oversightBook.withLock { book -> [Oversight.Finding] in
-            book.alarmed = book.alarmed.intersection(found)
-            return findings.filter { book.alarmed.insert($0.key).inserted }
+        let entered = try await settleAlarms("oversight", findings.map { ($0.key, true) }, exclusive: true) { body in
+            oversightBook.withLock { body(&$0.alarmed) }
         }
+        var seen: Set<String> = []
+        let raised = findings.filter { entered.contains($0.key) && seen.insert($0.key).inserted }
         guard !raised.isEmpty else { return findings }
         var change = StoreChange(at: now)
         for finding in raised {

@@ -117,7 +117,7 @@ public enum StoreCopy {
         let logger = target.logger
         do {
             try await target.client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
+                try await connection.run("BEGIN", logger: logger)
                 do {
                     let tail = try await PostgresStore.lockTail(connection, logger: logger)
                     let mutations = try await connection.query("SELECT COUNT(*) FROM mutations", logger: logger).collect().first?
@@ -128,10 +128,8 @@ public enum StoreCopy {
                             "\(target.describe) is not empty (\(tail.size) audit records, \(mutations) mutations): copy into a "
                                 + "fresh database (`airlock migrate` on an empty one)")
                     }
-                    for table in tables {
-                        let count = try await copy(table, from: source, on: connection, logger: logger, pageSize: pageSize)
-                        report.rows.append((table.name, count))
-                    }
+                    // The head first: the log and checkpoints are copied up to it, so that records a
+                    // still-running server appends meanwhile cannot make the copy disagree with it.
                     let head = try await source.writer.read { db in
                         try Row.fetchOne(
                             db,
@@ -144,7 +142,17 @@ public enum StoreCopy {
                     let frontier: Data = head[3]
                     let checkpointSize: Int64 = head[4]
                     let checkpointTime: Int64 = head[5]
-                    try await connection.query(
+                    for table in tables {
+                        let bound: String? =
+                            switch table.name {
+                            case "audit_log": "seq <= \(size)"
+                            case "audit_checkpoints": "tree_size <= \(checkpointSize)"
+                            default: nil
+                            }
+                        let count = try await copy(table, from: source, on: connection, logger: logger, pageSize: pageSize, bound: bound)
+                        report.rows.append((table.name, count))
+                    }
+                    try await connection.run(
                         """
                         UPDATE audit_head SET size = \(size), last_hash = \(ByteBuffer(bytes: lastHash)), last_time_us = \(lastTime),
                             frontier = \(ByteBuffer(bytes: frontier)), checkpoint_size = \(checkpointSize),
@@ -152,9 +160,9 @@ public enum StoreCopy {
                         WHERE id = 1
                         """, logger: logger)
                     report.auditRecords = size
-                    try await connection.query("COMMIT", logger: logger)
+                    try await connection.run("COMMIT", logger: logger)
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    await connection.rollBack(logger: logger)
                     throw error
                 }
             }
@@ -166,7 +174,8 @@ public enum StoreCopy {
 
     /// Copies one table, a page at a time, and moves its id sequence past the copied ids.
     private static func copy(
-        _ table: Table, from source: SQLiteStore, on connection: PostgresConnection, logger: Logger, pageSize: Int
+        _ table: Table, from source: SQLiteStore, on connection: PostgresConnection, logger: Logger, pageSize: Int,
+        bound: String? = nil
     ) async throws -> Int {
         let selected = table.columns.map { table.source[$0.0] ?? $0.0 }.joined(separator: ", ")
         let names = table.columns.map(\.0).joined(separator: ", ")
@@ -177,7 +186,8 @@ public enum StoreCopy {
         while true {
             let rows = try await source.writer.read { db in
                 try Row.fetchAll(
-                    db, sql: "SELECT \(selected) FROM \(table.name) ORDER BY \(table.order) LIMIT ? OFFSET ?",
+                    db,
+                    sql: "SELECT \(selected) FROM \(table.name) \(bound.map { "WHERE " + $0 } ?? "") ORDER BY \(table.order) LIMIT ? OFFSET ?",
                     arguments: [pageSize, offset])
             }
             for row in rows {
@@ -195,14 +205,14 @@ public enum StoreCopy {
                     case .boolean: binds.append((Int64.fromDatabaseValue(value) ?? 0) != 0)
                     }
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: insert, binds: binds), logger: logger)
+                try await connection.run(PostgresQuery(unsafeSQL: insert, binds: binds), logger: logger)
             }
             copied += rows.count
             offset += rows.count
             if rows.count < pageSize { break }
         }
         if let sequence = table.sequence, copied > 0 {
-            try await connection.query(
+            try await connection.run(
                 PostgresQuery(
                     unsafeSQL: "SELECT setval('\(sequence.name)', (SELECT MAX(\(sequence.column)) FROM \(table.name)))"),
                 logger: logger)

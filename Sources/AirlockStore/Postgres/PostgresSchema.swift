@@ -244,10 +244,10 @@ enum PostgresSchema {
     /// Returns the version the database was at.
     @discardableResult
     static func prepare(_ connection: PostgresConnection, logger: Logger, migrate: Bool, describe: String) async throws -> Int {
-        try await connection.query("BEGIN", logger: logger)
+        try await connection.run("BEGIN", logger: logger)
         do {
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-            try await connection.query(
+            try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.run(
                 "CREATE TABLE IF NOT EXISTS airlock_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)",
                 logger: logger)
             var found = 0
@@ -271,20 +271,40 @@ enum PostgresSchema {
                 }
                 for (_, statements) in migrations[found...] {
                     for statement in statements {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
                 }
-                try await connection.query(
+                try await connection.run(
                     """
                     INSERT INTO airlock_schema (id, version) VALUES (1, \(version))
                     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version
                     """, logger: logger)
             }
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.run("COMMIT", logger: logger)
             return found
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            await connection.rollBack(logger: logger)
             throw error
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a statement and reads its rows to the end: an error the server reports while executing
+    /// it surfaces here (postgres-nio reports it only to a reader of the rows), not as a silent
+    /// rollback at `COMMIT`.
+    @discardableResult
+    func run(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        try await self.query(query, logger: logger).collect()
+    }
+
+    /// Rolls back the open transaction; when even that fails, closes the connection, so that it
+    /// does not go back to the pool inside a transaction holding locks.
+    func rollBack(logger: Logger) async {
+        do {
+            try await run("ROLLBACK", logger: logger)
+        } catch {
+            try? await close()
         }
     }
 }

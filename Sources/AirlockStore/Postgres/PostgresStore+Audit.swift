@@ -56,12 +56,42 @@ extension PostgresStore {
     }
 
     public func verifyAudit(publicKey: AuditPublicKey) async throws -> AuditVerificationReport {
-        let head = try await rows("SELECT size, checkpoint_size FROM audit_head WHERE id = 1").first.map { row in
-            let (size, checkpointSize) = try row.decode((Int64, Int64).self)
-            return AuditHeadMarker(size: size, checkpointSize: checkpointSize)
+        // The head, the checkpoints and the records from one snapshot: another instance appending
+        // meanwhile must not look like records the store never wrote.
+        let (head, checkpoints, records): (AuditHeadMarker?, [AuditCheckpoint], [AuditRecord])
+        do {
+            (head, checkpoints, records) = try await client.withConnection { connection in
+                try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                do {
+                    let head = try await connection.run("SELECT size, checkpoint_size FROM audit_head WHERE id = 1", logger: logger)
+                        .first.map { row in
+                            let (size, checkpointSize) = try row.decode((Int64, Int64).self)
+                            return AuditHeadMarker(size: size, checkpointSize: checkpointSize)
+                        }
+                    let checkpoints = try await connection.run(
+                        "SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size", logger: logger
+                    ).map(Self.checkpoint(row:))
+                    var records: [AuditRecord] = []
+                    var after: Int64 = 0
+                    while true {
+                        let page = try await connection.run(
+                            "SELECT \(unescaped: Self.auditColumns) FROM audit_log WHERE seq > \(after) ORDER BY seq LIMIT 10000",
+                            logger: logger
+                        ).map(Self.auditRecord(row:))
+                        records += page
+                        guard let last = page.last, page.count == 10_000 else { break }
+                        after = last.seq
+                    }
+                    try await connection.run("COMMIT", logger: logger)
+                    return (head, checkpoints, records)
+                } catch {
+                    await connection.rollBack(logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.storeError(error, describe: describe)
         }
-        let checkpoints = try await auditCheckpoints()
-        let records = try await allAuditRecords()
         var verifier = AuditVerifier(checkpoints: checkpoints, publicKey: publicKey, head: head)
         verifier.headRequired = true
         if configuration.signingKey != nil { verifier.checkpointEvery = configuration.checkpointEvery }

@@ -98,7 +98,7 @@ public final class PostgresStore: Store {
             let stored = try await connection.query("SELECT blob FROM signal_state WHERE key = \(key)", logger: logger).collect()
                 .first.map { Data(try $0.decode(ByteBuffer.self).readableBytesView) }
             written = try merge(stored)
-            try await connection.query(
+            try await connection.run(
                 """
                 INSERT INTO signal_state (key, blob, updated_at) VALUES (\(key), \(ByteBuffer(bytes: written)), \(time.microsecondsSince1970))
                 ON CONFLICT (key) DO UPDATE SET blob = EXCLUDED.blob, updated_at = EXCLUDED.updated_at
@@ -130,7 +130,7 @@ public final class PostgresStore: Store {
     ) async throws -> StoreReceipt {
         do {
             return try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
+                try await connection.run("BEGIN", logger: logger)
                 do {
                     var tail = try await Self.lockTail(connection, logger: logger)
                     let start = tail
@@ -144,7 +144,7 @@ public final class PostgresStore: Store {
                                 intervalMicros: Int64(configuration.checkpointInterval * 1_000_000), nowMicros: nowMicros),
                         let checkpoint = try tail.signCheckpoint(with: key, timeMicros: nowMicros)
                     {
-                        try await connection.query(
+                        try await connection.run(
                             """
                             INSERT INTO audit_checkpoints (tree_size, root, time_us, key_id, signature)
                             VALUES (\(checkpoint.treeSize), \(ByteBuffer(bytes: checkpoint.root.bytes)), \(checkpoint.timeMicros),
@@ -153,7 +153,7 @@ public final class PostgresStore: Store {
                         receipt.checkpoint = checkpoint
                     }
                     if tail.size != start.size || receipt.checkpoint != nil {
-                        try await connection.query(
+                        try await connection.run(
                             """
                             UPDATE audit_head SET size = \(tail.size), last_hash = \(ByteBuffer(bytes: tail.lastHash.bytes)),
                                 last_time_us = \(tail.lastTimeMicros), frontier = \(ByteBuffer(bytes: tail.frontier.serialized)),
@@ -163,13 +163,13 @@ public final class PostgresStore: Store {
                     }
                     if !notices.isEmpty {
                         let payloads = notices.compactMap(Self.payload(of:)).sorted()
-                        try await connection.query(
+                        try await connection.run(
                             "SELECT pg_notify(\(Self.channel), p) FROM unnest(\(payloads)::text[]) AS p", logger: logger)
                     }
-                    try await connection.query("COMMIT", logger: logger)
+                    try await connection.run("COMMIT", logger: logger)
                     return receipt
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    await connection.rollBack(logger: logger)
                     throw error
                 }
             }
@@ -233,7 +233,9 @@ public final class PostgresStore: Store {
                         try await connection.listen(on: Self.channel) { notifications in
                             continuation.yield(.resync)
                             for try await notification in notifications {
-                                if let notice = Self.notice(from: notification.payload) { continuation.yield(notice) }
+                                guard let notice = Self.notice(from: notification.payload) else { continue }
+                                // A full buffer drops notices: say so, and everything is re-read.
+                                if case .dropped = continuation.yield(notice) { continuation.yield(.resync) }
                             }
                         }
                     }
@@ -255,7 +257,7 @@ public final class PostgresStore: Store {
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         do {
             return try await client.withConnection { connection in
-                try await connection.query(query, logger: logger).collect()
+                try await connection.run(query, logger: logger)
             }
         } catch {
             throw Self.storeError(error, describe: describe)

@@ -70,7 +70,9 @@ struct StoreCopyCommand: AsyncParsableCommand {
             throw ValidationError("no audit signing key in \(directory.url.path): the copy could not be verified nor extended")
         }
         let target = try await PostgresStore(
-            url: url, configuration: PostgresStore.Configuration(signingKey: key, maximumConnections: 2, migrate: true))
+            url: url,
+            configuration: PostgresStore.Configuration(
+                signingKey: key, checkpointEvery: source.configuration.checkpointEvery, maximumConnections: 2, migrate: true))
         let report: StoreCopy.Report
         do {
             report = try await StoreCopy.copy(from: source, to: target)
