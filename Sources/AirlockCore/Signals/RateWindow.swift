@@ -164,13 +164,13 @@ public struct RateWindow: Sendable, Hashable, Codable {
         }
     }
 
-    /// The time of the newest bucket, to let a caller prune idle windows (clamped for a saved
-    /// window with absurd stamps).
     /// The buckets that hold counts, oldest first: (bucket number, count).
     var filledBuckets: [(stamp: Int64, count: Int)] {
         buckets.filter { $0.stamp != Int64.min && $0.count > 0 }.sorted { $0.stamp < $1.stamp }.map { ($0.stamp, Int($0.count)) }
     }
 
+    /// The time of the newest bucket, to let a caller prune idle windows (clamped for a saved
+    /// window with absurd stamps).
     public var newestBucketStart: Int64? {
         guard newest != Int64.min else { return nil }
         let (start, overflow) = newest.multipliedReportingOverflow(by: bucketSeconds)

@@ -30,11 +30,6 @@ struct PostgresChangeApplier {
         try await connection.query(query, logger: logger).collect()
     }
 
-    /// Whether the statement's error is a unique violation (SQLSTATE 23505).
-    private static func isUniqueViolation(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
-    }
-
     /// Applies the operations in order and returns the audit records they appended.
     mutating func apply(_ operations: [StoreChange.Operation], tail: inout AuditTail) async throws -> [AuditRecord] {
         for operation in operations {

@@ -25,6 +25,8 @@ public final class PostgresStore: Store {
         /// Apply the migrations a database lacks when opening it (tests and `airlock migrate`);
         /// otherwise such a database is refused.
         public var migrate: Bool
+        /// Seconds to wait for a first connection before opening fails.
+        public var connectTimeout: Double = 30
 
         public init(
             signingKey: AuditSigningKey?, checkpointEvery: Int = 1000, checkpointInterval: TimeInterval = 60,
@@ -62,8 +64,24 @@ public final class PostgresStore: Store {
         self.client = client
         running = Task { await client.run() }
         do {
-            schemaVersionFound = try await client.withConnection { connection in
-                try await PostgresSchema.prepare(connection, logger: logger, migrate: configuration.migrate, describe: describe)
+            // The pool keeps trying to connect: a database that cannot be reached is an error
+            // after a while, not a start that hangs.
+            schemaVersionFound = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        try await PostgresSchema.prepare(connection, logger: logger, migrate: configuration.migrate, describe: describe)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(configuration.connectTimeout))
+                    throw StoreError(
+                        .unavailable,
+                        "PostgreSQL \(describe) could not be reached within \(Int(configuration.connectTimeout)) s: is the server "
+                            + "running, and does the URL name its host, port, user and database?")
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first
             }
         } catch {
             running.cancel()
