@@ -65,22 +65,7 @@ struct ExecutionCrashTests {
         for round in 0..<6 {
             let server = try Self.start(config)
             try await Self.waitUntilReady(api)
-            let load = Task {
-                await withTaskGroup(of: Void.self) { group in
-                    for client in 0..<8 {
-                        group.addTask {
-                            for n in 0..<200 {
-                                let sku = ["sku-1", "sku-2", "sku-9"][(client + n) % 3]
-                                let body = #"{"resource":"catalog.product","operation":"update","target":"\#(sku)","changes":{"stock":\#(1 + (round * 1000 + client * 200 + n) % 90)}}"#
-                                guard let reply = try? await api.submit(body, key: Key.agent), reply.status == .created,
-                                    let id = reply.json["id"].string
-                                else { return }
-                                if reply.json["status"].string == "executed" { await told.add(id) }
-                            }
-                        }
-                    }
-                }
-            }
+            let load = Task { await told.stockLoad(through: api, key: Key.agent, each: 200, seed: round * 1000) }
             try await Task.sleep(nanoseconds: UInt64.random(in: 300...900) * 1_000_000)
             // On a loaded machine the server may not have got far yet: let each round execute
             // at least ten (for up to 20 s more) so that the kills land among executions.
@@ -132,4 +117,24 @@ struct ExecutionCrashTests {
 actor ToldExecuted {
     private(set) var ids: Set<String> = []
     func add(_ id: String) { ids.insert(id) }
+
+    /// Eight clients each submitting `each` low-tier stock updates of the demo products (values
+    /// varied by `seed`), noting what they are told executed; a client stops at its first refused
+    /// or failed request (the server was killed).
+    nonisolated func stockLoad(through api: APIClient, key: String, each: Int, seed: Int) async {
+        await withTaskGroup(of: Void.self) { group in
+            for client in 0..<8 {
+                group.addTask {
+                    for n in 0..<each {
+                        let sku = ["sku-1", "sku-2", "sku-9"][(client + n) % 3]
+                        let body = #"{"resource":"catalog.product","operation":"update","target":"\#(sku)","changes":{"stock":\#(1 + (seed + client * each + n) % 90)}}"#
+                        guard let reply = try? await api.submit(body, key: key), reply.status == .created,
+                            let id = reply.json["id"].string
+                        else { return }
+                        if reply.json["status"].string == "executed" { await self.add(id) }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -203,22 +203,7 @@ struct MultiInstanceTests {
         // Eight clients submit low-tier stock changes through the first instance, which executes
         // each in the request; it is killed among them.
         let told = ToldExecuted()
-        let load = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for client in 0..<8 {
-                    group.addTask {
-                        for n in 0..<300 {
-                            let sku = ["sku-1", "sku-2", "sku-9"][(client + n) % 3]
-                            let body = #"{"resource":"catalog.product","operation":"update","target":"\#(sku)","changes":{"stock":\#(1 + (client * 300 + n) % 90)}}"#
-                            guard let reply = try? await doomed.submit(body, key: Key.agent), reply.status == .created,
-                                let id = reply.json["id"].string
-                            else { return }
-                            if reply.json["status"].string == "executed" { await told.add(id) }
-                        }
-                    }
-                }
-            }
-        }
+        let load = Task { await told.stockLoad(through: doomed, key: Key.agent, each: 300, seed: 0) }
         let started = ContinuousClock.now
         while await told.ids.count < 40, ContinuousClock.now - started < .seconds(30) {
             try await Task.sleep(for: .milliseconds(20))
