@@ -7,35 +7,46 @@ import PostgresNIO
 /// Applies the operations of one ``StoreChange`` inside a write transaction that holds the audit
 /// head lock, enforcing what the store promises (lifecycle, expected status, one vote per
 /// reviewer, …): the PostgreSQL twin of `SQLiteChangeApplier`, held to the same conformance suite.
+///
+/// Rows nothing in the transaction reads back go to the group commit's ``PostgresWriteBuffer``
+/// (audit records, transition rows, executed changes, and new mutations until something needs
+/// them in the database); the rest is written at once, one round trip per statement.
 struct PostgresChangeApplier {
-    let connection: PostgresConnection
-    let logger: Logger
+    let session: PostgresWriteSession
     let timeMicros: Int64
     let auditTimeMicros: Int64
+    /// The group commit's rows still to write; the caller takes it back after ``apply(_:tail:)``.
+    var buffer: PostgresWriteBuffer
     private var records: [AuditRecord] = []
+    /// Mutations this change has seen in the database (an update of theirs matched): no need to
+    /// read whether they exist.
+    private var known: Set<String> = []
+    /// Mutations this change created: nobody elsewhere knows their ids yet, so nobody waits on
+    /// them, and the other instances need no notice of them.
+    private var created: Set<String> = []
     /// What the change touched, for the instances listening (``StoreNotice``): the mutations it
     /// changed, and whether it changed a setting every instance holds (policy, freeze, shadow).
     private(set) var notices: Set<StoreNotice> = []
 
-    init(connection: PostgresConnection, logger: Logger, time: Date, auditTimeMicros: Int64) {
-        self.connection = connection
-        self.logger = logger
+    init(session: PostgresWriteSession, time: Date, auditTimeMicros: Int64, buffer: PostgresWriteBuffer) {
+        self.session = session
+        self.buffer = buffer
         self.timeMicros = time.microsecondsSince1970
         self.auditTimeMicros = auditTimeMicros
     }
 
     /// Runs one statement and returns its rows.
     @discardableResult
-    private func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await connection.query(query, logger: logger).collect()
+    private nonisolated(nonsending) func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await session.run(query)
     }
 
     /// Applies the operations in order and returns the audit records they appended.
-    mutating func apply(_ operations: [StoreChange.Operation], tail: inout AuditTail) async throws -> [AuditRecord] {
+    mutating nonisolated(nonsending) func apply(_ operations: [StoreChange.Operation], tail: inout AuditTail) async throws -> [AuditRecord] {
         for operation in operations {
             switch operation {
             case .createMutation(let mutation, let audit):
-                notices.insert(.mutation(mutation.id))
+                created.insert(mutation.id)
                 try await createMutation(mutation)
                 try await append(audit, mutationID: mutation.id, tail: &tail)
             case .transition(let id, let from, let to, let update, let audit):
@@ -44,6 +55,24 @@ struct PostgresChangeApplier {
                 try await recordTransition(id, from: from, to: to, audit: audit, tail: &tail)
             case .recordDecision(let id, let status, let update, let audit):
                 notices.insert(.mutation(id))
+                if let pending = buffer.pending(id) {
+                    guard pending.status == status.rawValue else {
+                        var error = StoreError(
+                            .statusMismatch, "mutation \(id) is \(pending.status), not \(status): its decision was not replaced",
+                            mutationID: id)
+                        error.currentStatus = MutationStatus(rawValue: pending.status)
+                        throw error
+                    }
+                    buffer.update(id) { row in
+                        row.tier = update.tier ?? row.tier
+                        row.policyVersion = update.policyVersion ?? row.policyVersion
+                        row.decision = update.decision ?? row.decision
+                        row.updatedAt = timeMicros
+                        row.revision += 1
+                    }
+                    try await append(audit, mutationID: id, tail: &tail)
+                    continue
+                }
                 let updated = try await run(
                     """
                     UPDATE mutations SET tier = COALESCE(\(update.tier), tier),
@@ -63,6 +92,9 @@ struct PostgresChangeApplier {
                 try await append(audit, mutationID: id, tail: &tail)
             case .openReview(let review, let audit):
                 notices.insert(.mutation(review.mutationID))
+                if buffer.isPending(review.mutationID) {
+                    try await buffer.flushMutations(session)
+                }
                 try await openReview(review)
                 try await append(audit, mutationID: review.mutationID, tail: &tail)
             case .escalateReview(let id, let groups, let deadline, let from, let audit):
@@ -103,14 +135,10 @@ struct PostgresChangeApplier {
             case .appendAudit(let audit):
                 try await append(audit, mutationID: audit.mutationID, tail: &tail)
             case .recordExecutedChange(let mutationID, let change):
-                guard try await currentStatus(of: mutationID) != nil else {
+                if !known.contains(mutationID), try await currentStatus(of: mutationID) == nil {
                     throw StoreError(.notFound, "there is no mutation \(mutationID)", mutationID: mutationID)
                 }
-                try await run(
-                    """
-                    INSERT INTO executed_changes (mutation_id, change, at) VALUES (\(mutationID), \(change), \(timeMicros))
-                    ON CONFLICT (mutation_id) DO UPDATE SET change = EXCLUDED.change, at = EXCLUDED.at
-                    """)
+                buffer.recordExecuted(mutationID, change: change, at: timeMicros)
             case .setFreeze(let freeze, let audit):
                 notices.insert(.settings)
                 let value = try FreezeValue(on: freeze.on, reason: freeze.reason).json()
@@ -135,20 +163,32 @@ struct PostgresChangeApplier {
             case .recordShadowResult(let result):
                 try await recordShadowResult(result)
             case .addDistributionCounts(let counts):
+                guard !counts.isEmpty else { continue }
+                // One statement for all: the same key twice would be an error there, so sum first.
+                var summed: [DistributionKey: Int64] = [:]
                 for count in counts {
-                    try await run(
-                        """
-                        INSERT INTO decision_distributions (hour, resource, dimension, bucket, count)
-                        VALUES (\(count.hour.microsecondsSince1970), \(count.resource), \(count.dimension), \(count.bucket), \(Int64(count.count)))
-                        ON CONFLICT (hour, resource, dimension, bucket) DO UPDATE SET count = decision_distributions.count + EXCLUDED.count
-                        """)
+                    summed[DistributionKey(count.hour.microsecondsSince1970, count.resource, count.dimension, count.bucket), default: 0]
+                        += Int64(count.count)
                 }
+                let keys = Array(summed.keys)
+                try await run(
+                    """
+                    INSERT INTO decision_distributions (hour, resource, dimension, bucket, count)
+                    SELECT * FROM unnest(\(keys.map(\.hour))::int8[], \(keys.map(\.resource))::text[], \(keys.map(\.dimension))::text[],
+                        \(keys.map(\.bucket))::text[], \(keys.map { summed[$0]! })::int8[])
+                    ON CONFLICT (hour, resource, dimension, bucket) DO UPDATE SET count = decision_distributions.count + EXCLUDED.count
+                    """)
+            }
+        }
+        if !created.isEmpty {
+            notices = notices.filter { notice in
+                if case .mutation(let id) = notice { !created.contains(id) } else { true }
             }
         }
         return records
     }
 
-    private func setSetting(_ key: String, value: String, at time: Date, by principal: String) async throws {
+    private nonisolated(nonsending) func setSetting(_ key: String, value: String, at time: Date, by principal: String) async throws {
         try await run(
             """
             INSERT INTO system_settings (key, value, updated_at, updated_by) VALUES (\(key), \(value), \(time.microsecondsSince1970), \(principal))
@@ -156,7 +196,7 @@ struct PostgresChangeApplier {
             """)
     }
 
-    private func recordShadowResult(_ result: ShadowResult) async throws {
+    private nonisolated(nonsending) func recordShadowResult(_ result: ShadowResult) async throws {
         func list(_ names: [String]) throws -> String {
             String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
         }
@@ -176,54 +216,46 @@ struct PostgresChangeApplier {
     }
 
     /// Appends a transition's audit record and its row in `mutation_transitions`.
-    private mutating func recordTransition(
+    private mutating nonisolated(nonsending) func recordTransition(
         _ id: String, from: MutationStatus, to: MutationStatus, audit: AuditEntry, tail: inout AuditTail
     ) async throws {
         let record = try await append(audit, mutationID: id, tail: &tail)
-        try await run(
-            """
-            INSERT INTO mutation_transitions (mutation_id, from_status, to_status, at, actor, audit_seq)
-            VALUES (\(id), \(from.rawValue), \(to.rawValue), \(timeMicros), \(audit.actor), \(record.seq))
-            """)
+        buffer.appendTransition(id, from: from.rawValue, to: to.rawValue, at: timeMicros, actor: audit.actor, auditSeq: record.seq)
     }
 
     @discardableResult
-    private mutating func append(_ entry: AuditEntry, mutationID: String?, tail: inout AuditTail) async throws -> AuditRecord {
+    private mutating nonisolated(nonsending) func append(_ entry: AuditEntry, mutationID: String?, tail: inout AuditTail) async throws -> AuditRecord {
         var entry = entry
         entry.mutationID = mutationID
         let record = tail.append(entry, timeMicros: auditTimeMicros)
-        try await run(
-            """
-            INSERT INTO audit_log (seq, time_us, kind, mutation_id, actor, policy_version, payload, prev_hash, hash)
-            VALUES (\(record.seq), \(record.timeMicros), \(entry.kind.rawValue), \(entry.mutationID), \(entry.actor),
-                \(entry.policyVersion), \(entry.payload), \(ByteBuffer(bytes: record.previousHash.bytes)), \(ByteBuffer(bytes: record.hash.bytes)))
-            """)
+        buffer.appendAudit(record, entry: entry)
         records.append(record)
         return record
     }
 
     // MARK: Mutations
 
-    private func createMutation(_ mutation: NewMutation) async throws {
+    /// Holds the new row in the buffer: whether its id is taken in the database is known when
+    /// it is written (``PostgresWriteBuffer/flushMutations(_:)``), still inside this
+    /// change's transaction.
+    private mutating nonisolated(nonsending) func createMutation(_ mutation: NewMutation) async throws {
         if let key = mutation.idempotency {
             try await reserve(key, mutationID: mutation.id)
         }
-        let inserted = try await run(
-            """
-            INSERT INTO mutations (id, status, tier, resource, operation, actor_id, policy_version, document, decision,
-                content_hash, idempotency_key, request_hash, created_at, updated_at, revision, before_values, rollback_attempts,
-                revision_of, revised_by)
-            VALUES (\(mutation.id), 'received', NULL, \(mutation.resource), \(mutation.operation), \(mutation.actorID), NULL,
-                \(mutation.document), NULL, \(mutation.contentHash), \(mutation.idempotency?.key), \(mutation.idempotency?.requestHash),
-                \(timeMicros), \(timeMicros), 0, NULL, 0, \(mutation.revisionOf), \(mutation.revisedBy))
-            ON CONFLICT (id) DO NOTHING RETURNING 1
-            """)
-        guard inserted.count == 1 else {
+        let added = buffer.add(
+            PostgresWriteBuffer.PendingMutation(
+                id: mutation.id, status: MutationStatus.received.rawValue, tier: nil, resource: mutation.resource,
+                operation: mutation.operation, actorID: mutation.actorID, policyVersion: nil, document: mutation.document,
+                decision: nil, contentHash: mutation.contentHash, idempotencyKey: mutation.idempotency?.key,
+                requestHash: mutation.idempotency?.requestHash, createdAt: timeMicros, updatedAt: timeMicros, revision: 0,
+                beforeValues: nil, rollbackAttempts: 0, revisionOf: mutation.revisionOf, supersededBy: nil,
+                revisedBy: mutation.revisedBy))
+        guard added else {
             throw StoreError(.alreadyExists, "a mutation with id \(mutation.id) already exists", mutationID: mutation.id)
         }
     }
 
-    private func transition(_ id: String, from: MutationStatus, to: MutationStatus, update: MutationUpdate) async throws {
+    private mutating nonisolated(nonsending) func transition(_ id: String, from: MutationStatus, to: MutationStatus, update: MutationUpdate) async throws {
         do {
             _ = try from.transition(to: to)
         } catch {
@@ -232,6 +264,26 @@ struct PostgresChangeApplier {
             throw refusal
         }
         let rollbackAttempts: Int64 = to == .rollingBack ? 1 : 0
+        if let pending = buffer.pending(id) {
+            guard pending.status == from.rawValue else {
+                var error = StoreError(
+                    .statusMismatch, "mutation \(id) is \(pending.status), not \(from): it cannot move to \(to)", mutationID: id)
+                error.currentStatus = MutationStatus(rawValue: pending.status)
+                throw error
+            }
+            buffer.update(id) { row in
+                row.status = to.rawValue
+                row.tier = update.tier ?? row.tier
+                row.policyVersion = update.policyVersion ?? row.policyVersion
+                row.decision = update.decision ?? row.decision
+                row.beforeValues = update.beforeValues ?? row.beforeValues
+                row.supersededBy = update.supersededBy ?? row.supersededBy
+                row.updatedAt = timeMicros
+                row.revision += 1
+                row.rollbackAttempts += rollbackAttempts
+            }
+            return
+        }
         let updated = try await run(
             """
             UPDATE mutations SET status = \(to.rawValue), tier = COALESCE(\(update.tier), tier),
@@ -250,9 +302,13 @@ struct PostgresChangeApplier {
             error.currentStatus = current
             throw error
         }
+        known.insert(id)
     }
 
-    private func currentStatus(of id: String) async throws -> MutationStatus? {
+    private nonisolated(nonsending) func currentStatus(of id: String) async throws -> MutationStatus? {
+        if let pending = buffer.pending(id) {
+            return MutationStatus(rawValue: pending.status)
+        }
         for row in try await run("SELECT status FROM mutations WHERE id = \(id)") {
             return MutationStatus(rawValue: try row.decode(String.self))
         }
@@ -261,7 +317,7 @@ struct PostgresChangeApplier {
 
     // MARK: Reviews and votes
 
-    private func openReview(_ review: NewReview) async throws {
+    private nonisolated(nonsending) func openReview(_ review: NewReview) async throws {
         guard !review.groups.isEmpty, review.groups.allSatisfy({ $0.count >= 1 }), review.rejectAfter >= 1 else {
             throw StoreError(
                 .invalidArgument, "review \(review.id) needs at least one group, counts and reject_after of 1 or more",
@@ -287,7 +343,7 @@ struct PostgresChangeApplier {
             """)
     }
 
-    private func openReviewMutation(_ reviewID: String) async throws -> String {
+    private nonisolated(nonsending) func openReviewMutation(_ reviewID: String) async throws -> String {
         guard let row = try await run("SELECT mutation_id, status FROM reviews WHERE id = \(reviewID)").first else {
             throw StoreError(.notFound, "there is no review \(reviewID)")
         }
@@ -298,7 +354,7 @@ struct PostgresChangeApplier {
         return mutationID
     }
 
-    private func escalateReview(_ id: String, groups: [ApprovalGroup], deadline: Date?, from: Int?) async throws -> String {
+    private nonisolated(nonsending) func escalateReview(_ id: String, groups: [ApprovalGroup], deadline: Date?, from: Int?) async throws -> String {
         let mutationID = try await openReviewMutation(id)
         guard !groups.isEmpty, groups.allSatisfy({ $0.count >= 1 }) else {
             throw StoreError(.invalidArgument, "an escalation needs at least one group with a count of 1 or more")
@@ -316,7 +372,7 @@ struct PostgresChangeApplier {
         return mutationID
     }
 
-    private func closeReview(_ id: String, status: ReviewStatus) async throws -> String {
+    private nonisolated(nonsending) func closeReview(_ id: String, status: ReviewStatus) async throws -> String {
         guard status != .open else {
             throw StoreError(.invalidArgument, "a review cannot be closed as open")
         }
@@ -325,7 +381,7 @@ struct PostgresChangeApplier {
         return mutationID
     }
 
-    private func checkVote(_ vote: NewVote) async throws -> String {
+    private nonisolated(nonsending) func checkVote(_ vote: NewVote) async throws -> String {
         let mutationID = try await openReviewMutation(vote.reviewID)
         let requester = try await run("SELECT actor_id FROM mutations WHERE id = \(mutationID)").first?.decode(String.self)
         guard requester != vote.reviewer else {
@@ -356,7 +412,7 @@ struct PostgresChangeApplier {
 
     // MARK: Policy versions and idempotency keys
 
-    private func recordPolicyVersion(_ version: NewPolicyVersion) async throws {
+    private nonisolated(nonsending) func recordPolicyVersion(_ version: NewPolicyVersion) async throws {
         if let row = try await run("SELECT text FROM policy_versions WHERE hash = \(version.hash)").first {
             guard try row.decode(String.self) == version.text else {
                 throw StoreError(.policyConflict, "policy version \(version.hash) is already stored with a different text")
@@ -371,7 +427,7 @@ struct PostgresChangeApplier {
             """)
     }
 
-    private func activatePolicyVersion(hash: String, by principal: String) async throws {
+    private nonisolated(nonsending) func activatePolicyVersion(hash: String, by principal: String) async throws {
         guard try await !run("SELECT 1 FROM policy_versions WHERE hash = \(hash)").isEmpty else {
             throw StoreError(.notFound, "there is no policy version \(hash); record it before activating it")
         }
@@ -380,7 +436,16 @@ struct PostgresChangeApplier {
             "UPDATE policy_versions SET is_active = true, activated_at = \(timeMicros), activated_by = \(principal) WHERE hash = \(hash)")
     }
 
-    private func reserve(_ key: IdempotencyKey, mutationID: String?) async throws {
+    /// Takes the key (one round trip when it is free); a key already taken is refused, saying
+    /// for which mutation and whether by the same request.
+    private nonisolated(nonsending) func reserve(_ key: IdempotencyKey, mutationID: String?) async throws {
+        let inserted = try await run(
+            """
+            INSERT INTO idempotency_keys (scope, key, request_hash, mutation_id, created_at)
+            VALUES (\(key.scope), \(key.key), \(key.requestHash), \(mutationID), \(timeMicros))
+            ON CONFLICT (scope, key) DO NOTHING RETURNING 1
+            """)
+        if inserted.count == 1 { return }
         if let row = try await run(
             "SELECT request_hash, mutation_id FROM idempotency_keys WHERE scope = \(key.scope) AND key = \(key.key)"
         ).first {
@@ -394,16 +459,12 @@ struct PostgresChangeApplier {
             error.requestMatches = requestHash == key.requestHash
             throw error
         }
-        try await run(
-            """
-            INSERT INTO idempotency_keys (scope, key, request_hash, mutation_id, created_at)
-            VALUES (\(key.scope), \(key.key), \(key.requestHash), \(mutationID), \(timeMicros))
-            """)
+        throw StoreError(.unavailable, "idempotency key \(key.key.debugDescription) was neither free nor taken; try again")
     }
 
     // MARK: The notification outbox
 
-    private func enqueue(_ notification: NewNotification) async throws {
+    private nonisolated(nonsending) func enqueue(_ notification: NewNotification) async throws {
         let targets = Array(Set(notification.targets)).sorted()
         guard !targets.isEmpty else {
             throw StoreError(.invalidArgument, "notification \(notification.id) has no target", mutationID: notification.mutationID)
@@ -426,7 +487,7 @@ struct PostgresChangeApplier {
         }
     }
 
-    private func updatePendingDelivery(
+    private nonisolated(nonsending) func updatePendingDelivery(
         _ id: Int64, status: NotificationDelivery.Status, attempts: Int?, nextAttempt: Date?, error: String?
     ) async throws {
         let updated = try await run(
@@ -439,5 +500,20 @@ struct PostgresChangeApplier {
         guard updated.count == 1 else {
             throw StoreError(.notFound, "there is no pending notification delivery \(id)")
         }
+    }
+}
+
+/// The key of a row of `decision_distributions`.
+private struct DistributionKey: Hashable {
+    var hour: Int64
+    var resource: String
+    var dimension: String
+    var bucket: String
+
+    init(_ hour: Int64, _ resource: String, _ dimension: String, _ bucket: String) {
+        self.hour = hour
+        self.resource = resource
+        self.dimension = dimension
+        self.bucket = bucket
     }
 }

@@ -294,13 +294,13 @@ extension PostgresConnection {
     /// it surfaces here (postgres-nio reports it only to a reader of the rows), not as a silent
     /// rollback at `COMMIT`.
     @discardableResult
-    func run(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+    nonisolated(nonsending) func run(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
         try await self.query(query, logger: logger).collect()
     }
 
     /// Rolls back the open transaction; when even that fails, closes the connection, so that it
     /// does not go back to the pool inside a transaction holding locks.
-    func rollBack(logger: Logger) async {
+    nonisolated(nonsending) func rollBack(logger: Logger) async {
         do {
             try await run("ROLLBACK", logger: logger)
         } catch {

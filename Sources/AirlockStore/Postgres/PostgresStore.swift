@@ -1,16 +1,22 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// The store on PostgreSQL, for several gateway instances sharing one database.
 ///
-/// Every write is one transaction that first locks the audit head row (`SELECT … FOR UPDATE`):
-/// writers from every instance take their turn at that one point, so the audit log stays one
-/// chain and each change reads the state it changes from what the last committed writer left (a
-/// mutation moves only from the status it is in; a vote counts only once). `apply` returns once
-/// the transaction is committed, and PostgreSQL's commit is durable (`synchronous_commit` on).
-/// A refused change rolls back whole: nothing of it is written.
+/// Writes go through a group commit (``GroupCommitWriter``, as on SQLite): the changes that arrive
+/// while a transaction is in flight share the next one. Every such transaction writes the audit
+/// head row, the one point where writers from every instance take their turn: either it locks
+/// the row first (`SELECT … FOR UPDATE`), or it starts from the head this instance last wrote
+/// and its final statement fails if another writer moved it meanwhile (see
+/// ``run(_:on:configuration:head:logger:)``). So the audit log stays one chain and each change
+/// reads the state it changes from what the last committed writer left (a mutation moves only
+/// from the status it is in; a vote counts only once). `apply` returns once the transaction is
+/// committed, and PostgreSQL's commit is durable (`synchronous_commit` on). A refused change
+/// rolls back whole: nothing of it is written, and the other changes of its batch stand.
 ///
 /// The connection pool is postgres-nio's `PostgresClient`, run by the store itself.
 public final class PostgresStore: Store {
@@ -27,6 +33,12 @@ public final class PostgresStore: Store {
         public var migrate: Bool
         /// Seconds to wait for a first connection before opening fails.
         public var connectTimeout: Double = 30
+        /// The most changes one group commit takes.
+        public var maximumBatchSize = 512
+        /// After another instance's commit moved the audit head under a batch, how long this
+        /// instance's batches lock the head before anything (rather than start from the head
+        /// they know and be tried again when it moved).
+        public var lockFirstAfterContention: Duration = .seconds(1)
 
         public init(
             signingKey: AuditSigningKey?, checkpointEvery: Int = 1000, checkpointInterval: TimeInterval = 60,
@@ -51,6 +63,8 @@ public final class PostgresStore: Store {
     let client: PostgresClient
     let logger: Logger
     private let running: Task<Void, Never>
+    private let loops: MultiThreadedEventLoopGroup
+    private let commits: GroupCommitWriter<WriteJob, StoreReceipt>
 
     /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`, or
     /// `postgres://user@/database?host=/socket/dir` for a Unix socket), and checks (or, with
@@ -60,9 +74,29 @@ public final class PostgresStore: Store {
         self.configuration = configuration
         self.describe = describe
         self.logger = logger
-        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        // The store's own event loop: the group commit runs on it (``EventLoopBound``), so its
+        // round trips do not queue behind the HTTP server's connections, as SQLite's writer has
+        // its own thread.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loops = loops
+        let client = PostgresClient(configuration: clientConfiguration, eventLoopGroup: loops, backgroundLogger: logger)
         self.client = client
         running = Task { await client.run() }
+        let head = HeadCache(lockingPeriod: configuration.lockFirstAfterContention)
+        commits = GroupCommitWriter(maximumBatchSize: configuration.maximumBatchSize) { [client, logger, describe] jobs in
+            do {
+                return try await client.withConnection { connection in
+                    try await EventLoopBound(connection.eventLoop).run { _ in
+                        try await Self.run(jobs, on: connection, configuration: configuration, head: head, logger: logger)
+                    }
+                }
+            } catch {
+                // Whatever the database holds now (a lost answer to a commit included), the next
+                // batch reads the head again.
+                head.forget()
+                throw Self.storeError(error, describe: describe)
+            }
+        }
         do {
             // The pool keeps trying to connect: a database that cannot be reached is an error
             // after a while, not a start that hangs.
@@ -85,6 +119,8 @@ public final class PostgresStore: Store {
             }
         } catch {
             running.cancel()
+            await running.value
+            try? await loops.shutdownGracefully()
             throw Self.storeError(error, describe: describe)
         }
     }
@@ -92,103 +128,63 @@ public final class PostgresStore: Store {
     public func close() async throws {
         running.cancel()
         await running.value
+        try await loops.shutdownGracefully()
     }
 
     // MARK: Writing
+
+    /// What the group commit runs.
+    enum WriteJob: Sendable {
+        case change(StoreChange)
+        /// Sign a checkpoint when one is due, or (`force`) now.
+        case checkpoint(force: Bool)
+    }
 
     public func apply(_ change: StoreChange) async throws -> StoreReceipt {
         if change.isEmpty {
             return StoreReceipt(auditRecords: [], checkpoint: nil)
         }
-        return try await write { connection, tail, notices in
-            var applier = PostgresChangeApplier(
-                connection: connection, logger: logger, time: change.time,
-                auditTimeMicros: configuration.now().microsecondsSince1970)
-            let records = try await applier.apply(change.operations, tail: &tail)
-            notices = applier.notices
-            return StoreReceipt(auditRecords: records, checkpoint: nil)
-        }
+        return try await commits.submit(.change(change))
     }
 
+    /// Merges into the stored signal history under a lock of its row only (not the audit head:
+    /// this is no change of state the log records).
     public func mergeSignalState(key: String, at time: Date, _ merge: @Sendable (Data?) throws -> Data) async throws -> Data {
-        var written = Data()
-        _ = try await write { connection, _, _ in
-            let stored = try await connection.query("SELECT blob FROM signal_state WHERE key = \(key)", logger: logger).collect()
-                .first.map { Data(try $0.decode(ByteBuffer.self).readableBytesView) }
-            written = try merge(stored)
-            try await connection.run(
-                """
-                INSERT INTO signal_state (key, blob, updated_at) VALUES (\(key), \(ByteBuffer(bytes: written)), \(time.microsecondsSince1970))
-                ON CONFLICT (key) DO UPDATE SET blob = EXCLUDED.blob, updated_at = EXCLUDED.updated_at
-                """, logger: logger)
-            return StoreReceipt(auditRecords: [], checkpoint: nil)
-        }
-        return written
-    }
-
-    public func checkpointIfDue() async throws -> AuditCheckpoint? {
-        guard configuration.signingKey != nil else { return nil }
-        return try await write { _, _, _ in StoreReceipt(auditRecords: [], checkpoint: nil) }.checkpoint
-    }
-
-    public func signCheckpoint() async throws -> AuditCheckpoint? {
-        guard configuration.signingKey != nil else {
-            throw StoreError(.signingKeyUnavailable, "this store was opened without the audit signing key")
-        }
-        return try await write(forceCheckpoint: true) { _, _, _ in StoreReceipt(auditRecords: [], checkpoint: nil) }.checkpoint
-    }
-
-    /// One write transaction: locks and reads the audit head, runs `body`, signs a checkpoint if
-    /// one is due, writes the head back, notifies the listening instances of what `body` says it
-    /// touched (`NOTIFY` is delivered at the commit, and only if it commits) and commits. Rolls
-    /// back on any error.
-    private func write(
-        forceCheckpoint: Bool = false,
-        _ body: (PostgresConnection, inout AuditTail, inout Set<StoreNotice>) async throws -> StoreReceipt
-    ) async throws -> StoreReceipt {
         do {
             return try await client.withConnection { connection in
-                try await connection.run("BEGIN", logger: logger)
-                do {
-                    var tail = try await Self.lockTail(connection, logger: logger)
-                    let start = tail
-                    var notices: Set<StoreNotice> = []
-                    var receipt = try await body(connection, &tail, &notices)
-                    let nowMicros = configuration.now().microsecondsSince1970
-                    if let key = configuration.signingKey,
-                        forceCheckpoint
-                            || tail.isCheckpointDue(
-                                every: configuration.checkpointEvery,
-                                intervalMicros: Int64(configuration.checkpointInterval * 1_000_000), nowMicros: nowMicros),
-                        let checkpoint = try tail.signCheckpoint(with: key, timeMicros: nowMicros)
-                    {
-                        try await connection.run(
-                            """
-                            INSERT INTO audit_checkpoints (tree_size, root, time_us, key_id, signature)
-                            VALUES (\(checkpoint.treeSize), \(ByteBuffer(bytes: checkpoint.root.bytes)), \(checkpoint.timeMicros),
-                                \(checkpoint.keyID), \(ByteBuffer(bytes: checkpoint.signature)))
-                            """, logger: logger)
-                        receipt.checkpoint = checkpoint
+                // Two instances merging a key neither has stored: one insert wins, the other
+                // starts again and merges into it.
+                while true {
+                    try await connection.run("BEGIN", logger: logger)
+                    do {
+                        let stored = try await connection.run(
+                            "SELECT blob FROM signal_state WHERE key = \(key) FOR UPDATE", logger: logger
+                        ).first.map { Data(try $0.decode(ByteBuffer.self).readableBytesView) }
+                        let written = try merge(stored)
+                        let blob = ByteBuffer(bytes: written)
+                        let micros = time.microsecondsSince1970
+                        let saved: [PostgresRow]
+                        if stored == nil {
+                            saved = try await connection.run(
+                                """
+                                INSERT INTO signal_state (key, blob, updated_at) VALUES (\(key), \(blob), \(micros))
+                                ON CONFLICT (key) DO NOTHING RETURNING 1
+                                """, logger: logger)
+                        } else {
+                            saved = try await connection.run(
+                                "UPDATE signal_state SET blob = \(blob), updated_at = \(micros) WHERE key = \(key) RETURNING 1",
+                                logger: logger)
+                        }
+                        guard saved.count == 1 else {
+                            await connection.rollBack(logger: logger)
+                            continue
+                        }
+                        try await connection.run("COMMIT", logger: logger)
+                        return written
+                    } catch {
+                        await connection.rollBack(logger: logger)
+                        throw error
                     }
-                    if tail.size != start.size || receipt.checkpoint != nil {
-                        try await connection.run(
-                            """
-                            UPDATE audit_head SET size = \(tail.size), last_hash = \(ByteBuffer(bytes: tail.lastHash.bytes)),
-                                last_time_us = \(tail.lastTimeMicros), frontier = \(ByteBuffer(bytes: tail.frontier.serialized)),
-                                checkpoint_size = \(tail.checkpointSize), checkpoint_time_us = \(tail.checkpointTimeMicros)
-                            WHERE id = 1
-                            """, logger: logger)
-                    }
-                    if !notices.isEmpty {
-                        let payloads = notices.compactMap(Self.payload(of:)).sorted()
-                        try await connection.run(
-                            "SELECT pg_notify(\(Self.channel), p) FROM unnest(\(payloads)::text[]) AS p", logger: logger)
-                    }
-                    try await connection.run("COMMIT", logger: logger)
-                    return receipt
-                } catch {
-                    await connection.rollBack(logger: logger)
-                    throw error
                 }
             }
         } catch {
@@ -196,12 +192,234 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func checkpointIfDue() async throws -> AuditCheckpoint? {
+        guard configuration.signingKey != nil else { return nil }
+        return try await commits.submit(.checkpoint(force: false)).checkpoint
+    }
+
+    public func signCheckpoint() async throws -> AuditCheckpoint? {
+        guard configuration.signingKey != nil else {
+            throw StoreError(.signingKeyUnavailable, "this store was opened without the audit signing key")
+        }
+        return try await commits.submit(.checkpoint(force: true)).checkpoint
+    }
+
+    /// One group commit on one pooled connection: applies the changes (a refused one failing
+    /// alone), then writes in ONE statement everything the changes left in the
+    /// ``PostgresWriteBuffer`` with the checkpoint if one is due, the audit head and the notices
+    /// to the listening instances (`NOTIFY` is delivered at the commit, and only if it commits),
+    /// and commits. Every caller gets its answer after that commit.
+    ///
+    /// How a batch is tried:
+    /// - **Optimistic**, when this instance knows the audit head from its last commit: no lock
+    ///   first, no `BEGIN` unless a change needs a statement of its own (see
+    ///   ``PostgresWriteSession``); the final statement updates the head only if it is still the
+    ///   one known, and fails otherwise. Every write updates the head row, so a batch commits
+    ///   only if no other writer committed since the state it read: as if it had held the lock
+    ///   throughout. A batch of low-tier submissions is one round trip.
+    /// - **Locked**: `BEGIN`, then the head row locked and read (`FOR UPDATE`) before anything.
+    /// - **Each in its savepoint**: locked, and each change under its own savepoint (two more
+    ///   round trips a change) so that a refused one fails alone. Used after a refusal or a head
+    ///   that moved; then, after a head that moved, the next batches take the lock for a while
+    ///   (another instance is writing).
+    private static nonisolated(nonsending) func run(
+        _ jobs: [WriteJob], on connection: PostgresConnection, configuration: Configuration, head: HeadCache, logger: Logger
+    ) async throws -> [Result<StoreReceipt, any Error>] {
+        let known = head.tailForNextBatch()
+        var outcome = try await attempt(
+            jobs, mode: known.map { .optimistic($0) } ?? .locked, on: connection, configuration: configuration, logger: logger)
+        if case .retry(let headMoved) = outcome {
+            if headMoved { head.headMoved() }
+            outcome = try await attempt(jobs, mode: .eachInSavepoint, on: connection, configuration: configuration, logger: logger)
+        }
+        guard case .committed(let results, let tail) = outcome else {
+            preconditionFailure("a group commit with a savepoint per change is never retried")
+        }
+        head.committed(tail)
+        return results
+    }
+
+    /// How ``attempt(_:mode:on:configuration:logger:)`` tries a batch.
+    private enum AttemptMode {
+        case optimistic(AuditTail)
+        case locked
+        case eachInSavepoint
+    }
+
+    /// What an attempt came to.
+    private enum AttemptOutcome {
+        /// Committed, leaving the audit head at `tail`.
+        case committed([Result<StoreReceipt, any Error>], tail: AuditTail)
+        /// Rolled back: a change was refused, or (`headMoved`) another writer committed first.
+        case retry(headMoved: Bool)
+    }
+
+    /// The marker of the error the final statement raises when the audit head is not the one an
+    /// optimistic batch started from.
+    static let headMovedMarker = "airlock: the audit head moved"
+
+    /// One try at a batch. An error is the whole batch's (nothing of it is written); refusals
+    /// in the modes without savepoints give `.retry`.
+    private static nonisolated(nonsending) func attempt(
+        _ jobs: [WriteJob], mode: AttemptMode, on connection: PostgresConnection, configuration: Configuration, logger: Logger
+    ) async throws -> AttemptOutcome {
+        let session = PostgresWriteSession(connection: connection, logger: logger)
+        do {
+            var tail: AuditTail
+            if case .optimistic(let known) = mode {
+                tail = known
+            } else {
+                try await session.begin()
+                tail = try await Self.lockTail(connection, logger: logger)
+            }
+            // On the connection's event loop (see ``EventLoopBound``), not the cooperative pool.
+            assert(connection.eventLoop.inEventLoop, "a group commit left its connection's event loop")
+            let start = tail
+            let nowMicros = configuration.now().microsecondsSince1970
+            var buffer = PostgresWriteBuffer()
+            var notices: Set<StoreNotice> = []
+            var results: [Result<StoreReceipt, any Error>] = []
+            results.reserveCapacity(jobs.count)
+            var forceCheckpoint = false
+            for job in jobs {
+                guard case .change(let change) = job else {
+                    if case .checkpoint(force: true) = job { forceCheckpoint = true }
+                    results.append(.success(StoreReceipt(auditRecords: [], checkpoint: nil)))
+                    continue
+                }
+                var applier = PostgresChangeApplier(session: session, time: change.time, auditTimeMicros: nowMicros, buffer: buffer)
+                guard case .eachInSavepoint = mode else {
+                    do {
+                        let records = try await applier.apply(change.operations, tail: &tail)
+                        buffer = applier.buffer
+                        notices.formUnion(applier.notices)
+                        results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
+                    } catch {
+                        await session.rollBack()
+                        return .retry(headMoved: false)
+                    }
+                    continue
+                }
+                let saved = tail
+                try await session.run("SAVEPOINT airlock_change")
+                do {
+                    let records = try await applier.apply(change.operations, tail: &tail)
+                    // Inside the savepoint: a mutation id already taken fails this change only.
+                    try await applier.buffer.flushMutations(session)
+                    try await session.run("RELEASE SAVEPOINT airlock_change")
+                    buffer = applier.buffer
+                    notices.formUnion(applier.notices)
+                    results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
+                } catch {
+                    // Undo this change only; the others in the batch stand.
+                    try await session.run("ROLLBACK TO SAVEPOINT airlock_change")
+                    try await session.run("RELEASE SAVEPOINT airlock_change")
+                    tail = saved
+                    results.append(.failure(error))
+                }
+            }
+
+            // The final statement: the buffered rows, the checkpoint, the head and the notices.
+            var write = CombinedWrite()
+            let insertedMutations = buffer.add(to: &write)
+            var checkpoint: AuditCheckpoint?
+            if let key = configuration.signingKey,
+                forceCheckpoint
+                    || tail.isCheckpointDue(
+                        every: configuration.checkpointEvery,
+                        intervalMicros: Int64(configuration.checkpointInterval * 1_000_000), nowMicros: nowMicros),
+                let signed = try tail.signCheckpoint(with: key, timeMicros: nowMicros)
+            {
+                write.add(
+                    """
+                    INSERT INTO audit_checkpoints (tree_size, root, time_us, key_id, signature)
+                    VALUES (\(write.bind(signed.treeSize)), \(write.bind(ByteBuffer(bytes: signed.root.bytes))),
+                        \(write.bind(signed.timeMicros)), \(write.bind(signed.keyID)), \(write.bind(ByteBuffer(bytes: signed.signature))))
+                    """)
+                checkpoint = signed
+            }
+            if case .optimistic = mode, !session.inTransaction, write.isEmpty, notices.isEmpty {
+                // Nothing was read or written (a checkpoint that was not due): nothing to commit.
+                return .committed(results, tail: tail)
+            }
+            var columns: [String] = []
+            if let insertedMutations {
+                // In the statement, so that a batch written without a transaction of its own is
+                // not committed with a mutation missing.
+                columns.append(
+                    "(SELECT CASE WHEN count(*) = \(buffer.pendingMutationCount) THEN 1 "
+                        + "ELSE ('\(PostgresWriteBuffer.mutationTakenMarker) (' || count(*) || ')')::int END FROM \(insertedMutations))")
+            }
+            if case .optimistic = mode {
+                // Only from the head this batch started from; otherwise the statement fails, and
+                // nothing of it (nor of its transaction) is written.
+                let updated = write.add(
+                    """
+                    UPDATE audit_head SET \(headAssignments(tail, &write))
+                    WHERE id = 1 AND size = \(write.bind(start.size)) AND last_hash = \(write.bind(ByteBuffer(bytes: start.lastHash.bytes)))
+                        AND checkpoint_size = \(write.bind(start.checkpointSize))
+                        AND checkpoint_time_us = \(write.bind(start.checkpointTimeMicros))
+                    RETURNING 1
+                    """)
+                columns.append(
+                    "(SELECT CASE WHEN count(*) = 1 THEN 1 ELSE ('\(headMovedMarker) (' || count(*) || ')')::int END FROM \(updated))")
+            } else if tail.size != start.size || checkpoint != nil {
+                write.add("UPDATE audit_head SET \(headAssignments(tail, &write)) WHERE id = 1")
+            }
+            if !notices.isEmpty {
+                let payloads = notices.compactMap(Self.payload(of:)).sorted()
+                // A plain SELECT runs only when read: the final SELECT reads it.
+                let notify = write.add("SELECT pg_notify(\(write.bind(Self.channel)), p) FROM unnest(\(write.bind(payloads))::text[]) AS p")
+                columns.append("(SELECT count(*) FROM \(notify))")
+            }
+            if !write.isEmpty {
+                do {
+                    _ = try await session.runLast(write.query(selecting: columns))
+                } catch {
+                    guard case .eachInSavepoint = mode else {
+                        // Say a mutation id already in the database (which change's is found by
+                        // applying each alone), or another writer's commit.
+                        let headMoved = "\(String(reflecting: error))".contains(headMovedMarker)
+                        logger.debug(
+                            "a group commit's final write was refused; applying each change alone",
+                            metadata: ["error": "\(String(reflecting: error))", "head_moved": "\(headMoved)"])
+                        await session.rollBack()
+                        return .retry(headMoved: headMoved)
+                    }
+                    throw error
+                }
+            }
+            try await session.commit()
+            guard let checkpoint else { return .committed(results, tail: tail) }
+            return .committed(
+                results.map { result in
+                    result.map { receipt in
+                        var receipt = receipt
+                        receipt.checkpoint = checkpoint
+                        return receipt
+                    }
+                }, tail: tail)
+        } catch {
+            await session.rollBack()
+            throw error
+        }
+    }
+
+    /// `size = …, last_hash = …, …`: the head's columns set to `tail`.
+    private static func headAssignments(_ tail: AuditTail, _ write: inout CombinedWrite) -> String {
+        """
+        size = \(write.bind(tail.size)), last_hash = \(write.bind(ByteBuffer(bytes: tail.lastHash.bytes))),
+            last_time_us = \(write.bind(tail.lastTimeMicros)), frontier = \(write.bind(ByteBuffer(bytes: tail.frontier.serialized))),
+            checkpoint_size = \(write.bind(tail.checkpointSize)), checkpoint_time_us = \(write.bind(tail.checkpointTimeMicros))
+        """
+    }
+
     /// Locks the audit head row for this transaction and reads it.
-    static func lockTail(_ connection: PostgresConnection, logger: Logger) async throws -> AuditTail {
+    static nonisolated(nonsending) func lockTail(_ connection: PostgresConnection, logger: Logger) async throws -> AuditTail {
         try await readTail(connection, logger: logger, lock: true)
     }
 
-    static func readTail(_ connection: PostgresConnection, logger: Logger, lock: Bool) async throws -> AuditTail {
+    static nonisolated(nonsending) func readTail(_ connection: PostgresConnection, logger: Logger, lock: Bool) async throws -> AuditTail {
         let query: PostgresQuery =
             lock
             ? "SELECT size, last_hash, last_time_us, frontier, checkpoint_size, checkpoint_time_us FROM audit_head WHERE id = 1 FOR UPDATE"
@@ -323,5 +541,47 @@ public final class PostgresStore: Store {
         }
         configuration.options.maximumConnections = max(1, maximumConnections)
         return (configuration, describe)
+    }
+}
+
+/// The audit head as this instance's last group commit left it, for the next batch to start
+/// from without reading (and locking) it; forgotten after a failure. After another writer moved
+/// the head under a batch, the next batches lock it first for a while: that writer is likely
+/// still writing.
+final class HeadCache: Sendable {
+    private struct State {
+        var tail: AuditTail?
+        var lockUntil: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+    /// How long batches lock the head first after it moved under one.
+    private let lockingPeriod: Duration
+
+    init(lockingPeriod: Duration) {
+        self.lockingPeriod = lockingPeriod
+    }
+
+    /// The head to start from, or nil to lock and read it.
+    func tailForNextBatch() -> AuditTail? {
+        state.withLock { state in
+            if let until = state.lockUntil, ContinuousClock.now < until { return nil }
+            return state.tail
+        }
+    }
+
+    func committed(_ tail: AuditTail) {
+        state.withLock { $0.tail = tail }
+    }
+
+    func headMoved() {
+        state.withLock { state in
+            state.tail = nil
+            state.lockUntil = ContinuousClock.now + lockingPeriod
+        }
+    }
+
+    func forget() {
+        state.withLock { $0.tail = nil }
     }
 }

@@ -119,9 +119,15 @@ public final class SQLiteStore: Store {
         self.path = path
         self.configuration = configuration
         try SQLiteSchema.prepare(writer, path: path)
-        commits = GroupCommitWriter(writer: writer, maximumBatchSize: configuration.maximumBatchSize) {
-            db, jobs in
-            try Self.run(jobs, in: db, configuration: configuration)
+        commits = GroupCommitWriter(maximumBatchSize: configuration.maximumBatchSize) { jobs in
+            try await writer.writeWithoutTransaction { db in
+                var results: [Result<StoreReceipt, any Error>] = []
+                try db.inTransaction(.immediate) {
+                    results = try Self.run(jobs, in: db, configuration: configuration)
+                    return .commit
+                }
+                return results
+            }
         }
     }
 

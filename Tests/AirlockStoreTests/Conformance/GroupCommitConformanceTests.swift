@@ -62,6 +62,76 @@ struct GroupCommitConformanceTests {
         #expect(try await store.verifyAudit(publicKey: subject.publicKey).isIntact)
     }
 
+    @Test(
+        "new mutations created and moved in one group commit: a taken id or a wrong status fails alone, the rest end as moved",
+        arguments: StoreFactory.all)
+    func creationsInOneCommit(_ factory: StoreFactory) async throws {
+        let subject = try await factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        try await store.create("taken", at: subject.clock.now)
+        let now = subject.clock.now
+        // Kind 0: created and moved twice (fine). Kind 1: an id already stored. Kind 2: the
+        // second move names the wrong status of the new mutation. Kind 3: one id created by
+        // two changes at once (one wins).
+        let outcomes = await withTaskGroup(of: (Int, String).self) { group in
+            for index in 0..<48 {
+                group.addTask {
+                    let kind = index % 4
+                    let id = kind == 1 ? "taken" : kind == 3 ? "twin" : "n-\(index)"
+                    var change = StoreChange(at: now)
+                    change.createMutation(Fixtures.mutation(id), audit: Fixtures.submitted())
+                    change.transition(
+                        id, from: .received, to: .approved, setting: MutationUpdate(tier: "low", policyVersion: "pv-1"),
+                        audit: Fixtures.audit(.decided, "policy"))
+                    if kind == 2 {
+                        change.transition(id, from: .pendingReview, to: .approved, audit: Fixtures.audit(.approved))
+                    } else {
+                        change.transition(id, from: .approved, to: .executing, audit: Fixtures.audit("executing"))
+                    }
+                    do {
+                        _ = try await store.apply(change)
+                        return (index, "ok")
+                    } catch let error as StoreError {
+                        return (index, "\(error.code)")
+                    } catch {
+                        return (index, "unexpected: \(error)")
+                    }
+                }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        var written = 0
+        for index in 0..<48 {
+            switch index % 4 {
+            case 0:
+                #expect(outcomes[index] == "ok")
+                let mutation = try #require(try await store.mutation(id: "n-\(index)"))
+                #expect(mutation.status == .executing && mutation.revision == 2 && mutation.tier == "low")
+                #expect(mutation.policyVersion == "pv-1" && mutation.decision == nil && mutation.beforeValues == nil)
+                let moves = try await store.transitions(mutationID: "n-\(index)")
+                #expect(moves.map(\.to) == [.approved, .executing])
+                #expect(moves.map(\.auditSeq) == [moves[0].auditSeq, moves[0].auditSeq + 1])
+                written += 1
+            case 1:
+                #expect(outcomes[index] == "\(StoreError.Code.alreadyExists)")
+            case 2:
+                #expect(outcomes[index] == "\(StoreError.Code.statusMismatch)")
+                #expect(try await store.mutation(id: "n-\(index)") == nil)
+            default:
+                break
+            }
+        }
+        let twins = (0..<48).filter { $0 % 4 == 3 }.map { outcomes[$0] }
+        #expect(twins.filter { $0 == "ok" }.count == 1)
+        #expect(twins.filter { $0 == "\(StoreError.Code.alreadyExists)" }.count == twins.count - 1)
+        #expect(try await store.mutation(id: "taken")?.status == .received)
+        #expect(try await store.mutation(id: "twin")?.status == .executing)
+        // The stored one's record, then three per mutation written (the twin included).
+        #expect(try await store.auditHead().size == Int64(1 + 3 * (written + 1)))
+        #expect(try await store.verifyAudit(publicKey: subject.publicKey).isIntact)
+    }
+
     @Test("racing approvals of one mutation: exactly one wins", arguments: StoreFactory.all)
     func racingTransitions(_ factory: StoreFactory) async throws {
         let subject = try await factory()

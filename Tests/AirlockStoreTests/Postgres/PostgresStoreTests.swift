@@ -1,3 +1,4 @@
+import AirlockCore
 import AirlockStore
 import AirlockTestSupport
 import Foundation
@@ -53,5 +54,98 @@ import Testing
         } catch let error as StoreError {
             #expect(error.code == .schemaTooNew && "\(error)".contains("schema version 99"), "\(error)")
         }
+    }
+}
+
+/// Two stores on one database, as two instances: each batch of one starts from the audit head it
+/// last wrote, and must notice when the other moved it.
+@Suite struct PostgresSharedHeadTests {
+    @Test func eachWritingAfterTheOtherMovedTheHeadKeepsOneChain() async throws {
+        let cluster = try PostgresCluster.shared()
+        let database = try cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        let key = AuditSigningKey.generate()
+        var configuration = PostgresStore.Configuration(signingKey: key, checkpointEvery: 7, migrate: true)
+        // Every batch starts from the head its store knows, however often the other moved it.
+        configuration.lockFirstAfterContention = .zero
+        let first = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
+        let second = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        // Turn about: every write but the first starts from a head the other store moved.
+        for index in 0..<12 {
+            let store = index.isMultiple(of: 2) ? first : second
+            let receipt = try await store.create("turn-\(index)", at: now)
+            #expect(receipt.auditRecords.map(\.seq) == [Int64(index + 1)])
+        }
+        // A checkpoint signed by one, with no record: the other's next write must not put back
+        // the head it knew (whose last checkpoint is older).
+        try await first.create("before-checkpoint", at: now)
+        let signed = try #require(try await second.signCheckpoint())
+        #expect(signed.treeSize == 13)
+        try await first.create("after-checkpoint", at: now)
+        let head = try cluster.query("SELECT size, checkpoint_size FROM audit_head", database: database)
+        #expect(head.trimmingCharacters(in: .whitespacesAndNewlines) == "14|13", "\(head)")
+        // Both at once, and a change refused in the middle of them.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let store = index.isMultiple(of: 2) ? first : second
+                    try await store.create("both-\(index)", at: now)
+                }
+            }
+            group.addTask { _ = await storeErrorCode { try await second.create("turn-3", at: now) } }
+            try await group.waitForAll()
+        }
+        // One move raced through both: exactly one wins.
+        try await first.move("turn-0", .received, .approved, at: now)
+        let wins = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    let store = index.isMultiple(of: 2) ? first : second
+                    return (try? await store.move("turn-0", .approved, .executing, at: now)) != nil
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+        #expect(try await first.auditHead().size == 14 + 40 + 2)
+        let report = try await second.verifyAudit(publicKey: key.publicKey)
+        #expect(report.isIntact && report.recordCount == 56, "\(report)")
+        #expect(report.checkpointCount >= 1 && report.validSignatures == report.checkpointCount)
+        #expect(try await first.transitions(mutationID: "turn-0").map(\.to) == [.approved, .executing])
+        try await first.close()
+        try await second.close()
+    }
+}
+
+/// The change feed: what one instance hears of another's commits.
+@Suite struct PostgresChangeFeedTests {
+    @Test func movesAndSettingsAreHeardNewMutationsAreNot() async throws {
+        let cluster = try PostgresCluster.shared()
+        let database = try cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        let configuration = PostgresStore.Configuration(signingKey: nil, migrate: true)
+        let writer = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
+        let listener = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        try await writer.create("old", at: now)
+        var heard = try #require(listener.changeFeed()).makeAsyncIterator()
+        #expect(await heard.next() == .resync)
+
+        // A new mutation, moved in its own change: nobody can be waiting on it.
+        var change = StoreChange(at: now)
+        change.createMutation(Fixtures.mutation("new"), audit: Fixtures.submitted())
+        change.transition("new", from: .received, to: .approved, audit: Fixtures.audit(.approved))
+        try await writer.apply(change)
+        // A mutation that existed, then a setting.
+        try await writer.move("old", .received, .approved, at: now)
+        var freeze = StoreChange(at: now)
+        freeze.setFreeze(FreezeRecord(on: true, reason: "test", since: now, by: "ops"), audit: Fixtures.audit("freeze"))
+        try await writer.apply(freeze)
+
+        #expect(await heard.next() == .mutation("old"))
+        #expect(await heard.next() == .settings)
+        try await writer.close()
+        try await listener.close()
     }
 }

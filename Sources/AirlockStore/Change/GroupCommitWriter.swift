@@ -1,4 +1,3 @@
-import GRDB
 import Synchronization
 
 /// Group commit: concurrent writers share transactions.
@@ -9,10 +8,12 @@ import Synchronization
 /// themselves and one fsync serves many callers; a lone caller still gets its own transaction at
 /// once. Each caller returns only after the transaction holding its job has committed.
 ///
-/// `run` gets the whole batch and returns one result per job: it is where each job gets its own
-/// savepoint, so that a refused job fails alone.
+/// `run` gets the whole batch, runs it in one transaction and returns one result per job once
+/// that transaction has committed: it is where each job gets its own savepoint, so that a refused
+/// job fails alone. Both stores use it (SQLite through GRDB's writer, PostgreSQL on one pooled
+/// connection); it knows nothing of either.
 final class GroupCommitWriter<Job: Sendable, Output: Sendable>: Sendable {
-    typealias Run = @Sendable (Database, [Job]) throws -> [Result<Output, any Error>]
+    typealias Run = @Sendable ([Job]) async throws -> [Result<Output, any Error>]
 
     private struct Waiter {
         var job: Job
@@ -24,13 +25,11 @@ final class GroupCommitWriter<Job: Sendable, Output: Sendable>: Sendable {
         var draining = false
     }
 
-    private let writer: any DatabaseWriter
     private let maximumBatchSize: Int
     private let run: Run
     private let state = Mutex(State())
 
-    init(writer: any DatabaseWriter, maximumBatchSize: Int, run: @escaping Run) {
-        self.writer = writer
+    init(maximumBatchSize: Int, run: @escaping Run) {
         self.maximumBatchSize = max(1, maximumBatchSize)
         self.run = run
     }
@@ -66,14 +65,8 @@ final class GroupCommitWriter<Job: Sendable, Output: Sendable>: Sendable {
             let jobs = batch.map(\.job)
             let run = self.run
             do {
-                let results = try await writer.writeWithoutTransaction { db in
-                    var results: [Result<Output, any Error>] = []
-                    try db.inTransaction(.immediate) {
-                        results = try run(db, jobs)
-                        return .commit
-                    }
-                    return results
-                }
+                let results = try await run(jobs)
+                precondition(results.count == batch.count, "a group commit returned \(results.count) results for \(batch.count) jobs")
                 for (waiter, result) in zip(batch, results) {
                     waiter.continuation.resume(with: result)
                 }
