@@ -44,6 +44,18 @@ public protocol Store: Sendable {
     /// Open reviews, earliest deadline first; with `deadlineBefore`, only those due by then (what
     /// the SLA timer asks).
     func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord]
+    /// Claims open reviews whose deadline is at or before `time` and that no claim holds (none
+    /// was made, or it ran out by `time`), earliest deadline first, at most `limit`: each is held
+    /// until `leaseUntil` in the same statement, so that two instances acting on passed deadlines
+    /// never take the same review (on PostgreSQL, `FOR UPDATE SKIP LOCKED`). If the claimer
+    /// dies, the review is free again then.
+    func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord]
+    /// Claims mutations in one of `statuses` unchanged since `updatedBefore` that no claim holds
+    /// at `time`, oldest first, at most `limit`, holding them until `leaseUntil`: the work a
+    /// reconciliation round takes up, never taken by two instances at once.
+    func claimStaleMutations(
+        statuses: [MutationStatus], updatedBefore: Date, at time: Date, limit: Int, leaseUntil: Date
+    ) async throws -> [MutationRecord]
     /// The earliest deadline of an open review, if any has one (an index lookup, not a scan):
     /// when the deadline service must next wake.
     func nextReviewDeadline() async throws -> Date?

@@ -18,9 +18,14 @@ extension Gateway {
     /// an instance sharing its database with others, whose work in flight it cannot see). Open
     /// reviews are recounted when `recountReviews` (by default, when `idleFor` is 0).
     public func reconcile(idleFor: Double = 0, recountReviews: Bool? = nil) async throws {
-        let cutoff = idleFor > 0 ? clock.now().addingTimeInterval(-idleFor) : .distantFuture
-        for record in try await store.mutations(MutationQuery(statuses: [.rollingBack], limit: 10_000))
-        where record.updatedAt <= cutoff {
+        let now = clock.now()
+        let cutoff = idleFor > 0 ? now.addingTimeInterval(-idleFor) : .distantFuture
+        // Claimed, so that instances sharing a database never take up the same mutation.
+        func claim(_ status: MutationStatus) async throws -> [MutationRecord] {
+            try await store.claimStaleMutations(
+                statuses: [status], updatedBefore: cutoff, at: now, limit: 10_000, leaseUntil: now.addingTimeInterval(Self.claimLease))
+        }
+        for record in try await claim(.rollingBack) {
             guard let executed = try await recordedChange(of: record.id) else {
                 logger.error("a rollback cannot be resumed: no record of the change", metadata: ["mutation": "\(record.id)"])
                 continue
@@ -28,8 +33,7 @@ extension Gateway {
             let context = EventContext(actor: "airlock", policyVersion: record.policyVersion, note: "resumed after a restart")
             await undo(record.id, executed, cause: .requested(forced: false), attempt: record.rollbackAttempts, context: context)
         }
-        for record in try await store.mutations(MutationQuery(statuses: [.executing], limit: 10_000))
-        where record.updatedAt <= cutoff {
+        for record in try await claim(.executing) {
             guard let mutation = Self.decidedMutation(of: record) else {
                 logger.error("an executing mutation cannot be read back", metadata: ["mutation": "\(record.id)"])
                 continue

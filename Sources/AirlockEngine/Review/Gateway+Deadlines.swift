@@ -8,8 +8,9 @@ extension Gateway {
     /// `deadlinePassed` event (escalation, or the tier's `on_timeout`), recorded like any other
     /// step. Reviews are read through the store's deadline index, never scanned.
     ///
-    /// A review that a vote closed meanwhile, or that another instance escalated first, refuses
-    /// the event; that is not an error.
+    /// Each review is claimed first (``Store/claimDueReviews(at:limit:leaseUntil:)``, held for
+    /// ``claimLease`` seconds): instances sharing a database never take the same one. A review
+    /// that a vote closed meanwhile refuses the event; that is not an error.
     ///
     /// - Returns: how many reviews were acted on.
     @discardableResult
@@ -17,10 +18,17 @@ extension Gateway {
         try await settleDueDeadlines(at: clock.now())
     }
 
+    /// How long a claim on work (a passed deadline, a mutation to reconcile) holds, in seconds:
+    /// less than a reconciliation interval, so that work whose handling failed is taken up again
+    /// by the next round of whichever instance comes first.
+    static let claimLease: TimeInterval = 20
+
     /// ``settleDueDeadlines()`` for the deadlines up to `now`.
     func settleDueDeadlines(at now: Date) async throws -> Int {
         var settled = 0
-        for review in try await store.openReviews(deadlineBefore: now) {
+        for review in try await store.claimDueReviews(
+            at: now, limit: 10_000, leaseUntil: now.addingTimeInterval(Self.claimLease))
+        {
             do {
                 try await handle(
                     .deadlinePassed(at: Self.timestamp(now)), of: review.mutationID, context: EventContext(actor: "airlock"))

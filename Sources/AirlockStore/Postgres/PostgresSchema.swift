@@ -235,7 +235,16 @@ enum PostgresSchema {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            "v8 work claims",
+            [
+                // Until when an instance holds a passed deadline or a mutation to reconcile it took
+                // up (Store.claimDueReviews, Store.claimStaleMutations); NULL when none does.
+                "ALTER TABLE reviews ADD COLUMN claimed_until BIGINT",
+                "ALTER TABLE mutations ADD COLUMN claimed_until BIGINT",
+            ]
+        ),
     ]
 
     /// Refuses a database from a newer Airlock, then applies the migrations it lacks (all of

@@ -108,6 +108,42 @@ extension PostgresStore {
         ).map(Self.review(row:))
     }
 
+    public func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {
+        let now = time.microsecondsSince1970
+        return try await rows(
+            """
+            WITH claimed AS (
+                SELECT id FROM reviews
+                WHERE status = 'open' AND deadline IS NOT NULL AND deadline <= \(now)
+                    AND (claimed_until IS NULL OR claimed_until <= \(now))
+                ORDER BY deadline, id LIMIT \(Int64(max(0, limit))) FOR UPDATE SKIP LOCKED
+            )
+            UPDATE reviews r SET claimed_until = \(leaseUntil.microsecondsSince1970) FROM claimed WHERE r.id = claimed.id
+            RETURNING \(unescaped: Self.reviewColumns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+            """
+        ).map(Self.review(row:)).sorted { ($0.deadline ?? .distantPast, $0.id) < ($1.deadline ?? .distantPast, $1.id) }
+    }
+
+    public func claimStaleMutations(
+        statuses: [MutationStatus], updatedBefore: Date, at time: Date, limit: Int, leaseUntil: Date
+    ) async throws -> [MutationRecord] {
+        guard !statuses.isEmpty else { return [] }
+        let now = time.microsecondsSince1970
+        let names = statuses.map(\.rawValue).sorted()
+        return try await rows(
+            """
+            WITH claimed AS (
+                SELECT id FROM mutations
+                WHERE status = ANY(\(names)::text[]) AND updated_at <= \(updatedBefore.microsecondsSince1970)
+                    AND (claimed_until IS NULL OR claimed_until <= \(now))
+                ORDER BY created_at, id LIMIT \(Int64(max(0, limit))) FOR UPDATE SKIP LOCKED
+            )
+            UPDATE mutations m SET claimed_until = \(leaseUntil.microsecondsSince1970) FROM claimed WHERE m.id = claimed.id
+            RETURNING \(unescaped: Self.mutationColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+            """
+        ).map(Self.mutation(row:)).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
     public func nextReviewDeadline() async throws -> Date? {
         try await rows("SELECT deadline FROM reviews WHERE status = 'open' AND deadline IS NOT NULL ORDER BY deadline LIMIT 1")
             .first.map { Date(microsecondsSince1970: try $0.decode(Int64.self)) }

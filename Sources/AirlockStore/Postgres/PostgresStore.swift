@@ -218,18 +218,24 @@ public final class PostgresStore: Store {
     ///   only if no other writer committed since the state it read: as if it had held the lock
     ///   throughout. A batch of low-tier submissions is one round trip.
     /// - **Locked**: `BEGIN`, then the head row locked and read (`FOR UPDATE`) before anything.
+    ///   Used when this instance does not know the head, after a head that moved under an
+    ///   optimistic try, and then for the next batches for a while
+    ///   (``Configuration/lockFirstAfterContention``: another instance is writing).
     /// - **Each in its savepoint**: locked, and each change under its own savepoint (two more
-    ///   round trips a change) so that a refused one fails alone. Used after a refusal or a head
-    ///   that moved; then, after a head that moved, the next batches take the lock for a while
-    ///   (another instance is writing).
+    ///   round trips a change) so that a refused one fails alone. Used after a refusal.
     private static nonisolated(nonsending) func run(
         _ jobs: [WriteJob], on connection: PostgresConnection, configuration: Configuration, head: HeadCache, logger: Logger
     ) async throws -> [Result<StoreReceipt, any Error>] {
         let known = head.tailForNextBatch()
         var outcome = try await attempt(
             jobs, mode: known.map { .optimistic($0) } ?? .locked, on: connection, configuration: configuration, logger: logger)
-        if case .retry(let headMoved) = outcome {
-            if headMoved { head.headMoved() }
+        if case .retry(headMoved: true) = outcome {
+            // Another instance committed first: again, holding the head this time.
+            head.headMoved()
+            outcome = try await attempt(jobs, mode: .locked, on: connection, configuration: configuration, logger: logger)
+        }
+        if case .retry = outcome {
+            // A change was refused: each alone, so that it fails alone.
             outcome = try await attempt(jobs, mode: .eachInSavepoint, on: connection, configuration: configuration, logger: logger)
         }
         guard case .committed(let results, let tail) = outcome else {

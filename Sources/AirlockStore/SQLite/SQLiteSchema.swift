@@ -5,7 +5,7 @@ import GRDB
 /// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
 enum SQLiteSchema {
     /// The schema version this build writes: the number of migrations it knows.
-    static let version = 7
+    static let version = 8
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -258,6 +258,15 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     -- Reviewers' votes of a window (KPIs per reviewer, oversight checks).
                     CREATE INDEX votes_by_time ON votes(at);
+                    """)
+        }
+        migrator.registerMigration("v8 work claims") { db in
+            try db.execute(
+                sql: """
+                    -- Until when an instance holds a passed deadline or a mutation to reconcile it took up
+                    -- (Store.claimDueReviews, Store.claimStaleMutations); NULL when none does.
+                    ALTER TABLE reviews ADD COLUMN claimed_until INTEGER;
+                    ALTER TABLE mutations ADD COLUMN claimed_until INTEGER;
                     """)
         }
         return migrator

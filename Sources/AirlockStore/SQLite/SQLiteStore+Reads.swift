@@ -114,6 +114,45 @@ extension SQLiteStore {
         }
     }
 
+    public func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {
+        let now = time.microsecondsSince1970
+        return try await writer.write { db in
+            let due = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM reviews
+                    WHERE status = 'open' AND deadline IS NOT NULL AND deadline <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+                    ORDER BY deadline, id LIMIT ?
+                    """, arguments: [now, now, max(0, limit)]
+            ).map(ReviewRecord.init(row:))
+            let lease = try db.cachedStatement(sql: "UPDATE reviews SET claimed_until = ? WHERE id = ?")
+            for review in due { try lease.execute(arguments: [leaseUntil.microsecondsSince1970, review.id]) }
+            return due
+        }
+    }
+
+    public func claimStaleMutations(
+        statuses: [MutationStatus], updatedBefore: Date, at time: Date, limit: Int, leaseUntil: Date
+    ) async throws -> [MutationRecord] {
+        guard !statuses.isEmpty else { return [] }
+        let now = time.microsecondsSince1970
+        let names = statuses.map(\.rawValue).sorted()
+        return try await writer.write { db in
+            let stale = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM mutations
+                    WHERE status IN (\(names.map { _ in "?" }.joined(separator: ", "))) AND updated_at <= ?
+                        AND (claimed_until IS NULL OR claimed_until <= ?)
+                    ORDER BY created_at, id LIMIT ?
+                    """, arguments: StatementArguments(names) + [updatedBefore.microsecondsSince1970, now, max(0, limit)]
+            ).map(MutationRecord.init(row:))
+            let lease = try db.cachedStatement(sql: "UPDATE mutations SET claimed_until = ? WHERE id = ?")
+            for mutation in stale { try lease.execute(arguments: [leaseUntil.microsecondsSince1970, mutation.id]) }
+            return stale
+        }
+    }
+
     public func nextReviewDeadline() async throws -> Date? {
         try await writer.read { db in
             // The partial index reviews_open_by_deadline answers this with its first entry.

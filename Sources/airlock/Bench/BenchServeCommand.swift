@@ -6,9 +6,10 @@ import NIOCore
 import NIOPosix
 
 /// `airlock bench serve`: starts a real server (this binary, `airlock serve`, SQLite with
-/// `synchronous=FULL`, the example pack) and drives it over HTTP/1.1 keep-alive from many
-/// concurrent clients with mostly low-tier mutations; prints throughput, p50/p99 latency and the
-/// server's peak memory.
+/// `synchronous=FULL` or PostgreSQL, the example pack) and drives it over HTTP/1.1 keep-alive from
+/// many concurrent clients with mostly low-tier mutations; prints throughput, p50/p99 latency and
+/// the server's peak memory. On PostgreSQL it can start several instances on the one database,
+/// the clients spread over them.
 struct BenchServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -30,12 +31,47 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Port for the server under test.")
     var port = 18_181
 
+    @Option(help: "The store: sqlite, or postgres (the database from --database-url or AIRLOCK_DATABASE_URL).")
+    var store: StoreKind?
+
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
-            "Run the server on this PostgreSQL database (an empty one: its schema is created) instead of SQLite.",
+            "The PostgreSQL database to run on (an empty one: its schema is created); implies --store postgres.",
             valueName: "postgres://…"))
     var databaseURL: String?
+
+    @Option(help: "Instances of the server on the one PostgreSQL database, on consecutive ports from --port.")
+    var instances = 1
+
+    enum StoreKind: String, ExpressibleByArgument, CaseIterable {
+        case sqlite
+        case postgres
+    }
+
+    /// The PostgreSQL database to run on, or nil for SQLite.
+    private func postgresURL() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment["AIRLOCK_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        switch store {
+        case .sqlite:
+            guard databaseURL == nil else { throw ValidationError("--database-url is for --store postgres") }
+            return nil
+        case .postgres:
+            guard let url = databaseURL ?? environment else {
+                throw ValidationError("--store postgres needs the database: --database-url postgres://… or AIRLOCK_DATABASE_URL")
+            }
+            return url
+        case nil:
+            return databaseURL
+        }
+    }
+
+    func validate() throws {
+        guard instances >= 1 else { throw ValidationError("--instances must be 1 or more") }
+        if instances > 1, try postgresURL() == nil {
+            throw ValidationError("several instances share a PostgreSQL database: add --store postgres (SQLite serves one)")
+        }
+    }
 
     func run() async throws {
         #if DEBUG
@@ -45,47 +81,72 @@ struct BenchServeCommand: AsyncParsableCommand {
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let keys = try BenchSetup.write(into: directory, clients: clients, port: port)
+        let postgres = try postgresURL()
+        let ports = (0..<instances).map { port + $0 }
+        // One configuration per instance (its port), the same principals and state directory (the
+        // audit signing key) in all.
+        var keys: [String] = []
+        var configurations: [URL] = []
+        for (index, instancePort) in ports.enumerated() {
+            let instanceDirectory = instances == 1 ? directory : directory.appendingPathComponent("instance-\(index + 1)")
+            try FileManager.default.createDirectory(at: instanceDirectory, withIntermediateDirectories: true)
+            keys = try BenchSetup.write(
+                into: instanceDirectory, clients: clients, port: instancePort, keys: keys.isEmpty ? nil : keys,
+                stateDirectory: directory.appendingPathComponent("state"))
+            configurations.append(instanceDirectory.appendingPathComponent("airlock.yaml"))
+        }
         let fsyncBefore = BenchSetup.fsyncMedian(in: directory)
 
-        let server = Process()
-        if let databaseURL {
+        var environment = ProcessInfo.processInfo.environment
+        if let postgres {
             let store = try await PostgresStore(
-                url: databaseURL, configuration: PostgresStore.Configuration(signingKey: nil, maximumConnections: 1, migrate: true))
+                url: postgres, configuration: PostgresStore.Configuration(signingKey: nil, maximumConnections: 1, migrate: true))
             try await store.close()
-            var environment = ProcessInfo.processInfo.environment
-            environment["AIRLOCK_DATABASE_URL"] = databaseURL
-            server.environment = environment
-            say("store: PostgreSQL \(store.describe)")
+            environment["AIRLOCK_DATABASE_URL"] = postgres
+            say("store: PostgreSQL \(store.describe), \(instances) instance(s)")
+        } else {
+            environment["AIRLOCK_DATABASE_URL"] = nil
+            say("store: SQLite (synchronous=FULL)")
         }
-        server.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        server.arguments = ["serve", "--config", directory.appendingPathComponent("airlock.yaml").path]
-        let log = FileHandle(forWritingAtPath: "/dev/null")
-        server.standardOutput = log
-        server.standardError = FileHandle.standardError
-        try server.run()
+        var servers: [Process] = []
         defer {
-            if server.isRunning {
+            for server in servers where server.isRunning {
                 server.terminate()
                 server.waitUntilExit()
             }
         }
-        try await BenchSetup.waitUntilReady(port: port, timeout: 60)
+        for configuration in configurations {
+            let server = Process()
+            server.environment = environment
+            server.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            server.arguments = ["serve", "--config", configuration.path]
+            server.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            server.standardError = FileHandle.standardError
+            try server.run()
+            servers.append(server)
+            // One at a time: the first creates the signing key's checkpoints and the active policy.
+            try await BenchSetup.waitUntilReady(port: ports[servers.count - 1], timeout: 60)
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let load = LoadGenerator(
-            group: group, port: port, keys: keys, highShare: highShare)
+            group: group, ports: ports, keys: keys, highShare: highShare)
         say("warming up for \(warmup) s with \(clients) clients…")
         _ = try await load.run(clients: clients, seconds: warmup)
         say("measuring for \(seconds) s…")
-        let serverBefore = BenchSetup.cpuSeconds(pid: server.processIdentifier)
+        let serversBefore = servers.map { BenchSetup.cpuSeconds(pid: $0.processIdentifier) }
         let selfBefore = BenchSetup.ownCPUSeconds()
         let result = try await load.run(clients: clients, seconds: seconds)
-        let serverCPU = BenchSetup.cpuSeconds(pid: server.processIdentifier).map { $0 - (serverBefore ?? 0) }
+        let serverCPUs = zip(servers, serversBefore).map { server, before in
+            BenchSetup.cpuSeconds(pid: server.processIdentifier).map { $0 - (before ?? 0) }
+        }
+        let serverCPU: Double? = serverCPUs.contains { $0 == nil } ? nil : serverCPUs.reduce(0) { $0 + ($1 ?? 0) }
         let loadCPU = BenchSetup.ownCPUSeconds() - selfBefore
-        let peak = BenchSetup.peakMemory(pid: server.processIdentifier)
-        server.terminate()
-        server.waitUntilExit()
+        let peaks = servers.map { BenchSetup.peakMemory(pid: $0.processIdentifier) }
+        for server in servers {
+            server.terminate()
+            server.waitUntilExit()
+        }
         try await group.shutdownGracefully()
 
         let all = result.latencies.sorted()
@@ -118,12 +179,13 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
         if let serverCPU, result.completed > 0 {
             let n = Double(result.completed)
-            say(String(format: "cpu per decision: server %.0f µs (%.2f cores), load generator %.0f µs (%.2f cores)",
-                       serverCPU / n * 1e6, serverCPU / result.elapsed, loadCPU / n * 1e6, loadCPU / result.elapsed))
+            say(String(format: "cpu per decision: server%@ %.0f µs (%.2f cores), load generator %.0f µs (%.2f cores)",
+                       instances > 1 ? "s together" : "", serverCPU / n * 1e6, serverCPU / result.elapsed, loadCPU / n * 1e6,
+                       loadCPU / result.elapsed))
         }
         let fsyncAfter = BenchSetup.fsyncMedian(in: directory)
         say(String(format: "disk: fsync of 64 KiB, median of 50, %.2f ms before the run and %.2f ms after", fsyncBefore * 1e3, fsyncAfter * 1e3))
-        say("server peak memory (VmHWM): \(peak.map { "\($0 / 1024) MiB" } ?? "unknown")")
+        say("server peak memory (VmHWM): \(peaks.map { $0.map { "\($0 / 1024) MiB" } ?? "unknown" }.joined(separator: ", "))")
         say("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
     }
 }
@@ -135,7 +197,9 @@ enum BenchSetup {
     /// The pack is the example pack with its rate rules' thresholds raised: the benchmark sends
     /// thousands of mutations a second from a few principals, which the example's burst rules
     /// would (rightly) send to review.
-    static func write(into directory: URL, clients: Int, port: Int) throws -> [String] {
+    static func write(
+        into directory: URL, clients: Int, port: Int, keys given: [String]? = nil, stateDirectory: URL? = nil
+    ) throws -> [String] {
         let packDirectory = directory.appendingPathComponent("policies")
         try FileManager.default.createDirectory(at: packDirectory, withIntermediateDirectories: true)
         let source = try PolicySource.files(at: "examples/policies")
@@ -149,14 +213,14 @@ enum BenchSetup {
         var keys: [String] = []
         var yaml = """
             listen: 127.0.0.1:\(port)
-            state_dir: state
+            state_dir: \(stateDirectory?.path ?? "state")
             policy: policies
             store: { synchronous: full }
             principals:
 
             """
         for i in 0..<clients {
-            let key = "bench-key-\(i)-\(UInt64.random(in: 0 ... .max))"
+            let key = given?[i] ?? "bench-key-\(i)-\(UInt64.random(in: 0 ... .max))"
             keys.append(key)
             yaml += "  - { id: svc-bench-\(i), kind: service, roles: [submitter], key_sha256: \(PrincipalDirectory.hash(key: key)) }\n"
         }

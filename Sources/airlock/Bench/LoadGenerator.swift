@@ -9,7 +9,8 @@ import NIOPosix
 /// costs the shared cores as little as it can and the measurement is of the server.
 struct LoadGenerator: Sendable {
     let group: MultiThreadedEventLoopGroup
-    let port: Int
+    /// The servers' ports: client `i` talks to `ports[i % ports.count]`.
+    let ports: [Int]
     let keys: [String]
     let highShare: Double
 
@@ -36,7 +37,7 @@ struct LoadGenerator: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
                 }
-                .connect(host: "127.0.0.1", port: port)
+                .connect(host: "127.0.0.1", port: ports[client % ports.count])
             connected.whenFailure { promise.fail($0) }
             futures.append(promise.futureResult)
         }

@@ -79,6 +79,14 @@ final class RecordingStore: Store {
     func review(id: String) async throws -> ReviewRecord? { try await inner.review(id: id) }
     func reviews(mutationID: String) async throws -> [ReviewRecord] { try await inner.reviews(mutationID: mutationID) }
     func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord] { try await inner.openReviews(deadlineBefore: deadlineBefore) }
+    func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {
+        try await inner.claimDueReviews(at: time, limit: limit, leaseUntil: leaseUntil)
+    }
+    func claimStaleMutations(
+        statuses: [MutationStatus], updatedBefore: Date, at time: Date, limit: Int, leaseUntil: Date
+    ) async throws -> [MutationRecord] {
+        try await inner.claimStaleMutations(statuses: statuses, updatedBefore: updatedBefore, at: time, limit: limit, leaseUntil: leaseUntil)
+    }
     func nextReviewDeadline() async throws -> Date? { try await inner.nextReviewDeadline() }
     func nextReviewDeadline(after date: Date) async throws -> Date? { try await inner.nextReviewDeadline(after: date) }
     func votes(reviewID: String) async throws -> [VoteRecord] { try await inner.votes(reviewID: reviewID) }

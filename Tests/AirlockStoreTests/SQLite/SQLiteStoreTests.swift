@@ -265,7 +265,7 @@ struct SQLiteStoreTests {
         try await store.note("a", at: Date())
         try await store.close()
         let check = try DatabaseQueue(path: state.databaseURL.path)
-        #expect(try await check.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == 7)
+        #expect(try await check.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") } == SQLiteStore.schemaVersion)
         try check.close()
     }
 

@@ -1,0 +1,40 @@
+import AirlockTestSupport
+import Foundation
+import Testing
+
+/// `airlock bench serve` on PostgreSQL with several instances: a short run that must answer
+/// every request (the figures themselves are measured in release builds, see BENCHMARKS.md).
+@Suite("airlock bench serve", .serialized)
+struct BenchServeTests {
+    @Test("two instances on one PostgreSQL database answer the load without an error")
+    func twoInstancesOnPostgres() async throws {
+        let cluster = try PostgresCluster.shared()
+        let database = try cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        let outcome = try await CommandRunner.run(
+            try CommandRunner.requireAirlock(),
+            [
+                "bench", "serve", "--store", "postgres", "--instances", "2", "--clients", "4", "--seconds", "1",
+                "--warmup", "0.5", "--port", String(Int.random(in: 20_000...40_000)),
+            ],
+            in: CommandRunner.packageRoot, environment: ["AIRLOCK_DATABASE_URL": cluster.url(database: database)], timeout: 180)
+        let output = outcome.output + outcome.errorOutput
+        #expect(outcome.status == 0, "\(output)")
+        #expect(output.contains("2 instance(s)"), "\(output)")
+        #expect(output.contains("(0 errors;"), "\(output)")
+        // Both instances wrote to the one audit chain.
+        let actors = try cluster.query("SELECT count(DISTINCT actor) FROM audit_log WHERE kind = 'submitted'", database: database)
+        #expect((Int(actors.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 4, "\(actors)")
+    }
+
+    @Test("several instances need PostgreSQL; --store postgres needs a database")
+    func refusals() async throws {
+        let airlock = try CommandRunner.requireAirlock()
+        let sqlite = try await CommandRunner.run(airlock, ["bench", "serve", "--instances", "2"], in: CommandRunner.packageRoot)
+        #expect(sqlite.status != 0 && sqlite.errorOutput.contains("several instances share a PostgreSQL database"), "\(sqlite)")
+        let noDatabase = try await CommandRunner.run(
+            airlock, ["bench", "serve", "--store", "postgres"], in: CommandRunner.packageRoot,
+            environment: ["AIRLOCK_DATABASE_URL": ""])
+        #expect(noDatabase.status != 0 && noDatabase.errorOutput.contains("--store postgres needs the database"), "\(noDatabase)")
+    }
+}
