@@ -1,4 +1,5 @@
 import AirlockEngine
+import AirlockStore
 import AirlockTestSupport
 import Foundation
 import HTTPTypes
@@ -107,9 +108,9 @@ struct PostgresServeTests {
 
         let migrate = try await CommandRunner.airlock(["migrate", "--config", config])
         #expect(migrate.status == 0, "\(migrate)")
-        #expect(migrate.output.contains("schema version 0 → 1"), "\(migrate)")
+        #expect(migrate.output.contains("schema version 0 → \(PostgresStore.schemaVersion)"), "\(migrate)")
         let again = try await CommandRunner.airlock(["migrate", "--config", config])
-        #expect(again.output.contains("schema version 1, nothing to do"), "\(again)")
+        #expect(again.output.contains("schema version \(PostgresStore.schemaVersion), nothing to do"), "\(again)")
 
         let api = APIClient(port: port)
         var server = try Server.start(config, in: directory)

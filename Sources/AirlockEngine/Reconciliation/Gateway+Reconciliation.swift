@@ -18,30 +18,37 @@ extension Gateway {
     /// an instance sharing its database with others, whose work in flight it cannot see). Open
     /// reviews are recounted when `recountReviews` (by default, when `idleFor` is 0).
     public func reconcile(idleFor: Double = 0, recountReviews: Bool? = nil) async throws {
-        let now = clock.now()
-        let cutoff = idleFor > 0 ? now.addingTimeInterval(-idleFor) : .distantFuture
-        // Claimed, so that instances sharing a database never take up the same mutation.
+        let cutoff = idleFor > 0 ? clock.now().addingTimeInterval(-idleFor) : .distantFuture
+        // Claimed a few at a time, just before they are taken up, so that instances sharing a
+        // database never take up the same mutation; an empty claim ends each loop (what could
+        // not be finished stays claimed by this round until its lease runs out).
         func claim(_ status: MutationStatus) async throws -> [MutationRecord] {
-            try await store.claimStaleMutations(
-                statuses: [status], updatedBefore: cutoff, at: now, limit: 10_000, leaseUntil: now.addingTimeInterval(Self.claimLease))
+            let now = clock.now()
+            return try await store.claimStaleMutations(
+                statuses: [status], updatedBefore: cutoff, at: now, limit: Self.claimChunk,
+                leaseUntil: now.addingTimeInterval(Self.reconcileClaimLease))
         }
-        for record in try await claim(.rollingBack) {
-            guard let executed = try await recordedChange(of: record.id) else {
-                logger.error("a rollback cannot be resumed: no record of the change", metadata: ["mutation": "\(record.id)"])
-                continue
+        while case let chunk = try await claim(.rollingBack), !chunk.isEmpty {
+            for record in chunk {
+                guard let executed = try await recordedChange(of: record.id) else {
+                    logger.error("a rollback cannot be resumed: no record of the change", metadata: ["mutation": "\(record.id)"])
+                    continue
+                }
+                let context = EventContext(actor: "airlock", policyVersion: record.policyVersion, note: "resumed after a restart")
+                await undo(record.id, executed, cause: .requested(forced: false), attempt: record.rollbackAttempts, context: context)
             }
-            let context = EventContext(actor: "airlock", policyVersion: record.policyVersion, note: "resumed after a restart")
-            await undo(record.id, executed, cause: .requested(forced: false), attempt: record.rollbackAttempts, context: context)
         }
-        for record in try await claim(.executing) {
-            guard let mutation = Self.decidedMutation(of: record) else {
-                logger.error("an executing mutation cannot be read back", metadata: ["mutation": "\(record.id)"])
-                continue
+        while case let chunk = try await claim(.executing), !chunk.isEmpty {
+            for record in chunk {
+                guard let mutation = Self.decidedMutation(of: record) else {
+                    logger.error("an executing mutation cannot be read back", metadata: ["mutation": "\(record.id)"])
+                    continue
+                }
+                let request = ExecutionRequest(mutationID: record.id, mutation: mutation)
+                await settleUncertain(
+                    record.id, request: request, failure: nil,
+                    context: EventContext(actor: "airlock", policyVersion: record.policyVersion))
             }
-            let request = ExecutionRequest(mutationID: record.id, mutation: mutation)
-            await settleUncertain(
-                record.id, request: request, failure: nil,
-                context: EventContext(actor: "airlock", policyVersion: record.policyVersion))
         }
         guard recountReviews ?? (idleFor == 0) else { return }
         for review in try await store.openReviews(deadlineBefore: nil) {

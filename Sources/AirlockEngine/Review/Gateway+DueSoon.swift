@@ -63,8 +63,8 @@ extension Gateway {
     /// When the deadline loop must next wake, after settling what was due at `now`: the next
     /// deadline, the next announcement ``announceDueSoon(at:announced:)`` found, and the earliest
     /// time a review beyond the announcement window may enter it; each later than `now`. A
-    /// deadline that passed and is still open (acting on it failed) is tried again `retryAfter`
-    /// seconds later.
+    /// deadline that passed and is still open (acting on it failed, or another instance holds it)
+    /// is looked at again `retryAfter` seconds later; it is taken up once no claim holds it.
     func nextDeadlineWake(after now: Date, announcement: Date?, retryAfter: TimeInterval) async throws -> Date? {
         var wake = try await store.nextReviewDeadline(after: now)
         if let earliest = try await store.nextReviewDeadline(), earliest <= now {

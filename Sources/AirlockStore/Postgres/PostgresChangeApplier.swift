@@ -170,7 +170,8 @@ struct PostgresChangeApplier {
                     summed[DistributionKey(count.hour.microsecondsSince1970, count.resource, count.dimension, count.bucket), default: 0]
                         += Int64(count.count)
                 }
-                let keys = Array(summed.keys)
+                // In key order: two instances adding to the same rows lock them in one order.
+                let keys = summed.keys.sorted { ($0.hour, $0.resource, $0.dimension, $0.bucket) < ($1.hour, $1.resource, $1.dimension, $1.bucket) }
                 try await run(
                     """
                     INSERT INTO decision_distributions (hour, resource, dimension, bucket, count)
@@ -362,7 +363,8 @@ struct PostgresChangeApplier {
         let encoded = try SQLiteChangeApplier.encode(groups)
         let updated = try await run(
             """
-            UPDATE reviews SET groups = \(encoded), deadline = \(deadline?.microsecondsSince1970), escalations = escalations + 1
+            UPDATE reviews SET groups = \(encoded), deadline = \(deadline?.microsecondsSince1970), escalations = escalations + 1,
+                claimed_until = NULL
             WHERE id = \(id) AND escalations = COALESCE(\(from.map(Int64.init)), escalations) RETURNING 1
             """)
         guard updated.count == 1 else {
@@ -377,7 +379,7 @@ struct PostgresChangeApplier {
             throw StoreError(.invalidArgument, "a review cannot be closed as open")
         }
         let mutationID = try await openReviewMutation(id)
-        try await run("UPDATE reviews SET status = \(status.rawValue), closed_at = \(timeMicros) WHERE id = \(id)")
+        try await run("UPDATE reviews SET status = \(status.rawValue), closed_at = \(timeMicros), claimed_until = NULL WHERE id = \(id)")
         return mutationID
     }
 

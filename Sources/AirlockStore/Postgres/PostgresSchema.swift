@@ -237,12 +237,15 @@ enum PostgresSchema {
             ]
         ),
         (
-            "v8 work claims",
+            "v2 work claims, the audit head's generation",
             [
                 // Until when an instance holds a passed deadline or a mutation to reconcile it took
                 // up (Store.claimDueReviews, Store.claimStaleMutations); NULL when none does.
                 "ALTER TABLE reviews ADD COLUMN claimed_until BIGINT",
                 "ALTER TABLE mutations ADD COLUMN claimed_until BIGINT",
+                // How many group commits wrote: a writer that starts from the head it knew commits
+                // only if no other wrote since (PostgresStore.run).
+                "ALTER TABLE audit_head ADD COLUMN generation BIGINT NOT NULL DEFAULT 0",
             ]
         ),
     ]
@@ -256,14 +259,22 @@ enum PostgresSchema {
         try await connection.run("BEGIN", logger: logger)
         do {
             try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-            try await connection.run(
-                "CREATE TABLE IF NOT EXISTS airlock_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)",
-                logger: logger)
+            // Created only when migrating: opening a database to serve or read it needs no right
+            // to create tables.
+            if migrate {
+                try await connection.run(
+                    "CREATE TABLE IF NOT EXISTS airlock_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)",
+                    logger: logger)
+            }
             var found = 0
-            for try await value in try await connection.query("SELECT version FROM airlock_schema WHERE id = 1", logger: logger)
-                .decode(Int.self)
-            {
-                found = value
+            let exists = try await connection.run("SELECT to_regclass('airlock_schema') IS NOT NULL", logger: logger)
+                .first?.decode(Bool.self) ?? false
+            if exists {
+                for try await value in try await connection.query("SELECT version FROM airlock_schema WHERE id = 1", logger: logger)
+                    .decode(Int.self)
+                {
+                    found = value
+                }
             }
             if found > version {
                 throw StoreError(

@@ -87,7 +87,7 @@ public final class PostgresStore: Store {
             do {
                 return try await client.withConnection { connection in
                     try await EventLoopBound(connection.eventLoop).run { _ in
-                        try await Self.run(jobs, on: connection, configuration: configuration, head: head, logger: logger)
+                        try await Self.run(jobs, on: connection, configuration: configuration, head: head, describe: describe, logger: logger)
                     }
                 }
             } catch {
@@ -119,8 +119,12 @@ public final class PostgresStore: Store {
             }
         } catch {
             running.cancel()
-            await running.value
-            try? await loops.shutdownGracefully()
+            // The pool may be between two tries to connect: its event loop goes when it has
+            // stopped, without holding up this answer.
+            Task { [running] in
+                await running.value
+                try? await loops.shutdownGracefully()
+            }
             throw Self.storeError(error, describe: describe)
         }
     }
@@ -224,40 +228,54 @@ public final class PostgresStore: Store {
     /// - **Each in its savepoint**: locked, and each change under its own savepoint (two more
     ///   round trips a change) so that a refused one fails alone. Used after a refusal.
     private static nonisolated(nonsending) func run(
-        _ jobs: [WriteJob], on connection: PostgresConnection, configuration: Configuration, head: HeadCache, logger: Logger
+        _ jobs: [WriteJob], on connection: PostgresConnection, configuration: Configuration, head: HeadCache, describe: String,
+        logger: Logger
     ) async throws -> [Result<StoreReceipt, any Error>] {
-        let known = head.tailForNextBatch()
+        // (No local helper for the three calls: a local async function would leave the event loop.)
         var outcome = try await attempt(
-            jobs, mode: known.map { .optimistic($0) } ?? .locked, on: connection, configuration: configuration, logger: logger)
+            jobs, mode: head.headForNextBatch().map { .optimistic($0) } ?? .locked, on: connection, configuration: configuration,
+            describe: describe, logger: logger)
         if case .retry(headMoved: true) = outcome {
             // Another instance committed first: again, holding the head this time.
             head.headMoved()
-            outcome = try await attempt(jobs, mode: .locked, on: connection, configuration: configuration, logger: logger)
+            outcome = try await attempt(
+                jobs, mode: .locked, on: connection, configuration: configuration, describe: describe, logger: logger)
         }
         if case .retry = outcome {
             // A change was refused: each alone, so that it fails alone.
-            outcome = try await attempt(jobs, mode: .eachInSavepoint, on: connection, configuration: configuration, logger: logger)
+            outcome = try await attempt(
+                jobs, mode: .eachInSavepoint, on: connection, configuration: configuration, describe: describe, logger: logger)
         }
-        guard case .committed(let results, let tail) = outcome else {
+        guard case .committed(let results, let end) = outcome else {
             preconditionFailure("a group commit with a savepoint per change is never retried")
         }
-        head.committed(tail)
+        head.committed(end)
         return results
     }
 
     /// How ``attempt(_:mode:on:configuration:logger:)`` tries a batch.
     private enum AttemptMode {
-        case optimistic(AuditTail)
+        case optimistic(PostgresHead)
         case locked
         case eachInSavepoint
     }
 
     /// What an attempt came to.
     private enum AttemptOutcome {
-        /// Committed, leaving the audit head at `tail`.
-        case committed([Result<StoreReceipt, any Error>], tail: AuditTail)
+        /// Committed, leaving the audit head at `head`.
+        case committed([Result<StoreReceipt, any Error>], head: PostgresHead)
         /// Rolled back: a change was refused, or (`headMoved`) another writer committed first.
         case retry(headMoved: Bool)
+    }
+
+    /// An optimistic batch found, on opening its transaction, that another writer moved the head.
+    struct HeadMoved: Error {}
+
+    /// Whether `error` is the final statement's refusal of a head that moved.
+    static func isHeadMoved(_ error: any Error) -> Bool {
+        if error is HeadMoved { return true }
+        guard let error = error as? PSQLError, error.serverInfo?[.sqlState] == "22P02" else { return false }
+        return error.serverInfo?[.message]?.contains(headMovedMarker) ?? false
     }
 
     /// The marker of the error the final statement raises when the audit head is not the one an
@@ -267,20 +285,27 @@ public final class PostgresStore: Store {
     /// One try at a batch. An error is the whole batch's (nothing of it is written); refusals
     /// in the modes without savepoints give `.retry`.
     private static nonisolated(nonsending) func attempt(
-        _ jobs: [WriteJob], mode: AttemptMode, on connection: PostgresConnection, configuration: Configuration, logger: Logger
+        _ jobs: [WriteJob], mode: AttemptMode, on connection: PostgresConnection, configuration: Configuration, describe: String,
+        logger: Logger
     ) async throws -> AttemptOutcome {
-        let session = PostgresWriteSession(connection: connection, logger: logger)
-        do {
-            var tail: AuditTail
-            if case .optimistic(let known) = mode {
-                tail = known
-            } else {
-                try await session.begin()
-                tail = try await Self.lockTail(connection, logger: logger)
+        let session: PostgresWriteSession
+        let startHead: PostgresHead
+        if case .optimistic(let known) = mode {
+            // A transaction, when a change needs one, locks the head first, as every writer's
+            // does (one lock order: no deadlock), and finds out at once if it moved.
+            session = PostgresWriteSession(connection: connection, logger: logger) {
+                guard try await Self.lockHead(connection, logger: logger).generation == known.generation else { throw HeadMoved() }
             }
+            startHead = known
+        } else {
+            session = PostgresWriteSession(connection: connection, logger: logger)
+            try await session.begin()
+            startHead = try await Self.lockHead(connection, logger: logger)
+        }
+        do {
+            var tail = startHead.tail
             // On the connection's event loop (see ``EventLoopBound``), not the cooperative pool.
             assert(connection.eventLoop.inEventLoop, "a group commit left its connection's event loop")
-            let start = tail
             let nowMicros = configuration.now().microsecondsSince1970
             var buffer = PostgresWriteBuffer()
             var notices: Set<StoreNotice> = []
@@ -302,7 +327,7 @@ public final class PostgresStore: Store {
                         results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
                     } catch {
                         await session.rollBack()
-                        return .retry(headMoved: false)
+                        return .retry(headMoved: isHeadMoved(error))
                     }
                     continue
                 }
@@ -321,7 +346,7 @@ public final class PostgresStore: Store {
                     try await session.run("ROLLBACK TO SAVEPOINT airlock_change")
                     try await session.run("RELEASE SAVEPOINT airlock_change")
                     tail = saved
-                    results.append(.failure(error))
+                    results.append(.failure(storeError(error, describe: describe)))
                 }
             }
 
@@ -344,9 +369,14 @@ public final class PostgresStore: Store {
                     """)
                 checkpoint = signed
             }
-            if case .optimistic = mode, !session.inTransaction, write.isEmpty, notices.isEmpty {
-                // Nothing was read or written (a checkpoint that was not due): nothing to commit.
-                return .committed(results, tail: tail)
+            let applied = results.contains { if case .success = $0 { true } else { false } } && jobs.contains {
+                if case .change = $0 { true } else { false }
+            }
+            if !applied, checkpoint == nil {
+                // Nothing was written (a checkpoint that was not due, or every change refused).
+                if case .optimistic = mode, !session.inTransaction { return .committed(results, head: startHead) }
+                try await session.commit()
+                return .committed(results, head: startHead)
             }
             var columns: [String] = []
             if let insertedMutations {
@@ -356,22 +386,23 @@ public final class PostgresStore: Store {
                     "(SELECT CASE WHEN count(*) = \(buffer.pendingMutationCount) THEN 1 "
                         + "ELSE ('\(PostgresWriteBuffer.mutationTakenMarker) (' || count(*) || ')')::int END FROM \(insertedMutations))")
             }
+            // Every batch that wrote anything moves the head's generation, so that a writer
+            // starting from the head it knew sees any commit since, audited or not.
             if case .optimistic = mode {
                 // Only from the head this batch started from; otherwise the statement fails, and
                 // nothing of it (nor of its transaction) is written.
                 let updated = write.add(
                     """
-                    UPDATE audit_head SET \(headAssignments(tail, &write))
-                    WHERE id = 1 AND size = \(write.bind(start.size)) AND last_hash = \(write.bind(ByteBuffer(bytes: start.lastHash.bytes)))
-                        AND checkpoint_size = \(write.bind(start.checkpointSize))
-                        AND checkpoint_time_us = \(write.bind(start.checkpointTimeMicros))
+                    UPDATE audit_head SET \(headAssignments(tail, &write)), generation = generation + 1
+                    WHERE id = 1 AND generation = \(write.bind(startHead.generation))
                     RETURNING 1
                     """)
                 columns.append(
                     "(SELECT CASE WHEN count(*) = 1 THEN 1 ELSE ('\(headMovedMarker) (' || count(*) || ')')::int END FROM \(updated))")
-            } else if tail.size != start.size || checkpoint != nil {
-                write.add("UPDATE audit_head SET \(headAssignments(tail, &write)) WHERE id = 1")
+            } else {
+                write.add("UPDATE audit_head SET \(headAssignments(tail, &write)), generation = generation + 1 WHERE id = 1")
             }
+            let end = PostgresHead(tail: tail, generation: startHead.generation + 1)
             if !notices.isEmpty {
                 let payloads = notices.compactMap(Self.payload(of:)).sorted()
                 // A plain SELECT runs only when read: the final SELECT reads it.
@@ -385,7 +416,7 @@ public final class PostgresStore: Store {
                     guard case .eachInSavepoint = mode else {
                         // Say a mutation id already in the database (which change's is found by
                         // applying each alone), or another writer's commit.
-                        let headMoved = "\(String(reflecting: error))".contains(headMovedMarker)
+                        let headMoved = isHeadMoved(error)
                         logger.debug(
                             "a group commit's final write was refused; applying each change alone",
                             metadata: ["error": "\(String(reflecting: error))", "head_moved": "\(headMoved)"])
@@ -396,7 +427,7 @@ public final class PostgresStore: Store {
                 }
             }
             try await session.commit()
-            guard let checkpoint else { return .committed(results, tail: tail) }
+            guard let checkpoint else { return .committed(results, head: end) }
             return .committed(
                 results.map { result in
                     result.map { receipt in
@@ -404,7 +435,7 @@ public final class PostgresStore: Store {
                         receipt.checkpoint = checkpoint
                         return receipt
                     }
-                }, tail: tail)
+                }, head: end)
         } catch {
             await session.rollBack()
             throw error
@@ -418,6 +449,23 @@ public final class PostgresStore: Store {
             last_time_us = \(write.bind(tail.lastTimeMicros)), frontier = \(write.bind(ByteBuffer(bytes: tail.frontier.serialized))),
             checkpoint_size = \(write.bind(tail.checkpointSize)), checkpoint_time_us = \(write.bind(tail.checkpointTimeMicros))
         """
+    }
+
+    /// Locks the audit head row for this transaction and reads it, with its generation (how
+    /// many batches wrote).
+    static nonisolated(nonsending) func lockHead(_ connection: PostgresConnection, logger: Logger) async throws -> PostgresHead {
+        for try await (size, lastHash, lastTime, frontier, checkpointSize, checkpointTime, generation) in try await connection.query(
+            """
+            SELECT size, last_hash, last_time_us, frontier, checkpoint_size, checkpoint_time_us, generation
+            FROM audit_head WHERE id = 1 FOR UPDATE
+            """, logger: logger
+        ).decode((Int64, ByteBuffer, Int64, ByteBuffer, Int64, Int64, Int64).self) {
+            let tail = try AuditTail(
+                size: size, lastHash: lastHash.readableBytesView, lastTimeMicros: lastTime, frontier: frontier.readableBytesView,
+                checkpointSize: checkpointSize, checkpointTimeMicros: checkpointTime)
+            return PostgresHead(tail: tail, generation: generation)
+        }
+        throw StoreError(.corrupted, "the audit head row is missing; run `airlock audit verify`")
     }
 
     /// Locks the audit head row for this transaction and reads it.
@@ -506,6 +554,11 @@ public final class PostgresStore: Store {
         }
     }
 
+    /// The isolation level of this store's connections (`SHOW transaction_isolation`).
+    func transactionIsolation() async throws -> String {
+        try await rows("SHOW transaction_isolation").first?.decode(String.self) ?? ""
+    }
+
     // MARK: Errors and configuration
 
     /// What a failure means for callers: a ``StoreError`` stays one; a PostgreSQL or connection
@@ -546,6 +599,10 @@ public final class PostgresStore: Store {
             describe = "\(database) as \(user) at \(host):\(port)"
         }
         configuration.options.maximumConnections = max(1, maximumConnections)
+        // What the write path is built on, whatever the database's default: each statement sees
+        // what committed before it, and the audit head row orders the writers (a stricter level
+        // would refuse transactions that are correct here).
+        configuration.options.additionalStartupParameters = [("default_transaction_isolation", "read committed")]
         return (configuration, describe)
     }
 }
@@ -556,7 +613,7 @@ public final class PostgresStore: Store {
 /// still writing.
 final class HeadCache: Sendable {
     private struct State {
-        var tail: AuditTail?
+        var head: PostgresHead?
         var lockUntil: ContinuousClock.Instant?
     }
 
@@ -569,25 +626,32 @@ final class HeadCache: Sendable {
     }
 
     /// The head to start from, or nil to lock and read it.
-    func tailForNextBatch() -> AuditTail? {
+    func headForNextBatch() -> PostgresHead? {
         state.withLock { state in
             if let until = state.lockUntil, ContinuousClock.now < until { return nil }
-            return state.tail
+            return state.head
         }
     }
 
-    func committed(_ tail: AuditTail) {
-        state.withLock { $0.tail = tail }
+    func committed(_ head: PostgresHead) {
+        state.withLock { $0.head = head }
     }
 
     func headMoved() {
         state.withLock { state in
-            state.tail = nil
+            state.head = nil
             state.lockUntil = ContinuousClock.now + lockingPeriod
         }
     }
 
     func forget() {
-        state.withLock { $0.tail = nil }
+        state.withLock { $0.head = nil }
     }
+}
+
+/// The audit head as a writer knows it, and its generation: how many batches wrote, audited or
+/// not (an optimistic batch commits only from the generation it started from).
+struct PostgresHead: Sendable {
+    var tail: AuditTail
+    var generation: Int64
 }

@@ -13,17 +13,21 @@ final class PostgresWriteSession {
     let logger: Logger
     /// Whether `BEGIN` was sent.
     private(set) var inTransaction = false
+    /// Run right after `BEGIN`, before any statement of the batch.
+    private let opening: (nonisolated(nonsending) () async throws -> Void)?
 
-    init(connection: PostgresConnection, logger: Logger) {
+    init(connection: PostgresConnection, logger: Logger, opening: (nonisolated(nonsending) () async throws -> Void)? = nil) {
         self.connection = connection
         self.logger = logger
+        self.opening = opening
     }
 
-    /// Sends `BEGIN` unless it was.
+    /// Sends `BEGIN` (and runs `opening`) unless it was.
     nonisolated(nonsending) func begin() async throws {
         guard !inTransaction else { return }
         try await connection.run("BEGIN", logger: logger)
         inTransaction = true
+        try await opening?()
     }
 
     /// Runs a statement inside the transaction, opening it first if need be.

@@ -337,7 +337,10 @@ struct SQLiteChangeApplier {
             throw StoreError(.invalidArgument, "an escalation needs at least one group with a count of 1 or more")
         }
         try db.cachedStatement(
-            sql: "UPDATE reviews SET groups = ?, deadline = ?, escalations = escalations + 1 WHERE id = ? AND escalations = COALESCE(?, escalations)"
+            sql: """
+                UPDATE reviews SET groups = ?, deadline = ?, escalations = escalations + 1, claimed_until = NULL
+                WHERE id = ? AND escalations = COALESCE(?, escalations)
+                """
         ).execute(arguments: [try Self.encode(groups), deadline?.microsecondsSince1970, id, from])
         guard db.changesCount == 1 else {
             throw StoreError(
@@ -351,7 +354,7 @@ struct SQLiteChangeApplier {
             throw StoreError(.invalidArgument, "a review cannot be closed as open")
         }
         let mutationID = try openReviewMutation(id)
-        try db.cachedStatement(sql: "UPDATE reviews SET status = ?, closed_at = ? WHERE id = ?")
+        try db.cachedStatement(sql: "UPDATE reviews SET status = ?, closed_at = ?, claimed_until = NULL WHERE id = ?")
             .execute(arguments: [status.rawValue, timeMicros, id])
         return mutationID
     }

@@ -267,6 +267,9 @@ enum SQLiteSchema {
                     -- (Store.claimDueReviews, Store.claimStaleMutations); NULL when none does.
                     ALTER TABLE reviews ADD COLUMN claimed_until INTEGER;
                     ALTER TABLE mutations ADD COLUMN claimed_until INTEGER;
+                    -- The claims a store opened alone on its file clears (SQLiteStore.init).
+                    CREATE INDEX reviews_claimed ON reviews(claimed_until) WHERE claimed_until IS NOT NULL;
+                    CREATE INDEX mutations_claimed ON mutations(claimed_until) WHERE claimed_until IS NOT NULL;
                     """)
         }
         return migrator

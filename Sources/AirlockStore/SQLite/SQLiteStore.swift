@@ -119,6 +119,26 @@ public final class SQLiteStore: Store {
         self.path = path
         self.configuration = configuration
         try SQLiteSchema.prepare(writer, path: path)
+        // One server uses a SQLite store: claims on work (passed deadlines, mutations to
+        // reconcile) were made by a process that is gone, and must not hold its work back.
+        // (Read first: most opens find none, and need not wait for the write lock.)
+        let claims = try writer.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM reviews WHERE claimed_until IS NOT NULL)
+                        OR EXISTS (SELECT 1 FROM mutations WHERE claimed_until IS NOT NULL)
+                    """) ?? false
+        }
+        if claims {
+            try writer.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE reviews SET claimed_until = NULL WHERE claimed_until IS NOT NULL;
+                        UPDATE mutations SET claimed_until = NULL WHERE claimed_until IS NOT NULL;
+                        """)
+            }
+        }
         commits = GroupCommitWriter(maximumBatchSize: configuration.maximumBatchSize) { jobs in
             try await writer.writeWithoutTransaction { db in
                 var results: [Result<StoreReceipt, any Error>] = []

@@ -1,5 +1,5 @@
 import AirlockCore
-import AirlockStore
+@testable import AirlockStore
 import AirlockTestSupport
 import Foundation
 import Testing
@@ -116,6 +116,36 @@ import Testing
         try await first.close()
         try await second.close()
     }
+
+    @Test func writesWithoutAuditRecordsAreOrderedToo() async throws {
+        let cluster = try PostgresCluster.shared()
+        let database = try cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        var configuration = PostgresStore.Configuration(signingKey: nil, migrate: true)
+        configuration.lockFirstAfterContention = .zero
+        let first = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
+        let second = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        // Both stores know the head before the race: each starts every batch from it.
+        try await first.create("a", at: now)
+        try await second.create("b", at: now)
+        // A policy version is recorded without an audit record, at the next position: the two
+        // stores must not both take one position.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<24 {
+                group.addTask {
+                    var change = StoreChange(at: now)
+                    change.recordPolicyVersion(NewPolicyVersion(name: "p", hash: "pv-\(index)", text: "policy \(index)", createdBy: "ops"))
+                    _ = try await (index.isMultiple(of: 2) ? first : second).apply(change)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let positions = try cluster.query("SELECT count(*), count(DISTINCT position) FROM policy_versions", database: database)
+        #expect(positions.trimmingCharacters(in: .whitespacesAndNewlines) == "24|24", "\(positions)")
+        try await first.close()
+        try await second.close()
+    }
 }
 
 /// The change feed: what one instance hears of another's commits.
@@ -147,5 +177,42 @@ import Testing
         #expect(await heard.next() == .settings)
         try await writer.close()
         try await listener.close()
+    }
+}
+
+/// The isolation the write path is built on, whatever the database's default.
+@Suite struct PostgresIsolationTests {
+    @Test func readCommittedEvenWhenTheDatabaseDefaultsToSerializable() async throws {
+        let cluster = try PostgresCluster.shared()
+        let database = try cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        _ = try cluster.query("ALTER DATABASE \(database) SET default_transaction_isolation = 'serializable'", database: database)
+        #expect(try cluster.query("SHOW transaction_isolation", database: database).contains("serializable"))
+        let store = try await PostgresStore(
+            url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil, migrate: true))
+        #expect(try await store.transactionIsolation() == "read committed")
+        try await store.close()
+    }
+}
+
+/// Opening a database to serve or read it needs no right to change its schema.
+@Suite struct PostgresReadOnlyRoleTests {
+    @Test func aRoleThatCannotCreateTablesOpensAMigratedDatabase() async throws {
+        let cluster = try PostgresCluster.shared()
+        let database = try cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        let migrated = try await PostgresStore(
+            url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil, migrate: true))
+        try await migrated.close()
+        let role = "reader_\(database)"
+        _ = try cluster.query(
+            "CREATE ROLE \(role) LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role); REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+            database: database)
+        defer { _ = try? cluster.query("DROP OWNED BY \(role); DROP ROLE \(role)", database: database) }
+        let url = cluster.url(database: database).replacingOccurrences(of: "://postgres@", with: "://\(role)@")
+        let reader = try await PostgresStore(url: url, configuration: PostgresStore.Configuration(signingKey: nil))
+        #expect(reader.schemaVersionFound == PostgresStore.schemaVersion)
+        #expect(try await reader.auditHead().size == 0)
+        try await reader.close()
     }
 }

@@ -291,4 +291,24 @@ struct SQLiteStoreTests {
         try await first.close()
         try await second.close()
     }
+
+    @Test("claims a server made do not outlive it: the next one to open the file takes the work up at once")
+    func claimsClearedOnOpen() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = StateDirectory(directory.url)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let first = try SQLiteStore.open(state)
+        try await first.create("m-1", at: now)
+        try await first.move("m-1", .received, .approved, at: now)
+        try await first.move("m-1", .approved, .executing, at: now)
+        let lease = now.addingTimeInterval(120)
+        #expect(try await first.claimStaleMutations(statuses: [.executing], updatedBefore: now, at: now, limit: 10, leaseUntil: lease).map(\.id) == ["m-1"])
+        #expect(try await first.claimStaleMutations(statuses: [.executing], updatedBefore: now, at: now, limit: 10, leaseUntil: lease).isEmpty)
+        try await first.close()
+        // The server died holding the claim; its successor starts within the lease.
+        let second = try SQLiteStore.open(state)
+        #expect(try await second.claimStaleMutations(statuses: [.executing], updatedBefore: now, at: now, limit: 10, leaseUntil: lease).map(\.id) == ["m-1"])
+        try await second.close()
+    }
 }
