@@ -48,7 +48,6 @@ struct PostgresWriteBuffer {
     private var executedOrder: [String] = []
     private var executed: [String: (change: String, at: Int64)] = [:]
 
-    var isEmpty: Bool { mutations.isEmpty && audit.seq.isEmpty && transitions.mutationID.isEmpty && executed.isEmpty }
 
     // MARK: Mutations
 
