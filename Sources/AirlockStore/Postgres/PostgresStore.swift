@@ -369,8 +369,9 @@ public final class PostgresStore: Store {
                     """)
                 checkpoint = signed
             }
-            let applied = results.contains { if case .success = $0 { true } else { false } } && jobs.contains {
-                if case .change = $0 { true } else { false }
+            let applied = zip(jobs, results).contains { job, result in
+                guard case .change = job, case .success = result else { return false }
+                return true
             }
             if !applied, checkpoint == nil {
                 // Nothing was written (a checkpoint that was not due, or every change refused).
