@@ -239,7 +239,15 @@ struct MultiInstanceTests {
             try String.fetchAll(db, sql: "SELECT mutation_id FROM airlock_applied WHERE resource = 'catalog.product'")
         }
         #expect(markers.count == Set(markers).count, "a change was applied twice")
-        #expect(Set(markers) == executed, "markers without an executed mutation, or executed without a marker")
+        // When they differ, say what became of each: its status, or that the store has none.
+        var mismatched: [String] = []
+        for id in Set(markers).symmetricDifference(executed).sorted() {
+            let reply = try await api.get("/v1/mutations/\(id)", key: Key.bob)
+            mismatched.append("\(id): \(reply.status.code) \(reply.json["status"].string ?? reply.text.prefix(200).description)")
+        }
+        #expect(
+            Set(markers) == executed,
+            "markers without an executed mutation, or executed without a marker: \(mismatched.joined(separator: "; "))")
         #expect(await told.ids.isSubset(of: executed), "an execution a client was told about was lost")
         #expect(executed.count >= 40, "too few executions to mean anything (\(executed.count))")
         let verify = try await api.get("/v1/audit/verify", key: Key.bob)
