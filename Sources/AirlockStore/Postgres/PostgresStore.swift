@@ -100,22 +100,19 @@ public final class PostgresStore: Store {
         do {
             // The pool keeps trying to connect: a database that cannot be reached is an error
             // after a while, not a start that hangs.
-            schemaVersionFound = try await withThrowingTaskGroup(of: Int.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        try await PostgresSchema.prepare(connection, logger: logger, migrate: configuration.migrate, describe: describe)
-                    }
+            // (Not a task group: leaving one waits for every child, and a pool still trying to
+            // connect answers its waiter only after its own timeout.)
+            let timeout = configuration.connectTimeout
+            schemaVersionFound = try await Self.first(
+                within: timeout,
+                else: StoreError(
+                    .unavailable,
+                    "PostgreSQL \(describe) could not be reached within \(Int(timeout)) s: is the server "
+                        + "running, and does the URL name its host, port, user and database?")
+            ) {
+                try await client.withConnection { connection in
+                    try await PostgresSchema.prepare(connection, logger: logger, migrate: configuration.migrate, describe: describe)
                 }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(configuration.connectTimeout))
-                    throw StoreError(
-                        .unavailable,
-                        "PostgreSQL \(describe) could not be reached within \(Int(configuration.connectTimeout)) s: is the server "
-                            + "running, and does the URL name its host, port, user and database?")
-                }
-                let first = try await group.next()!
-                group.cancelAll()
-                return first
             }
         } catch {
             running.cancel()
@@ -126,6 +123,24 @@ public final class PostgresStore: Store {
                 try? await loops.shutdownGracefully()
             }
             throw Self.storeError(error, describe: describe)
+        }
+    }
+
+    /// `body`'s result, or `timeoutError` once `seconds` have passed, whichever comes first;
+    /// `body` is cancelled then, and not waited for.
+    static func first<T: Sendable>(
+        within seconds: Double, else timeoutError: any Error, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let waiter = OnceContinuation<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            waiter.set(continuation)
+            let work = Task {
+                do { waiter.resume(with: .success(try await body())) } catch { waiter.resume(with: .failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                if waiter.resume(with: .failure(timeoutError)) { work.cancel() }
+            }
         }
     }
 
@@ -655,4 +670,21 @@ final class HeadCache: Sendable {
 struct PostgresHead: Sendable {
     var tail: AuditTail
     var generation: Int64
+}
+
+/// A continuation resumed once, by whichever of several tasks comes first.
+final class OnceContinuation<T: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    /// Resumes it unless it was; returns whether this call did.
+    @discardableResult
+    func resume(with result: Result<T, any Error>) -> Bool {
+        guard let continuation = continuation.withLock({ $0.take() }) else { return false }
+        continuation.resume(with: result)
+        return true
+    }
 }
