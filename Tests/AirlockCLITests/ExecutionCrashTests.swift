@@ -92,14 +92,7 @@ struct ExecutionCrashTests {
         let approved = try await api.get("/v1/mutations?status=approved&limit=500", key: Key.bob)
         #expect(approved.json["items"].array.isEmpty, "left approved, never executed: \(approved.text.prefix(300))")
 
-        var executed: Set<String> = []
-        var cursor: String?
-        repeat {
-            let page = try await api.get(
-                "/v1/mutations?status=executed&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""), key: Key.bob)
-            for item in page.json["items"].array { if let id = item["id"].string { executed.insert(id) } }
-            cursor = page.json["next_cursor"].string
-        } while cursor != nil
+        let executed = try await api.mutationIDs(status: "executed", key: Key.bob)
 
         let queue = try DatabaseQueue(path: directory + "/demo.sqlite")
         let markers = try await queue.read { db in

@@ -227,13 +227,7 @@ struct MultiInstanceTests {
         }
         #expect(left.isEmpty, "still unfinished 15 s after the kill: \(left)")
 
-        var executed: Set<String> = []
-        var cursor: String?
-        repeat {
-            let page = try await api.get("/v1/mutations?status=executed&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""), key: Key.bob)
-            for item in page.json["items"].array { if let id = item["id"].string { executed.insert(id) } }
-            cursor = page.json["next_cursor"].string
-        } while cursor != nil
+        let executed = try await api.mutationIDs(status: "executed", key: Key.bob)
         let queue = try DatabaseQueue(path: directory + "/demo.sqlite")
         let markers = try await queue.read { db in
             try String.fetchAll(db, sql: "SELECT mutation_id FROM airlock_applied WHERE resource = 'catalog.product'")

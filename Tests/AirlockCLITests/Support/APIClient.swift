@@ -24,6 +24,18 @@ struct APIClient: Sendable {
         return Reply(status: response.status, text: response.body.map { String(buffer: $0) } ?? "")
     }
 
+    /// The ids of every mutation in `status`, following the list's cursor to its end.
+    func mutationIDs(status: String, key: String) async throws -> Set<String> {
+        var ids: Set<String> = []
+        var cursor: String?
+        repeat {
+            let page = try await get("/v1/mutations?status=\(status)&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""), key: key)
+            for item in page.json["items"].array { if let id = item["id"].string { ids.insert(id) } }
+            cursor = page.json["next_cursor"].string
+        } while cursor != nil
+        return ids
+    }
+
     func get(_ path: String, key: String?) async throws -> Reply {
         try await send(.get, path, key: key)
     }
