@@ -8,8 +8,8 @@ import Testing
 struct BenchServeTests {
     @Test("two instances on one PostgreSQL database answer the load without an error")
     func twoInstancesOnPostgres() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         let outcome = try await CommandRunner.run(
             try CommandRunner.requireAirlock(),

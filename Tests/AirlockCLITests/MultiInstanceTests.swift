@@ -44,7 +44,7 @@ struct MultiInstanceTests {
 
     @Test("3 instances: racing approvals, each transfer executed once, every waiter woken, one audit chain")
     func threeInstances() async throws {
-        let fresh = try PostgresServeTests.FreshDatabase()
+        let fresh = try await PostgresServeTests.FreshDatabase()
         defer { fresh.remove() }
         let directory = fresh.directory
         let url = fresh.url
@@ -174,7 +174,7 @@ struct MultiInstanceTests {
 
     @Test("an instance killed mid-load: another finishes what it left executing, each change applied once")
     func killedInstance() async throws {
-        let fresh = try PostgresServeTests.FreshDatabase()
+        let fresh = try await PostgresServeTests.FreshDatabase()
         defer { fresh.remove() }
         let directory = fresh.directory
         let url = fresh.url

@@ -64,9 +64,9 @@ struct PostgresServeTests {
         let database: String
         let temporary: TemporaryDirectory
 
-        init() throws {
-            cluster = try PostgresCluster.shared()
-            database = try cluster.createDatabase()
+        init() async throws {
+            cluster = try await PostgresCluster.shared()
+            database = try await cluster.createDatabase()
             temporary = try TemporaryDirectory()
             try DemoDatabase.create(at: temporary.path + "/demo.sqlite")
         }
@@ -92,7 +92,7 @@ struct PostgresServeTests {
 
     @Test("refused before airlock migrate; then submit, approve, verify and restart on PostgreSQL")
     func servesOnPostgres() async throws {
-        let fresh = try FreshDatabase()
+        let fresh = try await FreshDatabase()
         defer { fresh.remove() }
         let directory = fresh.directory
         let port = Int.random(in: 20_000...40_000)

@@ -12,8 +12,8 @@ struct StoreCopyTests {
 
     @Test("a history made on SQLite reads back the same from PostgreSQL, and its audit log verifies")
     func copiesIntoPostgres() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         let url = cluster.url(database: database)
         try await CLIClientTests.Server.with(executors: true) { serverURL, state in

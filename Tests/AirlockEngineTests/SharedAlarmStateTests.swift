@@ -20,8 +20,8 @@ import Testing
     }
 
     @Test func twoInstancesOnOneDatabaseRaiseEachAlarmOnce() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         func instance() async throws -> (Gateway, PostgresStore) {
             let store = try await PostgresStore(

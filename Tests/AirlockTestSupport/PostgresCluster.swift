@@ -154,11 +154,28 @@ public final class PostgresCluster: Sendable {
         }
     }
 
+    /// ``shared()`` for async callers: the start (`initdb`, `pg_ctl start`: seconds) blocks a
+    /// thread of its own, not one of the few that run every test's tasks. (Blocked there, it
+    /// held up unrelated tests' timers by seconds.)
+    public static func shared() async throws -> PostgresCluster {
+        try await onOwnThread { try shared() }
+    }
+
     /// Stops the shared cluster at exit. Does nothing if a start is still under way on another
     /// thread (exit never waits on the lock).
     private static func stopShared() {
         guard let cluster = sharedCluster.tryWithLock({ try? $0?.get() }) ?? nil else { return }
         cluster.stop()
+    }
+
+    /// Runs blocking `work` on a new thread and awaits its result, leaving Swift's cooperative
+    /// threads (as many as there are cores) free for other tasks meanwhile.
+    static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try work() }) }
+            thread.name = "PostgresCluster"
+            thread.start()
+        }
     }
 
     // MARK: Databases
@@ -170,6 +187,11 @@ public final class PostgresCluster: Sendable {
         let name = "airlock_test_" + String(repeating: "0", count: 16 - digits.count) + digits
         try psql("CREATE DATABASE \(quoted(name))", database: "postgres", step: "creating database \(name)")
         return name
+    }
+
+    /// ``createDatabase()`` for async callers, on a thread of its own (see ``shared()``).
+    public func createDatabase() async throws -> String {
+        try await Self.onOwnThread { try self.createDatabase() }
     }
 
     /// Drops a database, closing any connections still open to it (`WITH (FORCE)`). Dropping a

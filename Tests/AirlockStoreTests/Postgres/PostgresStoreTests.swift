@@ -34,8 +34,8 @@ import Testing
     }
 
     @Test func anOlderSchemaIsRefusedUnlessMigrating() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         do {
             _ = try await PostgresStore(url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil))
@@ -61,8 +61,8 @@ import Testing
 /// last wrote, and must notice when the other moved it.
 @Suite struct PostgresSharedHeadTests {
     @Test func eachWritingAfterTheOtherMovedTheHeadKeepsOneChain() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         let key = AuditSigningKey.generate()
         var configuration = PostgresStore.Configuration(signingKey: key, checkpointEvery: 7, migrate: true)
@@ -118,8 +118,8 @@ import Testing
     }
 
     @Test func writesWithoutAuditRecordsAreOrderedToo() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         var configuration = PostgresStore.Configuration(signingKey: nil, migrate: true)
         configuration.lockFirstAfterContention = .zero
@@ -151,8 +151,8 @@ import Testing
 /// The change feed: what one instance hears of another's commits.
 @Suite struct PostgresChangeFeedTests {
     @Test func movesAndSettingsAreHeardNewMutationsAreNot() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         let configuration = PostgresStore.Configuration(signingKey: nil, migrate: true)
         let writer = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
@@ -183,8 +183,8 @@ import Testing
 /// The isolation the write path is built on, whatever the database's default.
 @Suite struct PostgresIsolationTests {
     @Test func readCommittedEvenWhenTheDatabaseDefaultsToSerializable() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         _ = try cluster.query("ALTER DATABASE \(database) SET default_transaction_isolation = 'serializable'", database: database)
         #expect(try cluster.query("SHOW transaction_isolation", database: database).contains("serializable"))
@@ -198,8 +198,8 @@ import Testing
 /// Opening a database to serve or read it needs no right to change its schema.
 @Suite struct PostgresReadOnlyRoleTests {
     @Test func aRoleThatCannotCreateTablesOpensAMigratedDatabase() async throws {
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         defer { try? cluster.dropDatabase(database) }
         let migrated = try await PostgresStore(
             url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil, migrate: true))

@@ -37,8 +37,8 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     /// (``PostgresCluster/shared()``), over TCP on loopback. A cluster that cannot start fails
     /// the test, saying why.
     static let postgres = StoreFactory(name: "PostgreSQL") { options in
-        let cluster = try PostgresCluster.shared()
-        let database = try cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
         let key = AuditSigningKey.generate()
         let store = try await PostgresStore(
             url: cluster.url(database: database),
