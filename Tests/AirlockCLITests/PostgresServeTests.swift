@@ -153,5 +153,30 @@ struct PostgresServeTests {
         let kpi = try await CommandRunner.airlock(["kpi", "--config", config])
         #expect(kpi.status == 0, "\(kpi)")
         #expect(kpi.output.contains("2 decisions"), "\(kpi)")
+
+        // A checkpoint signed now covers every record, the newest included; the export holds them
+        // all, with it, and the documented script re-verifies the export on its own.
+        let third = try await api.submit(
+            #"{"resource": "catalog.product", "operation": "update", "target": "sku-2", "changes": {"title": "Desk"}}"#, key: Key.agent)
+        #expect(third.json["tier"].string == "low", "\(third)")
+        let checkpoint = try await CommandRunner.airlock(["audit", "checkpoint", "--config", config])
+        #expect(checkpoint.status == 0, "\(checkpoint)")
+        let head = try await api.get("/v1/audit/verify", key: Key.bob).json["records"].int ?? 0
+        #expect(checkpoint.output.hasPrefix("signed checkpoint: tree size \(head), root "), "\(checkpoint)")
+        let export = directory + "/audit.jsonl"
+        let exported = try await CommandRunner.airlock(["audit", "export", "--config", config, "-o", export])
+        #expect(exported.status == 0, "\(exported)")
+        let lines = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains(#""type":"record""#) }.count == head)
+        #expect(lines.last?.contains(#""tree_size":\#(head)"#) == true && lines.last?.contains(#""type":"checkpoint""#) == true)
+        let key = try await CommandRunner.airlock(["audit", "key", "--config", config]).output.trimmingCharacters(in: .newlines)
+        let script = CommandRunner.packageRoot.appendingPathComponent("scripts/verify_audit.py").path
+        let python = try await CommandRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script, export, "--public-key", key])
+        #expect(python.status == 0 && python.output.hasPrefix("OK: \(head) records"), "\(python.output)\(python.errorOutput)")
+
+        // The stored active version against the pack it came from: the same.
+        let pack = CommandRunner.packageRoot.appendingPathComponent("examples/policies").path
+        let diff = try await CommandRunner.airlock(["policy", "diff", "active", pack, "--config", config])
+        #expect(diff.status == 0, "\(diff)")
     }
 }

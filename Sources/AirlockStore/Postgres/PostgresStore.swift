@@ -588,6 +588,12 @@ public final class PostgresStore: Store {
         return StoreError(.unavailable, "PostgreSQL \(describe): \(error)")
     }
 
+    /// The database a URL names, as people should read it (without the password); `nil` for a
+    /// URL that is not a PostgreSQL one.
+    public static func describe(url: String) -> String? {
+        try? clientConfiguration(url: url, maximumConnections: 1).1
+    }
+
     /// The client configuration of a URL, and the URL without its password.
     static func clientConfiguration(url text: String, maximumConnections: Int) throws -> (PostgresClient.Configuration, String) {
         guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {

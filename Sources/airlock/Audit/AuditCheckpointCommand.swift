@@ -11,15 +11,23 @@ struct AuditCheckpointCommand: AsyncParsableCommand {
     @OptionGroup var location: StoreLocationOptions
 
     func run() async throws {
-        let store = try location.openExisting()
-        guard store.configuration.signingKey != nil else {
+        guard FileManager.default.fileExists(atPath: location.location.signingKeyURL.path) else {
             throw ValidationError("no signing key in \(location.location.url.path)")
         }
-        if let checkpoint = try await store.signCheckpoint() {
-            Output.line("signed checkpoint: tree size \(checkpoint.treeSize), root \(checkpoint.root.hex)")
-        } else {
-            let head = try await store.auditHead()
-            Output.line("the latest checkpoint already covers all \(head.size) records")
+        let store = try await location.openForReading()
+        do {
+            // On a shared database, a checkpoint signed with another key than the log's would
+            // fail every verification under the key verifiers pin.
+            try await (store as? PostgresStore)?.checkSigningKey()
+            if let checkpoint = try await store.signCheckpoint() {
+                Output.line("signed checkpoint: tree size \(checkpoint.treeSize), root \(checkpoint.root.hex)")
+            } else {
+                let head = try await store.auditHead()
+                Output.line("the latest checkpoint already covers all \(head.size) records")
+            }
+        } catch {
+            try? await store.close()
+            throw error
         }
         try await store.close()
     }

@@ -32,8 +32,14 @@ struct AuditExportCommand: AsyncParsableCommand {
     var output: String?
 
     func run() async throws {
-        let store = try location.openExisting()
-        let first = try await firstSeq(in: store)
+        let store = try await location.openForReading()
+        let first: Int64
+        do {
+            first = try await firstSeq(in: store)
+        } catch {
+            try? await store.close()
+            throw error
+        }
         let sink = try LineSink(path: output)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -57,7 +63,7 @@ struct AuditExportCommand: AsyncParsableCommand {
         try await store.close()
     }
 
-    private func firstSeq(in store: SQLiteStore) async throws -> Int64 {
+    private func firstSeq(in store: any Store) async throws -> Int64 {
         guard let since else { return 1 }
         if let seq = Int64(since) {
             guard seq >= 1 else { throw ValidationError("--since takes a sequence number from 1, or a time") }

@@ -45,17 +45,34 @@ struct StoreLocationOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store to read it: the PostgreSQL database of `--config`'s `store.postgres` (or
-    /// `AIRLOCK_DATABASE_URL`) when it names one, with the state directory's signing key if there
-    /// is one; otherwise the state directory's SQLite database, as ``openExisting()``.
+    /// The PostgreSQL database the server would use, if any: `--config`'s `store.postgres`, or
+    /// `AIRLOCK_DATABASE_URL` (which wins over the file, as for the server).
+    var postgresURL: String? {
+        if let configFile, let configuration = try? GatewayConfiguration.load(file: configFile) {
+            return configuration.postgres?.url
+        }
+        return ProcessInfo.processInfo.environment["AIRLOCK_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Where the store is, for messages: the PostgreSQL database (without its password) or the
+    /// state directory.
+    var describeStore: String {
+        if let postgresURL { return "PostgreSQL " + (PostgresStore.describe(url: postgresURL) ?? "database") }
+        return location.url.path
+    }
+
+    /// Opens the store to read it: the PostgreSQL database of ``postgresURL`` when there is one,
+    /// with the state directory's signing key if there is one; otherwise the state directory's
+    /// SQLite database, as ``openExisting()``.
     func openForReading() async throws -> any Store {
-        if let configFile, let configuration = try? GatewayConfiguration.load(file: configFile), let postgres = configuration.postgres {
-            let directory = StateDirectory(path: configuration.stateDirectory)
+        if let url = postgresURL {
+            let configuration = configFile.flatMap { try? GatewayConfiguration.load(file: $0) } ?? GatewayConfiguration()
+            let directory = location
             let key =
                 FileManager.default.fileExists(atPath: directory.signingKeyURL.path)
                 ? try AuditSigningKey.load(from: directory.signingKeyURL) : nil
             return try await PostgresStore(
-                url: postgres.url,
+                url: url,
                 configuration: PostgresStore.Configuration(
                     signingKey: key, checkpointEvery: configuration.checkpointEvery,
                     checkpointInterval: configuration.checkpointSeconds, maximumConnections: 2))

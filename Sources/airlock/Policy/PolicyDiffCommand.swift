@@ -77,7 +77,7 @@ struct PolicyDiffCommand: AsyncParsableCommand {
 
     /// The packs the arguments name, opening the store only when one is a stored version.
     private func load(_ arguments: [String]) async throws -> [ComparedPack] {
-        var store: SQLiteStore?
+        var store: (any Store)?
         var packs: [ComparedPack] = []
         do {
             for argument in arguments {
@@ -85,9 +85,9 @@ struct PolicyDiffCommand: AsyncParsableCommand {
                 case .pack(let path):
                     packs.append(ComparedPack(pack: try PolicyIO.loadPack(path), path: path, isActive: false))
                 case .stored(let version):
-                    let opened = try store ?? openStore(for: argument)
+                    let opened = try await openedStore(store, for: argument)
                     store = opened
-                    packs.append(try await ComparedPack.stored(version, in: opened, directory: location.location.url.path))
+                    packs.append(try await ComparedPack.stored(version, in: opened, directory: location.describeStore))
                 }
             }
         } catch {
@@ -98,9 +98,10 @@ struct PolicyDiffCommand: AsyncParsableCommand {
         return packs
     }
 
-    private func openStore(for argument: String) throws -> SQLiteStore {
+    private func openedStore(_ store: (any Store)?, for argument: String) async throws -> any Store {
+        if let store { return store }
         do {
-            return try location.openExisting()
+            return try await location.openForReading()
         } catch let error as ValidationError {
             throw PolicyDiffFailure(
                 "'\(argument)' is no file or directory, so it names a stored policy version; but \(error.message)")

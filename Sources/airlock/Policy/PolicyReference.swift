@@ -54,7 +54,7 @@ struct ComparedPack {
     }
 
     /// Loads a stored version from an open store.
-    static func stored(_ version: StoredVersion, in store: SQLiteStore, directory: String) async throws -> ComparedPack {
+    static func stored(_ version: StoredVersion, in store: any Store, directory: String) async throws -> ComparedPack {
         let record: PolicyVersionRecord
         switch version {
         case .active:
