@@ -42,25 +42,15 @@ extension PostgresStore {
             .map(Self.checkpoint(row:))
     }
 
-    /// Every record in order, read in pages.
-    func allAuditRecords(upTo size: Int64? = nil) async throws -> [AuditRecord] {
-        var records: [AuditRecord] = []
-        var after: Int64 = 0
-        while true {
-            let page = try await auditRecords(after: after, limit: 10_000)
-            for record in page where size.map({ record.seq <= $0 }) ?? true { records.append(record) }
-            guard let last = page.last, page.count == 10_000, size.map({ last.seq < $0 }) ?? true else { break }
-            after = last.seq
-        }
-        return records
-    }
-
     public func verifyAudit(publicKey: AuditPublicKey) async throws -> AuditVerificationReport {
         // The head, the checkpoints and the records from one snapshot: another instance appending
-        // meanwhile must not look like records the store never wrote.
-        let (head, checkpoints, records): (AuditHeadMarker?, [AuditCheckpoint], [AuditRecord])
+        // meanwhile must not look like records the store never wrote. The records are read a page
+        // at a time (``PostgresAuditPages``), not the whole log at once.
+        let signs = configuration.signingKey != nil
+        let checkpointEvery = configuration.checkpointEvery
+        let pageSize = configuration.verificationPageSize
         do {
-            (head, checkpoints, records) = try await client.withConnection { connection in
+            return try await client.withConnection { connection in
                 try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
                 do {
                     let head = try await connection.run("SELECT size, checkpoint_size FROM audit_head WHERE id = 1", logger: logger)
@@ -71,19 +61,12 @@ extension PostgresStore {
                     let checkpoints = try await connection.run(
                         "SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size", logger: logger
                     ).map(Self.checkpoint(row:))
-                    var records: [AuditRecord] = []
-                    var after: Int64 = 0
-                    while true {
-                        let page = try await connection.run(
-                            "SELECT \(unescaped: Self.auditColumns) FROM audit_log WHERE seq > \(after) ORDER BY seq LIMIT 10000",
-                            logger: logger
-                        ).map(Self.auditRecord(row:))
-                        records += page
-                        guard let last = page.last, page.count == 10_000 else { break }
-                        after = last.seq
-                    }
+                    var verifier = AuditVerifier(checkpoints: checkpoints, publicKey: publicKey, head: head)
+                    verifier.headRequired = true
+                    if signs { verifier.checkpointEvery = checkpointEvery }
+                    let report = try await PostgresAuditPages(connection: connection, logger: logger, pageSize: pageSize).verify(verifier)
                     try await connection.run("COMMIT", logger: logger)
-                    return (head, checkpoints, records)
+                    return report
                 } catch {
                     await connection.rollBack(logger: logger)
                     throw error
@@ -92,10 +75,6 @@ extension PostgresStore {
         } catch {
             throw Self.storeError(error, describe: describe)
         }
-        var verifier = AuditVerifier(checkpoints: checkpoints, publicKey: publicKey, head: head)
-        verifier.headRequired = true
-        if configuration.signingKey != nil { verifier.checkpointEvery = configuration.checkpointEvery }
-        return try verifier.verify(AuditRecordArray(records: records))
     }
 
     public func inclusionProof(seq: Int64) async throws -> AuditInclusionProof {
@@ -108,10 +87,26 @@ extension PostgresStore {
                 "record \(seq) is not covered by the latest checkpoint (tree size \(checkpoint.treeSize)); "
                     + "run `airlock audit checkpoint` to sign the records since")
         }
-        let records = try await allAuditRecords(upTo: checkpoint.treeSize)
-        let leaves = records.map(\.hash)
+        // The leaves are the records' hashes: 32 bytes a record, read in pages.
+        var leaves: [AuditHash] = []
+        leaves.reserveCapacity(Int(checkpoint.treeSize))
+        var after: Int64 = 0
+        while after < checkpoint.treeSize {
+            let page = try await rows(
+                "SELECT seq, hash FROM audit_log WHERE seq > \(after) AND seq <= \(checkpoint.treeSize) ORDER BY seq LIMIT 100000")
+            for row in page {
+                let (seq, bytes) = try row.decode((Int64, ByteBuffer).self)
+                guard let hash = Self.hash(bytes) else {
+                    throw StoreError(.corrupted, "audit record \(seq) has a malformed hash; run `airlock audit verify`")
+                }
+                leaves.append(hash)
+                after = seq
+            }
+            if page.isEmpty { break }
+        }
         guard leaves.count == checkpoint.treeSize, MerkleTree.root(leafHashes: leaves[...]) == checkpoint.root,
-            let record = records.first(where: { $0.seq == seq })
+            let record = try await rows("SELECT \(unescaped: Self.auditColumns) FROM audit_log WHERE seq = \(seq)").first
+                .map(Self.auditRecord(row:))
         else {
             throw StoreError(.corrupted, "the log no longer matches its latest checkpoint; run `airlock audit verify`")
         }

@@ -39,6 +39,8 @@ public final class PostgresStore: Store {
         /// instance's batches lock the head before anything (rather than start from the head
         /// they know and be tried again when it moved).
         public var lockFirstAfterContention: Duration = .seconds(1)
+        /// How many audit records verification holds at a time (a page read on one connection).
+        var verificationPageSize = 10_000
 
         public init(
             signingKey: AuditSigningKey?, checkpointEvery: Int = 1000, checkpointInterval: TimeInterval = 60,

@@ -216,3 +216,35 @@ import Testing
         try await reader.close()
     }
 }
+
+/// Verification and inclusion proofs read the log a page at a time, and still see one snapshot.
+@Suite struct PostgresAuditPagingTests {
+    @Test func verificationOverManyPagesFindsAnEditAndProofsStillVerify() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        let key = AuditSigningKey.generate()
+        var configuration = PostgresStore.Configuration(signingKey: key, checkpointEvery: 10, migrate: true)
+        configuration.verificationPageSize = 7
+        let store = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        for index in 0..<32 { try await store.create("paged-\(index)", at: now) }
+        let intact = try await store.verifyAudit(publicKey: key.publicKey)
+        // 32 records: four full pages and a page of four, the last of them read after a full one.
+        #expect(intact.isIntact && intact.recordCount == 32 && intact.checkpointCount == 3, "\(intact)")
+        let proof = try await store.inclusionProof(seq: 23)
+        #expect(proof.record.seq == 23 && proof.checkpoint.treeSize == 30)
+        try proof.verify(publicKey: AuditPublicKey(key.publicKey))
+
+        // An edit on the fifth page: the first pass stops there and the diagnosis reads it again.
+        try cluster.query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 29", database: database)
+        let edited = try await store.verifyAudit(publicKey: key.publicKey)
+        #expect(!edited.isIntact)
+        #expect(edited.problems.first?.kind == .edited && edited.problems.first?.seq == 29, "\(edited)")
+        // A stored hash changed: the leaves no longer give the signed root, so no proof is made.
+        _ = try await store.inclusionProof(seq: 3)
+        try cluster.query("UPDATE audit_log SET hash = prev_hash WHERE seq = 29", database: database)
+        await #expect(throws: StoreError.self) { try await store.inclusionProof(seq: 3) }
+        try await store.close()
+    }
+}
