@@ -115,20 +115,35 @@ extension PostgresStore {
             checkpoint: checkpoint)
     }
 
-    /// Refuses a signing key other than the one that signed the log's latest checkpoint: every
-    /// instance on the database must sign with the same key, or verification under the key
-    /// verifiers pin fails.
+    /// Refuses a signing key other than the database's: every instance on the database must sign
+    /// with the same key, or verification under the key verifiers pin fails.
+    ///
+    /// The first instance that opens the database with a key records its id
+    /// (`system_settings.audit_signing_key`, so two instances started at once with different
+    /// keys cannot both go on); a log signed before that record existed is held to the key of
+    /// its latest checkpoint.
     public func checkSigningKey() async throws {
-        guard let key = configuration.signingKey,
-            let latest = try await rows("SELECT key_id FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1").first
-        else { return }
-        let signedBy = try latest.decode(String.self)
-        guard signedBy == key.keyID else {
-            throw StoreError(
-                .signingKeyUnavailable,
-                "the audit log in \(describe) is signed with key \(signedBy), but this instance holds key \(key.keyID): give "
-                    + "every instance the same audit signing key (copy the state directory's key file)")
+        guard let key = configuration.signingKey else { return }
+        let recorded: String
+        if let latest = try await rows("SELECT key_id FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1").first {
+            let signedBy = try latest.decode(String.self)
+            guard signedBy == key.keyID else { throw Self.otherKey(signedBy, held: key, describe: describe, what: "signed with") }
         }
+        _ = try await rows(
+            """
+            INSERT INTO system_settings (key, value, updated_at, updated_by)
+            VALUES ('audit_signing_key', \(key.keyID), \(configuration.now().microsecondsSince1970), 'airlock')
+            ON CONFLICT (key) DO NOTHING
+            """)
+        recorded = try await rows("SELECT value FROM system_settings WHERE key = 'audit_signing_key'").first?.decode(String.self) ?? key.keyID
+        guard recorded == key.keyID else { throw Self.otherKey(recorded, held: key, describe: describe, what: "kept for") }
+    }
+
+    private static func otherKey(_ other: String, held key: AuditSigningKey, describe: String, what: String) -> StoreError {
+        StoreError(
+            .signingKeyUnavailable,
+            "the audit log in \(describe) is \(what) key \(other), but this instance holds key \(key.keyID): give every "
+                + "instance the same audit signing key (copy the state directory's key file)")
     }
 
     // MARK: Rows

@@ -248,3 +248,52 @@ import Testing
         try await store.close()
     }
 }
+
+/// Every instance on a database signs with one key: the first to open it records which.
+@Suite struct PostgresSigningKeyTests {
+    @Test func anotherKeyIsRefusedEvenBeforeAnyCheckpointAndOfTwoAtOnceOneWins() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        let url = cluster.url(database: database)
+        let (first, second) = (AuditSigningKey.generate(), AuditSigningKey.generate())
+        let keeper = try await PostgresStore(url: url, configuration: PostgresStore.Configuration(signingKey: first, migrate: true))
+        try await keeper.checkSigningKey()
+        try await keeper.checkSigningKey()
+        // No checkpoint yet: the recorded key decides.
+        let intruder = try await PostgresStore(url: url, configuration: PostgresStore.Configuration(signingKey: second))
+        do {
+            try await intruder.checkSigningKey()
+            Issue.record("a second key was accepted")
+        } catch let error as StoreError {
+            #expect(error.code == .signingKeyUnavailable)
+            #expect("\(error)".contains("kept for key \(first.keyID)") && "\(error)".contains(second.keyID), "\(error)")
+        }
+        // A log signed before the key was recorded: its latest checkpoint's key decides.
+        _ = try await keeper.create("signed", at: Date(timeIntervalSince1970: 1_800_000_000))
+        _ = try #require(try await keeper.signCheckpoint())
+        try cluster.query("DELETE FROM system_settings WHERE key = 'audit_signing_key'", database: database)
+        do {
+            try await intruder.checkSigningKey()
+            Issue.record("a key other than the checkpoint's was accepted")
+        } catch let error as StoreError {
+            #expect("\(error)".contains("signed with key \(first.keyID)"), "\(error)")
+        }
+        try await keeper.close()
+        try await intruder.close()
+
+        // Two instances with different keys on a fresh database, at once: one goes on.
+        let fresh = try await cluster.createDatabase()
+        defer { try? cluster.dropDatabase(fresh) }
+        let stores = [
+            try await PostgresStore(url: cluster.url(database: fresh), configuration: PostgresStore.Configuration(signingKey: first, migrate: true)),
+            try await PostgresStore(url: cluster.url(database: fresh), configuration: PostgresStore.Configuration(signingKey: second)),
+        ]
+        let accepted = await withTaskGroup(of: Bool.self) { group in
+            for store in stores { group.addTask { (try? await store.checkSigningKey()) != nil } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(accepted == 1)
+        for store in stores { try await store.close() }
+    }
+}
