@@ -86,11 +86,34 @@ public final class PostgresCluster: Sendable {
             throw PostgresClusterError(step: "initdb (creating the cluster in \(data.path))", output: initdb)
         }
 
+        // A self-signed certificate for localhost and 127.0.0.1, so that clients can be tested
+        // with TLS (the server offers it; clients that do not ask connect in the clear).
+        let openssl = ["/usr/bin/openssl", "/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let openssl else {
+            throw PostgresClusterError("PostgresCluster: openssl is not installed (Debian's openssl package; postgresql-15 depends on it)")
+        }
+        let certificate = try launcher.run(
+            URL(fileURLWithPath: openssl),
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "7",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout", data.appendingPathComponent("server.key").path,
+                "-out", data.appendingPathComponent("server.crt").path,
+            ])
+        guard certificate.succeeded else {
+            throw PostgresClusterError(step: "openssl req (the server's test certificate)", output: certificate)
+        }
+        // PostgreSQL refuses a key file others can read.
+        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: data.appendingPathComponent("server.key").path)
+
         // The settings that do not change between attempts; the port goes on pg_ctl's command line.
         let settings = """
 
             # Added by AirlockTestSupport.PostgresCluster
             listen_addresses = '127.0.0.1'
+            ssl = on
+            ssl_cert_file = 'server.crt'
+            ssl_key_file = 'server.key'
             unix_socket_directories = '\(directory.path)'
             max_connections = 200
             shared_buffers = 32MB
@@ -209,6 +232,10 @@ public final class PostgresCluster: Sendable {
     public func query(_ sql: String, database: String) throws -> String {
         try psql(sql, database: database, step: "running SQL in database \(database)")
     }
+
+    /// The server's self-signed certificate (for `localhost` and `127.0.0.1`), PEM: what a client
+    /// that verifies the server trusts (`sslrootcert`).
+    public var certificatePath: String { directory.appendingPathComponent("data/server.crt").path }
 
     /// A connection URL for libpq-style clients over loopback TCP:
     /// `postgres://postgres@127.0.0.1:PORT/NAME`.

@@ -81,7 +81,9 @@ public final class PostgresStore: Store {
         // its own thread.
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loops = loops
-        let client = PostgresClient(configuration: clientConfiguration, eventLoopGroup: loops, backgroundLogger: logger)
+        let failures = ConnectFailureRecorder()
+        let client = PostgresClient(
+            configuration: clientConfiguration, eventLoopGroup: loops, backgroundLogger: failures.logger(wrapping: logger))
         self.client = client
         running = Task { await client.run() }
         let head = HeadCache(lockingPeriod: configuration.lockFirstAfterContention)
@@ -107,10 +109,14 @@ public final class PostgresStore: Store {
             let timeout = configuration.connectTimeout
             schemaVersionFound = try await Self.first(
                 within: timeout,
-                else: StoreError(
-                    .unavailable,
-                    "PostgreSQL \(describe) could not be reached within \(Int(timeout)) s: is the server "
-                        + "running, and does the URL name its host, port, user and database?")
+                else: { @Sendable in
+                    StoreError(
+                        .unavailable,
+                        "PostgreSQL \(describe) could not be reached within \(Int(timeout)) s"
+                            + (failures.lastFailure.map { " (the last attempt: \($0))" } ?? "")
+                            + ": is the server running, does the URL name its host, port, user and database, and "
+                            + "does its sslmode suit the server?")
+                }
             ) {
                 try await client.withConnection { connection in
                     try await PostgresSchema.prepare(connection, logger: logger, migrate: configuration.migrate, describe: describe)
@@ -131,7 +137,7 @@ public final class PostgresStore: Store {
     /// `body`'s result, or `timeoutError` once `seconds` have passed, whichever comes first;
     /// `body` is cancelled then, and not waited for.
     static func first<T: Sendable>(
-        within seconds: Double, else timeoutError: any Error, _ body: @escaping @Sendable () async throws -> T
+        within seconds: Double, else timeoutError: @escaping @Sendable () -> any Error, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let waiter = OnceContinuation<T>()
         return try await withCheckedThrowingContinuation { continuation in
@@ -141,7 +147,7 @@ public final class PostgresStore: Store {
             }
             Task {
                 try? await Task.sleep(for: .seconds(seconds))
-                if waiter.resume(with: .failure(timeoutError)) { work.cancel() }
+                if waiter.resume(with: .failure(timeoutError())) { work.cancel() }
             }
         }
     }
@@ -608,9 +614,15 @@ public final class PostgresStore: Store {
             throw StoreError(.invalidArgument, "the PostgreSQL URL names no database (postgres://user@host:port/DATABASE)")
         }
         let socketDirectory = url.queryItems?.first { $0.name == "host" }?.value
+        let tls = try PostgresTLSMode.parse(url.queryItems ?? [])
         var configuration: PostgresClient.Configuration
         let describe: String
         if let socketDirectory, socketDirectory.hasPrefix("/") {
+            guard !tls.mode.requiresTLS else {
+                throw StoreError(
+                    .invalidArgument,
+                    "sslmode=\(tls.mode.rawValue) needs a TCP connection: a Unix socket (host=\(socketDirectory)) carries no TLS")
+            }
             let port = url.port ?? 5432
             configuration = PostgresClient.Configuration(
                 unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
@@ -619,7 +631,7 @@ public final class PostgresStore: Store {
             let host = url.host ?? "localhost"
             let port = url.port ?? 5432
             configuration = PostgresClient.Configuration(
-                host: host, port: port, username: user, password: password, database: database, tls: .disable)
+                host: host, port: port, username: user, password: password, database: database, tls: tls.clientTLS)
             describe = "\(database) as \(user) at \(host):\(port)"
         }
         configuration.options.maximumConnections = max(1, maximumConnections)

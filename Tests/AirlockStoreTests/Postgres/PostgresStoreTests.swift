@@ -2,6 +2,7 @@ import AirlockCore
 @testable import AirlockStore
 import AirlockTestSupport
 import Foundation
+import PostgresNIO
 import Testing
 
 /// What the PostgreSQL store does beyond the conformance suite: opening, and refusing.
@@ -15,7 +16,7 @@ import Testing
             Issue.record("opened a database nobody serves")
         } catch let error as StoreError {
             #expect(error.code == .unavailable, "\(error)")
-            #expect("\(error)".contains("127.0.0.1:1"), "\(error)")
+            #expect("\(error)".contains("127.0.0.1:1") && "\(error)".contains("Connection refused"), "\(error)")
         }
         #expect(ContinuousClock.now - started < .seconds(10), "answered only after \(ContinuousClock.now - started)")
     }
@@ -295,5 +296,59 @@ import Testing
         }
         #expect(accepted == 1)
         for store in stores { try await store.close() }
+    }
+}
+
+/// TLS to the database: libpq's `sslmode` and `sslrootcert`, against a server with a self-signed
+/// certificate.
+@Suite struct PostgresTLSTests {
+    /// Whether the store's own connection is encrypted, as the server sees it.
+    static func encrypted(_ store: PostgresStore) async throws -> Bool {
+        try await store.rows("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first?.decode(Bool.self) ?? false
+    }
+
+    @Test func eachModeEncryptsAndChecksAsLibpqDoes() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
+        defer { try? cluster.dropDatabase(database) }
+        let url = cluster.url(database: database)
+        let configuration = PostgresStore.Configuration(signingKey: nil, migrate: true)
+        let root = cluster.certificatePath
+        for (query, expected) in [
+            ("", true), ("?sslmode=prefer", true), ("?sslmode=disable", false), ("?sslmode=require", true),
+            ("?sslmode=verify-ca&sslrootcert=\(root)", true), ("?sslmode=verify-full&sslrootcert=\(root)", true),
+        ] {
+            let store = try await PostgresStore(url: url + query, configuration: configuration)
+            #expect(try await Self.encrypted(store) == expected, "\(query)")
+            try await store.close()
+        }
+        // Verifying against the system's roots, which do not trust the test certificate: refused.
+        var quick = configuration
+        quick.connectTimeout = 5
+        do {
+            let store = try await PostgresStore(url: url + "?sslmode=verify-full", configuration: quick)
+            try await store.close()
+            Issue.record("a certificate no trusted CA signed was accepted")
+        } catch let error as StoreError {
+            #expect(error.code == .unavailable && "\(error)".contains("CERTIFICATE_VERIFY_FAILED"), "\(error)")
+        }
+    }
+
+    @Test func parametersItDoesNotKnowOrThatContradictAreRefusedSayingWhich() async throws {
+        let configuration = PostgresStore.Configuration(signingKey: nil)
+        for (url, expected) in [
+            ("postgres://x@db/airlock?sslmode=always", "sslmode=always in the PostgreSQL URL is not one of disable, prefer, require, verify-ca, verify-full"),
+            ("postgres://x@db/airlock?application_name=a", "parameter 'application_name' is not one Airlock reads"),
+            ("postgres://x@db/airlock?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem", "sslrootcert=/nonexistent/ca.pem"),
+            ("postgres://x@db/airlock?sslmode=require&sslrootcert=/etc/hostname", "only used with sslmode=verify-ca or verify-full"),
+            ("postgres://x@/airlock?host=/run/postgresql&sslmode=require", "a Unix socket (host=/run/postgresql) carries no TLS"),
+        ] {
+            do {
+                _ = try await PostgresStore(url: url, configuration: configuration)
+                Issue.record("opened \(url)")
+            } catch let error as StoreError {
+                #expect(error.code == .invalidArgument && "\(error)".contains(expected), "\(url): \(error)")
+            }
+        }
     }
 }
