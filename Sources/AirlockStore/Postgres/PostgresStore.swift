@@ -41,6 +41,8 @@ public final class PostgresStore: Store {
         public var lockFirstAfterContention: Duration = .seconds(1)
         /// How many audit records verification holds at a time (a page read on one connection).
         var verificationPageSize = 10_000
+        /// Tests only: a fault to make at the commit point of a batch (asked once per batch).
+        var commitFault: (@Sendable () -> CommitFault?)?
 
         public init(
             signingKey: AuditSigningKey?, checkpointEvery: Int = 1000, checkpointInterval: TimeInterval = 60,
@@ -94,9 +96,19 @@ public final class PostgresStore: Store {
                         try await Self.run(jobs, on: connection, configuration: configuration, head: head, describe: describe, logger: logger)
                     }
                 }
+            } catch let unknown as CommitOutcomeUnknown {
+                // The connection failed at the commit point: whether the batch committed, the
+                // database says. Either way the next batch reads the head again.
+                head.forget()
+                if await Self.didCommit(unknown, client: client, logger: logger) {
+                    logger.notice(
+                        "the answer to a group commit was lost, but it had committed",
+                        metadata: ["error": "\(String(reflecting: unknown.underlying))"])
+                    return unknown.results
+                }
+                throw Self.storeError(unknown.underlying, describe: describe)
             } catch {
-                // Whatever the database holds now (a lost answer to a commit included), the next
-                // batch reads the head again.
+                // Whatever the database holds now, the next batch reads the head again.
                 head.forget()
                 throw Self.storeError(error, describe: describe)
             }
@@ -294,6 +306,53 @@ public final class PostgresStore: Store {
     /// An optimistic batch found, on opening its transaction, that another writer moved the head.
     struct HeadMoved: Error {}
 
+    /// The connection failed at a batch's commit point (its final statement without a
+    /// transaction, or `COMMIT`): it may have committed or not.
+    struct CommitOutcomeUnknown: Error {
+        /// The answers, had it committed.
+        var results: [Result<StoreReceipt, any Error>]
+        /// The head, had it committed.
+        var end: PostgresHead
+        /// Whether it appended audit records (without any, whether it committed cannot be told).
+        var appendedRecords: Bool
+        var underlying: any Error
+    }
+
+    /// A fault a test makes at a batch's commit point (``Configuration/commitFault``).
+    enum CommitFault: Sendable {
+        /// The connection fails before the commit point is sent: nothing commits.
+        case beforeCommit
+        /// The commit point runs, and its answer is lost.
+        case answerLost
+    }
+
+    struct InjectedCommitFault: Error {}
+
+    /// Whether `error` is the server refusing a statement (the transaction is rolled back), not
+    /// the connection failing.
+    static func isServerRefusal(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.code == .server
+    }
+
+    /// Whether a batch whose commit point failed committed: its last audit record is in the log,
+    /// with its hash, at its position. (A batch without audit records cannot be told, and counts
+    /// as not committed: its callers get an error, as before.)
+    static func didCommit(_ unknown: CommitOutcomeUnknown, client: PostgresClient, logger: Logger) async -> Bool {
+        guard unknown.appendedRecords else { return false }
+        let tail = unknown.end.tail
+        do {
+            return try await client.withConnection { connection in
+                try await connection.run("SELECT hash FROM audit_log WHERE seq = \(tail.size)", logger: logger).first
+                    .map { row in Self.hash(try row.decode(ByteBuffer.self)) == tail.lastHash } ?? false
+            }
+        } catch {
+            logger.warning(
+                "a group commit's answer was lost, and whether it committed could not be read",
+                metadata: ["error": "\(String(reflecting: error))"])
+            return false
+        }
+    }
+
     /// Whether `error` is the final statement's refusal of a head that moved.
     static func isHeadMoved(_ error: any Error) -> Bool {
         if error is HeadMoved { return true }
@@ -433,10 +492,32 @@ public final class PostgresStore: Store {
                 let notify = write.add("SELECT pg_notify(\(write.bind(Self.channel)), p) FROM unnest(\(write.bind(payloads))::text[]) AS p")
                 columns.append("(SELECT count(*) FROM \(notify))")
             }
+            // The commit point is the final statement when no transaction was opened, otherwise
+            // COMMIT. When the connection fails there (not the server refusing), the batch may
+            // have committed: the caller looks (``CommitOutcomeUnknown``).
+            let committedResults = { () -> [Result<StoreReceipt, any Error>] in
+                guard let checkpoint else { return results }
+                return results.map { result in
+                    result.map { receipt in
+                        var receipt = receipt
+                        receipt.checkpoint = checkpoint
+                        return receipt
+                    }
+                }
+            }
+            let unknown = { (error: any Error) in
+                CommitOutcomeUnknown(
+                    results: committedResults(), end: end, appendedRecords: tail.size > startHead.tail.size, underlying: error)
+            }
+            let fault = configuration.commitFault?()
             if !write.isEmpty {
+                let commitsOnItsOwn = !session.inTransaction
                 do {
+                    if commitsOnItsOwn, fault == .beforeCommit { throw InjectedCommitFault() }
                     _ = try await session.runLast(write.query(selecting: columns))
+                    if commitsOnItsOwn, fault == .answerLost { throw InjectedCommitFault() }
                 } catch {
+                    if commitsOnItsOwn, !isServerRefusal(error) { throw unknown(error) }
                     guard case .eachInSavepoint = mode else {
                         // Say a mutation id already in the database (which change's is found by
                         // applying each alone), or another writer's commit.
@@ -450,16 +531,17 @@ public final class PostgresStore: Store {
                     throw error
                 }
             }
-            try await session.commit()
-            guard let checkpoint else { return .committed(results, head: end) }
-            return .committed(
-                results.map { result in
-                    result.map { receipt in
-                        var receipt = receipt
-                        receipt.checkpoint = checkpoint
-                        return receipt
-                    }
-                }, head: end)
+            if session.inTransaction {
+                do {
+                    if fault == .beforeCommit { throw InjectedCommitFault() }
+                    try await session.commit()
+                    if fault == .answerLost { throw InjectedCommitFault() }
+                } catch {
+                    if !isServerRefusal(error) { throw unknown(error) }
+                    throw error
+                }
+            }
+            return .committed(committedResults(), head: end)
         } catch {
             await session.rollBack()
             throw error
