@@ -57,6 +57,32 @@ struct SQLExecutorTests {
         #expect(await executor.verify(Self.repricing(), change: change) == .matches)
     }
 
+    @Test func aLaterChangeThroughAirlockIsNoMismatchButAnOutsideEditIs() async throws {
+        let demo = try DemoFixture()
+        let executor = demo.executor("catalog.product")
+        guard case .executed(let first) = await executor.apply(Self.repricing("mut-a", price: 18)) else {
+            Issue.record("expected executed")
+            return
+        }
+        // Read back late (as reconciliation does after a crash), after another mutation repriced
+        // the row: this change did what it said, and the row as it left it shows so.
+        let second = Self.repricing("mut-b", price: 16, before: nil)
+        guard case .executed = await executor.apply(second) else { Issue.record("expected executed"); return }
+        #expect(await executor.verify(Self.repricing("mut-a", price: 18), change: first) == .matches)
+        // Changed outside Airlock: the latest change no longer holds, and verification says so.
+        try demo.execute("UPDATE products SET price = 99 WHERE id = 'sku-1'")
+        guard case .executed(let latest) = await executor.apply(Self.repricing("mut-c", price: 15, before: nil)) else {
+            Issue.record("expected executed")
+            return
+        }
+        try demo.execute("UPDATE products SET price = 99 WHERE id = 'sku-1'")
+        guard case .mismatch(let what) = await executor.verify(Self.repricing("mut-c", price: 15), change: latest) else {
+            Issue.record("an edit outside Airlock went unnoticed")
+            return
+        }
+        #expect(what.contains("price"), "\(what)")
+    }
+
     @Test func aFailedPreconditionWritesNothing() async throws {
         let demo = try DemoFixture()
         try demo.execute("UPDATE products SET price = 25 WHERE id = 'sku-1'")

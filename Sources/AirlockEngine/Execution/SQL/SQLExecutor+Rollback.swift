@@ -18,7 +18,7 @@ extension SQLExecutor {
             wanted[key] = SQLValues.stored(value)
         }
         var mismatches: [String] = []
-        for (record, row) in zip(change.records, rows) {
+        for (position, (record, row)) in zip(change.records, rows).enumerated() {
             let place = "the row with \(mapping.keyColumn) '\(record.target)' in table '\(mapping.table)'"
             if request.operation == .delete {
                 if row != nil { mismatches.append("\(place) still exists after its delete") }
@@ -28,10 +28,32 @@ extension SQLExecutor {
                 mismatches.append("\(place) is missing")
                 continue
             }
-            let differences = ValueMatching.differences(wanted: wanted, found: fields(of: row))
+            var differences = ValueMatching.differences(wanted: wanted, found: fields(of: row))
+            // Another mutation applied through Airlock changed the row since (one read back
+            // late, by reconciliation, or after a concurrent change): the row as this change
+            // left it, read in its own transaction, is what tells.
+            if !differences.isEmpty, let image = record.afterImage,
+                (try? await database.read({ db in try Self.changedSince(db, mutationID: request.mutationID, position: position) }))
+                    == true
+            {
+                differences = ValueMatching.differences(wanted: wanted, found: image)
+            }
             if !differences.isEmpty { mismatches.append("\(place) differs: " + differences.joined(separator: "; ")) }
         }
         return mismatches.isEmpty ? .matches : .mismatch(mismatches.joined(separator: "; "))
+    }
+
+    /// Whether a mutation applied after this one (a later marker) changed the same record.
+    static func changedSince(_ db: Database, mutationID: String, position: Int) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (
+                    SELECT 1 FROM \(SQLAppliedMarker.table) AS ours JOIN \(SQLAppliedMarker.table) AS later
+                        ON later.table_name = ours.table_name AND later.target = ours.target AND later.rowid > ours.rowid
+                    WHERE ours.mutation_id = ? AND ours.position = ?)
+                """,
+            arguments: [mutationID, position]) ?? false
     }
 
     /// Restores the before-images kept in the marker rows, every record in one transaction:
