@@ -73,6 +73,12 @@ struct MultiInstanceTests {
             ids.append(try #require(reply.json["id"].string, "\(reply)"))
         }
         let waiting = try #require(try await apis[0].get("/v1/mutations/\(ids[0])", key: Key.agent).json["status"].string)
+        // The twelve open reviews count in system.queue_depth on every instance, not only the one
+        // that opened them.
+        for index in [1, 2] {
+            let depth = try await Self.queueDepth(of: apis[index], becomes: 12)
+            #expect(depth == 12, "instance \(index) sees a queue depth of \(depth), not the twelve reviews opened through instance 0")
+        }
         let clients = apis
         let submitted = ids
 
@@ -137,6 +143,9 @@ struct MultiInstanceTests {
         }
         #expect(markers.count == Set(markers).count, "a transfer was applied twice: \(markers)")
         #expect(Set(markers) == Set(ids), "applied: \(markers.sorted()), submitted: \(ids.sorted())")
+        // Their reviews closed through instances 1 and 2: instance 0 counts none open.
+        let depth = try await Self.queueDepth(of: apis[0], becomes: 0)
+        #expect(depth == 0, "instance 0 still sees \(depth) open reviews after the others closed them")
 
         // Signals reflect every instance's traffic: agent-7's twelve submissions went through
         // instance 0; once both instances have merged their history into the store (every 2 s),
@@ -169,6 +178,16 @@ struct MultiInstanceTests {
         for api in apis {
             let verify = try await api.get("/v1/audit/verify", key: Key.bob)
             #expect(verify.json["intact"].bool == true, "\(verify)")
+        }
+    }
+
+    /// `system.queue_depth` as an instance reports it, once it is `expected` or after 5 s.
+    static func queueDepth(of api: APIClient, becomes expected: Int) async throws -> Int? {
+        let started = Date()
+        while true {
+            let depth = try await api.get("/v1/system", key: Key.bob).json["queue_depth"].int
+            if depth == expected || Date().timeIntervalSince(started) > 5 { return depth }
+            try await Task.sleep(nanoseconds: 50_000_000)
         }
     }
 

@@ -9,17 +9,43 @@ extension Gateway {
     /// (the active policy, the freeze, the shadow policy) is read again, so that it is in force
     /// here within moments of being set elsewhere; a `resync` does both for everything. Returns at
     /// once for a store without other writers.
-    public func followStoreChanges() async {
+    ///
+    /// The counters behind `system.queue_depth` and `system.rollback_rate_1h` count the steps
+    /// this instance commits; the others' are read from the store every `activityRefresh`, so
+    /// that rules on every instance see every instance's reviews and rollbacks.
+    public func followStoreChanges(activityRefresh: Duration = .seconds(1)) async {
         guard let feed = store.changeFeed() else { return }
-        for await notice in feed {
-            switch notice {
-            case .mutation(let id):
-                notifier.announce(id)
-            case .settings:
-                await reloadSettings()
-            case .resync:
-                notifier.announceEveryone()
-                await reloadSettings()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.refreshActivity(every: activityRefresh) }
+            for await notice in feed {
+                switch notice {
+                case .mutation(let id):
+                    notifier.announce(id)
+                case .settings:
+                    await reloadSettings()
+                case .resync:
+                    notifier.announceEveryone()
+                    await reloadSettings()
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Seeds the activity counters from the store again and again, until cancelled.
+    private func refreshActivity(every period: Duration) async {
+        while true {
+            do {
+                try await Task.sleep(for: period)
+            } catch {
+                return
+            }
+            do {
+                try await seedActivity()
+            } catch {
+                logger.warning(
+                    "reading the open reviews and rollbacks of every instance failed; retrying",
+                    metadata: ["error": "\(error)"])
             }
         }
     }
