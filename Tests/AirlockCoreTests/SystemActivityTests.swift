@@ -103,4 +103,16 @@ struct SystemActivityTests {
         }
         #expect(seeded.count(at: Self.t0 + 59 * 60) == 11)
     }
+
+    @Test("the open reviews set from the store's count: changed or not, never below zero")
+    func openReviewsFromTheStore() {
+        var activity = SystemActivity(openReviews: 2)
+        let raised = activity.setOpenReviews(5)
+        #expect(raised && activity.openReviews == 5)
+        let same = activity.setOpenReviews(5)
+        #expect(!same)
+        let cleared = activity.setOpenReviews(-1)
+        #expect(cleared && activity.openReviews == 0)
+        #expect(activity.systemState(freeze: false, at: Self.t0).queueDepth == 0)
+    }
 }

@@ -48,6 +48,17 @@ public struct SystemActivity: Sendable, Hashable {
         return changed
     }
 
+    /// Sets the open reviews to what the store counts (other instances open and close them too).
+    ///
+    /// - Returns: whether the count changed.
+    @discardableResult
+    public mutating func setOpenReviews(_ count: Int) -> Bool {
+        let count = max(0, count)
+        guard count != openReviews else { return false }
+        openReviews = count
+        return true
+    }
+
     /// Counts `count` executions at `seconds` (seeding from the store).
     public mutating func recordExecuted(at seconds: Int64, count: Int = 1) {
         executed.record(at: seconds, count: count)

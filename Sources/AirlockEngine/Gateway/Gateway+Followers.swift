@@ -11,8 +11,10 @@ extension Gateway {
     /// once for a store without other writers.
     ///
     /// The counters behind `system.queue_depth` and `system.rollback_rate_1h` count the steps
-    /// this instance commits; the others' are read from the store every `activityRefresh`, so
-    /// that rules on every instance see every instance's reviews and rollbacks.
+    /// this instance commits; the others' are read from the store: the open reviews every
+    /// `activityRefresh` (a count over the open reviews), the executions and rollbacks of the
+    /// last hour every 30th time (a count over the hour's moves, which at thousands a second is
+    /// too much to run every second; a rate over an hour moves slowly).
     public func followStoreChanges(activityRefresh: Duration = .seconds(1)) async {
         guard let feed = store.changeFeed() else { return }
         await withTaskGroup(of: Void.self) { group in
@@ -32,16 +34,18 @@ extension Gateway {
         }
     }
 
-    /// Seeds the activity counters from the store again and again, until cancelled.
+    /// Reads the activity counters from the store again and again, until cancelled.
     private func refreshActivity(every period: Duration) async {
+        var round = 0
         while true {
             do {
                 try await Task.sleep(for: period)
             } catch {
                 return
             }
+            round += 1
             do {
-                try await seedActivity()
+                if round.isMultiple(of: 30) { try await seedActivity() } else { try await refreshOpenReviews() }
             } catch {
                 logger.warning(
                     "reading the open reviews and rollbacks of every instance failed; retrying",

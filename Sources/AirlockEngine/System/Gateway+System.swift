@@ -106,6 +106,12 @@ extension Gateway {
         systemBook.withLock { $0.reset(to: activity) }
     }
 
+    /// Reads the open reviews again from the store (one count over the open reviews' index).
+    func refreshOpenReviews() async throws {
+        let count = try await store.openReviewCount()
+        systemBook.withLock { $0.setOpenReviews(count) }
+    }
+
     /// Counts what a committed step changed in `system.*`.
     func countActivity(_ step: LifecycleStep) {
         let seconds = Self.epochSeconds(clock.now())

@@ -22,6 +22,11 @@ struct SystemBook: Sendable {
         stale = true
     }
 
+    /// Sets the open reviews to the store's count.
+    mutating func setOpenReviews(_ count: Int) {
+        if activity.setOpenReviews(count) { stale = true }
+    }
+
     /// Counts what a committed step changed, at `seconds` (since the epoch).
     mutating func count(_ step: LifecycleStep, at seconds: Int64) {
         if activity.count(step, at: seconds) { stale = true }
