@@ -495,19 +495,9 @@ public final class PostgresStore: Store {
             // The commit point is the final statement when no transaction was opened, otherwise
             // COMMIT. When the connection fails there (not the server refusing), the batch may
             // have committed: the caller looks (``CommitOutcomeUnknown``).
-            let committedResults = { () -> [Result<StoreReceipt, any Error>] in
-                guard let checkpoint else { return results }
-                return results.map { result in
-                    result.map { receipt in
-                        var receipt = receipt
-                        receipt.checkpoint = checkpoint
-                        return receipt
-                    }
-                }
-            }
             let unknown = { (error: any Error) in
                 CommitOutcomeUnknown(
-                    results: committedResults(), end: end, appendedRecords: tail.size > startHead.tail.size, underlying: error)
+                    results: results.carrying(checkpoint), end: end, appendedRecords: tail.size > startHead.tail.size, underlying: error)
             }
             let fault = configuration.commitFault?()
             if !write.isEmpty {
@@ -541,7 +531,7 @@ public final class PostgresStore: Store {
                     throw error
                 }
             }
-            return .committed(committedResults(), head: end)
+            return .committed(results.carrying(checkpoint), head: end)
         } catch {
             await session.rollBack()
             throw error

@@ -275,13 +275,6 @@ public final class SQLiteStore: Store {
         if appender.size != startSize || checkpoint != nil {
             try appender.save(db: db)
         }
-        guard let checkpoint else { return results }
-        return results.map { result in
-            result.map { receipt in
-                var receipt = receipt
-                receipt.checkpoint = checkpoint
-                return receipt
-            }
-        }
+        return results.carrying(checkpoint)
     }
 }
