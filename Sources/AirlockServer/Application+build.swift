@@ -78,6 +78,7 @@ public func openGateway(
         metrics: GatewayMetrics(factory: factory))
     gateway.configureDrift(configuration.drift)
     gateway.configureOversight(configuration.oversight)
+    gateway.admission.configure(limits: configuration.limits, rates: configuration.rateLimits)
     try await gateway.start(configuredPack: pack, files: files, by: "config:\(configuration.source)")
     // Alone on its database, an instance takes up everything left unfinished; sharing it, only
     // what has stood still long enough not to be in flight on another instance.
@@ -112,29 +113,34 @@ public func buildRouter(
 }
 
 /// Builds the whole server of a configuration: `airlock serve` runs it, and tests build the same
-/// with a test configuration.
+/// with a test configuration. With `reloadFile`, SIGHUP reads that configuration file again
+/// (``ConfigurationReload``).
 public func buildApplication(
     _ configuration: GatewayConfiguration, clock: any GatewayClock = SystemClock(), logger: Logger? = nil,
-    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    reloadFile: String? = nil, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> (application: some ApplicationProtocol, parts: AirlockServerParts) {
     var logger = logger ?? Logger(label: "airlock")
     if logger.logLevel > .info, ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { logger.logLevel = .info }
     let parts = try await openGateway(configuration, clock: clock, logger: logger)
     let consoleKey = try ConsoleSessions.key(in: StateDirectory(path: configuration.stateDirectory))
+    var services: [any Service] = [
+        CheckpointService(store: parts.store, clock: clock, logger: logger), SignalSaveService(gateway: parts.gateway),
+        ReconciliationService(
+            gateway: parts.gateway, interval: configuration.reconcileInterval, staleAfter: configuration.reconcileStaleAfter),
+        DeadlineService(gateway: parts.gateway),
+        WebhookDeliveryService(gateway: parts.gateway), DriftService(gateway: parts.gateway),
+        StoreFollowerService(gateway: parts.gateway),
+    ]
+    if let reloadFile {
+        services.append(ConfigurationReloadService(gateway: parts.gateway, file: reloadFile, running: configuration, logger: logger))
+    }
     let application = Application(
         router: buildRouter(parts.gateway, consoleKey: consoleKey, metrics: parts.metrics).router,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "airlock"),
         // Shut down after the server has drained its requests, in reverse order: webhook deliveries
         // in flight finish, deadlines and reconciliation stop, the signal history is saved, the
         // last checkpoint signed.
-        services: [
-            CheckpointService(store: parts.store, clock: clock, logger: logger), SignalSaveService(gateway: parts.gateway),
-            ReconciliationService(
-                gateway: parts.gateway, interval: configuration.reconcileInterval, staleAfter: configuration.reconcileStaleAfter),
-            DeadlineService(gateway: parts.gateway),
-            WebhookDeliveryService(gateway: parts.gateway), DriftService(gateway: parts.gateway),
-            StoreFollowerService(gateway: parts.gateway),
-        ],
+        services: services,
         onServerRunning: onServerRunning,
         logger: logger)
     return (application, parts)

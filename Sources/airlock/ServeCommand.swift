@@ -61,7 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
         let isDefault = config == nil
         let (host, port) = (configuration.host, configuration.port)
         do {
-            let built = try await buildApplication(configuration) { channel in
+            // With a configuration file, SIGHUP reads it again (principals, limits, rate limits).
+            let built = try await buildApplication(configuration, reloadFile: config) { channel in
                 let address = channel.localAddress
                 say("airlock listening on http://\(address?.ipAddress ?? host):\(address?.port ?? port)")
             }

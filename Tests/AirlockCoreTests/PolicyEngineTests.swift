@@ -209,6 +209,33 @@ import Testing
         #expect(try decide(Mutation(resource: "person", operation: .update, target: "p", changes: ["level": .int(5)])).matchedRules == ["divide"])
     }
 
+    /// A rule's evaluation is bounded by CEL's cost budget (1,000,000 units), not by the server's
+    /// configuration: a rule past it fails like any failing rule, so the pack's `on_error` tier
+    /// holds, and a mutation cannot buy itself a low tier by making a rule too costly to finish.
+    @Test func aRuleOverTheCostBudgetFailsToTheErrorTier() throws {
+        let pack = try Fixtures.pack(
+            rules: """
+                  - id: pairs
+                    resource: person
+                    when: mutation.targets.exists(a, mutation.targets.exists(b, a + b == "never"))
+                    score: 1
+                """)
+        let engine = PolicyEngine(pack: pack)
+        let decide = { (count: Int) in
+            try engine.decide(
+                mutation: Mutation(
+                    resource: "person", operation: .update, targets: (0..<count).map { "p\($0)" }, changes: ["level": .int(1)]),
+                actor: Fixtures.agent, signals: .neutral, system: SystemState(), now: Fixtures.monday)
+        }
+        let small = try decide(10)
+        #expect(small.reasons.allSatisfy { !$0.failed }, "\(small.reasons)")
+        let costly = try decide(1_000)
+        let reason = try #require(costly.reasons.first { $0.rule == "pairs" })
+        #expect(reason.failed)
+        #expect(reason.message.contains("cost"), "\(reason.message)")
+        #expect(costly.tier == pack.defaults.onError)
+    }
+
     @Test func explainTracesEveryRule() throws {
         let e = try engine.explain(
             mutation: Fixtures.transfer(150), actor: Fixtures.agent, signals: Signals.neutral, system: SystemState(), now: Fixtures.monday)

@@ -31,6 +31,24 @@ import Testing
         }
     }
 
+    /// Without `status`, the wait is for a change from the status the mutation had when it began
+    /// (it once compared with the status it woke to, and held on until its time was up).
+    @Test func aWaitWithoutAStatusWakesOnTheChange() async throws {
+        let clock = ManualClock(TestServer.businessHours)
+        try await TestServer.with(clock: clock) { api, parts in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let poll = Task { try await api.get("/v1/mutations/\(id)?wait=\(Self.wait)", key: TestServer.Key.agent) }
+            let parked = ContinuousClock.now
+            while parts.gateway.waitingRequests == 0, ContinuousClock.now - parked < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try await api.approve(id, key: TestServer.Key.bob).status == .ok)
+            // The gateway's clock stands still: only the change can end the wait.
+            let reply = try await poll.value
+            #expect(reply.json["status"].string == "approved", "\(reply)")
+        }
+    }
+
     @Test func aWaitWithoutChangeHoldsUntilItsTimeOnTheGatewaysClockPasses() async throws {
         let clock = ManualClock(TestServer.businessHours)
         try await TestServer.with(clock: clock) { api, parts in

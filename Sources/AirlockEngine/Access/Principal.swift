@@ -30,6 +30,9 @@ public struct Principal: Sendable, Hashable {
     /// configuration names none, which clears it for every class. A field of a class it is not
     /// cleared for is shown masked: the fact that it changes, never its value.
     public var clearances: Set<String>?
+    /// The principal's own request rate (`rate_limit:`), over its kind's (`rate_limits:`); `nil`
+    /// takes the kind's.
+    public var rateLimit: RateLimit?
 
     public init(
         id: String, kind: Actor.Kind, roles: Set<Role>, pools: Set<String> = [], owner: String? = nil,

@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockStore
+import CEL
 import Foundation
 import Yams
 
@@ -39,6 +40,10 @@ public struct GatewayConfiguration: Sendable {
     public var drift = DriftSettings()
     /// The thresholds of the oversight checks (`oversight:`).
     public var oversight = Oversight.Settings()
+    /// How much one request may ask (`limits:`).
+    public var limits = RequestLimits()
+    /// Each kind of principal's request rate (`rate_limits:`; a principal's `rate_limit` overrides it).
+    public var rateLimits = RateLimits()
     /// Where the configuration came from, for messages.
     public var source: String = "embedded defaults"
 
@@ -89,7 +94,7 @@ public struct GatewayConfiguration: Sendable {
         let top = try reader.mapping(
             root, allowed: [
                 "listen", "state_dir", "policy", "principals", "store", "audit", "executors", "notify", "drift", "oversight",
-                "reconciliation",
+                "reconciliation", "limits", "rate_limits",
             ],
             what: "the configuration")
         if let listen = top["listen"] {
@@ -225,6 +230,14 @@ public struct GatewayConfiguration: Sendable {
                 }
             }
         }
+        if let limits = top["limits"] {
+            config.limits = try Self.parseLimits(limits, reader: reader)
+        }
+        if let rates = top["rate_limits"] {
+            for (name, node) in try reader.mapping(rates, allowed: Set(Actor.Kind.allCases.map(\.rawValue)), what: "rate_limits") {
+                config.rateLimits[Actor.Kind(rawValue: name)!] = try Self.parseRateLimit(node, what: "rate_limits.\(name)", reader: reader)
+            }
+        }
         if let executors = top["executors"] {
             config.executors = try ExecutorConfiguration.parse(executors, file: file, environment: environment)
         }
@@ -246,7 +259,11 @@ public struct GatewayConfiguration: Sendable {
             var ownerNodes: [String: Node] = [:]
             for item in items {
                 let entry = try reader.mapping(
-                    item, allowed: ["id", "kind", "roles", "key_sha256", "key_env", "pools", "owner", "attributes", "notify", "clearances"],
+                    item,
+                    allowed: [
+                        "id", "kind", "roles", "key_sha256", "key_env", "pools", "owner", "attributes", "notify", "clearances",
+                        "rate_limit",
+                    ],
                     what: "a principal")
                 guard let idNode = entry["id"] else { throw reader.error(item, "a principal needs an id") }
                 let id = try reader.string(idNode, what: "id")
@@ -280,6 +297,9 @@ public struct GatewayConfiguration: Sendable {
                         clearances.insert(try reader.string(item, what: "a data class"))
                     }
                     principal.clearances = clearances
+                }
+                if let node = entry["rate_limit"] {
+                    principal.rateLimit = try Self.parseRateLimit(node, what: "the rate_limit of '\(id)'", reader: reader)
                 }
                 if let node = entry["notify"] {
                     principal.notify = try WebhookTarget.parse(
@@ -319,6 +339,67 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         return config
+    }
+}
+
+extension GatewayConfiguration {
+    /// `limits: {body_bytes, json_depth, string_bytes, array_items, bulk_targets, wait_seconds,
+    /// long_polls_per_principal}`: each a positive whole number.
+    static func parseLimits(_ node: Node, reader: ConfigReader) throws(ConfigurationError) -> RequestLimits {
+        var limits = RequestLimits()
+        let keys: Set<String> = [
+            "body_bytes", "json_depth", "string_bytes", "array_items", "bulk_targets", "wait_seconds", "long_polls_per_principal",
+        ]
+        for (name, value) in try reader.mapping(node, allowed: keys, what: "limits") {
+            let text = try reader.string(value, what: "limits.\(name)")
+            guard let n = Int(text), n > 0 else {
+                throw reader.error(value, "limits.\(name) must be a positive whole number, not '\(text)'")
+            }
+            switch name {
+            case "body_bytes": limits.bodyBytes = n
+            case "json_depth":
+                guard n <= Value.maximumJSONDepth else {
+                    throw reader.error(value, "limits.json_depth must be at most \(Value.maximumJSONDepth), not \(n)")
+                }
+                limits.json.depth = n
+            case "string_bytes": limits.json.stringBytes = n
+            case "array_items": limits.json.items = n
+            case "bulk_targets": limits.bulkTargets = n
+            case "wait_seconds": limits.waitSeconds = n
+            default: limits.longPollsPerPrincipal = n
+            }
+        }
+        return limits
+    }
+
+    /// A rate limit: `none`, or `{rate: 100/s, burst: 200}` (the rate per second, `/s`, or per
+    /// minute, `/m`; the burst defaults to twice the per-second rate, at least 1).
+    static func parseRateLimit(_ node: Node, what: String, reader: ConfigReader) throws(ConfigurationError) -> RateLimit {
+        if case .scalar(let scalar) = node, scalar.string == "none" { return .unlimited }
+        let map = try reader.mapping(node, allowed: ["rate", "burst"], what: what)
+        guard let rateNode = map["rate"] else { throw reader.error(node, "\(what) needs a rate (say 100/s), or is none") }
+        let text = try reader.string(rateNode, what: "\(what).rate")
+        var number = Substring(text)
+        var per = 1.0
+        if text.hasSuffix("/s") {
+            number = text.dropLast(2)
+        } else if text.hasSuffix("/m") {
+            number = text.dropLast(2)
+            per = 60
+        }
+        guard let count = Double(number.trimmingCharacters(in: .whitespaces)), count > 0, count.isFinite else {
+            throw reader.error(rateNode, "\(what).rate must be a positive rate such as 100/s or 600/m, not '\(text)'")
+        }
+        let perSecond = count / per
+        var burst = max(1, Int((perSecond * 2).rounded(.up)))
+        if let burstNode = map["burst"] {
+            let burstText = try reader.string(burstNode, what: "\(what).burst")
+            guard let n = Int(burstText), n > 0 else {
+                throw reader.error(burstNode, "\(what).burst must be a positive whole number of requests, not '\(burstText)'")
+            }
+            burst = n
+        }
+        return RateLimit(perSecond: perSecond, burst: burst)
     }
 }
 

@@ -15,12 +15,16 @@ import Synchronization
 public final class Gateway: Sendable {
     /// Where everything is kept.
     public let store: any Store
-    /// The known principals.
-    public let principals: PrincipalDirectory
+    /// The known principals: replaced whole when the configuration is reloaded
+    /// (``replacePrincipals(_:)``), so every request reads one consistent directory.
+    public var principals: PrincipalDirectory { directory.withLock { $0.principals } }
+    /// The request limits and each principal's rate and long polls.
+    public let admission: Admission
     /// The public half of the audit signing key (raw 32 bytes), for verification.
     let auditPublicKeyBytes: [UInt8]?
-    /// Each principal as a policy actor, built once (its CEL value is built with it).
-    let actors: [String: Actor]
+    /// Each principal as a policy actor, built once per directory (its CEL value is built with it).
+    var actors: [String: Actor] { directory.withLock { $0.actors } }
+    private let directory: Mutex<Directory>
     /// The executor of each resource (the caller executes resources without one).
     public let executors: Executors
     /// The time every part of the engine reads and waits on.
@@ -58,6 +62,19 @@ public final class Gateway: Sendable {
         var pack: PolicyPack { engine.pack }
     }
 
+    /// The principals and their actors, replaced together.
+    struct Directory: Sendable {
+        var principals: PrincipalDirectory
+        var actors: [String: Actor]
+
+        init(_ principals: PrincipalDirectory) {
+            self.principals = principals
+            var actors: [String: Actor] = [:]
+            for principal in principals.principals { actors[principal.id] = Gateway.actor(of: principal) }
+            self.actors = actors
+        }
+    }
+
     struct SignalBook: Sendable {
         var state = SignalState()
         var dirty = false
@@ -80,15 +97,21 @@ public final class Gateway: Sendable {
         self.seenKey = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &bytes) })
         self.store = store
         self.executors = executors
-        var actors: [String: Actor] = [:]
-        for principal in principals.principals { actors[principal.id] = Self.actor(of: principal) }
-        self.actors = actors
+        self.directory = Mutex(Directory(principals))
         self.auditPublicKeyBytes = auditPublicKey.map { Array($0.rawRepresentation) }
-        self.principals = principals
         self.clock = clock
+        self.admission = Admission(clock: clock)
         self.active = Mutex(nil)
         self.signalBook = Mutex(SignalBook(delta: store.isShared ? SignalState() : nil))
         self.systemBook = Mutex(SystemBook())
+    }
+
+    /// Puts a reloaded configuration's principals in force: the next request authenticates
+    /// against them (a removed principal's key is refused at once, a changed role or pool
+    /// counts from its next call).
+    public func replacePrincipals(_ principals: PrincipalDirectory) {
+        let replacement = Directory(principals)
+        directory.withLock { $0 = replacement }
     }
 
     /// Loads the active policy, the signal history and the system state (the freeze, the open

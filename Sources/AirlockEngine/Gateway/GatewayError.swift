@@ -23,6 +23,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         public static let invalidPolicy = Kind(raw: "invalid_policy")
         /// The store or another dependency failed (503).
         public static let unavailable = Kind(raw: "unavailable")
+        /// The principal is over its rate limit or its open long polls (429).
+        public static let tooManyRequests = Kind(raw: "too_many_requests")
     }
 
     public var kind: Kind
@@ -33,16 +35,19 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     /// The mutation the refusal concerns, when one was recorded (an invalid mutation is
     /// recorded as rejected, and its id returned with the errors).
     public var mutation: MutationView?
+    /// Seconds after which the request may be tried again (`Retry-After`), when that is known.
+    public var retryAfter: Int?
 
     public init(
         _ kind: Kind, title: String, detail: String, errors: [(path: String, message: String)] = [],
-        mutation: MutationView? = nil
+        mutation: MutationView? = nil, retryAfter: Int? = nil
     ) {
         self.kind = kind
         self.title = title
         self.detail = detail
         self.errors = errors
         self.mutation = mutation
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(title): \(detail)" }

@@ -10,6 +10,15 @@ extension Gateway {
         case .failure(let failure):
             return .failure(failure)
         case .success(var mutation):
+            let most = admission.limits.bulkTargets
+            if let targets = mutation.targets, targets.count > most {
+                return .failure(
+                    ValidationFailure(issues: [
+                        ValidationIssue(
+                            path: "targets",
+                            message: "lists \(targets.count) records; a mutation may change at most \(most) (limits.bulk_targets)")
+                    ]))
+            }
             if mutation.targets != nil, executesItself(mutation.resource),
                 !executors.executor(for: mutation.resource).supportsBulk
             {

@@ -35,11 +35,24 @@ extension Gateway {
     }
 
     /// Holds until the mutation's status differs from `status` (or is terminal), or `seconds`
-    /// pass; returns the view then.
+    /// pass (at most `limits.wait_seconds`); returns the view then. Each principal holds at most
+    /// `limits.long_polls_per_principal` such waits at once.
     public func waitForChange(of id: String, from status: MutationStatus?, seconds: Double, for principal: Principal)
         async throws(GatewayError) -> MutationView
     {
-        let deadline = clock.now().addingTimeInterval(seconds)
+        let seconds = min(max(0, seconds), Double(admission.limits.waitSeconds))
+        if seconds == 0 { return try await view(of: id, for: principal) }
+        return try await admission.holdingLongPoll(for: principal) { () throws(GatewayError) in
+            try await waitForChange(of: id, from: status, until: clock.now().addingTimeInterval(seconds), for: principal)
+        }
+    }
+
+    private func waitForChange(of id: String, from status: MutationStatus?, until deadline: Date, for principal: Principal)
+        async throws(GatewayError) -> MutationView
+    {
+        // Without a status, the one the mutation has when the wait begins: read once, so that a
+        // wake-up compares with it, not with the status it woke to.
+        var expected = status
         while true {
             let ticket = notifier.register(id)
             let current: MutationView
@@ -49,7 +62,7 @@ extension Gateway {
                 notifier.cancel(ticket)  // an unknown id is never announced: its watch would stay
                 throw error
             }
-            let expected = status ?? current.status
+            if expected == nil { expected = current.status }
             let remaining = deadline.timeIntervalSince(clock.now())
             if current.status != expected || current.status.isFinal || remaining <= 0 {
                 notifier.cancel(ticket)

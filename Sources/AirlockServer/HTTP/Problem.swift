@@ -15,6 +15,8 @@ struct Problem: Error, Sendable {
     var errors: [(path: String, message: String)] = []
     /// Extra members (the recorded mutation's id and view for an invalid mutation).
     var extra: [(String, Value)] = []
+    /// Seconds after which the request may be tried again, sent as `Retry-After`.
+    var retryAfter: Int?
 
     init(
         _ status: HTTPResponse.Status, type: String, title: String, detail: String,
@@ -38,6 +40,7 @@ struct Problem: Error, Sendable {
             case .notFound: .notFound
             case .conflict: .conflict
             case .invalidMutation, .invalidPolicy: .unprocessableContent
+            case .tooManyRequests: .tooManyRequests
             default: .serviceUnavailable
             }
         var extra: [(String, Value)] = []
@@ -48,6 +51,7 @@ struct Problem: Error, Sendable {
         self.init(
             status, type: Self.typeURI(for: error.kind), title: error.title, detail: error.detail, errors: error.errors,
             extra: extra)
+        retryAfter = error.retryAfter
     }
 
     static func typeURI(for kind: GatewayError.Kind) -> String {
@@ -59,6 +63,7 @@ struct Problem: Error, Sendable {
         case .conflict: "urn:airlock:problem:conflict"
         case .invalidMutation: "urn:airlock:problem:invalid-mutation"
         case .invalidPolicy: "urn:airlock:problem:invalid-policy"
+        case .tooManyRequests: "urn:airlock:problem:too-many-requests"
         default: "urn:airlock:problem:unavailable"
         }
     }
@@ -95,6 +100,7 @@ struct Problem: Error, Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"airlock\"" }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(
             status: status, headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(string: jsonValue.jsonString() + "\n")))

@@ -7,8 +7,17 @@ import NIOCore
 
 /// How requests are read: the caller's identity, and bodies with their limits.
 enum RequestReading {
-    /// The largest body accepted.
-    static let maximumBodySize = 1 << 20
+    /// The principal named by the `Authorization: Bearer KEY` header, counted against its rate
+    /// limit (429 with `Retry-After` past it).
+    static func principal(_ request: Request, of gateway: Gateway) throws(Problem) -> Principal {
+        let principal = try principal(request, in: gateway.principals)
+        do {
+            try gateway.admission.admit(principal)
+        } catch {
+            throw Problem(error)
+        }
+        return principal
+    }
 
     /// The principal named by the `Authorization: Bearer KEY` header.
     static func principal(_ request: Request, in directory: PrincipalDirectory) throws(Problem) -> Principal {
@@ -33,16 +42,27 @@ enum RequestReading {
         return text[first...last]
     }
 
-    /// The body as text, at most 1 MiB.
-    static func text(_ request: inout Request) async throws(Problem) -> String {
-        let buffer: ByteBuffer
+    /// The body's bytes, at most `limits.body_bytes` (413 past them).
+    static func body(_ request: inout Request, limits: RequestLimits) async throws(Problem) -> ByteBuffer {
         do {
-            buffer = try await request.collectBody(upTo: maximumBodySize)
+            return try await request.collectBody(upTo: limits.bodyBytes)
         } catch {
             throw Problem(
                 .contentTooLarge, type: "urn:airlock:problem:too-large", title: "Body too large",
-                detail: "request bodies are limited to \(maximumBodySize) bytes (1 MiB)")
+                detail: "request bodies are limited to \(sizeText(limits.bodyBytes)) (limits.body_bytes)")
         }
+    }
+
+    /// `1 MiB`, `64 KiB`, or `2048 bytes`.
+    static func sizeText(_ bytes: Int) -> String {
+        if bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
+    }
+
+    /// The body as text, at most `limits.body_bytes`.
+    static func text(_ request: inout Request, limits: RequestLimits) async throws(Problem) -> String {
+        let buffer = try await body(&request, limits: limits)
         guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw .badRequest("the body is not valid UTF-8")
         }
@@ -50,18 +70,18 @@ enum RequestReading {
     }
 
     /// The body as a JSON object; the content type must be JSON.
-    static func jsonObject(_ request: inout Request) async throws(Problem) -> Value {
+    static func jsonObject(_ request: inout Request, limits: RequestLimits) async throws(Problem) -> Value {
         try requireJSONContentType(request)
-        return try parseObject(try await text(&request))
+        return try parseObject(try await text(&request, limits: limits), limits: limits)
     }
 
     /// The body as a JSON object, or nil when there is none (an empty body, whatever its
     /// content type: many clients send `Content-Type: application/json` on every request).
-    static func optionalJSONObject(_ request: inout Request) async throws(Problem) -> Value? {
-        let text = try await text(&request)
+    static func optionalJSONObject(_ request: inout Request, limits: RequestLimits) async throws(Problem) -> Value? {
+        let text = try await text(&request, limits: limits)
         guard !text.allSatisfy(\.isWhitespace) else { return nil }
         try requireJSONContentType(request)
-        return try parseObject(text)
+        return try parseObject(text, limits: limits)
     }
 
     private static func requireJSONContentType(_ request: Request) throws(Problem) {
@@ -74,10 +94,10 @@ enum RequestReading {
         }
     }
 
-    private static func parseObject(_ text: String) throws(Problem) -> Value {
+    private static func parseObject(_ text: String, limits: RequestLimits) throws(Problem) -> Value {
         let value: Value
         do {
-            value = try Value(json: text)
+            value = try Value(json: text, limits: limits.json)
         } catch {
             throw .badRequest("the body is not valid JSON: \(error)", errors: [("body", error.description)])
         }

@@ -28,8 +28,8 @@ final class MCPRoutes: Sendable {
     }
 
     func handle(_ request: inout Request) async throws -> Response {
-        let principal = try RequestReading.principal(request, in: gateway.principals)
-        let body = try await request.body.collect(upTo: 1 << 20)
+        let principal = try RequestReading.principal(request, of: gateway)
+        let body = try await RequestReading.body(&request, limits: gateway.admission.limits)
         var headers: [String: String] = [:]
         for field in request.headers {
             // One value per name; repeated fields joined as HTTP allows.

@@ -35,6 +35,7 @@ paths:
         "200": { description: Replay of an earlier submission with the same Idempotency-Key, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
         "413": { $ref: "#/components/responses/Problem" }
@@ -62,6 +63,7 @@ paths:
                   next_cursor: { type: [string, "null"] }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}:
     get:
@@ -75,6 +77,7 @@ paths:
         "200": { description: The mutation, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}/approve:
@@ -92,6 +95,7 @@ paths:
         "200": { description: The mutation after the vote, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
@@ -113,6 +117,7 @@ paths:
         "200": { description: The mutation after the vote, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
@@ -135,6 +140,7 @@ paths:
         "201": { description: "The revision, decided; the old mutation is superseded (superseded_by names it)", content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
@@ -154,6 +160,7 @@ paths:
         "200": { description: "The mutation after the rollback (rolled_back)", content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { description: "Not executed, executed by its caller, of an irreversible resource and not forced, or refused because the target changed since (the change stands; a rollback_refused alarm is audited)", content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
@@ -178,6 +185,7 @@ paths:
         "200": { description: The mutation, now executed or failed, content: { application/json: { schema: { $ref: "#/components/schemas/Mutation" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
@@ -213,6 +221,7 @@ paths:
                         reasons: { type: array, items: { $ref: "#/components/schemas/Reason" } }
                         mutation: { $ref: "#/components/schemas/Mutation" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
   /v1/audit:
     get:
@@ -234,6 +243,7 @@ paths:
                   next_after: { type: [integer, "null"] }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
   /v1/audit/verify:
     get:
@@ -263,6 +273,7 @@ paths:
                         seq: { type: integer }
                         detail: { type: string }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
   /v1/policies:
     get:
@@ -279,6 +290,7 @@ paths:
                 properties:
                   items: { type: array, items: { $ref: "#/components/schemas/PolicyVersion" } }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
   /v1/policies/{name}:
     put:
@@ -296,6 +308,7 @@ paths:
         "201": { description: Stored, inactive, content: { application/json: { schema: { $ref: "#/components/schemas/PolicyVersion" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
         "413": { $ref: "#/components/responses/Problem" }
@@ -310,6 +323,7 @@ paths:
       responses:
         "200": { description: Now active, content: { application/json: { schema: { $ref: "#/components/schemas/PolicyVersion" } } } }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "422": { $ref: "#/components/responses/Problem" }
@@ -325,6 +339,7 @@ paths:
       responses:
         "200": { description: Running in shadow, content: { application/json: { schema: { $ref: "#/components/schemas/ShadowSetting" } } } }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "422": { $ref: "#/components/responses/Problem" }
@@ -355,6 +370,7 @@ paths:
                   recent: { type: array, items: { type: object } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
     delete:
       summary: Stop the shadow candidate (admin; audited); its results stay
@@ -362,6 +378,7 @@ paths:
       responses:
         "200": { description: Stopped, content: { application/json: { schema: { type: object, properties: { stopped: { $ref: "#/components/schemas/ShadowSetting" } } } } } }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
   /metrics:
@@ -387,6 +404,7 @@ paths:
         "200": { description: A JSON-RPC answer as server-sent events }
         "202": { description: A notification or response accepted }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
     get:
@@ -395,12 +413,14 @@ paths:
       responses:
         "200": { description: Server-sent events }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
     delete:
       summary: Ends an MCP session
       operationId: mcpDelete
       responses:
         "200": { description: The session ended }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "404": { $ref: "#/components/responses/Problem" }
   /v1/resources:
     get:
@@ -432,6 +452,7 @@ paths:
                         reversible: { type: boolean }
                         changes: { type: object }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
   /v1/system:
     get:
       summary: The gateway's own state, as policies read it (system.*), and the policy in force (any principal)
@@ -439,6 +460,7 @@ paths:
       responses:
         "200": { description: The system state, content: { application/json: { schema: { $ref: "#/components/schemas/System" } } } }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
   /v1/system/freeze:
     post:
       summary: Freeze or thaw the gateway (admin; audited as freeze_changed; kept across restarts)
@@ -461,6 +483,7 @@ paths:
         "200": { description: Now in force, content: { application/json: { schema: { $ref: "#/components/schemas/System" } } } }
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
         "413": { $ref: "#/components/responses/Problem" }
         "415": { $ref: "#/components/responses/Problem" }
@@ -492,6 +515,15 @@ components:
   responses:
     Problem:
       description: An error (RFC 9457)
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    TooManyRequests:
+      description: The principal is over its rate limit (rate_limits, or its own rate_limit) or holds as many long polls as it may (limits.long_polls_per_principal)
+      headers:
+        Retry-After:
+          description: Seconds after which the request may be tried again
+          schema: { type: integer, minimum: 1 }
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }

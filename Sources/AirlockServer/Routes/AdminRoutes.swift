@@ -14,7 +14,7 @@ struct AdminRoutes {
     func register(_ book: RouteBook) {
         let gateway = self.gateway
         book.on(.get, "/v1/audit") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let query = request.uri.queryParameters
             let after = try query["after"].map { text throws(Problem) -> Int64 in
                 guard let n = Int64(text), n >= 0 else { throw Problem.badRequest("after must be a sequence number ≥ 0") }
@@ -36,7 +36,7 @@ struct AdminRoutes {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"items\":\(items),\"next_after\":\(next)}\n")))
         }
         book.on(.get, "/v1/audit/verify") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let report = try await gateway.verifyAudit(for: principal)
             var map = CELMap()
             map["intact"] = .bool(report.isIntact)
@@ -55,12 +55,12 @@ struct AdminRoutes {
             return jsonResponse(.map(map))
         }
         book.on(.get, "/v1/policies") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let versions = try await gateway.policies(for: principal)
             return jsonResponse(.map(CELMap([(.string("items"), .list(versions.map(Self.json)))])))
         }
         book.on(.put, "/v1/policies/{name}") { request, context in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             try gateway.authorizeUpload(by: principal)
             let name = try context.parameters.require("name")
             guard name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", options: .regularExpression) != nil else {
@@ -74,12 +74,12 @@ struct AdminRoutes {
                     .unsupportedMediaType, type: "urn:airlock:problem:unsupported-media-type",
                     title: "Unsupported media type", detail: "upload the pack as application/yaml (got '\(type)')")
             }
-            let text = try await RequestReading.text(&request)
+            let text = try await RequestReading.text(&request, limits: gateway.admission.limits)
             let upload = try await gateway.upload(policy: name, text: text, by: principal)
             return jsonResponse(Self.json(upload.record), status: upload.created ? .created : .ok)
         }
         book.on(.post, "/v1/policies/{version}/activate", routerPath: "/v1/policies/{name}/activate") { request, context in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let version = try context.parameters.require("name")
             let record = try await gateway.activate(policyVersion: version, by: principal)
             return jsonResponse(Self.json(record))

@@ -14,8 +14,8 @@ struct MutationRoutes {
     func register(_ book: RouteBook) {
         let gateway = self.gateway
         book.on(.post, "/v1/mutations") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
-            let body = try await RequestReading.jsonObject(&request)
+            let principal = try RequestReading.principal(request, of: gateway)
+            let body = try await RequestReading.jsonObject(&request, limits: gateway.admission.limits)
             let key = request.headers[HTTPField.Name("Idempotency-Key")!]
             if let key, key.isEmpty || key.utf8.count > 255 {
                 throw Problem.badRequest("Idempotency-Key must be 1 to 255 characters")
@@ -24,12 +24,13 @@ struct MutationRoutes {
             return jsonResponse(submission.view.jsonValue, status: submission.replayed ? .ok : .created)
         }
         book.on(.get, "/v1/mutations/{id}") { request, context in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let id = try context.parameters.require("id")
             let query = request.uri.queryParameters
             if let waitText = query["wait"].map(String.init) {
-                guard let wait = Double(waitText), wait >= 0, wait <= 60 else {
-                    throw Problem.badRequest("wait must be a number of seconds from 0 to 60 (got '\(waitText)')")
+                let most = gateway.admission.limits.waitSeconds
+                guard let wait = Double(waitText), wait >= 0, wait <= Double(most) else {
+                    throw Problem.badRequest("wait must be a number of seconds from 0 to \(most) (limits.wait_seconds; got '\(waitText)')")
                 }
                 var from: MutationStatus?
                 if let statusText = query["status"].map(String.init) {
@@ -50,7 +51,7 @@ struct MutationRoutes {
             return jsonResponse(try await gateway.view(of: id, for: principal).jsonValue)
         }
         book.on(.get, "/v1/mutations") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let query = request.uri.queryParameters
             var statuses: Set<MutationStatus> = []
             if let text = query["status"].map(String.init), !text.isEmpty {
@@ -76,7 +77,7 @@ struct MutationRoutes {
                 ])))
         }
         book.on(.get, "/v1/reviews") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let reviews = try await gateway.openReviews(for: principal)
             let now = gateway.clock.now()
             return jsonResponse(
@@ -102,11 +103,11 @@ struct MutationRoutes {
         }
         for (path, approve) in [("/v1/mutations/{id}/approve", true), ("/v1/mutations/{id}/reject", false)] {
             book.on(.post, path) { request, context in
-                let principal = try RequestReading.principal(request, in: gateway.principals)
+                let principal = try RequestReading.principal(request, of: gateway)
                 let id = try context.parameters.require("id")
                 var note: String?
                 var seen = Seen()
-                if let body = try await RequestReading.optionalJSONObject(&request) {
+                if let body = try await RequestReading.optionalJSONObject(&request, limits: gateway.admission.limits) {
                     note = try Self.optionalString(body, "note")
                     // What the reviewer was shown: a vote for anything else is refused (409).
                     seen.contentHash = try Self.optionalString(body, "content_hash")
@@ -117,9 +118,9 @@ struct MutationRoutes {
             }
         }
         book.on(.post, "/v1/mutations/{id}/rollback") { request, context in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let id = try context.parameters.require("id")
-            let body = try await RequestReading.jsonObject(&request)
+            let body = try await RequestReading.jsonObject(&request, limits: gateway.admission.limits)
             guard case .string(let note) = body.field("note") else {
                 throw Problem.badRequest("a rollback needs a note saying why", errors: [("note", "required string")])
             }
@@ -132,9 +133,9 @@ struct MutationRoutes {
             return jsonResponse(try await gateway.rollback(id, note: note, force: force, by: principal).jsonValue)
         }
         book.on(.post, "/v1/mutations/{id}/request-changes") { request, context in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let id = try context.parameters.require("id")
-            let body = try await RequestReading.jsonObject(&request)
+            let body = try await RequestReading.jsonObject(&request, limits: gateway.admission.limits)
             guard case .string(let note) = body.field("note") else {
                 throw Problem.badRequest("asking for changes needs a note saying why", errors: [("note", "required string")])
             }
@@ -142,9 +143,9 @@ struct MutationRoutes {
             return jsonResponse(revision.view.jsonValue, status: .created)
         }
         book.on(.post, "/v1/mutations/{id}/outcome") { request, context in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let id = try context.parameters.require("id")
-            let body = try await RequestReading.jsonObject(&request)
+            let body = try await RequestReading.jsonObject(&request, limits: gateway.admission.limits)
             let executed: Bool
             switch body.field("status") {
             case .string("executed"): executed = true

@@ -14,20 +14,20 @@ struct ShadowRoutes {
     func register(_ book: RouteBook) {
         let gateway = self.gateway
         book.on(.post, "/v1/policies/{version}/shadow", routerPath: "/v1/policies/{name}/shadow") { request, context in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let version = try context.parameters.require("name")
             let setting = try await gateway.startShadow(policyVersion: version, by: principal)
             return jsonResponse(Self.json(setting))
         }
         book.on(.delete, "/v1/policies/shadow") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let stopped = try await gateway.stopShadow(by: principal)
             var map = CELMap()
             map["stopped"] = Self.json(stopped)
             return jsonResponse(.map(map))
         }
         book.on(.get, "/v1/policies/shadow") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             let query = request.uri.queryParameters
             let since = try query["since"].map { text throws(Problem) -> Date in
                 guard let time = RFC3339.parse(String(text)) else {

@@ -10,18 +10,18 @@ struct SystemRoutes {
     func register(_ book: RouteBook) {
         let gateway = self.gateway
         book.on(.get, "/v1/system") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             return jsonResponse(gateway.systemView(for: principal).jsonValue)
         }
         book.on(.get, "/v1/resources") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             return jsonResponse(try gateway.resourceCatalog(for: principal))
         }
         book.on(.post, "/v1/system/freeze") { request, _ in
-            let principal = try RequestReading.principal(request, in: gateway.principals)
+            let principal = try RequestReading.principal(request, of: gateway)
             // Who may freeze is checked before the body is read: a non-admin learns nothing more.
             try gateway.authorizeFreeze(by: principal)
-            let body = try await RequestReading.jsonObject(&request)
+            let body = try await RequestReading.jsonObject(&request, limits: gateway.admission.limits)
             let (on, reason) = try Self.freezeRequest(body)
             return jsonResponse(try await gateway.setFreeze(on, reason: reason, by: principal).jsonValue)
         }

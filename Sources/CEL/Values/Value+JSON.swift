@@ -16,6 +16,26 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(line):\(column): \(message)" }
 }
 
+/// How large a JSON text ``Value/init(json:limits:)`` accepts: a reader of untrusted input
+/// bounds what one document can make it build.
+public struct JSONLimits: Sendable, Hashable {
+    /// The deepest nesting of arrays and objects (at most ``Value/maximumJSONDepth``).
+    public var depth: Int
+    /// The longest string, in UTF-8 bytes after escapes are read (object keys included).
+    public var stringBytes: Int
+    /// The most elements of one array, and members of one object.
+    public var items: Int
+
+    public init(depth: Int = Value.maximumJSONDepth, stringBytes: Int = .max, items: Int = .max) {
+        self.depth = min(depth, Value.maximumJSONDepth)
+        self.stringBytes = stringBytes
+        self.items = items
+    }
+
+    /// Only the nesting bound, ``Value/maximumJSONDepth``: for text Airlock wrote itself.
+    public static let standard = JSONLimits()
+}
+
 extension Value {
     /// The deepest nesting of arrays and objects ``init(json:)`` accepts.
     public static let maximumJSONDepth = 64
@@ -28,9 +48,15 @@ extension Value {
     /// than ``maximumJSONDepth`` and numbers out of `Double`'s range are errors, like malformed
     /// text; each error carries its line and column.
     public init(json: String) throws(JSONError) {
+        try self.init(json: json, limits: .standard)
+    }
+
+    /// ``init(json:)`` within `limits`: a string, array or object past them, or deeper nesting,
+    /// is an error at its position that names the limit.
+    public init(json: String, limits: JSONLimits) throws(JSONError) {
         var text = json
         let result = text.withUTF8 { bytes in
-            var reader = JSONReader(bytes: bytes)
+            var reader = JSONReader(bytes: bytes, limits: limits)
             return Result { () throws(JSONError) in try reader.readDocument() }
         }
         self = try result.get()
@@ -249,11 +275,13 @@ extension Value {
 /// A recursive-descent reader over the UTF-8 bytes of a JSON text.
 private struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
+    let limits: JSONLimits
     var offset = 0
     var depth = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits) {
         self.bytes = bytes
+        self.limits = limits
     }
 
     mutating func readDocument() throws(JSONError) -> Value {
@@ -287,8 +315,8 @@ private struct JSONReader {
 
     private mutating func enter() throws(JSONError) {
         depth += 1
-        if depth > Value.maximumJSONDepth {
-            throw error("nesting deeper than \(Value.maximumJSONDepth) levels")
+        if depth > limits.depth {
+            throw error("nesting deeper than \(limits.depth) levels")
         }
     }
 
@@ -308,6 +336,7 @@ private struct JSONReader {
             let keyOffset = offset
             let key = try readString()
             if map[key] != nil { throw error("duplicate key \"\(key)\"", at: keyOffset) }
+            if map.count >= limits.items { throw error("an object with more than \(limits.items) members", at: keyOffset) }
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else { throw error("expected ':' after an object key") }
             offset += 1
@@ -339,6 +368,7 @@ private struct JSONReader {
         }
         while true {
             skipWhitespace()
+            if elements.count >= limits.items { throw error("an array with more than \(limits.items) elements") }
             elements.append(try readValue())
             skipWhitespace()
             if peek(UInt8(ascii: ",")) {
@@ -364,6 +394,7 @@ private struct JSONReader {
         {
             scan += 1
         }
+        if scan - offset > limits.stringBytes { throw tooLong(at: start) }
         if scan < bytes.count, bytes[scan] == UInt8(ascii: "\"") {
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[offset..<scan]), as: UTF8.self)
             offset = scan + 1
@@ -377,6 +408,7 @@ private struct JSONReader {
             switch byte {
             case UInt8(ascii: "\""):
                 offset += 1
+                if buffer.count > limits.stringBytes { throw tooLong(at: start) }
                 return String(decoding: buffer, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 offset += 1
@@ -405,6 +437,10 @@ private struct JSONReader {
                 offset += 1
             }
         }
+    }
+
+    private func tooLong(at start: Int) -> JSONError {
+        error("a string longer than \(limits.stringBytes) bytes", at: start)
     }
 
     /// Reads the hex digits after `\u`, joining a surrogate pair into one scalar.

@@ -35,7 +35,9 @@ struct TestServer {
     /// The configuration file of the tests: an agent, reviewers in every pool of the example pack
     /// (alice also submits), dave only in `finance`, erin only in `privacy`, frank in `finance` and
     /// `privacy` but cleared only for `public` and `internal` data, an admin and an auditor.
-    static func configurationText(stateDirectory: String) -> String {
+    /// Without rate limits unless `extra` sets them: the tests' clock stands still, so a bucket
+    /// would never refill. `extra` is more top-level YAML (`limits:`, `rate_limits:`).
+    static func configurationText(stateDirectory: String, extra: String = noRateLimits) -> String {
         let pools = "[finance, ops-reviewers, ops-leads, duty-managers, pricing, privacy, support-leads]"
         return """
             listen: 127.0.0.1:8080
@@ -61,8 +63,11 @@ struct TestServer {
                 key_sha256: \(PrincipalDirectory.hash(key: Key.frank))
               - { id: root, kind: human, roles: [admin], key_sha256: \(PrincipalDirectory.hash(key: Key.root)) }
               - { id: auditor, kind: human, roles: [auditor], key_sha256: \(PrincipalDirectory.hash(key: Key.auditor)) }
+            \(extra)
             """
     }
+
+    static let noRateLimits = "rate_limits: { agent: none, service: none, human: none }"
 
     /// A new, empty state directory.
     static func makeStateDirectory() throws -> String {
@@ -75,22 +80,22 @@ struct TestServer {
     /// Starts the server on a fresh state directory, runs `body` against it, stops it, and removes
     /// the directory.
     static func with<Value: Sendable>(
-        clock: ManualClock = ManualClock(businessHours),
+        clock: ManualClock = ManualClock(businessHours), extra: String = noRateLimits,
         _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
     ) async throws -> Value {
         let directory = try makeStateDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await run(stateDirectory: directory, clock: clock, body)
+        return try await run(stateDirectory: directory, clock: clock, extra: extra, body)
     }
 
     /// Starts the server on `stateDirectory` (kept afterwards), runs `body`, and stops it
     /// gracefully.
     static func run<Value: Sendable>(
         stateDirectory: String, clock: ManualClock = ManualClock(businessHours), logger given: Logger? = nil,
-        _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
+        extra: String = noRateLimits, _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
     ) async throws -> Value {
         var configuration = try GatewayConfiguration.parse(
-            configurationText(stateDirectory: stateDirectory), file: stateDirectory + "/airlock.yaml")
+            configurationText(stateDirectory: stateDirectory, extra: extra), file: stateDirectory + "/airlock.yaml")
         configuration.port = 0
         var logger = Logger(label: "airlock-test")
         logger.logLevel = .warning
