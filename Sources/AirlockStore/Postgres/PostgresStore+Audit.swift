@@ -51,7 +51,7 @@ extension PostgresStore {
         let signs = configuration.signingKey != nil
         let checkpointEvery = configuration.checkpointEvery
         let pageSize = configuration.verificationPageSize
-        let witness = try configuration.witness.map { ($0.read(), $0.url.path) }
+        let witness = try configuration.witness.map { (contents: try $0.read(), path: $0.url.path) }
         do {
             return try await client.withConnection { connection in
                 try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)

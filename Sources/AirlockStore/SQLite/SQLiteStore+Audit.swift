@@ -56,7 +56,7 @@ extension SQLiteStore {
     public func verifyAudit(publicKey: AuditPublicKey) async throws -> AuditVerificationReport {
         // The witness first: a checkpoint appended to it after the snapshot below is read would
         // otherwise look like one the log lost.
-        let witness = try configuration.witness.map { ($0.read(), $0.url.path) }
+        let witness = try configuration.witness.map { (contents: try $0.read(), path: $0.url.path) }
         return try await writer.read { db in
             let head = try Row.fetchOne(db, sql: "SELECT size, checkpoint_size FROM audit_head WHERE id = 1").map {
                 AuditHeadMarker(size: $0[0], checkpointSize: $0[1])

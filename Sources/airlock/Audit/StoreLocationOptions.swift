@@ -43,12 +43,12 @@ struct StoreLocationOptions: ParsableArguments {
     /// Opens an existing store to read it (never creates a database or a key), with the
     /// configuration's checkpoint cadence and witness.
     func openExisting() throws -> SQLiteStore {
-        let configuration = configuration
+        let gateway = self.configuration
         do {
             return try SQLiteStore.open(location, createIfMissing: false) { settings in
-                settings.checkpointEvery = configuration.checkpointEvery
-                settings.checkpointInterval = configuration.checkpointSeconds
-                settings.witness = configuration.witness
+                settings.checkpointEvery = gateway.checkpointEvery
+                settings.checkpointInterval = gateway.checkpointSeconds
+                settings.witness = gateway.witness
             }
         } catch let error as StoreError where error.code == .databaseMissing {
             throw ValidationError(
