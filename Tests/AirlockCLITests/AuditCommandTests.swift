@@ -236,7 +236,7 @@ struct AuditCommandTests {
         let seq4 = try #require(lines.firstIndex { $0.contains(#""seq":4,"#) })
         let record = try #require(try JSONSerialization.jsonObject(with: Data(lines[seq4].utf8)) as? [String: Any])
         let time = try #require(record["time"] as? String)
-        let micros = try #require(record["time_us"] as? Int64)
+        let micros = try #require((record["time_us"] as? NSNumber)?.int64Value)
 
         // time_us is in the hash.
         var edited = lines
