@@ -197,8 +197,16 @@ struct AuditCommandTests {
         try await queue.write { db in
             try db.execute(sql: "DELETE FROM audit_log WHERE seq > 7")
             try db.execute(sql: "DELETE FROM audit_checkpoints WHERE tree_size > 7")
+            var frontier = MerkleFrontier()
+            for hash in try Data.fetchAll(db, sql: "SELECT hash FROM audit_log ORDER BY seq") {
+                frontier.append(recordHash: try #require(AuditHash(bytes: hash)))
+            }
             try db.execute(
-                sql: "UPDATE audit_head SET size = 7, checkpoint_size = 5, last_hash = (SELECT hash FROM audit_log WHERE seq = 7)")
+                sql: """
+                    UPDATE audit_head SET size = 7, checkpoint_size = 5, frontier = ?,
+                        last_hash = (SELECT hash FROM audit_log WHERE seq = 7),
+                        last_time_us = (SELECT time_us FROM audit_log WHERE seq = 7)
+                    """, arguments: [Data(frontier.serialized)])
         }
         try queue.close()
         let (hidden, hiddenLines) = try await export(state, to: "hidden.jsonl", in: directory, config: config.path)

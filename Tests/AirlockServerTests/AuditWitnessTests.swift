@@ -32,7 +32,9 @@ import Testing
 
         // Cut the log back to the first checkpoint, with the later checkpoints, and fix the marker.
         let kept = try #require(witnessed.first)
-        let queue = try DatabaseQueue(path: directory + "/airlock.sqlite")
+        var settings = Configuration()
+        settings.busyMode = .timeout(30)
+        let queue = try DatabaseQueue(path: directory + "/airlock.sqlite", configuration: settings)
         try await queue.write { db in
             try db.execute(sql: "DELETE FROM audit_log WHERE seq > ?", arguments: [kept])
             try db.execute(sql: "DELETE FROM audit_checkpoints WHERE tree_size > ?", arguments: [kept])

@@ -1,3 +1,4 @@
+import AirlockEngine
 import AirlockStore
 import ArgumentParser
 import Foundation
