@@ -36,7 +36,7 @@ public func openGateway(
             configuration: PostgresStore.Configuration(
                 signingKey: key, checkpointEvery: configuration.checkpointEvery,
                 checkpointInterval: configuration.checkpointSeconds, now: { clock.now() },
-                maximumConnections: postgres.maximumConnections),
+                maximumConnections: postgres.maximumConnections, witness: configuration.witness),
             logger: logger)
         do {
             try await opened.checkSigningKey()
@@ -52,9 +52,20 @@ public func openGateway(
             settings.checkpointEvery = configuration.checkpointEvery
             settings.checkpointInterval = configuration.checkpointSeconds
             settings.now = { clock.now() }
+            settings.witness = configuration.witness
         }
         store = opened
         signingKey = opened.configuration.signingKey
+    }
+    if let witness = (store as? SQLiteStore)?.configuration.witness ?? (store as? PostgresStore)?.configuration.witness,
+        let signingKey
+    {
+        do {
+            try await witness.catchUp(with: store, publicKey: AuditPublicKey(signingKey.publicKey))
+        } catch {
+            try? await store.close()
+            throw error
+        }
     }
     try configuration.executors.check(against: pack)
     let executors = try configuration.executors.makeExecutors(clock: clock)

@@ -30,6 +30,9 @@ public struct GatewayConfiguration: Sendable {
     public var checkpointEvery = 1000
     /// …or this many seconds, whichever comes first.
     public var checkpointSeconds: Double = 60
+    /// The audit witness (`audit: {witness: PATH}`): a file outside the state directory that
+    /// every signed checkpoint is appended to, and that `audit verify` checks the log against.
+    public var witnessPath: String?
     /// The executor of each resource (`executors:`); resources without one are executed by
     /// their callers, who report the outcome.
     public var executors = ExecutorConfiguration()
@@ -54,6 +57,22 @@ public struct GatewayConfiguration: Sendable {
     public mutating func applyDatabaseURL(from environment: [String: String]) {
         guard let url = environment["AIRLOCK_DATABASE_URL"], !url.isEmpty else { return }
         if postgres == nil { postgres = PostgresSettings(url: url) } else { postgres?.url = url }
+    }
+
+    /// The store's witness, if one is configured.
+    public var witness: AuditWitness? {
+        witnessPath.map { AuditWitness(url: URL(fileURLWithPath: $0)) }
+    }
+
+    /// Whether `path` is `directory` or lies under it, once both are absolute, standardized and
+    /// their existing parts' symbolic links resolved.
+    static func isInside(_ path: String, directory: String) -> Bool {
+        func canonical(_ path: String) -> [String] {
+            URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        }
+        let file = canonical(path)
+        let folder = canonical(directory)
+        return file.count >= folder.count && Array(file.prefix(folder.count)) == folder
     }
 
     /// Reads and checks a configuration file. Every problem says file, line and column.
@@ -159,7 +178,17 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         if let audit = top["audit"] {
-            let map = try reader.mapping(audit, allowed: ["checkpoint_every", "checkpoint_seconds"], what: "audit")
+            let map = try reader.mapping(audit, allowed: ["checkpoint_every", "checkpoint_seconds", "witness"], what: "audit")
+            if let witness = map["witness"] {
+                let path = relative(try reader.string(witness, what: "audit.witness"))
+                guard !path.isEmpty, !Self.isInside(path, directory: config.stateDirectory) else {
+                    throw reader.error(
+                        witness,
+                        "audit.witness must be a file outside state_dir (\(config.stateDirectory)): whoever can rewrite the "
+                            + "database there could rewrite the witness too (got '\(path)')")
+                }
+                config.witnessPath = path
+            }
             if let every = map["checkpoint_every"] {
                 guard let n = Int(try reader.string(every, what: "audit.checkpoint_every")), n > 0 else {
                     throw reader.error(every, "audit.checkpoint_every must be a positive number of records")

@@ -6,6 +6,7 @@ struct HashedRow: Sendable {
     var seq: Int64
     var previousHash: AuditHash?
     var hash: AuditHash?
+    var timeMicros: Int64
     var contentMatchesHash: Bool
 }
 
@@ -25,26 +26,29 @@ struct RecordHashStage {
                     actor: row.actor, policyVersion: row.policyVersion, payload: row.payload,
                     previousHash: row.previousHash) == stored
         }
-        return HashedRow(seq: row.seq, previousHash: previous, hash: stored, contentMatchesHash: matches)
+        return HashedRow(
+            seq: row.seq, previousHash: previous, hash: stored, timeMicros: row.timeMicros, contentMatchesHash: matches)
     }
 }
 
 /// The second stage: the chain of `prev_hash`, gap-free `seq`, the Merkle frontier, and the root
-/// at each checkpoint's size. Stops at the first record that does not continue the chain.
+/// at each size asked for (the checkpoints' and the witness's). Stops at the first record that
+/// does not continue the chain; notes the first record whose time is before the one before it.
 struct ChainStage: Sendable {
-    let checkpoints: [AuditCheckpoint]
-    private var nextCheckpoint = 0
-    private(set) var rootsAtCheckpoints: [(AuditCheckpoint, AuditHash)] = []
+    /// The tree sizes whose roots are wanted, ascending.
+    let sizes: [Int64]
+    private var nextSize = 0
+    private(set) var rootsAtSizes: [Int64: AuditHash] = [:]
     private(set) var frontier = MerkleFrontier()
     private var previous = AuditHash.zero
+    private var previousTime = Int64.min
     private(set) var count: Int64 = 0
     private(set) var breakSeq: Int64?
+    /// The first record whose time is earlier than its predecessor's (the store never writes one).
+    private(set) var timeGoesBackAt: Int64?
 
-    init(checkpoints: [AuditCheckpoint]) {
-        self.checkpoints = checkpoints
-        while nextCheckpoint < checkpoints.count && checkpoints[nextCheckpoint].treeSize <= 0 {
-            nextCheckpoint += 1
-        }
+    init(sizes: [Int64]) {
+        self.sizes = Array(Set(sizes.filter { $0 > 0 })).sorted()
     }
 
     /// Takes the next row; false at a break.
@@ -56,13 +60,14 @@ struct ChainStage: Sendable {
         }
         frontier.append(recordHash: hash)
         previous = hash
+        if row.timeMicros < previousTime, timeGoesBackAt == nil {
+            timeGoesBackAt = expected
+        }
+        previousTime = row.timeMicros
         count = expected
-        if nextCheckpoint < checkpoints.count && checkpoints[nextCheckpoint].treeSize == count {
-            let root = frontier.root
-            while nextCheckpoint < checkpoints.count && checkpoints[nextCheckpoint].treeSize == count {
-                rootsAtCheckpoints.append((checkpoints[nextCheckpoint], root))
-                nextCheckpoint += 1
-            }
+        if nextSize < sizes.count && sizes[nextSize] == count {
+            rootsAtSizes[count] = frontier.root
+            nextSize += 1
         }
         return true
     }
@@ -70,16 +75,16 @@ struct ChainStage: Sendable {
     /// Runs both stages over a source: in one thread, or pipelined over two (this one reads and
     /// hashes; a second one checks the chain and grows the tree).
     static func run(
-        over source: some AuditRowSource, checkpoints: [AuditCheckpoint], pipelined: Bool
+        over source: some AuditRowSource, sizes: [Int64], pipelined: Bool
     ) throws -> ChainStage {
         guard pipelined else {
-            var visitor = Sequential(chain: ChainStage(checkpoints: checkpoints))
+            var visitor = Sequential(chain: ChainStage(sizes: sizes))
             try source.forEachRow(&visitor)
             return visitor.chain
         }
         let pipe = BatchPipe()
-        let worker = Thread { [checkpoints] in
-            var chain = ChainStage(checkpoints: checkpoints)
+        let worker = Thread { [sizes] in
+            var chain = ChainStage(sizes: sizes)
             while let batch = pipe.receive() {
                 for row in batch where !chain.take(row) {
                     pipe.stop()

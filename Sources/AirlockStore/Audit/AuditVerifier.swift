@@ -37,6 +37,9 @@ struct AuditVerifier {
     var checkpointEvery: Int?
     /// Whether the log comes with a head marker (a store's does; a bare export does not).
     var headRequired = false
+    /// The checkpoints a witness outside the log holds (``AuditWitness``), and where it is: the
+    /// log must still contain each of their trees.
+    var witness: (contents: AuditWitness.Contents, path: String)?
     /// Hash records on this thread and check the chain and tree on another (two cores).
     var pipelined = ProcessInfo.processInfo.activeProcessorCount > 1
 
@@ -67,11 +70,14 @@ struct AuditVerifier {
         }
 
         // One streaming pass over the records.
-        let stream = try ChainStage.run(over: source, checkpoints: checkpoints, pipelined: pipelined)
+        let witnessed = witnessedCheckpoints(publicKey: publicKey, problems: &problems)
+        let stream = try ChainStage.run(
+            over: source, sizes: checkpoints.map(\.treeSize) + witnessed.map(\.treeSize), pipelined: pipelined)
         var signedSize: Int64 = 0
         var lastGoodCheckpoint: Int64 = 0
         var reportedMismatch = false
-        for (checkpoint, root) in stream.rootsAtCheckpoints where validSignature.contains(checkpoint.treeSize) {
+        for checkpoint in checkpoints where validSignature.contains(checkpoint.treeSize) {
+            guard let root = stream.rootsAtSizes[checkpoint.treeSize] else { continue }
             if root == checkpoint.root {
                 signedSize = checkpoint.treeSize
                 lastGoodCheckpoint = checkpoint.treeSize
@@ -84,6 +90,17 @@ struct AuditVerifier {
                             + "\(checkpoint.treeSize): the chain was recomputed after a change somewhere in seq "
                             + "\(lastGoodCheckpoint + 1)…\(checkpoint.treeSize)"))
             }
+        }
+        if let timeGoesBackAt = stream.timeGoesBackAt {
+            problems.append(
+                AuditProblem(
+                    .edited, seq: timeGoesBackAt,
+                    "its time is earlier than the record before it, which the store never writes (a time was "
+                        + "changed and the chain recomputed)"))
+        }
+        if let witness {
+            problems += Self.compare(
+                witnessed, path: witness.path, with: checkpoints, stream: stream, reportedMismatch: reportedMismatch)
         }
 
         if let breakSeq = stream.breakSeq {
@@ -138,5 +155,76 @@ struct AuditVerifier {
         return AuditVerificationReport(
             recordCount: stream.count, checkpointCount: checkpoints.count, validSignatures: validSignature.count,
             root: stream.frontier.root, signedSize: signedSize, problems: problems)
+    }
+
+    /// The witness's checkpoints that verify under the key; a problem for each that does not, and
+    /// for a witness file that is missing while the log holds checkpoints.
+    private func witnessedCheckpoints(
+        publicKey: AuditPublicKey, problems: inout [AuditProblem]
+    ) -> [AuditCheckpoint] {
+        guard let witness else { return [] }
+        if !witness.contents.exists, !checkpoints.isEmpty {
+            problems.append(
+                AuditProblem(
+                    .checkpointMissing, seq: 1,
+                    "the audit witness \(witness.path) does not exist, though the log holds \(checkpoints.count) "
+                        + "signed checkpoint(s) the store appends to it"))
+        }
+        var valid: [AuditCheckpoint] = []
+        for checkpoint in witness.contents.checkpoints {
+            if checkpoint.hasValidSignature(for: publicKey) {
+                valid.append(checkpoint)
+            } else {
+                problems.append(
+                    AuditProblem(
+                        .signatureMismatch, seq: checkpoint.treeSize,
+                        "the witness \(witness.path) holds a checkpoint at tree size \(checkpoint.treeSize) that does "
+                            + "not verify under key \(publicKey.keyID)"))
+            }
+        }
+        return valid
+    }
+
+    /// Each witnessed tree must still be a prefix of the log: its size within the log, the root
+    /// of that many records its root (what an RFC 6962 consistency proof from it to the current
+    /// tree shows; here the records are at hand), and the log's own checkpoint still there.
+    private static func compare(
+        _ witnessed: [AuditCheckpoint], path: String, with checkpoints: [AuditCheckpoint], stream: ChainStage,
+        reportedMismatch: Bool
+    ) -> [AuditProblem] {
+        var problems: [AuditProblem] = []
+        let inLog = Set(checkpoints.map(\.treeSize))
+        let count = stream.count
+        if stream.breakSeq == nil,
+            let beyond = witnessed.filter({ $0.treeSize > count }).max(by: { $0.treeSize < $1.treeSize })
+        {
+            problems.append(
+                AuditProblem(
+                    .truncated, seq: count + 1,
+                    "the log ends at seq \(count), but the witness \(path) holds a checkpoint over "
+                        + "\(beyond.treeSize) records signed at \(AuditTime.rfc3339(micros: beyond.timeMicros))"))
+        }
+        var mismatchReported = reportedMismatch
+        for checkpoint in witnessed.sorted(by: { $0.treeSize < $1.treeSize }) where checkpoint.treeSize <= count {
+            if stream.rootsAtSizes[checkpoint.treeSize] != checkpoint.root {
+                if !mismatchReported {
+                    mismatchReported = true
+                    problems.append(
+                        AuditProblem(
+                            .checkpointMismatch, seq: 1,
+                            "records 1…\(checkpoint.treeSize) no longer hash to the root the witness \(path) holds "
+                                + "for tree size \(checkpoint.treeSize) (signed at "
+                                + "\(AuditTime.rfc3339(micros: checkpoint.timeMicros))): the log is not an extension "
+                                + "of the tree it witnessed"))
+                }
+            } else if !inLog.contains(checkpoint.treeSize) {
+                problems.append(
+                    AuditProblem(
+                        .checkpointMissing, seq: checkpoint.treeSize,
+                        "the witness \(path) holds a checkpoint at tree size \(checkpoint.treeSize) signed at "
+                            + "\(AuditTime.rfc3339(micros: checkpoint.timeMicros)) that the log no longer has"))
+            }
+        }
+        return problems
     }
 }

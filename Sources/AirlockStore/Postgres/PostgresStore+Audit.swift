@@ -14,7 +14,9 @@ extension PostgresStore {
                     "SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1",
                     logger: logger
                 ).collect().first.map(Self.checkpoint(row:))
-                return AuditHead(size: tail.size, lastHash: tail.lastHash, root: tail.frontier.root, latestCheckpoint: latest)
+                return AuditHead(
+                    size: tail.size, lastHash: tail.lastHash, root: tail.frontier.root, latestCheckpoint: latest,
+                    checkpointSize: tail.checkpointSize)
             }
         } catch {
             throw Self.storeError(error, describe: describe)
@@ -49,6 +51,7 @@ extension PostgresStore {
         let signs = configuration.signingKey != nil
         let checkpointEvery = configuration.checkpointEvery
         let pageSize = configuration.verificationPageSize
+        let witness = try configuration.witness.map { (contents: try $0.read(), path: $0.url.path) }
         do {
             return try await client.withConnection { connection in
                 try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
@@ -64,6 +67,7 @@ extension PostgresStore {
                     var verifier = AuditVerifier(checkpoints: checkpoints, publicKey: publicKey, head: head)
                     verifier.headRequired = true
                     if signs { verifier.checkpointEvery = checkpointEvery }
+                    verifier.witness = witness
                     let report = try await PostgresAuditPages(connection: connection, logger: logger, pageSize: pageSize).verify(verifier)
                     try await connection.run("COMMIT", logger: logger)
                     return report

@@ -39,6 +39,10 @@ public final class PostgresStore: Store {
         /// instance's batches lock the head before anything (rather than start from the head
         /// they know and be tried again when it moved).
         public var lockFirstAfterContention: Duration = .seconds(1)
+        /// The file (this instance's, outside the state directory) that every checkpoint this
+        /// instance signs is appended to before its commit is acknowledged, and that verification
+        /// checks the log against.
+        public var witness: AuditWitness?
         /// How many audit records verification holds at a time (a page read on one connection).
         var verificationPageSize = 10_000
         /// Tests only: a fault to make at the commit point of a batch (asked once per batch).
@@ -46,9 +50,11 @@ public final class PostgresStore: Store {
 
         public init(
             signingKey: AuditSigningKey?, checkpointEvery: Int = 1000, checkpointInterval: TimeInterval = 60,
-            now: @escaping @Sendable () -> Date = { Date() }, maximumConnections: Int = 20, migrate: Bool = false
+            now: @escaping @Sendable () -> Date = { Date() }, maximumConnections: Int = 20, migrate: Bool = false,
+            witness: AuditWitness? = nil
         ) {
             self.signingKey = signingKey
+            self.witness = witness
             self.checkpointEvery = checkpointEvery
             self.checkpointInterval = checkpointInterval
             self.now = now
@@ -104,6 +110,9 @@ public final class PostgresStore: Store {
                     logger.notice(
                         "the answer to a group commit was lost, but it had committed",
                         metadata: ["error": "\(String(reflecting: unknown.underlying))"])
+                    if let checkpoint = unknown.checkpoint, let witness = configuration.witness {
+                        try witness.append(checkpoint)
+                    }
                     return unknown.results
                 }
                 throw Self.storeError(unknown.underlying, describe: describe)
@@ -311,6 +320,8 @@ public final class PostgresStore: Store {
     struct CommitOutcomeUnknown: Error {
         /// The answers, had it committed.
         var results: [Result<StoreReceipt, any Error>]
+        /// The checkpoint it signed, if any.
+        var checkpoint: AuditCheckpoint?
         /// The head, had it committed.
         var end: PostgresHead
         /// Whether it appended audit records (without any, whether it committed cannot be told).
@@ -497,7 +508,8 @@ public final class PostgresStore: Store {
             // have committed: the caller looks (``CommitOutcomeUnknown``).
             let unknown = { (error: any Error) in
                 CommitOutcomeUnknown(
-                    results: results.carrying(checkpoint), end: end, appendedRecords: tail.size > startHead.tail.size, underlying: error)
+                    results: results.carrying(checkpoint), checkpoint: checkpoint, end: end,
+                    appendedRecords: tail.size > startHead.tail.size, underlying: error)
             }
             let fault = configuration.commitFault?()
             if !write.isEmpty {
@@ -530,6 +542,10 @@ public final class PostgresStore: Store {
                     if !isServerRefusal(error) { throw unknown(error) }
                     throw error
                 }
+            }
+            if let checkpoint, let witness = configuration.witness {
+                // Committed: witnessed before any caller hears of it (a failure here fails them all).
+                try witness.append(checkpoint)
             }
             return .committed(results.carrying(checkpoint), head: end)
         } catch {

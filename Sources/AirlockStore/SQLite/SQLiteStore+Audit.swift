@@ -10,7 +10,7 @@ extension SQLiteStore {
             let appender = try AuditAppender(db: db)
             return AuditHead(
                 size: appender.size, lastHash: appender.lastHash, root: appender.frontier.root,
-                latestCheckpoint: try Self.latestCheckpoint(db))
+                latestCheckpoint: try Self.latestCheckpoint(db), checkpointSize: appender.tail.checkpointSize)
         }
     }
 
@@ -54,13 +54,17 @@ extension SQLiteStore {
     }
 
     public func verifyAudit(publicKey: AuditPublicKey) async throws -> AuditVerificationReport {
-        try await writer.read { db in
+        // The witness first: a checkpoint appended to it after the snapshot below is read would
+        // otherwise look like one the log lost.
+        let witness = try configuration.witness.map { (contents: try $0.read(), path: $0.url.path) }
+        return try await writer.read { db in
             let head = try Row.fetchOne(db, sql: "SELECT size, checkpoint_size FROM audit_head WHERE id = 1").map {
                 AuditHeadMarker(size: $0[0], checkpointSize: $0[1])
             }
             var verifier = AuditVerifier(checkpoints: try Self.checkpoints(db), publicKey: publicKey, head: head)
             verifier.headRequired = true
             if configuration.signingKey != nil { verifier.checkpointEvery = configuration.checkpointEvery }
+            verifier.witness = witness
             return try verifier.verify(SQLiteAuditRows(db: db))
         }
     }

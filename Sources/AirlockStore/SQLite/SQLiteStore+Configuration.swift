@@ -32,6 +32,9 @@ extension SQLiteStore {
         public var busyTimeout: TimeInterval
         /// How the write-ahead log is copied into the database file in the background.
         public var walCheckpoints = WALCheckpoints()
+        /// The file outside the state directory that every signed checkpoint is appended to
+        /// before its commit is acknowledged, and that verification checks the log against.
+        public var witness: AuditWitness?
 
         /// The defaults: FULL sync, a checkpoint every 1,000 records or 60 seconds, system clock.
         public init(

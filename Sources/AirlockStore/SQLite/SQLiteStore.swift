@@ -142,9 +142,14 @@ public final class SQLiteStore: Store {
         commits = GroupCommitWriter(maximumBatchSize: configuration.maximumBatchSize) { jobs in
             try await writer.writeWithoutTransaction { db in
                 var results: [Result<StoreReceipt, any Error>] = []
+                var checkpoint: AuditCheckpoint?
                 try db.inTransaction(.immediate) {
-                    results = try Self.run(jobs, in: db, configuration: configuration)
+                    (results, checkpoint) = try Self.run(jobs, in: db, configuration: configuration)
                     return .commit
+                }
+                if let checkpoint, let witness = configuration.witness {
+                    // Committed: witnessed before any caller hears of it (a failure here fails them all).
+                    try witness.append(checkpoint)
                 }
                 return results
             }
@@ -246,7 +251,7 @@ public final class SQLiteStore: Store {
     /// due, then the audit head; the caller commits.
     private static func run(
         _ jobs: [WriteJob], in db: Database, configuration: Configuration
-    ) throws -> [Result<StoreReceipt, any Error>] {
+    ) throws -> ([Result<StoreReceipt, any Error>], AuditCheckpoint?) {
         var appender = try AuditAppender(db: db)
         let startSize = appender.size
         let nowMicros = configuration.now().microsecondsSince1970
@@ -275,6 +280,6 @@ public final class SQLiteStore: Store {
         if appender.size != startSize || checkpoint != nil {
             try appender.save(db: db)
         }
-        return results.carrying(checkpoint)
+        return (results.carrying(checkpoint), checkpoint)
     }
 }

@@ -7,7 +7,7 @@ struct AuditCommand: ParsableCommand {
         abstract: "Verify, prove and export the tamper-evident audit log.",
         discussion: "The log's format, and how to verify it without Airlock, are in docs/audit.md.",
         subcommands: [
-            AuditVerifyCommand.self, AuditProveCommand.self, AuditVerifyProofCommand.self, AuditExportCommand.self,
+            AuditVerifyCommand.self, AuditProveCommand.self, AuditConsistencyCommand.self, AuditVerifyProofCommand.self, AuditExportCommand.self,
             AuditShowCommand.self, AuditKeyCommand.self, AuditCheckpointCommand.self, AuditStressWriterCommand.self,
         ]
     )

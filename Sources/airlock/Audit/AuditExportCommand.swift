@@ -1,3 +1,4 @@
+import AirlockEngine
 import AirlockStore
 import ArgumentParser
 import Foundation
@@ -8,8 +9,9 @@ struct AuditExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Stream audit records and checkpoints as JSON lines.",
         discussion: """
-            One JSON object per line: records ("type":"record") in order, each checkpoint \
-            ("type":"checkpoint") right after the record that completes its tree. \
+            One JSON object per line: first the store's head marker and checkpoint_every ("type":"head"), \
+            then records ("type":"record") in order up to that head, each checkpoint ("type":"checkpoint") \
+            right after the record that completes its tree. \
             `scripts/verify_audit.py` re-verifies a full export independently (docs/audit.md).
             """)
 
@@ -43,10 +45,22 @@ struct AuditExportCommand: AsyncParsableCommand {
         let sink = try LineSink(path: output)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var checkpoints = try await store.auditCheckpoints().filter { $0.treeSize >= first }[...]
+        // The head marker first: the export ends where it says the log ends (records a live
+        // server appends meanwhile are left for the next export), and a verifier compares the
+        // two. A missing marker is exported as such (its fields null).
+        let head: AuditHead?
+        do {
+            head = try await store.auditHead()
+        } catch let error as StoreError where error.code == .corrupted {
+            head = nil
+        }
+        try sink.write(
+            encoder.encode(ExportHead(head: head, checkpointEvery: location.configuration.checkpointEvery)))
+        let end = head?.size ?? .max
+        var checkpoints = try await store.auditCheckpoints().filter { $0.treeSize >= first && $0.treeSize <= end }[...]
         var after = first - 1
-        while true {
-            let page = try await store.auditRecords(after: after, limit: 10_000)
+        while after < end {
+            let page = try await store.auditRecords(after: after, limit: Int(min(10_000, end - after)))
             for record in page {
                 try sink.write(encoder.encode(ExportLine(type: "record", record: record)))
                 while let checkpoint = checkpoints.first, checkpoint.treeSize <= record.seq {
@@ -75,6 +89,32 @@ struct AuditExportCommand: AsyncParsableCommand {
         let head = try await store.auditHead()
         return try await store.firstAuditSeq(atOrAfter: Date(timeIntervalSince1970: Double(micros) / 1e6))
             ?? head.size + 1
+    }
+}
+
+/// The first line of an export: the store's head marker and checkpoint cadence, so that an
+/// offline verifier can see a truncated log and deleted checkpoints as `airlock audit verify` does.
+struct ExportHead: Encodable {
+    var head: AuditHead?
+    var checkpointEvery: Int
+
+    static let format = "airlock-audit-export/v2"
+
+    private enum Keys: String, CodingKey {
+        case type, format, size
+        case checkpointSize = "checkpoint_size"
+        case lastHash = "last_hash"
+        case checkpointEvery = "checkpoint_every"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode("head", forKey: .type)
+        try container.encode(Self.format, forKey: .format)
+        try container.encode(head?.size, forKey: .size)
+        try container.encode(head?.checkpointSize, forKey: .checkpointSize)
+        try container.encode(head?.lastHash, forKey: .lastHash)
+        try container.encode(checkpointEvery, forKey: .checkpointEvery)
     }
 }
 

@@ -35,10 +35,21 @@ struct StoreLocationOptions: ParsableArguments {
         }
     }
 
-    /// Opens an existing store to read it (never creates a database or a key).
+    /// The configuration file's settings, or the defaults without one.
+    var configuration: GatewayConfiguration {
+        configFile.flatMap { try? GatewayConfiguration.load(file: $0) } ?? GatewayConfiguration()
+    }
+
+    /// Opens an existing store to read it (never creates a database or a key), with the
+    /// configuration's checkpoint cadence and witness.
     func openExisting() throws -> SQLiteStore {
+        let gateway = self.configuration
         do {
-            return try SQLiteStore.open(location, createIfMissing: false)
+            return try SQLiteStore.open(location, createIfMissing: false) { settings in
+                settings.checkpointEvery = gateway.checkpointEvery
+                settings.checkpointInterval = gateway.checkpointSeconds
+                settings.witness = gateway.witness
+            }
         } catch let error as StoreError where error.code == .databaseMissing {
             throw ValidationError(
                 "there is no Airlock database in \(location.url.path) (pass --state-dir, or start the server once)")
@@ -75,7 +86,8 @@ struct StoreLocationOptions: ParsableArguments {
                 url: url,
                 configuration: PostgresStore.Configuration(
                     signingKey: key, checkpointEvery: configuration.checkpointEvery,
-                    checkpointInterval: configuration.checkpointSeconds, maximumConnections: 2))
+                    checkpointInterval: configuration.checkpointSeconds, maximumConnections: 2,
+                    witness: configuration.witness))
         }
         return try openExisting()
     }

@@ -92,11 +92,13 @@ struct TestServer {
     /// gracefully.
     static func run<Value: Sendable>(
         stateDirectory: String, clock: ManualClock = ManualClock(businessHours), logger given: Logger? = nil,
-        extra: String = noRateLimits, _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
+        extra: String = noRateLimits, configure: (inout GatewayConfiguration) -> Void = { _ in },
+        _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
     ) async throws -> Value {
         var configuration = try GatewayConfiguration.parse(
             configurationText(stateDirectory: stateDirectory, extra: extra), file: stateDirectory + "/airlock.yaml")
         configuration.port = 0
+        configure(&configuration)
         var logger = Logger(label: "airlock-test")
         logger.logLevel = .warning
         if let given { logger = given }

@@ -1,5 +1,7 @@
-import AirlockStore
+import AirlockCore
+@testable import AirlockStore
 import AirlockTestSupport
+import GRDB
 import Foundation
 import Testing
 
@@ -8,6 +10,8 @@ struct StoreOptions: Sendable {
     var checkpointEvery = 1000
     var checkpointInterval: TimeInterval = 3600
     var clock = TestClock()
+    /// The audit witness file, if the test wants one.
+    var witness: URL?
 }
 
 /// A store under test, with what a test needs beside it.
@@ -17,6 +21,11 @@ struct StoreUnderTest: Sendable {
     var publicKey: AuditPublicKey
     var clock: TestClock
     var cleanUp: @Sendable () -> Void
+    /// Runs SQL straight against the database, behind the store's back, as someone with write
+    /// access to it would.
+    var tamper: @Sendable ([String]) async throws -> Void
+    /// A blob literal in this database's SQL.
+    var blob: @Sendable ([UInt8]) -> String
 }
 
 /// Makes fresh, empty stores of one implementation. The conformance suite runs every test against
@@ -44,7 +53,8 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
             url: cluster.url(database: database),
             configuration: PostgresStore.Configuration(
                 signingKey: key, checkpointEvery: options.checkpointEvery, checkpointInterval: options.checkpointInterval,
-                now: options.clock.reading, maximumConnections: 4, migrate: true))
+                now: options.clock.reading, maximumConnections: 4, migrate: true,
+                witness: options.witness.map(AuditWitness.init(url:))))
         return StoreUnderTest(
             store: store, publicKey: AuditPublicKey(key.publicKey), clock: options.clock,
             cleanUp: {
@@ -52,14 +62,21 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
                     try? await store.close()
                     try? cluster.dropDatabase(database)
                 }
-            })
+            },
+            tamper: { statements in _ = try cluster.query(statements.joined(separator: ";\n"), database: database) },
+            blob: { "'\\x\(Hex.encode($0))'::bytea" })
     }
 
     /// SQLite on a GRDB `DatabaseQueue` in memory.
     static let sqliteInMemory = StoreFactory(name: "SQLite in memory") { options in
         let key = AuditSigningKey.generate()
         let store = try SQLiteStore.inMemory(configuration: options.configuration(key: key))
-        return StoreUnderTest(store: store, publicKey: AuditPublicKey(key.publicKey), clock: options.clock, cleanUp: {})
+        return StoreUnderTest(
+            store: store, publicKey: AuditPublicKey(key.publicKey), clock: options.clock, cleanUp: {},
+            tamper: { statements in
+                try await store.writer.write { db in for sql in statements { try db.execute(sql: sql) } }
+            },
+            blob: sqliteBlob)
     }
 
     /// SQLite on a `DatabasePool` in a temporary state directory, FULL sync.
@@ -71,15 +88,25 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         }
         return StoreUnderTest(
             store: store, publicKey: AuditPublicKey(store.configuration.signingKey!.publicKey), clock: options.clock,
-            cleanUp: { directory.remove() })
+            cleanUp: { directory.remove() },
+            tamper: { statements in
+                let queue = try DatabaseQueue(path: state.databaseURL.path)
+                try await queue.write { db in for sql in statements { try db.execute(sql: sql) } }
+                try queue.close()
+            },
+            blob: sqliteBlob)
     }
+
+    private static let sqliteBlob: @Sendable ([UInt8]) -> String = { "X'\(Hex.encode($0))'" }
 }
 
 extension StoreOptions {
     func configuration(key: AuditSigningKey) -> SQLiteStore.Configuration {
-        SQLiteStore.Configuration(
+        var configuration = SQLiteStore.Configuration(
             signingKey: key, checkpointEvery: checkpointEvery, checkpointInterval: checkpointInterval,
             now: clock.reading)
+        configuration.witness = witness.map(AuditWitness.init(url:))
+        return configuration
     }
 }
 

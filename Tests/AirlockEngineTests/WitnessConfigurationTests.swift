@@ -1,0 +1,37 @@
+import AirlockEngine
+import Testing
+
+/// `audit: { witness: PATH }`: a file outside the state directory.
+@Suite("Audit witness configuration")
+struct WitnessConfigurationTests {
+    private func parse(_ text: String, file: String = "/etc/airlock/airlock.yaml") -> Result<GatewayConfiguration, ConfigurationError> {
+        Result { () throws(ConfigurationError) in try GatewayConfiguration.parse(text, file: file, environment: [:]) }
+    }
+
+    @Test("a witness outside state_dir is taken, relative to the file's folder")
+    func outside() throws {
+        let config = try parse("state_dir: /var/lib/airlock\naudit: { witness: witness/airlock.jsonl }").get()
+        #expect(config.witnessPath == "/etc/airlock/witness/airlock.jsonl")
+        #expect(try parse("state_dir: /var/lib/airlock").get().witnessPath == nil)
+        // A sibling whose name starts like the state directory's is outside it.
+        #expect(try parse("state_dir: /var/lib/airlock\naudit: { witness: /var/lib/airlock-witness }").get().witnessPath != nil)
+    }
+
+    @Test("a witness inside state_dir, or the directory itself, is refused with file, line and column")
+    func inside() {
+        for (text, line, column) in [
+            ("state_dir: /var/lib/airlock\naudit:\n  witness: /var/lib/airlock/witness.jsonl\n", 3, 12),
+            ("state_dir: /var/lib/airlock\naudit: { witness: /var/lib/airlock/../airlock/sub/w }\n", 2, 19),
+            ("state_dir: state\naudit: { witness: state/w.jsonl }\n", 2, 19),
+            ("state_dir: /var/lib/airlock\naudit: { witness: /var/lib/airlock }\n", 2, 19),
+        ] {
+            guard case .failure(let error) = parse(text) else {
+                Issue.record("accepted: \(text)")
+                continue
+            }
+            #expect(error.line == line && error.column == column, "\(error)")
+            #expect(error.description.hasPrefix("/etc/airlock/airlock.yaml:\(line):\(column)"), "\(error)")
+            #expect(error.description.contains("audit.witness must be a file outside state_dir"), "\(error)")
+        }
+    }
+}
