@@ -264,4 +264,21 @@ import Testing
             #expect(badLimit.status == .badRequest, "\(badLimit)")
         }
     }
+
+    /// An invalid submission whose `changes` are not an object is recorded as sent, but its view
+    /// keeps the documented shape (`changes` an object), in the 422 and in every read after it.
+    /// The schemathesis run found it answering the string back.
+    @Test func theViewOfAnInvalidMutationKeepsChangesAnObject() async throws {
+        try await TestServer.with { api, _ in
+            for changes in [#""not an object""#, "[1, 2]", "null"] {
+                let reply = try await api.submit(
+                    #"{"resource": "crm.customer", "operation": "update", "target": "cus-42", "changes": \#(changes)}"#)
+                #expect(reply.status == .unprocessableContent, "\(reply)")
+                #expect(reply.json["mutation"]["changes"].isObject == true, "\(changes): \(reply)")
+                let id = try #require(reply.json["id"].string)
+                let read = try await api.get("/v1/mutations/\(id)", key: TestServer.Key.agent)
+                #expect(read.json["changes"].isObject == true, "\(changes): \(read)")
+            }
+        }
+    }
 }

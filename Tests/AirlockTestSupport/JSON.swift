@@ -31,6 +31,7 @@ public struct JSON: @unchecked Sendable, CustomStringConvertible {
     public var bool: Bool? { value as? Bool }
     public var array: [JSON] { (value as? [Any])?.map(JSON.init) ?? [] }
     public var keys: Set<String> { Set((value as? [String: Any])?.keys.map { $0 } ?? []) }
+    public var isObject: Bool { value is [String: Any] }
 
     public var description: String {
         guard let value, JSONSerialization.isValidJSONObject(value),

@@ -59,7 +59,8 @@ extension MutationView {
             if case .list(let list)? = map["targets"] {
                 targets = list.compactMap { if case .string(let s) = $0 { s } else { nil } }
             }
-            changes = map["changes"] ?? .map(CELMap())
+            // An invalid submission is kept as sent; its view shows `changes` only when they are an object.
+            if case .map(let given)? = map["changes"] { changes = .map(given) }
         }
         self.init(
             id: record.id, status: record.status, tier: record.tier, score: decision.score, reasons: decision.reasons,
