@@ -22,7 +22,9 @@ import Testing
             // 2 s; a loaded machine may not have run it yet.)
             #expect("\(error)".contains("127.0.0.1:1"), "\(error)")
         }
-        #expect(ContinuousClock.now - started < .seconds(10), "answered only after \(ContinuousClock.now - started)")
+        // Not a measure of speed: a hang would never answer, and the default timeout is 30 s. The
+        // margin is wide because the whole suite starts at once on two cores (CI once took 10.3 s).
+        #expect(ContinuousClock.now - started < .seconds(25), "answered only after \(ContinuousClock.now - started)")
     }
 
     @Test func thePoolsLastConnectFailureIsKeptAndItsMessagesStillGoThrough() {
