@@ -99,6 +99,8 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}/reject:
     post:
       summary: Reject, with a note saying why
@@ -121,6 +123,8 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}/request-changes:
     post:
       summary: Ask for changes (a reviewer of its pools, never the submitter or its owners); the edited values become a revision that goes through the whole pipeline and supersedes this mutation
@@ -144,6 +148,8 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/Problem" }
         "422": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}/rollback:
     post:
@@ -164,6 +170,8 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { description: "Not executed, executed by its caller, of an irreversible resource and not forced, or refused because the target changed since (the change stands; a rollback_refused alarm is audited)", content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/Problem" }
         "503": { description: "The rollback failed (the change stands; a rollback_failed alarm is audited); it may be asked again", content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
   /v1/mutations/{id}/outcome:
     post:
@@ -189,6 +197,8 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/Problem" }
   /v1/reviews:
     get:
       summary: Open reviews this reviewer may act on, oldest first (role reviewer)
@@ -389,6 +399,7 @@ paths:
         open and overdue reviews, executions by outcome, rollbacks, verification failures, alarms,
         escalations, webhook delivery failures, the policy in force. The README lists them.
       operationId: getMetrics
+      security: []
       responses:
         "200": { description: Prometheus text exposition format 0.0.4, content: { text/plain: { schema: { type: string } } } }
   /mcp:
@@ -403,25 +414,36 @@ paths:
       responses:
         "200": { description: A JSON-RPC answer as server-sent events }
         "202": { description: A notification or response accepted }
+        "400": { $ref: "#/components/responses/McpError" }
         "401": { $ref: "#/components/responses/Problem" }
         "429": { $ref: "#/components/responses/TooManyRequests" }
-        "403": { $ref: "#/components/responses/Problem" }
-        "404": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/McpError" }
+        "404": { $ref: "#/components/responses/McpError" }
+        "406": { $ref: "#/components/responses/McpError" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "415": { $ref: "#/components/responses/McpError" }
     get:
       summary: The session's stream of server-sent messages (MCP)
       operationId: mcpGet
       responses:
         "200": { description: Server-sent events }
+        "400": { $ref: "#/components/responses/McpError" }
         "401": { $ref: "#/components/responses/Problem" }
         "429": { $ref: "#/components/responses/TooManyRequests" }
+        "403": { $ref: "#/components/responses/McpError" }
+        "404": { $ref: "#/components/responses/McpError" }
+        "406": { $ref: "#/components/responses/McpError" }
+        "409": { $ref: "#/components/responses/McpError" }
     delete:
       summary: Ends an MCP session
       operationId: mcpDelete
       responses:
         "200": { description: The session ended }
+        "400": { $ref: "#/components/responses/McpError" }
         "401": { $ref: "#/components/responses/Problem" }
         "429": { $ref: "#/components/responses/TooManyRequests" }
-        "404": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/McpError" }
+        "404": { $ref: "#/components/responses/McpError" }
   /v1/resources:
     get:
       summary: The active pack's resources, with a JSON Schema of each one's changes (any principal)
@@ -474,10 +496,10 @@ paths:
           application/json:
             schema:
               type: object
-              required: [on]
+              required: ["on"]
               additionalProperties: false
               properties:
-                on: { type: boolean, description: "true freezes, false thaws" }
+                "on": { type: boolean, description: "true freezes, false thaws" }
                 reason: { type: [string, "null"], maxLength: 1000, description: "Why (required to freeze)" }
       responses:
         "200": { description: Now in force, content: { application/json: { schema: { $ref: "#/components/schemas/System" } } } }
@@ -508,7 +530,7 @@ paths:
       operationId: openapi
       security: []
       responses:
-        "200": { description: OpenAPI 3.1, content: { application/yaml: { schema: { type: string } } } }
+        "200": { description: OpenAPI 3.1, content: { application/yaml: { schema: { type: object } } } }
 components:
   securitySchemes:
     bearer: { type: http, scheme: bearer }
@@ -516,6 +538,22 @@ components:
     Problem:
       description: An error (RFC 9457)
       content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    McpError:
+      description: |
+        Refused by the MCP transport (a JSON-RPC error object) or by the gateway before it (a
+        problem): no session id, a session that ended or is another principal's, a missing Accept
+        of application/json and text/event-stream, a body that is not JSON.
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [jsonrpc, error]
+            properties:
+              jsonrpc: { type: string, const: "2.0" }
+              id: { type: [string, integer, "null"] }
+              error: { type: object, required: [code, message], properties: { code: { type: integer }, message: { type: string }, data: {} } }
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
     TooManyRequests:
@@ -660,6 +698,8 @@ components:
         policy_version: { type: [string, "null"] }
         prev_hash: { type: string }
         hash: { type: string }
+        time: { type: string, format: date-time, description: "When it was appended (UTC, microseconds)" }
+        time_us: { type: integer, description: "The same instant in microseconds since 1970: the value the hash covers" }
 
 """#
 }
