@@ -143,9 +143,14 @@ public final class SQLiteStore: Store {
             try await writer.writeWithoutTransaction { db in
                 var results: [Result<StoreReceipt, any Error>] = []
                 var checkpoint: AuditCheckpoint?
-                try db.inTransaction(.immediate) {
-                    (results, checkpoint) = try Self.run(jobs, in: db, configuration: configuration)
-                    return .commit
+                do {
+                    try db.inTransaction(.immediate) {
+                        (results, checkpoint) = try Self.run(jobs, in: db, configuration: configuration)
+                        return .commit
+                    }
+                } catch let error as DatabaseError {
+                    // The transaction was rolled back: nothing of the batch is written.
+                    throw Self.writeFailure(error, path: path) ?? error
                 }
                 if let checkpoint, let witness = configuration.witness {
                     // Committed: witnessed before any caller hears of it (a failure here fails them all).
@@ -154,6 +159,24 @@ public final class SQLiteStore: Store {
                 return results
             }
         }
+    }
+
+    /// A write the disk refused, as an error that says so: every caller of the batch is answered
+    /// with it (503 over HTTP), nothing of the batch was written, and the next batch tries again,
+    /// so the server goes on by itself once the disk takes writes again.
+    static func writeFailure(_ error: DatabaseError, path: String) -> StoreError? {
+        let what: String
+        switch error.resultCode {
+        case .SQLITE_FULL: what = "its disk is full"
+        case .SQLITE_READONLY: what = "it is read-only (its file system, or the file's permissions)"
+        case .SQLITE_IOERR: what = "the disk answered with an I/O error"
+        case .SQLITE_CANTOPEN: what = "a file it needs cannot be opened"
+        default: return nil
+        }
+        return StoreError(
+            .unavailable,
+            "the store \(path) cannot be written: \(what); nothing of this change was recorded, and the "
+                + "gateway takes writes again once the disk does (SQLite: \(error.message ?? "\(error.resultCode)"))")
     }
 
     public func apply(_ change: StoreChange) async throws -> StoreReceipt {

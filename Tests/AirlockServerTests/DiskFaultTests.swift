@@ -1,0 +1,170 @@
+import AirlockCore
+import AirlockServer
+@testable import AirlockStore
+import AirlockTestSupport
+import Foundation
+import GRDB
+import HTTPTypes
+import Testing
+
+/// The store's disk full or read-only: decisions fail closed with 503 and a reason that says so,
+/// nothing is half-written, and the gateway takes writes again by itself once the disk does.
+/// The full disk is real: a small tmpfs mounted for the test (the tests run as root, as CI does).
+@Suite(.sharedResources) struct DiskFaultTests {
+    /// A tmpfs of `megabytes` at a new folder; unmounted and removed by ``unmount()``.
+    struct SmallDisk {
+        let path: String
+
+        init(megabytes: Int) throws {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-small-disk-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            let mount = try Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path])
+            guard mount.status == 0 else {
+                try? FileManager.default.removeItem(atPath: path)
+                throw DiskError(
+                    "cannot mount a \(megabytes) MiB tmpfs at \(path) (`mount` exited \(mount.status): \(mount.output)); "
+                        + "the disk-full test needs root with CAP_SYS_ADMIN, as CI runs it")
+            }
+        }
+
+        /// Fills the disk to the last byte with a file of its own.
+        func fill() {
+            let filler = path + "/filler"
+            FileManager.default.createFile(atPath: filler, contents: nil)
+            guard let handle = FileHandle(forWritingAtPath: filler) else { return }
+            defer { try? handle.close() }
+            let chunk = Data(count: 64 * 1024)
+            while (try? handle.write(contentsOf: chunk)) != nil {}
+            let byte = Data(count: 1)
+            while (try? handle.write(contentsOf: byte)) != nil {}
+        }
+
+        func free() throws {
+            try FileManager.default.removeItem(atPath: path + "/filler")
+        }
+
+        func unmount() {
+            _ = try? Self.run("/bin/umount", ["-l", path])
+            try? FileManager.default.removeItem(atPath: path)
+        }
+
+        static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+    }
+
+    struct DiskError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// A low-tier mutation, distinct per `n` (so that no two share a content hash).
+    static func low(_ n: Int) -> String {
+        #"{"resource": "catalog.product", "operation": "update", "target": "sku-\#(n)", "changes": {"title": "Lamp \#(n)"}}"#
+    }
+
+    /// Every mutation id the store holds, through the API.
+    static func storedIDs(_ api: APIClient) async throws -> Set<String> {
+        var ids: Set<String> = []
+        var cursor: String?
+        repeat {
+            let page = try await api.get(
+                "/v1/mutations?limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""), key: TestServer.Key.auditor)
+            #expect(page.status == .ok, "\(page)")
+            for item in page.json["items"].array { ids.insert(item["id"].string ?? "") }
+            cursor = page.json["next_cursor"].string
+        } while cursor != nil
+        return ids
+    }
+
+    @Test("a full disk: 503 saying so, nothing recorded of the refused ones, and writes again once there is space")
+    func aFullDiskFailsClosedAndRecovers() async throws {
+        let disk: SmallDisk
+        do {
+            disk = try SmallDisk(megabytes: 6)
+        } catch {
+            Issue.record("\(error)")
+            return
+        }
+        defer { disk.unmount() }
+        let state = disk.path + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try await TestServer.run(stateDirectory: state) { api, _ in
+            #expect(try await api.submit(Self.low(0)).status == .created)
+            disk.fill()
+            // The write-ahead log has some room left from before: submit until the disk refuses.
+            var accepted: Set<String> = [try #require(try await Self.storedIDs(api).first)]
+            var refused = 0
+            var n = 1
+            while refused < 3, n < 2_000 {
+                let reply = try await api.submit(Self.low(n), idempotencyKey: "fill-\(n)")
+                n += 1
+                switch reply.status {
+                case .created:
+                    #expect(refused == 0, "a write was accepted after the disk had refused one, with the disk still full")
+                    accepted.insert(try #require(reply.json["id"].string))
+                case .serviceUnavailable:
+                    refused += 1
+                    #expect(reply.contentType == "application/problem+json")
+                    let detail = reply.json["detail"].string ?? ""
+                    #expect(detail.contains("disk is full"), "\(detail)")
+                    #expect(detail.contains("nothing of this change was recorded"), "\(detail)")
+                    #expect(reply.json["id"].isNull || reply.json["id"].string == nil, "a refused submission has no id: \(reply)")
+                default:
+                    Issue.record("submission \(n - 1) on a full disk answered \(reply)")
+                    refused = 3
+                }
+            }
+            #expect(refused == 3, "the disk never refused a write in \(n) submissions")
+            // Reads still answer, and the store holds exactly the acknowledged mutations.
+            #expect(try await Self.storedIDs(api) == accepted)
+
+            try disk.free()
+            // No restart: the next write goes through, the refused key was never reserved, and
+            // a vote is recorded.
+            let retried = try await api.submit(Self.low(n - 1), idempotencyKey: "fill-\(n - 1)")
+            #expect(retried.status == .created, "\(retried)")
+            let high = try await api.submit(Mutations.highDelete)
+            #expect(high.status == .created, "\(high)")
+            let id = try #require(high.json["id"].string)
+            #expect(try await api.approve(id, key: TestServer.Key.bob).status == .ok)
+            let verify = try await api.get("/v1/audit/verify", key: TestServer.Key.auditor)
+            #expect(verify.json["intact"].bool == true, "\(verify)")
+        }
+    }
+
+    @Test("a read-only store: 503 saying so, nothing recorded, and writes again once it is writable")
+    func aReadOnlyStoreFailsClosedAndRecovers() async throws {
+        let state = try TestServer.makeStateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try await TestServer.run(stateDirectory: state) { api, parts in
+            let store = try #require(parts.store as? SQLiteStore)
+            #expect(try await api.submit(Self.low(0)).status == .created)
+            let before = try await Self.storedIDs(api)
+            // The file system going read-only under a running server cannot be staged without
+            // closing the database (the kernel refuses to remount a busy mount): the writer
+            // connection is made read-only instead, which SQLite refuses as it would the disk.
+            try await store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 1") }
+            for n in 1...3 {
+                let reply = try await api.submit(Self.low(n), idempotencyKey: "ro-\(n)")
+                #expect(reply.status == .serviceUnavailable, "\(reply)")
+                #expect(reply.json["detail"].string?.contains("read-only") == true, "\(reply)")
+            }
+            #expect(try await Self.storedIDs(api) == before)
+            try await store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 0") }
+            let retried = try await api.submit(Self.low(1), idempotencyKey: "ro-1")
+            #expect(retried.status == .created, "\(retried)")
+            let verify = try await api.get("/v1/audit/verify", key: TestServer.Key.auditor)
+            #expect(verify.json["intact"].bool == true, "\(verify)")
+        }
+    }
+}
