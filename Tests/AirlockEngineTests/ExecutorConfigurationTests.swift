@@ -48,6 +48,7 @@ struct ExecutorConfigurationTests {
                 update: { method: put, url: "https://billing.example/invoices/{target}" }
               timeout: 2.5s
               retry: { attempts: 6, initial_delay: 50ms, max_delay: 1m }
+              concurrency: 3
             ops.ticket:
               kind: none
             """)
@@ -69,6 +70,7 @@ struct ExecutorConfigurationTests {
         #expect(billing.secret == Array("k".utf8))
         #expect(billing.timeout == .milliseconds(2500))
         #expect(billing.retry == RetryPolicy(attempts: 6, initialDelay: .milliseconds(50), maximumDelay: .seconds(60)))
+        #expect(billing.concurrency == 3)
         guard case .none? = configuration["ops.ticket"]?.kind else { Issue.record("expected none"); return }
         #expect(configuration["billing.invoice"]?.line == 12)
     }
@@ -113,6 +115,10 @@ struct ExecutorConfigurationTests {
         let timeout = try Self.problem(
             "billing.invoice: { kind: http, secret_env: BILLING_SECRET, create: 'https://b.example/i', timeout: soon }")
         #expect(timeout.message.contains("timeout"))
+
+        let concurrency = try Self.problem(
+            "billing.invoice: { kind: http, secret_env: BILLING_SECRET, create: 'https://b.example/i', concurrency: 0 }")
+        #expect(concurrency.message.contains("concurrency must be a whole number from 1 to 256"), "\(concurrency.message)")
     }
 
     @Test func checksEntriesAgainstThePack() throws {

@@ -38,6 +38,25 @@ final class RecordService: Sendable {
         func scriptReads(_ statuses: [Int]) { scriptedReads += statuses }
         func takeScriptedRead() -> Int? { scriptedReads.isEmpty ? nil : scriptedReads.removeFirst() }
         func stall(_ duration: Duration) { stallNext = duration }
+        /// While holding, every write waits, unanswered, until ``stopHolding()``.
+        var holding = false
+        private var held: [CheckedContinuation<Void, Never>] = []
+        /// Writes waiting now, and the most that ever waited at once.
+        var heldNow: Int { held.count }
+        private(set) var mostHeld = 0
+        func hold() { holding = true }
+        func stopHolding() {
+            holding = false
+            for waiter in held { waiter.resume() }
+            held = []
+        }
+        func waitWhileHolding() async {
+            guard holding else { return }
+            await withCheckedContinuation { continuation in
+                held.append(continuation)
+                mostHeld = max(mostHeld, held.count)
+            }
+        }
         func set(_ id: String, _ record: CELMap?) { records[id] = record }
         /// Refuses the writes to an item (only those of `method`, when given) with `status`;
         /// `nil` stops refusing.
@@ -110,6 +129,7 @@ final class RecordService: Sendable {
             return response(status, #"{"error":"scripted \#(status)"}"#)
         }
         if method != "GET" {
+            await state.waitWhileHolding()
             if let stall = await state.takeStall() {
                 try? await Task.sleep(for: stall)
                 return response(503, #"{"error":"stalled"}"#)

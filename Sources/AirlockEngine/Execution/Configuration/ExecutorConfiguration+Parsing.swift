@@ -101,7 +101,7 @@ extension ExecutorConfiguration {
     ) throws(ConfigurationError) -> HTTPExecutorSettings {
         let what = "the http executor of \(resource)"
         let map = try reader.mapping(
-            node, allowed: ["kind", "create", "update", "delete", "read", "compensate", "secret_env", "timeout", "retry"],
+            node, allowed: ["kind", "create", "update", "delete", "read", "compensate", "secret_env", "timeout", "retry", "concurrency"],
             what: what)
         var endpoints: [Mutation.Operation: HTTPEndpoint] = [:]
         for operation in Mutation.Operation.allCases {
@@ -134,6 +134,12 @@ extension ExecutorConfiguration {
         var settings = HTTPExecutorSettings(
             endpoints: endpoints, readURL: readURL, compensations: compensations, secret: Array(secret.utf8))
         if let node = map["timeout"] { settings.timeout = try duration(node, what: "timeout", reader: reader) }
+        if let node = map["concurrency"] {
+            guard let n = Int(try reader.string(node, what: "concurrency")), (1...256).contains(n) else {
+                throw reader.error(node, "\(what): concurrency must be a whole number from 1 to 256")
+            }
+            settings.concurrency = n
+        }
         if let node = map["retry"] {
             var retry = RetryPolicy()
             let keys: Set<String> = ["attempts", "initial_delay", "max_delay"]

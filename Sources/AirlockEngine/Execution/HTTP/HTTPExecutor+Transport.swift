@@ -58,6 +58,16 @@ extension HTTPExecutor {
                     return last
                 }
             }
+            // A service that hangs holds at most `concurrency` calls; the others wait their turn
+            // for one timeout, then give up without sending (an earlier attempt may have arrived).
+            guard await slots.acquire(within: Self.interval(settings.timeout)) else {
+                if attempt > 1 { return last }
+                return .unreachable(
+                    "\(endpoint.method) \(url.absoluteString): not sent: \(slots.limit) calls to this service were in flight "
+                        + "for all of \(DurationWords.text(Self.interval(settings.timeout).rounded(.up))) (the executor's concurrency)",
+                    transient: false)
+            }
+            defer { slots.release() }
             do {
                 let (data, response) = try await session.cancellableData(for: request)
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0

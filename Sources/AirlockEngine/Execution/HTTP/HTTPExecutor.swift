@@ -22,6 +22,8 @@ public final class HTTPExecutor: Executor {
     /// What it calls.
     public let settings: HTTPExecutorSettings
     let session: URLSession
+    /// The calls in flight to the service (``HTTPExecutorSettings/concurrency``).
+    let slots: CallSlots
     /// What the waits between retries sleep on: the gateway's clock.
     let clock: any GatewayClock
 
@@ -34,7 +36,9 @@ public final class HTTPExecutor: Executor {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = Self.seconds(settings.timeout)
         configuration.httpAdditionalHeaders = ["User-Agent": "airlock"]
+        configuration.httpMaximumConnectionsPerHost = settings.concurrency
         session = URLSession(configuration: configuration)
+        slots = CallSlots(limit: settings.concurrency)
     }
 
     deinit {

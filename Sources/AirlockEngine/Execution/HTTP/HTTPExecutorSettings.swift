@@ -16,11 +16,14 @@ public struct HTTPExecutorSettings: Sendable {
     public var timeout: Duration
     /// Retries of 5xx answers and timeouts.
     public var retry: RetryPolicy
+    /// Calls in flight to the service at once; a call past them waits its turn for one
+    /// ``timeout``, then fails without being sent.
+    public var concurrency: Int
 
     public init(
         endpoints: [Mutation.Operation: HTTPEndpoint], readURL: String? = nil,
         compensations: [Mutation.Operation: HTTPEndpoint] = [:], secret: [UInt8], timeout: Duration = .seconds(10),
-        retry: RetryPolicy = RetryPolicy()
+        retry: RetryPolicy = RetryPolicy(), concurrency: Int = HTTPExecutorSettings.defaultConcurrency
     ) {
         self.endpoints = endpoints
         self.readURL = readURL
@@ -28,7 +31,11 @@ public struct HTTPExecutorSettings: Sendable {
         self.secret = secret
         self.timeout = timeout
         self.retry = retry
+        self.concurrency = max(1, concurrency)
     }
+
+    /// Calls in flight to one service at once, unless configured.
+    public static let defaultConcurrency = 16
 
     /// The read call, when configured.
     var read: HTTPEndpoint? { readURL.map { HTTPEndpoint(method: "GET", url: $0) } }
