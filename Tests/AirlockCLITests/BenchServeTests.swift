@@ -27,6 +27,35 @@ struct BenchServeTests {
         #expect((Int(actors.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 4, "\(actors)")
     }
 
+    @Test("--votes approves high-tier mutations through; --rate paces the clients and --report-every prints each interval")
+    func votesAndAPacedSoak() async throws {
+        let airlock = try CommandRunner.requireAirlock()
+        let votes = try await CommandRunner.run(
+            airlock,
+            ["bench", "serve", "--votes", "--clients", "4", "--seconds", "1", "--warmup", "0.5", "--port", String(Int.random(in: 20_000...40_000))],
+            in: CommandRunner.packageRoot, timeout: 180)
+        let voteOutput = votes.output + votes.errorOutput
+        #expect(votes.status == 0, "\(voteOutput)")
+        #expect(voteOutput.contains("(0 errors)") && voteOutput.contains("votes/s"), "\(voteOutput)")
+        let voteCount = voteOutput.firstMatch(of: /votes: (\d+) in/).flatMap { Int($0.1) } ?? 0
+        #expect(voteCount > 0, "\(voteOutput)")
+
+        let paced = try await CommandRunner.run(
+            airlock,
+            [
+                "bench", "serve", "--rate", "40", "--clients", "4", "--seconds", "2", "--report-every", "1", "--warmup", "0.5",
+                "--port", String(Int.random(in: 20_000...40_000)),
+            ],
+            in: CommandRunner.packageRoot, timeout: 180)
+        let pacedOutput = paced.output + paced.errorOutput
+        #expect(paced.status == 0, "\(pacedOutput)")
+        let lines = pacedOutput.split(separator: "\n").filter { $0.contains("decisions/s, p50") && $0.contains("VmRSS") }
+        #expect(lines.count == 2, "\(pacedOutput)")
+        // Paced to 40/s: about 80 in 2 s, never the hundreds a back-to-back run answers.
+        let requests = pacedOutput.firstMatch(of: /requests: (\d+) in/).flatMap { Int($0.1) } ?? 0
+        #expect((40...120).contains(requests), "\(pacedOutput)")
+    }
+
     @Test("several instances need PostgreSQL; --store postgres needs a database")
     func refusals() async throws {
         let airlock = try CommandRunner.requireAirlock()

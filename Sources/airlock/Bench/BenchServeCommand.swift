@@ -44,6 +44,17 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Instances of the server on the one PostgreSQL database, on consecutive ports from --port.")
     var instances = 1
 
+    @Flag(help: "Measure votes: each client submits a high-tier mutation and approves it until it is decided; votes/s.")
+    var votes = false
+
+    @Option(help: "Pace the clients to this many mutations per second in all (default: back to back).")
+    var rate: Double?
+
+    @Option(
+        name: .customLong("report-every"),
+        help: "Print throughput, latency and the server's memory every this many seconds (a soak run).")
+    var reportEvery: Double?
+
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
         case sqlite
         case postgres
@@ -68,6 +79,8 @@ struct BenchServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard instances >= 1 else { throw ValidationError("--instances must be 1 or more") }
+        if let rate, !(rate > 0) { throw ValidationError("--rate must be more than 0") }
+        if let reportEvery, !(reportEvery >= 1) { throw ValidationError("--report-every must be 1 second or more") }
         if instances > 1, try postgresURL() == nil {
             throw ValidationError("several instances share a PostgreSQL database: add --store postgres (SQLite serves one)")
         }
@@ -86,13 +99,14 @@ struct BenchServeCommand: AsyncParsableCommand {
         // One configuration per instance (its port), the same principals and state directory (the
         // audit signing key) in all.
         var keys: [String] = []
+        let reviewerKeys = ["rev-a", "rev-b", "rev-c"].map { "bench-\($0)-\(UInt64.random(in: 0 ... .max))" }
         var configurations: [URL] = []
         for (index, instancePort) in ports.enumerated() {
             let instanceDirectory = instances == 1 ? directory : directory.appendingPathComponent("instance-\(index + 1)")
             try FileManager.default.createDirectory(at: instanceDirectory, withIntermediateDirectories: true)
             keys = try BenchSetup.write(
                 into: instanceDirectory, clients: clients, port: instancePort, keys: keys.isEmpty ? nil : keys,
-                stateDirectory: directory.appendingPathComponent("state"))
+                reviewerKeys: reviewerKeys, stateDirectory: directory.appendingPathComponent("state"))
             configurations.append(instanceDirectory.appendingPathComponent("airlock.yaml"))
         }
         let fsyncBefore = BenchSetup.fsyncMedian(in: directory)
@@ -129,14 +143,45 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let load = LoadGenerator(
+        var load = LoadGenerator(
             group: group, ports: ports, keys: keys, highShare: highShare)
-        say("warming up for \(warmup) s with \(clients) clients…")
+        load.rate = rate
+        if votes { load.reviewerKeys = reviewerKeys }
+        let unit = votes ? "votes" : "decisions"
+        say("warming up for \(warmup) s with \(clients) clients\(rate.map { String(format: " paced to %.0f/s", $0) } ?? "")…")
         _ = try await load.run(clients: clients, seconds: warmup)
         say("measuring for \(seconds) s…")
         let serversBefore = servers.map { BenchSetup.cpuSeconds(pid: $0.processIdentifier) }
         let selfBefore = BenchSetup.ownCPUSeconds()
-        let result = try await load.run(clients: clients, seconds: seconds)
+        let result: LoadGenerator.Result
+        if let reportEvery {
+            // A soak: the run in intervals, a line each, so that a drift in memory or latency shows.
+            var total = LoadGenerator.Result()
+            var elapsed = 0.0
+            while elapsed < seconds - 0.001 {
+                let chunk = min(reportEvery, seconds - elapsed)
+                let part = try await load.run(clients: clients, seconds: chunk)
+                elapsed += chunk
+                let sorted = part.latencies.sorted()
+                func at(_ p: Double) -> Double {
+                    sorted.isEmpty ? .nan : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
+                }
+                let memory = servers.map { BenchSetup.memory(pid: $0.processIdentifier).map { "\($0 / 1024)" } ?? "?" }
+                say(String(format: "  %6.0f s: %6.0f %@/s, p50 %.2f ms, p99 %.2f ms, %d errors, server memory (VmRSS) %@ MiB",
+                           elapsed, Double(part.completed) / part.elapsed, unit, at(0.5), at(0.99), part.errors,
+                           memory.joined(separator: ", ")))
+                total.completed += part.completed
+                total.errors += part.errors
+                total.lowTier += part.lowTier
+                total.latencies += part.latencies
+                total.otherTierLatencies += part.otherTierLatencies
+                total.elapsed += part.elapsed
+                total.firstError = total.firstError ?? part.firstError
+            }
+            result = total
+        } else {
+            result = try await load.run(clients: clients, seconds: seconds)
+        }
         let serverCPUs = zip(servers, serversBefore).map { server, before in
             BenchSetup.cpuSeconds(pid: server.processIdentifier).map { $0 - (before ?? 0) }
         }
@@ -156,14 +201,18 @@ struct BenchServeCommand: AsyncParsableCommand {
             return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
         }
         let throughput = Double(result.completed) / result.elapsed
-        say(String(format: "requests: %d in %.2f s (%d errors; %d low, %d other tiers)", result.completed, result.elapsed,
-                   result.errors, result.lowTier, result.completed - result.lowTier))
+        if votes {
+            say(String(format: "votes: %d in %.2f s (%d errors)", result.completed, result.elapsed, result.errors))
+        } else {
+            say(String(format: "requests: %d in %.2f s (%d errors; %d low, %d other tiers)", result.completed, result.elapsed,
+                       result.errors, result.lowTier, result.completed - result.lowTier))
+        }
         if let firstError = result.firstError { say("first unexpected answer: \(firstError)") }
-        say(String(format: "throughput: %.0f decisions/s", throughput))
+        say(String(format: "throughput: %.0f %@/s", throughput, unit))
         say(String(format: "latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms", percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999), percentile(1.0)))
         // The other tiers open reviews and write more: their share of the slowest answers.
         let low = all.count - other.count
-        if low > 0 {
+        if low > 0, !votes {
             var lowOnly: [UInt32] = []
             lowOnly.reserveCapacity(low)
             var j = 0
@@ -179,8 +228,8 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
         if let serverCPU, result.completed > 0 {
             let n = Double(result.completed)
-            say(String(format: "cpu per decision: server%@ %.0f µs (%.2f cores), load generator %.0f µs (%.2f cores)",
-                       instances > 1 ? "s together" : "", serverCPU / n * 1e6, serverCPU / result.elapsed, loadCPU / n * 1e6,
+            say(String(format: "cpu per %@: server%@ %.0f µs (%.2f cores), load generator %.0f µs (%.2f cores)",
+                       votes ? "vote (with its share of the submission)" : "decision", instances > 1 ? "s together" : "", serverCPU / n * 1e6, serverCPU / result.elapsed, loadCPU / n * 1e6,
                        loadCPU / result.elapsed))
         }
         let fsyncAfter = BenchSetup.fsyncMedian(in: directory)
@@ -198,7 +247,8 @@ enum BenchSetup {
     /// thousands of mutations a second from a few principals, which the example's burst rules
     /// would (rightly) send to review.
     static func write(
-        into directory: URL, clients: Int, port: Int, keys given: [String]? = nil, stateDirectory: URL? = nil
+        into directory: URL, clients: Int, port: Int, keys given: [String]? = nil, reviewerKeys: [String] = [],
+        stateDirectory: URL? = nil
     ) throws -> [String] {
         let packDirectory = directory.appendingPathComponent("policies")
         try FileManager.default.createDirectory(at: packDirectory, withIntermediateDirectories: true)
@@ -224,8 +274,10 @@ enum BenchSetup {
             keys.append(key)
             yaml += "  - { id: svc-bench-\(i), kind: service, roles: [submitter], key_sha256: \(PrincipalDirectory.hash(key: key)) }\n"
         }
-        for reviewer in ["rev-a", "rev-b", "rev-c"] {
-            yaml += "  - { id: \(reviewer), kind: human, roles: [reviewer], pools: [finance, ops-reviewers, ops-leads, duty-managers, pricing, privacy, support-leads] }\n"
+        for (index, reviewer) in ["rev-a", "rev-b", "rev-c"].enumerated() {
+            // People's default rate limit is for people; these vote as fast as the clients submit.
+            let key = index < reviewerKeys.count ? ", key_sha256: \(PrincipalDirectory.hash(key: reviewerKeys[index])), rate_limit: none" : ""
+            yaml += "  - { id: \(reviewer), kind: human, roles: [reviewer], pools: [finance, ops-reviewers, ops-leads, duty-managers, pricing, privacy, support-leads]\(key) }\n"
         }
         try yaml.write(to: directory.appendingPathComponent("airlock.yaml"), atomically: true, encoding: .utf8)
         return keys
@@ -288,8 +340,17 @@ enum BenchSetup {
 
     /// Peak resident memory in KiB, from /proc.
     static func peakMemory(pid: Int32) -> Int? {
+        statusField("VmHWM:", pid: pid)
+    }
+
+    /// Resident memory now in KiB, from /proc.
+    static func memory(pid: Int32) -> Int? {
+        statusField("VmRSS:", pid: pid)
+    }
+
+    private static func statusField(_ field: String, pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         }
         return nil
