@@ -4,6 +4,7 @@ import AirlockTestSupport
 import AirlockStore
 import CEL
 import Foundation
+import Synchronization
 import Testing
 
 /// Execution interrupted: a parallel review rejected while the change is being applied, and a
@@ -110,6 +111,53 @@ struct InterruptedExecutionTests {
         let final = try #require(try await gateway.view(of: id))
         #expect(final.status == .rolledBack, "\(final.status)")
         #expect(try demo.row("customers", "cus-42")?["email"] == emailBefore)
+        try await store.close()
+    }
+
+    @Test("a rejection that lands between the execution's read and its commit still rolls the change back")
+    func rejectedBetweenTheExecutionsReadAndItsCommit() async throws {
+        let demo = try DemoFixture()
+        let state = try TemporaryDirectory()
+        let store = RecordingStore(try SQLiteStore.open(StateDirectory(URL(fileURLWithPath: state.path))))
+        var principals = PrincipalDirectory()
+        try principals.add(Self.agent, keySHA256: String(repeating: "a", count: 64))
+        try principals.add(Self.bob, keySHA256: String(repeating: "b", count: 64))
+        let gateway = Gateway(
+            store: store, principals: principals, clock: ManualClock(Date(timeIntervalSince1970: 1_767_693_600)),
+            executors: Executors(["crm.customer": demo.executor("crm.customer")]))
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let files = try PolicySource.files(at: root.appendingPathComponent("examples/policies").path)
+        try await gateway.start(configuredPack: try PolicyPack.load(files: files), files: files, by: "test")
+        let emailBefore = try demo.row("customers", "cus-42")?["email"]
+
+        // The first commit of `executed` waits until the reviewer's rejection has committed: the
+        // step it carries was decided from a read taken before the rejection.
+        let reached = AsyncStream<Void>.makeStream()
+        let gate = AsyncStream<Void>.makeStream()
+        let held = Mutex(false)
+        store.beforeEachCommit { change in
+            let executes = change.operations.contains { operation in
+                if case .transition(_, .executing, .executed, _, _) = operation { return true }
+                return false
+            }
+            guard executes, held.withLock({ done in defer { done = true }; return !done }) else { return }
+            reached.continuation.yield()
+            for await _ in gate.stream { break }
+        }
+        let body = try Value(json: #"{"resource":"crm.customer","operation":"update","target":"cus-42","changes":{"email":"zoe@example.com"}}"#)
+        let submission = Task { try await gateway.submit(body, by: Self.agent) }
+        for await _ in reached.stream { break }
+        let id = try #require(try await store.mutations(MutationQuery(statuses: [.executing], limit: 10)).first?.id)
+        let rejected = try await gateway.vote(on: id, approve: false, note: "not asked for", by: Self.bob)
+        #expect(rejected.status == .executing)
+        gate.continuation.yield()
+        _ = try await submission.value
+
+        let final = try #require(try await gateway.view(of: id))
+        #expect(final.status == .rolledBack, "the rejection was lost: \(final.status)")
+        #expect(try demo.row("customers", "cus-42")?["email"] == emailBefore)
+        store.beforeEachCommit(nil)
         try await store.close()
     }
 

@@ -59,6 +59,9 @@ extension Gateway {
                 mutationID: id, snapshot: snapshot, context: context, now: now, newReviewID: Self.newID(prefix: "rev_", at: now),
                 notifications: notifications
             ).record(step, into: &change)
+            // Decided from this read: refused if anything moved the mutation since (a vote landing
+            // while its execution finishes), then decided again from a fresh read.
+            change.expectRevision(id, snapshot.record.revision)
             do {
                 _ = try await apply(change)
             } catch let error as StoreError where error.isRace && attempt < Self.raceRetries {

@@ -23,6 +23,10 @@ public struct StoreChange: Sendable {
     public enum Operation: Sendable, Hashable {
         /// Insert a mutation as `received`, and reserve its idempotency key.
         case createMutation(NewMutation, AuditEntry)
+        /// Refuse the whole change (``StoreError/Code/statusMismatch``) unless the mutation is still
+        /// at the revision it was read at, and count the change as one more revision: two steps
+        /// decided from one read cannot both commit.
+        case expectRevision(mutationID: String, revision: Int)
         /// Move a mutation from the expected status to another, setting some fields.
         case transition(mutationID: String, from: MutationStatus, to: MutationStatus, MutationUpdate, AuditEntry)
         /// Open a review.
@@ -80,6 +84,15 @@ public struct StoreChange: Sendable {
 
     /// Whether there is nothing to write.
     public var isEmpty: Bool { operations.isEmpty }
+
+    /// Makes the whole change conditional on the mutation being at `revision` still (as it was
+    /// read): checked before any other write of the change, which then counts as one more
+    /// revision. The lifecycle's steps carry one, so that of two steps decided from the same read
+    /// (an execution finishing and a vote landing meanwhile) the second is refused and decided
+    /// again from a fresh read.
+    public mutating func expectRevision(_ mutationID: String, _ revision: Int) {
+        operations.insert(.expectRevision(mutationID: mutationID, revision: revision), at: 0)
+    }
 
     /// Inserts a mutation as `received`; refused when the id or its idempotency key exists.
     public mutating func createMutation(_ mutation: NewMutation, audit: AuditEntry) {

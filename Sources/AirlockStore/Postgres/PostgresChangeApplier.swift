@@ -49,6 +49,8 @@ struct PostgresChangeApplier {
                 created.insert(mutation.id)
                 try await createMutation(mutation)
                 try await append(audit, mutationID: mutation.id, tail: &tail)
+            case .expectRevision(let id, let revision):
+                try await expectRevision(id, revision)
             case .transition(let id, let from, let to, let update, let audit):
                 notices.insert(.mutation(id))
                 try await transition(id, from: from, to: to, update: update)
@@ -304,6 +306,29 @@ struct PostgresChangeApplier {
             throw error
         }
         known.insert(id)
+    }
+
+    private mutating nonisolated(nonsending) func expectRevision(_ id: String, _ revision: Int) async throws {
+        if let pending = buffer.pending(id) {
+            guard pending.revision == Int64(revision) else {
+                var error = StoreError(
+                    .statusMismatch, "mutation \(id) changed since it was read (it is \(pending.status) now)", mutationID: id)
+                error.currentStatus = MutationStatus(rawValue: pending.status)
+                throw error
+            }
+            buffer.update(id) { row in row.revision += 1 }
+            return
+        }
+        let updated = try await run(
+            "UPDATE mutations SET revision = revision + 1 WHERE id = \(id) AND revision = \(Int64(revision)) RETURNING 1")
+        guard updated.count == 1 else {
+            guard let current = try await currentStatus(of: id) else {
+                throw StoreError(.notFound, "there is no mutation \(id)", mutationID: id)
+            }
+            var error = StoreError(.statusMismatch, "mutation \(id) changed since it was read (it is \(current) now)", mutationID: id)
+            error.currentStatus = current
+            throw error
+        }
     }
 
     private nonisolated(nonsending) func currentStatus(of id: String) async throws -> MutationStatus? {

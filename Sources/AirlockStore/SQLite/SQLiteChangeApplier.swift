@@ -40,6 +40,8 @@ struct SQLiteChangeApplier {
                     try createMutation(mutation, status: .received, update: MutationUpdate())
                     try append(audit, mutationID: mutation.id, appender: &appender)
                 }
+            case .expectRevision(let id, let revision):
+                try expectRevision(id, revision)
             case .transition(let id, let from, let to, let update, let audit):
                 try transition(id, from: from, to: to, update: update)
                 try recordTransition(id, from: from, to: to, audit: audit, appender: &appender)
@@ -269,6 +271,19 @@ struct SQLiteChangeApplier {
             }
             var error = StoreError(
                 .statusMismatch, "mutation \(id) is \(current), not \(from): it cannot move to \(to)", mutationID: id)
+            error.currentStatus = current
+            throw error
+        }
+    }
+
+    private func expectRevision(_ id: String, _ revision: Int) throws {
+        try db.cachedStatement(sql: "UPDATE mutations SET revision = revision + 1 WHERE id = ? AND revision = ?")
+            .execute(arguments: [id, revision])
+        guard db.changesCount == 1 else {
+            guard let current = try currentStatus(of: id) else {
+                throw StoreError(.notFound, "there is no mutation \(id)", mutationID: id)
+            }
+            var error = StoreError(.statusMismatch, "mutation \(id) changed since it was read (it is \(current) now)", mutationID: id)
             error.currentStatus = current
             throw error
         }

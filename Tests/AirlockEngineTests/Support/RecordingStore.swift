@@ -47,7 +47,14 @@ final class RecordingStore: Store {
     /// Runs `hook` after every commit (nil: none).
     func afterEachCommit(_ hook: (@Sendable (StoreChange) -> Void)?) { afterCommit.withLock { $0 = hook } }
 
+    /// Awaited before each change is forwarded: a test holds a commit back with it.
+    private let beforeCommit = Mutex<(@Sendable (StoreChange) async -> Void)?>(nil)
+
+    /// Runs `hook` before each change is forwarded (nil: none).
+    func beforeEachCommit(_ hook: (@Sendable (StoreChange) async -> Void)?) { beforeCommit.withLock { $0 = hook } }
+
     func apply(_ change: StoreChange) async throws -> StoreReceipt {
+        if let hook = beforeCommit.withLock({ $0 }) { await hook(change) }
         if let rule = refusing.withLock({ $0 }), rule(change) { throw Refused() }
         let receipt = try await inner.apply(change)
         applied.withLock { $0.append(change) }
@@ -79,6 +86,9 @@ final class RecordingStore: Store {
     func review(id: String) async throws -> ReviewRecord? { try await inner.review(id: id) }
     func reviews(mutationID: String) async throws -> [ReviewRecord] { try await inner.reviews(mutationID: mutationID) }
     func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord] { try await inner.openReviews(deadlineBefore: deadlineBefore) }
+    func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws -> [ReviewRecord] {
+        try await inner.reviewQueue(pools: pools, reviewer: reviewer, excludingActors: excludingActors, limit: limit)
+    }
     func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {
         try await inner.claimDueReviews(at: time, limit: limit, leaseUntil: leaseUntil)
     }
@@ -163,6 +173,7 @@ extension StoreChange {
             case .setShadow(let shadow, _): "setShadow(\(shadow?.version ?? "nil"))"
             case .recordShadowResult: "recordShadowResult"
             case .addDistributionCounts: "addDistributionCounts"
+            case .expectRevision: "expectRevision"
             }
         }
     }
