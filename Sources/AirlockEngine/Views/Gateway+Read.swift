@@ -144,32 +144,30 @@ extension Gateway {
     /// How many batches of `limit` mutations one page reads at most.
     static var scanBatches: Int { 20 }
 
-    /// Open reviews `principal` may act on: in its pools, not its own mutations, not yet voted on
-    /// by it. Earliest deadline first (so overdue ones lead), then those without a deadline,
-    /// oldest first.
-    public func openReviews(for principal: Principal) async throws(GatewayError) -> [(review: ReviewRecord, view: MutationView)] {
+    /// Open reviews `principal` may act on: in its pools (those of `pools` among them, when
+    /// given), not of its own mutations or those of a principal it owns, not yet voted on by it.
+    /// Earliest deadline first (so overdue ones lead), then those without a deadline, oldest
+    /// first; at most `limit`. The store reads them through an index, so the head of a queue
+    /// among a million open reviews answers as fast as among ten.
+    public func openReviews(for principal: Principal, pools: [String]? = nil, limit: Int = 100)
+        async throws(GatewayError) -> [(review: ReviewRecord, view: MutationView)]
+    {
         guard principal.has(.reviewer) else {
             throw .forbidden("'\(principal.id)' does not have the reviewer role")
         }
+        let mine = principal.pools.sorted()
+        let asked = pools.map { wanted in mine.filter { wanted.contains($0) } } ?? mine
+        // Separation of duties: its own mutations, and those of anyone it owns (directly or up a chain).
+        let excluded = [principal.id] + principals.principals.map(\.id).filter { principals.ownerChain(of: $0).contains(principal.id) }
         do {
             var result: [(ReviewRecord, MutationView)] = []
-            for review in try await store.openReviews(deadlineBefore: nil)
-            where review.groups.contains(where: { principal.pools.contains($0.pool) }) {
-                guard let record = try await store.mutation(id: review.mutationID), record.actorID != principal.id,
-                    !principals.ownerChain(of: record.actorID).contains(principal.id)
-                else { continue }
-                let votes = try await store.votes(reviewID: review.id)
-                if votes.contains(where: { $0.reviewer == principal.id }) { continue }
+            for review in try await store.reviewQueue(
+                pools: asked, reviewer: principal.id, excludingActors: excluded, limit: max(1, limit))
+            {
+                guard let record = try await store.mutation(id: review.mutationID) else { continue }
                 result.append((review, masked(try await view(of: record), for: principal)))
             }
-            return result.sorted { a, b in
-                switch (a.0.deadline, b.0.deadline) {
-                case (let x?, let y?) where x != y: x < y
-                case (.some, nil): true
-                case (nil, .some): false
-                default: a.0.openedAt < b.0.openedAt
-                }
-            }
+            return result
         } catch let error as GatewayError {
             throw error
         } catch {

@@ -47,10 +47,11 @@ extension ConsoleRoutes {
         }
         context["isReviewer"] = true
         context["heading"] = "Reviews waiting for you"
-        let all = try await gateway.openReviews(for: reader.principal)
-        let shown = all.filter { review, view in
-            (pool == nil || review.groups.contains { $0.pool == pool })
-                && (tier == nil || view.tier == tier) && (resource == nil || view.resource == resource)
+        // The head of the queue (500, the pool filter applied by the store); tier and resource
+        // filter that head.
+        let all = try await gateway.openReviews(for: reader.principal, pools: pool.map { [$0] }, limit: 500)
+        let shown = all.filter { _, view in
+            (tier == nil || view.tier == tier) && (resource == nil || view.resource == resource)
         }
         // Overdue first (the earliest deadline leads), as the gateway orders them.
         context["reviews"] = shown.map { review, view -> [String: Any] in

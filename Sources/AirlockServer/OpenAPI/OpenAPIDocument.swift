@@ -201,8 +201,10 @@ paths:
         "415": { $ref: "#/components/responses/Problem" }
   /v1/reviews:
     get:
-      summary: Open reviews this reviewer may act on, oldest first (role reviewer)
+      summary: The head of this reviewer's queue, earliest deadline first (role reviewer)
       operationId: listReviews
+      parameters:
+        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 500, default: 100 }, description: "How many of the queue's first reviews" }
       responses:
         "200":
           description: Open reviews
@@ -230,6 +232,7 @@ paths:
                         escalations: { type: integer, minimum: 0 }
                         reasons: { type: array, items: { $ref: "#/components/schemas/Reason" } }
                         mutation: { $ref: "#/components/schemas/Mutation" }
+        "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
         "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }

@@ -78,7 +78,15 @@ struct MutationRoutes {
         }
         book.on(.get, "/v1/reviews") { request, _ in
             let principal = try RequestReading.principal(request, of: gateway)
-            let reviews = try await gateway.openReviews(for: principal)
+            let query = request.uri.queryParameters
+            var limit = 100
+            if let text = query["limit"] {
+                guard let n = Int(text), (1...500).contains(n) else {
+                    throw Problem.badRequest("limit must be a whole number from 1 to 500 (got '\(text)')")
+                }
+                limit = n
+            }
+            let reviews = try await gateway.openReviews(for: principal, limit: limit)
             let now = gateway.clock.now()
             return jsonResponse(
                 .map(CELMap([

@@ -74,3 +74,22 @@ public struct ReviewRecord: Sendable, Hashable {
         self.closedAt = closedAt
     }
 }
+
+extension ReviewRecord {
+    /// Queue order: the earliest deadline first, then those without one; oldest first among equals.
+    public static func inQueueOrder(_ a: ReviewRecord, _ b: ReviewRecord) -> Bool {
+        switch (a.deadline, b.deadline) {
+        case (let x?, let y?) where x != y: return x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        default: return a.openedAt != b.openedAt ? a.openedAt < b.openedAt : a.id < b.id
+        }
+    }
+
+    /// The first `limit` of several queues' heads (each in queue order), a review in several
+    /// once.
+    static func queue(merging heads: [[ReviewRecord]], limit: Int) -> [ReviewRecord] {
+        var seen: Set<String> = []
+        return heads.joined().filter { seen.insert($0.id).inserted }.sorted(by: inQueueOrder).prefix(limit).map { $0 }
+    }
+}

@@ -248,6 +248,50 @@ enum PostgresSchema {
                 "ALTER TABLE audit_head ADD COLUMN generation BIGINT NOT NULL DEFAULT 0",
             ]
         ),
+        (
+            "v3 reviewer queues",
+            [
+                // Each open review once per pool of its groups, in queue order: a reviewer's queue
+                // walks its pools' entries up to its limit (PostgresStore.reviewQueue). Kept by a
+                // trigger, so that every write of a review (a store copy too) keeps it.
+                """
+                CREATE TABLE review_pools (
+                    pool TEXT NOT NULL,
+                    review_id TEXT NOT NULL,
+                    no_deadline BOOLEAN NOT NULL,
+                    deadline BIGINT,
+                    opened_at BIGINT NOT NULL,
+                    PRIMARY KEY (pool, review_id)
+                )
+                """,
+                "CREATE INDEX review_pools_queue ON review_pools (pool, no_deadline, deadline, opened_at, review_id)",
+                "CREATE INDEX review_pools_by_review ON review_pools (review_id)",
+                """
+                INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
+                SELECT DISTINCT g->>'pool', r.id, r.deadline IS NULL, r.deadline, r.opened_at
+                FROM reviews r, jsonb_array_elements(r.groups::jsonb) g WHERE r.status = 'open'
+                """,
+                """
+                CREATE FUNCTION airlock_review_pools() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP <> 'INSERT' THEN
+                        DELETE FROM review_pools WHERE review_id = OLD.id;
+                    END IF;
+                    IF TG_OP <> 'DELETE' AND NEW.status = 'open' THEN
+                        INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
+                        SELECT DISTINCT g->>'pool', NEW.id, NEW.deadline IS NULL, NEW.deadline, NEW.opened_at
+                        FROM jsonb_array_elements(NEW.groups::jsonb) g;
+                    END IF;
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER review_pools_sync AFTER INSERT OR DELETE OR UPDATE OF status, groups, deadline, opened_at
+                ON reviews FOR EACH ROW EXECUTE FUNCTION airlock_review_pools()
+                """,
+            ]
+        ),
     ]
 
     /// Refuses a database from a newer Airlock, then applies the migrations it lacks (all of

@@ -108,6 +108,31 @@ extension PostgresStore {
         ).map(Self.review(row:))
     }
 
+    public func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws
+        -> [ReviewRecord]
+    {
+        guard !pools.isEmpty, limit > 0 else { return [] }
+        let columns = Self.reviewColumns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+        var heads: [[ReviewRecord]] = []
+        // Each pool's entries in queue order, walked by the index review_pools_queue up to the
+        // limit; then the heads are merged.
+        for pool in Set(pools).sorted() {
+            heads.append(
+                try await rows(
+                    """
+                    SELECT \(unescaped: columns) FROM review_pools p JOIN reviews r ON r.id = p.review_id
+                    WHERE p.pool = \(pool)
+                        AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.review_id = p.review_id AND v.reviewer = \(reviewer))
+                        AND (SELECT m.actor_id FROM mutations m WHERE m.id = r.mutation_id) <> ALL(\(excludingActors))
+                    ORDER BY p.no_deadline, p.deadline, p.opened_at, p.review_id
+                    LIMIT \(Int64(limit))
+                    """
+                ).map(Self.review(row:)))
+        }
+        return ReviewRecord.queue(merging: heads, limit: limit)
+    }
+
     public func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {
         let now = time.microsecondsSince1970
         return try await rows(

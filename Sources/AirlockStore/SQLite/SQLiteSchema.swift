@@ -5,7 +5,7 @@ import GRDB
 /// marker (`PRAGMA user_version`) so that an older Airlock refuses a database a newer one wrote.
 enum SQLiteSchema {
     /// The schema version this build writes: the number of migrations it knows.
-    static let version = 8
+    static let version = 9
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -270,6 +270,45 @@ enum SQLiteSchema {
                     -- The claims a store opened alone on its file clears (SQLiteStore.init).
                     CREATE INDEX reviews_claimed ON reviews(claimed_until) WHERE claimed_until IS NOT NULL;
                     CREATE INDEX mutations_claimed ON mutations(claimed_until) WHERE claimed_until IS NOT NULL;
+                    """)
+        }
+        migrator.registerMigration("v9 reviewer queues") { db in
+            try db.execute(
+                sql: """
+                    -- Each open review once per pool of its groups, in queue order: a reviewer's queue
+                    -- walks its pools' entries up to its limit (SQLiteStore.reviewQueue), among a
+                    -- million open reviews as among ten. Kept by triggers, so that every write of a
+                    -- review (opening, closing, escalation, a store copy) keeps it.
+                    CREATE TABLE review_pools (
+                        pool TEXT NOT NULL,
+                        review_id TEXT NOT NULL,
+                        no_deadline INTEGER NOT NULL,
+                        deadline INTEGER,
+                        opened_at INTEGER NOT NULL,
+                        PRIMARY KEY (pool, review_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX review_pools_queue ON review_pools(pool, no_deadline, deadline, opened_at, review_id);
+                    CREATE INDEX review_pools_by_review ON review_pools(review_id);
+                    INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
+                        SELECT DISTINCT json_extract(g.value, '$.pool'), r.id, r.deadline IS NULL, r.deadline, r.opened_at
+                        FROM reviews r, json_each(r.groups) g WHERE r.status = 'open';
+                    CREATE TRIGGER review_pools_on_insert AFTER INSERT ON reviews WHEN NEW.status = 'open'
+                    BEGIN
+                        INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
+                            SELECT DISTINCT json_extract(value, '$.pool'), NEW.id, NEW.deadline IS NULL, NEW.deadline, NEW.opened_at
+                            FROM json_each(NEW.groups);
+                    END;
+                    CREATE TRIGGER review_pools_on_update AFTER UPDATE OF status, groups, deadline, opened_at ON reviews
+                    BEGIN
+                        DELETE FROM review_pools WHERE review_id = OLD.id;
+                        INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
+                            SELECT DISTINCT json_extract(value, '$.pool'), NEW.id, NEW.deadline IS NULL, NEW.deadline, NEW.opened_at
+                            FROM json_each(NEW.groups) WHERE NEW.status = 'open';
+                    END;
+                    CREATE TRIGGER review_pools_on_delete AFTER DELETE ON reviews
+                    BEGIN
+                        DELETE FROM review_pools WHERE review_id = OLD.id;
+                    END;
                     """)
         }
         return migrator

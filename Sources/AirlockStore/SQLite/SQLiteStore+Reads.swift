@@ -114,6 +114,32 @@ extension SQLiteStore {
         }
     }
 
+    public func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws
+        -> [ReviewRecord]
+    {
+        guard !pools.isEmpty, limit > 0 else { return [] }
+        let excludedJSON = String(decoding: try JSONEncoder().encode(excludingActors), as: UTF8.self)
+        let heads = try await writer.read { db in
+            // Each pool's entries in queue order, walked by the index review_pools_queue up to the
+            // limit; then the heads are merged.
+            try Set(pools).sorted().map { pool in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT r.* FROM review_pools p JOIN reviews r ON r.id = p.review_id
+                        WHERE p.pool = ?
+                            AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.review_id = p.review_id AND v.reviewer = ?)
+                            AND (SELECT m.actor_id FROM mutations m WHERE m.id = r.mutation_id)
+                                NOT IN (SELECT value FROM json_each(?))
+                        ORDER BY p.no_deadline, p.deadline, p.opened_at, p.review_id
+                        LIMIT ?
+                        """, arguments: [pool, reviewer, excludedJSON, limit]
+                ).map(ReviewRecord.init(row:))
+            }
+        }
+        return ReviewRecord.queue(merging: heads, limit: limit)
+    }
+
     public func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {
         let now = time.microsecondsSince1970
         return try await writer.write { db in

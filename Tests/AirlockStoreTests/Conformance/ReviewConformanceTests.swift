@@ -206,4 +206,47 @@ struct ReviewConformanceTests {
         #expect(try await store.nextReviewDeadline(after: now.addingTimeInterval(15 * 60)) == now.addingTimeInterval(30 * 60))
         #expect(try await store.nextReviewDeadline(after: now.addingTimeInterval(30 * 60)) == nil)
     }
+
+    @Test("a reviewer's queue: its pools, not its own or its owned principals' mutations, not voted on, in order, limited", arguments: StoreFactory.all)
+    func reviewerQueue(_ factory: StoreFactory) async throws {
+        let subject = try await factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        let now = subject.clock.now
+        // (id, pool, deadline in minutes, submitter)
+        let rows: [(String, String, Int?, String)] = [
+            ("0", "finance", 30, "agent-7"), ("1", "finance", 10, "agent-7"), ("2", "privacy", 5, "agent-7"),
+            ("3", "finance", nil, "agent-7"), ("4", "finance", 20, "bob"), ("5", "finance", 15, "bot-of-bob"),
+            ("6", "finance", 25, "agent-7"), ("7", "finance", 12, "agent-7"),
+        ]
+        for (n, pool, minutes, actor) in rows {
+            subject.clock.advance(by: 1)
+            var change = StoreChange(at: subject.clock.now)
+            change.createMutation(Fixtures.mutation("m-\(n)", actor: actor), audit: Fixtures.submitted(actor))
+            change.openReview(
+                Fixtures.review("r-\(n)", of: "m-\(n)", pool: pool, deadline: minutes.map { now.addingTimeInterval(Double($0) * 60) }),
+                audit: Fixtures.audit(.reviewOpened))
+            _ = try await store.apply(change)
+        }
+        // bob voted on r-6; r-7 is closed.
+        var vote = StoreChange(at: subject.clock.now)
+        vote.castVote(Fixtures.vote("r-6", by: "bob"), audit: Fixtures.audit(.voted, "bob"))
+        _ = try await store.apply(vote)
+        var close = StoreChange(at: subject.clock.now)
+        close.closeReview("r-7", as: .cancelled, audit: Fixtures.audit(.reviewClosed))
+        _ = try await store.apply(close)
+
+        func queue(_ pools: [String], limit: Int = 50) async throws -> [String] {
+            try await store.reviewQueue(pools: pools, reviewer: "bob", excludingActors: ["bob", "bot-of-bob"], limit: limit)
+                .map(\.id)
+        }
+        #expect(try await queue(["finance"]) == ["r-1", "r-0", "r-3"])
+        #expect(try await queue(["finance", "privacy"]) == ["r-2", "r-1", "r-0", "r-3"])
+        #expect(try await queue(["finance", "privacy"], limit: 2) == ["r-2", "r-1"])
+        #expect(try await queue(["pricing"]).isEmpty)
+        #expect(try await queue([]).isEmpty)
+        // Another reviewer: bob's own mutations and votes do not hide them.
+        let carol = try await store.reviewQueue(pools: ["finance"], reviewer: "carol", excludingActors: ["carol"], limit: 50)
+        #expect(carol.map(\.id) == ["r-1", "r-5", "r-4", "r-6", "r-0", "r-3"])
+    }
 }
