@@ -11,7 +11,7 @@ import Testing
 /// no 5xx, and every answer — status, content type, headers and body — as the document says.
 /// The server runs on the embedded defaults (the example pack, demo principals and the demo
 /// database's executors), so that every tier, vote, revision and rollback answers for real.
-@Suite(.sharedResources) struct APIFuzzTests {
+@Suite struct APIFuzzTests {
     static let python = CommandRunner.packageRoot.appendingPathComponent(".venv-tests/bin/python")
     static let script = CommandRunner.packageRoot.appendingPathComponent("Tests/Fuzz/fuzz_api.py")
 

@@ -16,7 +16,9 @@ import Testing
 /// hash and policy version it fetched, and a 409 for a stale view says to look again. The built
 /// binary talks to a real server through a proxy that, once, shows it an older content hash (as
 /// if the mutation had changed since the reviewer looked).
-@Suite(.timeLimit(.minutes(2)), .sharedResources)
+// (The limit catches a hang: it includes the wait for a shared-resources slot, which a loaded
+// run once stretched past 190 s.)
+@Suite(.timeLimit(.minutes(5)), .sharedResources)
 struct ReviewVoteBindingTests {
     typealias CLI = CLIClientTests.CLI
     typealias Key = CLIClientTests.Key
