@@ -42,7 +42,7 @@ paths:
         "415": { $ref: "#/components/responses/Problem" }
         "422": { description: Invalid mutation, recorded as rejected; the problem carries its id and every validation error, content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } } }
     get:
-      summary: List mutations, oldest first, a page at a time
+      summary: List mutations, oldest first, a page at a time (any principal; each sees those it may read, and one without the reviewer, admin or auditor role only its own, so naming another actor is a 403)
       operationId: listMutations
       parameters:
         - { name: status, in: query, schema: { type: string }, description: "One status or several, comma-separated" }
@@ -82,7 +82,7 @@ paths:
         "404": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}/approve:
     post:
-      summary: Approve (a reviewer of the required pool, never the submitter, once)
+      summary: Approve (a reviewer of the required pool, never the submitter nor anyone up its owner chain, once)
       operationId: approveMutation
       parameters:
         - { name: id, in: path, required: true, schema: { type: string } }
@@ -103,7 +103,7 @@ paths:
         "415": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}/reject:
     post:
-      summary: Reject, with a note saying why
+      summary: Reject, with a note saying why (a reviewer of the required pool, never the submitter nor anyone up its owner chain, once)
       operationId: rejectMutation
       parameters:
         - { name: id, in: path, required: true, schema: { type: string } }
@@ -127,7 +127,7 @@ paths:
         "415": { $ref: "#/components/responses/Problem" }
   /v1/mutations/{id}/request-changes:
     post:
-      summary: Ask for changes (a reviewer of its pools, never the submitter or its owners); the edited values become a revision that goes through the whole pipeline and supersedes this mutation
+      summary: Ask for changes (a reviewer of its pools cleared for every changed field, never the submitter or its owners); the edited values become a revision that goes through the whole pipeline and supersedes this mutation
       operationId: requestChanges
       parameters: [{ name: id, in: path, required: true, schema: { type: string } }]
       requestBody:
@@ -290,7 +290,7 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
   /v1/policies:
     get:
-      summary: Known policy versions, oldest first
+      summary: Known policy versions, oldest first (reviewer, admin, auditor)
       operationId: listPolicies
       responses:
         "200":
@@ -426,7 +426,7 @@ paths:
         "413": { $ref: "#/components/responses/Problem" }
         "415": { $ref: "#/components/responses/McpError" }
     get:
-      summary: The session's stream of server-sent messages (MCP)
+      summary: The session's stream of server-sent messages (MCP; only with the key that opened the session)
       operationId: mcpGet
       responses:
         "200": { description: Server-sent events }
@@ -438,7 +438,7 @@ paths:
         "406": { $ref: "#/components/responses/McpError" }
         "409": { $ref: "#/components/responses/McpError" }
     delete:
-      summary: Ends an MCP session
+      summary: Ends an MCP session (only with the key that opened it)
       operationId: mcpDelete
       responses:
         "200": { description: The session ended }
