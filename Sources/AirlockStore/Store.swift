@@ -48,8 +48,9 @@ public protocol Store: Sendable {
     /// none of `excludingActors` submitted, on which `reviewer` has not voted; earliest deadline
     /// first, then those without one, oldest first; at most `limit`. Read by walking the open
     /// reviews in that order through an index, so that a queue among a million open reviews is
-    /// read without scanning them all.
-    func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws -> [ReviewRecord]
+    /// read without scanning them all. Each comes with its mutation and votes, read with it.
+    func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws
+        -> [ReviewQueueEntry]
     /// Claims open reviews whose deadline is at or before `time` and that no claim holds (none
     /// was made, or it ran out by `time`), earliest deadline first, at most `limit`: each is held
     /// until `leaseUntil` in the same statement, so that two instances acting on passed deadlines

@@ -160,14 +160,14 @@ extension Gateway {
         // Separation of duties: its own mutations, and those of anyone it owns (directly or up a chain).
         let excluded = [principal.id] + principals.principals.map(\.id).filter { principals.ownerChain(of: $0).contains(principal.id) }
         do {
-            var result: [(ReviewRecord, MutationView)] = []
-            for review in try await store.reviewQueue(
-                pools: asked, reviewer: principal.id, excludingActors: excluded, limit: max(1, limit))
-            {
-                guard let record = try await store.mutation(id: review.mutationID) else { continue }
-                result.append((review, masked(try await view(of: record), for: principal)))
-            }
-            return result
+            // The page, its mutations and their votes in one read.
+            return try await store.reviewQueue(pools: asked, reviewer: principal.id, excludingActors: excluded, limit: max(1, limit))
+                .map { entry in
+                    let view = MutationView(
+                        record: entry.mutation, decision: DecisionSummary(RecordedDecision(entry.mutation)), review: entry.review,
+                        votes: entry.votes)
+                    return (entry.review, masked(view, for: principal))
+                }
         } catch let error as GatewayError {
             throw error
         } catch {

@@ -93,3 +93,30 @@ extension ReviewRecord {
         return heads.joined().filter { seen.insert($0.id).inserted }.sorted(by: inQueueOrder).prefix(limit).map { $0 }
     }
 }
+
+/// One review of a reviewer's queue with what its view needs, read together.
+public struct ReviewQueueEntry: Sendable, Hashable {
+    public var review: ReviewRecord
+    /// The mutation under review.
+    public var mutation: MutationRecord
+    /// The review's votes so far, oldest first.
+    public var votes: [VoteRecord]
+
+    public init(review: ReviewRecord, mutation: MutationRecord, votes: [VoteRecord]) {
+        self.review = review
+        self.mutation = mutation
+        self.votes = votes
+    }
+
+    /// The entries of `reviews` (in their order) from the mutations and votes (oldest first) read
+    /// with them.
+    static func entries(_ reviews: [ReviewRecord], mutations: [MutationRecord], votes: [VoteRecord]) -> [ReviewQueueEntry] {
+        let byID = Dictionary(mutations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let votesByReview = Dictionary(grouping: votes, by: \.reviewID)
+        return reviews.compactMap { review in
+            byID[review.mutationID].map {
+                ReviewQueueEntry(review: review, mutation: $0, votes: votesByReview[review.id] ?? [])
+            }
+        }
+    }
+}

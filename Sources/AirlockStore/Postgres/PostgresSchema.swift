@@ -258,18 +258,20 @@ enum PostgresSchema {
                 CREATE TABLE review_pools (
                     pool TEXT NOT NULL,
                     review_id TEXT NOT NULL,
+                    actor_id TEXT NOT NULL,
                     no_deadline BOOLEAN NOT NULL,
                     deadline BIGINT,
                     opened_at BIGINT NOT NULL,
                     PRIMARY KEY (pool, review_id)
                 )
                 """,
-                "CREATE INDEX review_pools_queue ON review_pools (pool, no_deadline, deadline, opened_at, review_id)",
+                "CREATE INDEX review_pools_queue ON review_pools (pool, no_deadline, deadline, opened_at, review_id, actor_id)",
                 "CREATE INDEX review_pools_by_review ON review_pools (review_id)",
                 """
-                INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
-                SELECT DISTINCT g->>'pool', r.id, r.deadline IS NULL, r.deadline, r.opened_at
-                FROM reviews r, jsonb_array_elements(r.groups::jsonb) g WHERE r.status = 'open'
+                INSERT INTO review_pools (pool, review_id, actor_id, no_deadline, deadline, opened_at)
+                SELECT DISTINCT g->>'pool', r.id, m.actor_id, r.deadline IS NULL, r.deadline, r.opened_at
+                FROM reviews r JOIN mutations m ON m.id = r.mutation_id, jsonb_array_elements(r.groups::jsonb) g
+                WHERE r.status = 'open'
                 """,
                 """
                 CREATE FUNCTION airlock_review_pools() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -278,8 +280,9 @@ enum PostgresSchema {
                         DELETE FROM review_pools WHERE review_id = OLD.id;
                     END IF;
                     IF TG_OP <> 'DELETE' AND NEW.status = 'open' THEN
-                        INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
-                        SELECT DISTINCT g->>'pool', NEW.id, NEW.deadline IS NULL, NEW.deadline, NEW.opened_at
+                        INSERT INTO review_pools (pool, review_id, actor_id, no_deadline, deadline, opened_at)
+                        SELECT DISTINCT g->>'pool', NEW.id, (SELECT actor_id FROM mutations WHERE id = NEW.mutation_id),
+                            NEW.deadline IS NULL, NEW.deadline, NEW.opened_at
                         FROM jsonb_array_elements(NEW.groups::jsonb) g;
                     END IF;
                     RETURN NULL;

@@ -109,7 +109,7 @@ extension PostgresStore {
     }
 
     public func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws
-        -> [ReviewRecord]
+        -> [ReviewQueueEntry]
     {
         guard !pools.isEmpty, limit > 0 else { return [] }
         let columns = Self.reviewColumns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -122,15 +122,22 @@ extension PostgresStore {
                 try await rows(
                     """
                     SELECT \(unescaped: columns) FROM review_pools p JOIN reviews r ON r.id = p.review_id
-                    WHERE p.pool = \(pool)
+                    WHERE p.pool = \(pool) AND p.actor_id <> ALL(\(excludingActors))
                         AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.review_id = p.review_id AND v.reviewer = \(reviewer))
-                        AND (SELECT m.actor_id FROM mutations m WHERE m.id = r.mutation_id) <> ALL(\(excludingActors))
                     ORDER BY p.no_deadline, p.deadline, p.opened_at, p.review_id
                     LIMIT \(Int64(limit))
                     """
                 ).map(Self.review(row:)))
         }
-        return ReviewRecord.queue(merging: heads, limit: limit)
+        let reviews = ReviewRecord.queue(merging: heads, limit: limit)
+        guard !reviews.isEmpty else { return [] }
+        let mutations = try await rows(
+            "SELECT \(unescaped: Self.mutationColumns) FROM mutations WHERE id = ANY(\(reviews.map(\.mutationID)))"
+        ).map(Self.mutation(row:))
+        let votes = try await rows(
+            "SELECT \(unescaped: Self.voteColumns) FROM votes WHERE review_id = ANY(\(reviews.map(\.id))) ORDER BY id"
+        ).map(Self.vote(row:))
+        return ReviewQueueEntry.entries(reviews, mutations: mutations, votes: votes)
     }
 
     public func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {

@@ -275,34 +275,39 @@ enum SQLiteSchema {
         migrator.registerMigration("v9 reviewer queues") { db in
             try db.execute(
                 sql: """
-                    -- Each open review once per pool of its groups, in queue order: a reviewer's queue
+                    -- Each open review once per pool of its groups, with its submitter, in queue order: a reviewer's queue
                     -- walks its pools' entries up to its limit (SQLiteStore.reviewQueue), among a
                     -- million open reviews as among ten. Kept by triggers, so that every write of a
                     -- review (opening, closing, escalation, a store copy) keeps it.
                     CREATE TABLE review_pools (
                         pool TEXT NOT NULL,
                         review_id TEXT NOT NULL,
+                        actor_id TEXT NOT NULL,
                         no_deadline INTEGER NOT NULL,
                         deadline INTEGER,
                         opened_at INTEGER NOT NULL,
                         PRIMARY KEY (pool, review_id)
                     ) WITHOUT ROWID;
-                    CREATE INDEX review_pools_queue ON review_pools(pool, no_deadline, deadline, opened_at, review_id);
+                    CREATE INDEX review_pools_queue ON review_pools(pool, no_deadline, deadline, opened_at, review_id, actor_id);
                     CREATE INDEX review_pools_by_review ON review_pools(review_id);
-                    INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
-                        SELECT DISTINCT json_extract(g.value, '$.pool'), r.id, r.deadline IS NULL, r.deadline, r.opened_at
-                        FROM reviews r, json_each(r.groups) g WHERE r.status = 'open';
+                    INSERT INTO review_pools (pool, review_id, actor_id, no_deadline, deadline, opened_at)
+                        SELECT DISTINCT json_extract(g.value, '$.pool'), r.id, m.actor_id, r.deadline IS NULL, r.deadline, r.opened_at
+                        FROM reviews r JOIN mutations m ON m.id = r.mutation_id, json_each(r.groups) g WHERE r.status = 'open';
                     CREATE TRIGGER review_pools_on_insert AFTER INSERT ON reviews WHEN NEW.status = 'open'
                     BEGIN
-                        INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
-                            SELECT DISTINCT json_extract(value, '$.pool'), NEW.id, NEW.deadline IS NULL, NEW.deadline, NEW.opened_at
+                        INSERT INTO review_pools (pool, review_id, actor_id, no_deadline, deadline, opened_at)
+                            SELECT DISTINCT json_extract(value, '$.pool'), NEW.id,
+                                (SELECT actor_id FROM mutations WHERE id = NEW.mutation_id), NEW.deadline IS NULL, NEW.deadline,
+                                NEW.opened_at
                             FROM json_each(NEW.groups);
                     END;
                     CREATE TRIGGER review_pools_on_update AFTER UPDATE OF status, groups, deadline, opened_at ON reviews
                     BEGIN
                         DELETE FROM review_pools WHERE review_id = OLD.id;
-                        INSERT INTO review_pools (pool, review_id, no_deadline, deadline, opened_at)
-                            SELECT DISTINCT json_extract(value, '$.pool'), NEW.id, NEW.deadline IS NULL, NEW.deadline, NEW.opened_at
+                        INSERT INTO review_pools (pool, review_id, actor_id, no_deadline, deadline, opened_at)
+                            SELECT DISTINCT json_extract(value, '$.pool'), NEW.id,
+                                (SELECT actor_id FROM mutations WHERE id = NEW.mutation_id), NEW.deadline IS NULL, NEW.deadline,
+                                NEW.opened_at
                             FROM json_each(NEW.groups) WHERE NEW.status = 'open';
                     END;
                     CREATE TRIGGER review_pools_on_delete AFTER DELETE ON reviews

@@ -115,29 +115,48 @@ extension SQLiteStore {
     }
 
     public func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws
-        -> [ReviewRecord]
+        -> [ReviewQueueEntry]
     {
         guard !pools.isEmpty, limit > 0 else { return [] }
-        let excludedJSON = String(decoding: try JSONEncoder().encode(excludingActors), as: UTF8.self)
-        let heads = try await writer.read { db in
-            // Each pool's entries in queue order, walked by the index review_pools_queue up to the
-            // limit; then the heads are merged.
-            try Set(pools).sorted().map { pool in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT r.* FROM review_pools p JOIN reviews r ON r.id = p.review_id
-                        WHERE p.pool = ?
-                            AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.review_id = p.review_id AND v.reviewer = ?)
-                            AND (SELECT m.actor_id FROM mutations m WHERE m.id = r.mutation_id)
-                                NOT IN (SELECT value FROM json_each(?))
-                        ORDER BY p.no_deadline, p.deadline, p.opened_at, p.review_id
-                        LIMIT ?
-                        """, arguments: [pool, reviewer, excludedJSON, limit]
-                ).map(ReviewRecord.init(row:))
-            }
+        let pools = Set(pools).sorted()
+        let excluded = Array(Set(excludingActors)).sorted()
+        let excludedMarks = excluded.isEmpty ? "" : "AND p.actor_id NOT IN (\(excluded.map { _ in "?" }.joined(separator: ", ")))"
+        // Each pool's entries in queue order, walked by the index review_pools_queue up to the
+        // limit; of their union, the first `limit` in queue order.
+        let arm = """
+            SELECT review_id FROM (
+                SELECT p.review_id FROM review_pools p
+                WHERE p.pool = ? \(excludedMarks)
+                    AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.review_id = p.review_id AND v.reviewer = ?)
+                ORDER BY p.no_deadline, p.deadline, p.opened_at, p.review_id
+                LIMIT ?)
+            """
+        var arguments = StatementArguments()
+        for pool in pools {
+            arguments += [pool]
+            arguments += StatementArguments(excluded)
+            arguments += [reviewer, limit]
         }
-        return ReviewRecord.queue(merging: heads, limit: limit)
+        arguments += [limit]
+        let bound = arguments
+        let sql = """
+            SELECT * FROM reviews WHERE id IN (\(pools.map { _ in arm }.joined(separator: " UNION ")))
+            ORDER BY deadline IS NULL, deadline, opened_at, id
+            LIMIT ?
+            """
+        return try await writer.read { db in
+            let reviews = try Row.fetchAll(db, sql: sql, arguments: bound).map(ReviewRecord.init(row:))
+            guard !reviews.isEmpty else { return [] }
+            let marks = Array(repeating: "?", count: reviews.count).joined(separator: ", ")
+            let mutations = try Row.fetchAll(
+                db, sql: "SELECT * FROM mutations WHERE id IN (\(marks))",
+                arguments: StatementArguments(reviews.map(\.mutationID))
+            ).map(MutationRecord.init(row:))
+            let votes = try Row.fetchAll(
+                db, sql: "SELECT * FROM votes WHERE review_id IN (\(marks)) ORDER BY id", arguments: StatementArguments(reviews.map(\.id))
+            ).map(VoteRecord.init(row:))
+            return ReviewQueueEntry.entries(reviews, mutations: mutations, votes: votes)
+        }
     }
 
     public func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {

@@ -86,7 +86,7 @@ final class RecordingStore: Store {
     func review(id: String) async throws -> ReviewRecord? { try await inner.review(id: id) }
     func reviews(mutationID: String) async throws -> [ReviewRecord] { try await inner.reviews(mutationID: mutationID) }
     func openReviews(deadlineBefore: Date?) async throws -> [ReviewRecord] { try await inner.openReviews(deadlineBefore: deadlineBefore) }
-    func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws -> [ReviewRecord] {
+    func reviewQueue(pools: [String], reviewer: String, excludingActors: [String], limit: Int) async throws -> [ReviewQueueEntry] {
         try await inner.reviewQueue(pools: pools, reviewer: reviewer, excludingActors: excludingActors, limit: limit)
     }
     func claimDueReviews(at time: Date, limit: Int, leaseUntil: Date) async throws -> [ReviewRecord] {

@@ -238,7 +238,7 @@ struct ReviewConformanceTests {
 
         func queue(_ pools: [String], limit: Int = 50) async throws -> [String] {
             try await store.reviewQueue(pools: pools, reviewer: "bob", excludingActors: ["bob", "bot-of-bob"], limit: limit)
-                .map(\.id)
+                .map(\.review.id)
         }
         #expect(try await queue(["finance"]) == ["r-1", "r-0", "r-3"])
         #expect(try await queue(["finance", "privacy"]) == ["r-2", "r-1", "r-0", "r-3"])
@@ -247,6 +247,11 @@ struct ReviewConformanceTests {
         #expect(try await queue([]).isEmpty)
         // Another reviewer: bob's own mutations and votes do not hide them.
         let carol = try await store.reviewQueue(pools: ["finance"], reviewer: "carol", excludingActors: ["carol"], limit: 50)
-        #expect(carol.map(\.id) == ["r-1", "r-5", "r-4", "r-6", "r-0", "r-3"])
+        #expect(carol.map(\.review.id) == ["r-1", "r-5", "r-4", "r-6", "r-0", "r-3"])
+        // Each with its mutation and votes, read with it.
+        #expect(carol.map(\.mutation.id) == ["m-1", "m-5", "m-4", "m-6", "m-0", "m-3"])
+        #expect(carol.first { $0.review.id == "r-6" }?.votes.map(\.reviewer) == ["bob"])
+        #expect(carol.first { $0.review.id == "r-1" }?.votes.isEmpty == true)
+        #expect(carol.first { $0.review.id == "r-4" }?.mutation.actorID == "bob")
     }
 }
