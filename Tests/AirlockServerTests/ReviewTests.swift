@@ -225,15 +225,25 @@ import Testing
 
     @Test func actingOnAMutationNotAwaitingReviewIsAConflict() async throws {
         try await TestServer.with { api, _ in
-            let low = try #require(try await api.submit(Mutations.lowTitle).json["id"].string)
-            let approve = try await api.approve(low, key: TestServer.Key.bob)
+            // A mutation of bob's pools, decided: a conflict that says why.
+            let high = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            #expect(try await api.reject(high, key: TestServer.Key.bob, note: "no").status == .ok)
+            let approve = try await api.approve(high, key: TestServer.Key.carol)
             #expect(approve.status == .conflict, "\(approve)")
             #expect(approve.json["detail"].string?.contains("not awaiting review") == true, "\(approve)")
-            let reject = try await api.reject(low, key: TestServer.Key.bob, note: "no")
+            let reject = try await api.reject(high, key: TestServer.Key.carol, note: "no")
             #expect(reject.status == .conflict, "\(reject)")
 
+            // One bob may not read (never reviewed, or blocked): a 403 that does not name its status.
+            let low = try #require(try await api.submit(Mutations.lowTitle).json["id"].string)
             let blocked = try #require(try await api.submit(Mutations.blockSSN).json["id"].string)
-            #expect(try await api.approve(blocked, key: TestServer.Key.bob).status == .conflict)
+            for id in [low, blocked] {
+                for reply in [try await api.approve(id, key: TestServer.Key.bob), try await api.reject(id, key: TestServer.Key.bob, note: "no")] {
+                    #expect(reply.status == .forbidden, "\(reply)")
+                    #expect(reply.json["detail"].string?.contains("may not read") == true, "\(reply)")
+                    #expect(reply.json["detail"].string?.contains("status") == false, "\(reply)")
+                }
+            }
 
             let unknown = try await api.approve("mut_doesnotexist", key: TestServer.Key.bob)
             #expect(unknown.status == .notFound, "\(unknown)")

@@ -15,7 +15,26 @@ extension Gateway {
     ///
     /// `seen` binds the vote to what the reviewer was shown: a content hash or policy version
     /// other than the mutation's makes it a 409, so an approval is never used for other values.
+    ///
+    /// A refusal never tells a reviewer more than it may read: a vote on a mutation it may not
+    /// read (not of its pools) is a 403, not the 409 that would name the mutation's status.
     public func vote(on id: String, approve: Bool, note: String?, seen: Seen? = nil, by principal: Principal)
+        async throws(GatewayError) -> MutationView
+    {
+        do {
+            return try await castVote(on: id, approve: approve, note: note, seen: seen, by: principal)
+        } catch where error.kind == .conflict {
+            // (Only on the refusal path: a vote that counts is by a reviewer of the mutation's pools.)
+            if let view = try? await view(of: id), !mayRead(view, principal) {
+                throw .forbidden(
+                    "'\(principal.id)' may not read mutation \(id): it is neither its submitter, an admin, an auditor nor a "
+                        + "reviewer of its pools")
+            }
+            throw error
+        }
+    }
+
+    private func castVote(on id: String, approve: Bool, note: String?, seen: Seen?, by principal: Principal)
         async throws(GatewayError) -> MutationView
     {
         guard principal.has(.reviewer) else {
