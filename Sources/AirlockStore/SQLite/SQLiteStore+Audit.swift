@@ -36,7 +36,7 @@ extension SQLiteStore {
         // Record times never decrease along the log, so a binary search over seq finds it.
         let target = time.microsecondsSince1970
         return try await writer.read { db in
-            let size = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_log") ?? 0
+            let size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM audit_log")) ?? 0
             let statement = try db.cachedStatement(sql: "SELECT time_us FROM audit_log WHERE seq = ?")
             var low: Int64 = 1
             var high = size + 1
@@ -58,7 +58,7 @@ extension SQLiteStore {
         // otherwise look like one the log lost.
         let witness = try configuration.witness.map { (contents: try $0.read(), path: $0.url.path) }
         return try await writer.read { db in
-            let head = try Row.fetchOne(db, sql: "SELECT size, checkpoint_size FROM audit_head WHERE id = 1").map {
+            let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT size, checkpoint_size FROM audit_head WHERE id = 1")).map {
                 AuditHeadMarker(size: $0[0], checkpointSize: $0[1])
             }
             var verifier = AuditVerifier(checkpoints: try Self.checkpoints(db), publicKey: publicKey, head: head)
@@ -83,7 +83,7 @@ extension SQLiteStore {
             var leaves: [AuditHash] = []
             leaves.reserveCapacity(Int(checkpoint.treeSize))
             let cursor = try Row.fetchCursor(
-                db, sql: "SELECT hash FROM audit_log WHERE seq <= ? ORDER BY seq", arguments: [checkpoint.treeSize])
+                db.cachedStatement(sql: "SELECT hash FROM audit_log WHERE seq <= ? ORDER BY seq"), arguments: [checkpoint.treeSize])
             while let row = try cursor.next() {
                 guard let hash = try row.withUnsafeData(atIndex: 0, { $0.flatMap(Self.hash(data:)) }) else {
                     throw StoreError(.corrupted, "a record hash is malformed; run `airlock audit verify`")
@@ -109,15 +109,13 @@ extension SQLiteStore {
 
     static func latestCheckpoint(_ db: Database) throws -> AuditCheckpoint? {
         try Row.fetchOne(
-            db,
-            sql:
-                "SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1"
+            db.cachedStatement(sql: "SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1")
         ).map(checkpoint(row:))
     }
 
     static func checkpoints(_ db: Database) throws -> [AuditCheckpoint] {
         try Row.fetchAll(
-            db, sql: "SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size"
+            db.cachedStatement(sql: "SELECT tree_size, root, time_us, key_id, signature FROM audit_checkpoints ORDER BY tree_size")
         ).map(checkpoint(row:))
     }
 

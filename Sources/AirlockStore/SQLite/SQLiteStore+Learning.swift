@@ -6,7 +6,7 @@ import GRDB
 extension SQLiteStore {
     public func shadowPolicy() async throws -> ShadowSetting? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT value, updated_at, updated_by FROM system_settings WHERE key = 'shadow'").map { row in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT value, updated_at, updated_by FROM system_settings WHERE key = 'shadow'")).map { row in
                 ShadowSetting(version: row[0], since: Date(microsecondsSince1970: row[1]), by: row[2])
             }
         }
@@ -34,11 +34,10 @@ extension SQLiteStore {
     public func distributionCounts(from start: Date, to end: Date) async throws -> [DistributionCount] {
         try await writer.read { db in
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT hour, resource, dimension, bucket, count FROM decision_distributions
                     WHERE hour >= ? AND hour < ? ORDER BY hour, resource, dimension, bucket
-                    """,
+                    """),
                 arguments: [start.microsecondsSince1970, end.microsecondsSince1970]
             ).map { row in
                 DistributionCount(
@@ -49,7 +48,7 @@ extension SQLiteStore {
 
     public func votes(castSince since: Date) async throws -> [VoteRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM votes WHERE at >= ? ORDER BY at, id", arguments: [since.microsecondsSince1970])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM votes WHERE at >= ? ORDER BY at, id"), arguments: [since.microsecondsSince1970])
                 .map(VoteRecord.init(row:))
         }
     }

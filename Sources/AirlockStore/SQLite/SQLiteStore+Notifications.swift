@@ -51,7 +51,7 @@ extension SQLiteStore {
 
     public func pendingNotificationTargets() async throws -> Set<String> {
         try await writer.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT DISTINCT target FROM notification_deliveries WHERE status = 'pending'"))
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT target FROM notification_deliveries WHERE status = 'pending'")))
         }
     }
 

@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteStore {
     public func mutation(id: String) async throws -> MutationRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM mutations WHERE id = ?", arguments: [id]).map(
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM mutations WHERE id = ?"), arguments: [id]).map(
                 MutationRecord.init(row:))
         }
     }
@@ -48,7 +48,7 @@ extension SQLiteStore {
     public func mutationCounts() async throws -> [MutationStatus: Int] {
         try await writer.read { db in
             var counts: [MutationStatus: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM mutations GROUP BY status") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT status, COUNT(*) FROM mutations GROUP BY status")) {
                 if let status = MutationStatus(rawValue: row[0]) {
                     counts[status] = row[1]
                 }
@@ -60,11 +60,10 @@ extension SQLiteStore {
     public func transitions(mutationID: String) async throws -> [TransitionRecord] {
         try await writer.read { db in
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT mutation_id, from_status, to_status, at, actor, audit_seq FROM mutation_transitions
                     WHERE mutation_id = ? ORDER BY id
-                    """, arguments: [mutationID]
+                    """), arguments: [mutationID]
             ).map { row in
                 TransitionRecord(
                     mutationID: row[0], from: try Self.status(row[1]), to: try Self.status(row[2]),
@@ -75,7 +74,7 @@ extension SQLiteStore {
 
     public func review(id: String) async throws -> ReviewRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM reviews WHERE id = ?"), arguments: [id]).map(
                 ReviewRecord.init(row:))
         }
     }
@@ -97,18 +96,16 @@ extension SQLiteStore {
             let rows =
                 if let deadlineBefore {
                     try Row.fetchAll(
-                        db,
-                        sql: """
+                        db.cachedStatement(sql: """
                             SELECT * FROM reviews WHERE status = 'open' AND deadline IS NOT NULL AND deadline <= ?
                             ORDER BY deadline, id
-                            """, arguments: [deadlineBefore.microsecondsSince1970])
+                            """), arguments: [deadlineBefore.microsecondsSince1970])
                 } else {
                     try Row.fetchAll(
-                        db,
-                        sql: """
+                        db.cachedStatement(sql: """
                             SELECT * FROM reviews WHERE status = 'open'
                             ORDER BY deadline IS NULL, deadline, opened_at, id
-                            """)
+                            """))
                 }
             return try rows.map(ReviewRecord.init(row:))
         }
@@ -163,12 +160,11 @@ extension SQLiteStore {
         let now = time.microsecondsSince1970
         return try await writer.write { db in
             let due = try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT * FROM reviews
                     WHERE status = 'open' AND deadline IS NOT NULL AND deadline <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
                     ORDER BY deadline, id LIMIT ?
-                    """, arguments: [now, now, max(0, limit)]
+                    """), arguments: [now, now, max(0, limit)]
             ).map(ReviewRecord.init(row:))
             let lease = try db.cachedStatement(sql: "UPDATE reviews SET claimed_until = ? WHERE id = ?")
             for review in due { try lease.execute(arguments: [leaseUntil.microsecondsSince1970, review.id]) }
@@ -202,7 +198,7 @@ extension SQLiteStore {
         try await writer.read { db in
             // The partial index reviews_open_by_deadline answers this with its first entry.
             try Int64.fetchOne(
-                db, sql: "SELECT deadline FROM reviews WHERE status = 'open' AND deadline IS NOT NULL ORDER BY deadline LIMIT 1")
+                db.cachedStatement(sql: "SELECT deadline FROM reviews WHERE status = 'open' AND deadline IS NOT NULL ORDER BY deadline LIMIT 1"))
         }.map(Date.init(microsecondsSince1970:))
     }
 
@@ -210,54 +206,52 @@ extension SQLiteStore {
         try await writer.read { db in
             // A range seek on the partial index reviews_open_by_deadline.
             try Int64.fetchOne(
-                db,
-                sql: "SELECT deadline FROM reviews WHERE status = 'open' AND deadline > ? ORDER BY deadline LIMIT 1",
+                db.cachedStatement(sql: "SELECT deadline FROM reviews WHERE status = 'open' AND deadline > ? ORDER BY deadline LIMIT 1"),
                 arguments: [date.microsecondsSince1970])
         }.map(Date.init(microsecondsSince1970:))
     }
 
     public func votes(reviewID: String) async throws -> [VoteRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM votes WHERE review_id = ? ORDER BY id", arguments: [reviewID])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM votes WHERE review_id = ? ORDER BY id"), arguments: [reviewID])
                 .map(VoteRecord.init(row:))
         }
     }
 
     public func activePolicyVersion() async throws -> PolicyVersionRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM policy_versions WHERE is_active = 1")
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM policy_versions WHERE is_active = 1"))
                 .map(PolicyVersionRecord.init(row:))
         }
     }
 
     public func policyVersion(hash: String) async throws -> PolicyVersionRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM policy_versions WHERE hash = ?", arguments: [hash])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM policy_versions WHERE hash = ?"), arguments: [hash])
                 .map(PolicyVersionRecord.init(row:))
         }
     }
 
     public func policyVersions() async throws -> [PolicyVersionRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM policy_versions ORDER BY position")
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM policy_versions ORDER BY position"))
                 .map(PolicyVersionRecord.init(row:))
         }
     }
 
     public func signalState(key: String) async throws -> Data? {
         try await writer.read { db in
-            try Data.fetchOne(db, sql: "SELECT blob FROM signal_state WHERE key = ?", arguments: [key])
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT blob FROM signal_state WHERE key = ?"), arguments: [key])
         }
     }
 
     public func idempotencyRecord(scope: String, key: String) async throws -> IdempotencyRecord? {
         try await writer.read { db in
             try Row.fetchOne(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT scope, key, request_hash, mutation_id, created_at FROM idempotency_keys
                     WHERE scope = ? AND key = ?
-                    """, arguments: [scope, key]
+                    """), arguments: [scope, key]
             ).map { row in
                 IdempotencyRecord(
                     key: IdempotencyKey(scope: row[0], key: row[1], requestHash: row[2]), mutationID: row[3],
@@ -269,7 +263,7 @@ extension SQLiteStore {
     public func executedChange(mutationID: String) async throws -> ExecutedChangeRecord? {
         try await writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT mutation_id, change, at FROM executed_changes WHERE mutation_id = ?", arguments: [mutationID]
+                db.cachedStatement(sql: "SELECT mutation_id, change, at FROM executed_changes WHERE mutation_id = ?"), arguments: [mutationID]
             ).map { row in
                 ExecutedChangeRecord(mutationID: row[0], change: row[1], at: Date(microsecondsSince1970: row[2]))
             }

@@ -7,7 +7,7 @@ extension SQLiteStore {
         try await writer.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT value, updated_at, updated_by FROM system_settings WHERE key = 'freeze'")
+                    db.cachedStatement(sql: "SELECT value, updated_at, updated_by FROM system_settings WHERE key = 'freeze'"))
             else { return nil }
             let value = try FreezeValue(json: row[0])
             return FreezeRecord(on: value.on, reason: value.reason, since: Date(microsecondsSince1970: row[1]), by: row[2])
@@ -17,7 +17,7 @@ extension SQLiteStore {
     public func openReviewCount() async throws -> Int {
         try await writer.read { db in
             // Counted on the partial index of open reviews (`reviews_open_by_deadline`).
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reviews INDEXED BY reviews_open_by_deadline WHERE status = 'open'")
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM reviews INDEXED BY reviews_open_by_deadline WHERE status = 'open'"))
                 ?? 0
         }
     }
@@ -29,12 +29,11 @@ extension SQLiteStore {
         let width = Int64(bucketSeconds) * 1_000_000
         return try await writer.read { db in
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT at / ? AS bucket, COUNT(*) FROM mutation_transitions INDEXED BY mutation_transitions_by_move
                     WHERE to_status = ? AND from_status = ? AND at >= ?
                     GROUP BY bucket ORDER BY bucket
-                    """, arguments: [width, to.rawValue, from.rawValue, since.microsecondsSince1970]
+                    """), arguments: [width, to.rawValue, from.rawValue, since.microsecondsSince1970]
             ).map { row -> MoveCount in
                 let bucket: Int64 = row[0]
                 return MoveCount(bucketStart: Date(microsecondsSince1970: bucket * width), count: row[1])
@@ -49,11 +48,10 @@ extension SQLiteStore {
         let width = Int64(bucketSeconds) * 1_000_000
         return try await writer.read { db in
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT created_at / ? AS bucket, tier, COUNT(*) FROM mutations INDEXED BY mutations_by_time
                     WHERE created_at >= ? GROUP BY bucket, tier ORDER BY bucket, tier
-                    """, arguments: [width, since.microsecondsSince1970]
+                    """), arguments: [width, since.microsecondsSince1970]
             ).map { row -> TierCount in
                 let bucket: Int64 = row[0]
                 return TierCount(bucketStart: Date(microsecondsSince1970: bucket * width), tier: row[1], count: row[2])
@@ -64,8 +62,7 @@ extension SQLiteStore {
     public func reviews(openedSince since: Date) async throws -> [ReviewRecord] {
         try await writer.read { db in
             try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM reviews INDEXED BY reviews_by_opening WHERE opened_at >= ? ORDER BY opened_at, id",
+                db.cachedStatement(sql: "SELECT * FROM reviews INDEXED BY reviews_by_opening WHERE opened_at >= ? ORDER BY opened_at, id"),
                 arguments: [since.microsecondsSince1970]
             ).map(ReviewRecord.init(row:))
         }
