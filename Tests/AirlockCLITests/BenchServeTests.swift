@@ -15,7 +15,7 @@ struct BenchServeTests {
             try CommandRunner.requireAirlock(),
             [
                 "bench", "serve", "--store", "postgres", "--instances", "2", "--clients", "4", "--seconds", "1",
-                "--warmup", "0.5", "--port", String(Int.random(in: 20_000...40_000)),
+                "--warmup", "0.5", "--port", String(CommandRunner.freePorts(2)),
             ],
             in: CommandRunner.packageRoot, environment: ["AIRLOCK_DATABASE_URL": cluster.url(database: database)], timeout: 180)
         let output = outcome.output + outcome.errorOutput
@@ -32,7 +32,7 @@ struct BenchServeTests {
         let airlock = try CommandRunner.requireAirlock()
         let votes = try await CommandRunner.run(
             airlock,
-            ["bench", "serve", "--votes", "--clients", "4", "--seconds", "1", "--warmup", "0.5", "--port", String(Int.random(in: 20_000...40_000))],
+            ["bench", "serve", "--votes", "--clients", "4", "--seconds", "1", "--warmup", "0.5", "--port", String(CommandRunner.freePorts(2))],
             in: CommandRunner.packageRoot, timeout: 180)
         let voteOutput = votes.output + votes.errorOutput
         #expect(votes.status == 0, "\(voteOutput)")
@@ -44,7 +44,7 @@ struct BenchServeTests {
             airlock,
             [
                 "bench", "serve", "--rate", "40", "--clients", "4", "--seconds", "2", "--report-every", "1", "--warmup", "0.5",
-                "--port", String(Int.random(in: 20_000...40_000)),
+                "--port", String(CommandRunner.freePorts(2)),
             ],
             in: CommandRunner.packageRoot, timeout: 180)
         let pacedOutput = paced.output + paced.errorOutput

@@ -56,7 +56,7 @@ struct ExecutionCrashTests {
         defer { temporary.remove() }
         let directory = temporary.path
         try DemoDatabase.create(at: directory + "/demo.sqlite")
-        let port = Int.random(in: 20_000...40_000)
+        let port = CommandRunner.freePorts()
         let config = directory + "/airlock.yaml"
         try Self.configuration(directory: directory, port: port).write(toFile: config, atomically: true, encoding: .utf8)
         let api = APIClient(port: port)

@@ -49,7 +49,7 @@ struct MultiInstanceTests {
         defer { fresh.remove() }
         let directory = fresh.directory
         let url = fresh.url
-        let base = Int.random(in: 20_000...39_000)
+        let base = CommandRunner.freePorts(3)
         var servers: [PostgresServeTests.Server] = []
         defer { for server in servers { server.stop() } }
         var apis: [APIClient] = []
@@ -198,7 +198,7 @@ struct MultiInstanceTests {
         defer { fresh.remove() }
         let directory = fresh.directory
         let url = fresh.url
-        let base = Int.random(in: 20_000...39_000)
+        let base = CommandRunner.freePorts(3)
         // Rounds every second, taking up what stood still for 3 s: a killed instance's work is
         // finished within seconds, not the default 5 minutes.
         let extra = "reconciliation: { interval: 1s, stale_after: 3s }"

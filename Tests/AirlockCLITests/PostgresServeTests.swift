@@ -95,7 +95,7 @@ struct PostgresServeTests {
         let fresh = try await FreshDatabase()
         defer { fresh.remove() }
         let directory = fresh.directory
-        let port = Int.random(in: 20_000...40_000)
+        let port = CommandRunner.freePorts()
         let config = directory + "/airlock.yaml"
         try Self.configuration(directory: directory, port: port, url: fresh.url)
             .write(toFile: config, atomically: true, encoding: .utf8)

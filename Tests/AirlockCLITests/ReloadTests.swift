@@ -30,7 +30,7 @@ struct ReloadTests {
     func revokedOnHangup() async throws {
         let temporary = try TemporaryDirectory()
         defer { temporary.remove() }
-        let port = Int.random(in: 20_000...40_000)
+        let port = CommandRunner.freePorts()
         let file = temporary.path + "/airlock.yaml"
         try Self.configuration(directory: temporary.path, port: port, withDave: true)
             .write(toFile: file, atomically: true, encoding: .utf8)

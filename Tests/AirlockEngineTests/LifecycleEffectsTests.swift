@@ -102,7 +102,8 @@ struct LifecycleEffectsTests {
         try #require(commits.count == 1)
         #expect(
             commits[0].summary == [
-                "castVote", "closeReview(approved)", "transition(pending_review→approved)", "transition(approved→executing)",
+                // (expectRevision: the step commits only from the revision it was read at.)
+                "expectRevision", "castVote", "closeReview(approved)", "transition(pending_review→approved)", "transition(approved→executing)",
             ])
     }
 
@@ -155,7 +156,7 @@ struct LifecycleEffectsTests {
         try #require(commits.count == 1)
         #expect(
             commits[0].summary == [
-                "transition(executing→executed)", "recordExecutedChange", "audit(verification_failed)",
+                "expectRevision", "transition(executing→executed)", "recordExecutedChange", "audit(verification_failed)",
                 "transition(executed→rolling_back)",
             ])
     }

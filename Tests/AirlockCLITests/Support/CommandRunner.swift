@@ -84,4 +84,31 @@ enum CommandRunner {
     static func airlock(_ arguments: [String], input: Data? = nil) async throws -> Outcome {
         try await run(try requireAirlock(), arguments, input: input)
     }
+
+    /// `count` consecutive loopback ports none of which is taken now, below the kernel's
+    /// ephemeral range (32768 and up), where the run's own outgoing connections could take one
+    /// between this check and the server's bind. Random, so that tests running at once rarely
+    /// pick the same.
+    static func freePorts(_ count: Int = 1) -> Int {
+        for _ in 0..<200 {
+            let base = Int.random(in: 20_000...(32_000 - count))
+            if (base..<(base + count)).allSatisfy(isFree) { return base }
+        }
+        return Int.random(in: 20_000...(32_000 - count))
+    }
+
+    private static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
 }
