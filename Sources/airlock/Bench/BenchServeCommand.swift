@@ -170,13 +170,7 @@ struct BenchServeCommand: AsyncParsableCommand {
                 say(String(format: "  %6.0f s: %6.0f %@/s, p50 %.2f ms, p99 %.2f ms, %d errors, server memory (VmRSS) %@ MiB",
                            elapsed, Double(part.completed) / part.elapsed, unit, at(0.5), at(0.99), part.errors,
                            memory.joined(separator: ", ")))
-                total.completed += part.completed
-                total.errors += part.errors
-                total.lowTier += part.lowTier
-                total.latencies += part.latencies
-                total.otherTierLatencies += part.otherTierLatencies
-                total.elapsed += part.elapsed
-                total.firstError = total.firstError ?? part.firstError
+                total.add(part)
             }
             result = total
         } else {

@@ -29,6 +29,17 @@ struct LoadGenerator: Sendable {
         var otherTierLatencies: [UInt32] = []  // microseconds, decisions not of the low tier
         var elapsed = 0.0
         var firstError: String?
+
+        /// Counts another client's or interval's answers in with these (elapsed times add up).
+        mutating func add(_ other: Result) {
+            completed += other.completed
+            errors += other.errors
+            lowTier += other.lowTier
+            latencies += other.latencies
+            otherTierLatencies += other.otherTierLatencies
+            elapsed += other.elapsed
+            firstError = firstError ?? other.firstError
+        }
     }
 
     func run(clients: Int, seconds: Double) async throws -> Result {
@@ -51,13 +62,7 @@ struct LoadGenerator: Sendable {
         }
         var total = Result()
         for future in futures {
-            let result = try await future.get()
-            total.completed += result.completed
-            total.errors += result.errors
-            total.lowTier += result.lowTier
-            total.latencies += result.latencies
-            total.otherTierLatencies += result.otherTierLatencies
-            total.firstError = total.firstError ?? result.firstError
+            total.add(try await future.get())
         }
         total.elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return total
