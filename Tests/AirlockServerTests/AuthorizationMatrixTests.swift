@@ -351,26 +351,8 @@ extension AuthorizationMatrixTests {
     static let initialized = #"{"jsonrpc": "2.0", "method": "notifications/initialized"}"#
     static let mcpHeaders: HTTPFields = [.accept: "application/json, text/event-stream", .contentType: "application/json"]
 
-    /// A pack an admin uploads: every catalog change waits for an ops lead.
-    static let uploadedPack = """
-        policy: authorization-matrix
-        classes: [public]
-        tiers:
-          medium: { from_score: 30, pool: ops-reviewers }
-          high: { from_score: 60, pool: ops-leads }
-          block: { from_score: 100 }
-        resources:
-          catalog.product:
-            operations: [update]
-            fields:
-              title: { type: string, class: public }
-        rules:
-          - id: review-everything
-            when: "true"
-            tier: high
-            reason: Every catalog change is reviewed
-
-        """
+    /// A pack an admin uploads: every catalog change waits for an ops lead (the policy tests' own).
+    static var uploadedPack: String { PolicyTests.strictPack }
 }
 
 // MARK: - The mutations
