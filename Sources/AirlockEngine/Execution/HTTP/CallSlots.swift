@@ -44,7 +44,8 @@ final class CallSlots: Sendable {
         }
         guard let id else { return true }
         let timer = Task {
-            try? await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))
+            // In naps (SystemClock): a slot freed early cancels this, which must not hold memory.
+            try? await SystemClock().sleep(for: seconds)
             if !Task.isCancelled { self.expire(id) }
         }
         defer { timer.cancel() }
