@@ -11,62 +11,6 @@ import Testing
 /// nothing is half-written, and the gateway takes writes again by itself once the disk does.
 /// The full disk is real: a small tmpfs mounted for the test (the tests run as root, as CI does).
 @Suite(.sharedResources) struct DiskFaultTests {
-    /// A tmpfs of `megabytes` at a new folder; unmounted and removed by ``unmount()``.
-    struct SmallDisk {
-        let path: String
-
-        init(megabytes: Int) throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-small-disk-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            let mount = try Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path])
-            guard mount.status == 0 else {
-                try? FileManager.default.removeItem(atPath: path)
-                throw DiskError(
-                    "cannot mount a \(megabytes) MiB tmpfs at \(path) (`mount` exited \(mount.status): \(mount.output)); "
-                        + "the disk-full test needs root with CAP_SYS_ADMIN, as CI runs it")
-            }
-        }
-
-        /// Fills the disk to the last byte with a file of its own.
-        func fill() {
-            let filler = path + "/filler"
-            FileManager.default.createFile(atPath: filler, contents: nil)
-            guard let handle = FileHandle(forWritingAtPath: filler) else { return }
-            defer { try? handle.close() }
-            let chunk = Data(count: 64 * 1024)
-            while (try? handle.write(contentsOf: chunk)) != nil {}
-            let byte = Data(count: 1)
-            while (try? handle.write(contentsOf: byte)) != nil {}
-        }
-
-        func free() throws {
-            try FileManager.default.removeItem(atPath: path + "/filler")
-        }
-
-        func unmount() {
-            _ = try? Self.run("/bin/umount", ["-l", path])
-            try? FileManager.default.removeItem(atPath: path)
-        }
-
-        static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
-        }
-    }
-
-    struct DiskError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
-    }
-
     /// A low-tier mutation, distinct per `n` (so that no two share a content hash).
     static func low(_ n: Int) -> String {
         #"{"resource": "catalog.product", "operation": "update", "target": "sku-\#(n)", "changes": {"title": "Lamp \#(n)"}}"#

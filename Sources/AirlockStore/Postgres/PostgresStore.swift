@@ -392,8 +392,14 @@ public final class PostgresStore: Store {
             startHead = known
         } else {
             session = PostgresWriteSession(connection: connection, logger: logger)
-            try await session.begin()
-            startHead = try await Self.lockHead(connection, logger: logger)
+            do {
+                try await session.begin()
+                startHead = try await Self.lockHead(connection, logger: logger)
+            } catch {
+                // Not left in a failed transaction: the connection goes back to the pool.
+                await session.rollBack()
+                throw error
+            }
         }
         do {
             var tail = startHead.tail
@@ -679,9 +685,27 @@ public final class PostgresStore: Store {
         if let error = error as? StoreError { return error }
         if let error = error as? PSQLError {
             let message = error.serverInfo?[.message] ?? "\(error.code)"
+            if let what = error.serverInfo?[.sqlState].flatMap(Self.unwritable) {
+                // As SQLite's (SQLiteStore.writeFailure): the caller hears why, in words.
+                return StoreError(
+                    .unavailable,
+                    "PostgreSQL \(describe) cannot be written: \(what); nothing of this change was recorded, and the "
+                        + "gateway takes writes again once the database does (PostgreSQL: \(message))")
+            }
             return StoreError(.unavailable, "PostgreSQL \(describe): \(message)")
         }
         return StoreError(.unavailable, "PostgreSQL \(describe): \(error)")
+    }
+
+    /// What a SQLSTATE of a database that refuses writes says, in words; `nil` for any other.
+    static func unwritable(_ sqlState: String) -> String? {
+        switch sqlState {
+        case "53100": "its disk is full"
+        case "25006": "it is read-only (default_transaction_read_only, or a standby)"
+        case "53200": "it is out of memory"
+        case "58030": "its disk answered with an I/O error"
+        default: nil
+        }
     }
 
     /// The database a URL names, as people should read it (without the password); `nil` for a
