@@ -71,6 +71,10 @@ public protocol Store: Sendable {
     func nextReviewDeadline(after date: Date) async throws -> Date?
     /// A review's votes, oldest first.
     func votes(reviewID: String) async throws -> [VoteRecord]
+    /// A mutation with its latest review and that review's votes (``reviews(mutationID:)``'s
+    /// last, ``votes(reviewID:)``), `nil` when there is no such mutation. On SQLite one read
+    /// transaction, so the three agree; what a vote reads twice (to decide, and for its answer).
+    func reviewedMutation(id: String) async throws -> ReviewedMutation?
 
     // MARK: Policy versions
 
@@ -195,6 +199,15 @@ public enum StoreNotice: Sendable, Hashable {
 extension Store {
     public func changeFeed() -> AsyncStream<StoreNotice>? { nil }
     public var isShared: Bool { false }
+
+    /// Three reads.
+    public func reviewedMutation(id: String) async throws -> ReviewedMutation? {
+        guard let record = try await mutation(id: id) else { return nil }
+        let review = try await reviews(mutationID: id).last
+        var votes: [VoteRecord] = []
+        if let review { votes = try await self.votes(reviewID: review.id) }
+        return ReviewedMutation(record: record, review: review, votes: votes)
+    }
 
     /// Read, merged and saved in two steps: for a store with one writer.
     public func mergeSignalState(key: String, at time: Date, _ merge: @Sendable (Data?) throws -> Data) async throws -> Data {

@@ -43,7 +43,7 @@ extension Gateway {
             } catch {
                 throw Self.refused(error, id: id)
             }
-            if step.isEmpty { return Handled(step: step) }
+            if step.isEmpty { return Handled(step: step, snapshot: snapshot) }
             var context = context
             context.known = nil
             context.policyVersion = context.policyVersion ?? snapshot.record.policyVersion
@@ -78,7 +78,7 @@ extension Gateway {
                 throw .unavailable(error)
             }
             let rollback = await carryOut(step, of: id, mutation: nil, context: context)
-            return Handled(step: step, rollback: rollback)
+            return Handled(step: step, snapshot: snapshot, rollback: rollback)
         }
         throw .conflict("mutation \(id) kept changing while \(event.name) was handled")
     }
@@ -143,6 +143,8 @@ extension Gateway {
     /// What handling an event did.
     struct Handled: Sendable {
         var step: LifecycleStep
+        /// The read the step was decided from (before the step).
+        var snapshot: MutationSnapshot
         /// How a rollback the step started ended, when it did.
         var rollback: RollbackResult?
     }

@@ -16,10 +16,8 @@ struct MutationSnapshot: Sendable {
 extension Gateway {
     /// Reads a mutation's snapshot; `nil` when there is no such mutation.
     func snapshot(of id: String) async throws -> MutationSnapshot? {
-        guard let record = try await store.mutation(id: id) else { return nil }
-        let review = try await store.reviews(mutationID: id).last
-        var votes: [VoteRecord] = []
-        if let review { votes = try await store.votes(reviewID: review.id) }
+        guard let read = try await store.reviewedMutation(id: id) else { return nil }
+        let (record, review, votes) = (read.record, read.review, read.votes)
         let decision = RecordedDecision(record)
         var state = LifecycleState(
             status: record.status, submitter: record.actorID, executor: executesItself(record.resource) ? .airlock : .caller,

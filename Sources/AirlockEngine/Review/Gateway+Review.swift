@@ -68,9 +68,8 @@ extension Gateway {
             case .recordVote(let pool): metrics.voted(pool: pool, approve: approve)
             case .closeReview(let status) where status == .approved || status == .rejected:
                 // How long people took: from the review's opening to the vote that decided it.
-                if let review = try? await store.reviews(mutationID: id).last {
-                    let seconds = clock.now().timeIntervalSince(review.openedAt)
-                    metrics.humanDecided(seconds: seconds)
+                if let review = handled.snapshot.review {
+                    metrics.humanDecided(seconds: clock.now().timeIntervalSince(review.openedAt))
                 }
             default: break
             }

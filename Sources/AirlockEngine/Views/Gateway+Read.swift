@@ -7,8 +7,9 @@ extension Gateway {
     /// The mutation's view, if it exists.
     public func view(of id: String) async throws(GatewayError) -> MutationView? {
         do {
-            guard let record = try await store.mutation(id: id) else { return nil }
-            return try await view(of: record)
+            guard let read = try await store.reviewedMutation(id: id) else { return nil }
+            return MutationView(
+                record: read.record, decision: DecisionSummary(RecordedDecision(read.record)), review: read.review, votes: read.votes)
         } catch let error as GatewayError {
             throw error
         } catch {

@@ -30,10 +30,8 @@ extension Gateway {
     public func detail(of id: String, for principal: Principal) async throws(GatewayError) -> MutationDetail {
         let view = try await view(of: id, for: principal)
         do {
-            guard let record = try await store.mutation(id: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
-            let review = try await store.reviews(mutationID: id).last
-            var votes: [VoteRecord] = []
-            if let review { votes = try await store.votes(reviewID: review.id) }
+            guard let read = try await store.reviewedMutation(id: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
+            let (record, review, votes) = (read.record, read.review, read.votes)
             let classes = MutationView.fieldClasses(of: view.resource, in: activePack)
             let hidden = MutationView.hiddenFields(classes, for: principal)
             var before: CELMap?

@@ -94,6 +94,22 @@ extension ReviewRecord {
     }
 }
 
+/// A mutation with its latest review and that review's votes, read together: what an event on
+/// it is decided from and its view is built from.
+public struct ReviewedMutation: Sendable, Hashable {
+    public var record: MutationRecord
+    /// Its latest review (the last of ``Store/reviews(mutationID:)``), if it ever had one.
+    public var review: ReviewRecord?
+    /// That review's votes, oldest first.
+    public var votes: [VoteRecord]
+
+    public init(record: MutationRecord, review: ReviewRecord?, votes: [VoteRecord]) {
+        self.record = record
+        self.review = review
+        self.votes = votes
+    }
+}
+
 /// One review of a reviewer's queue with what its view needs, read together.
 public struct ReviewQueueEntry: Sendable, Hashable {
     public var review: ReviewRecord

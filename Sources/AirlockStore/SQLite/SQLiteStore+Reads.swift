@@ -82,12 +82,32 @@ extension SQLiteStore {
     public func reviews(mutationID: String) async throws -> [ReviewRecord] {
         try await writer.read { db in
             try Row.fetchAll(
-                db,
                 // Of reviews opened in the same instant (one closed and the next opened in one
                 // commit), the open one is the newest.
-                sql: "SELECT * FROM reviews WHERE mutation_id = ? ORDER BY opened_at, closed_at IS NULL, closed_at, id",
+                db.cachedStatement(sql: "SELECT * FROM reviews WHERE mutation_id = ? ORDER BY opened_at, closed_at IS NULL, closed_at, id"),
                 arguments: [mutationID]
             ).map(ReviewRecord.init(row:))
+        }
+    }
+
+    public func reviewedMutation(id: String) async throws -> ReviewedMutation? {
+        try await writer.read { db in
+            guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM mutations WHERE id = ?"), arguments: [id])
+                .map(MutationRecord.init(row:))
+            else { return nil }
+            // The last in reviews(mutationID:)'s order: every key of that order reversed.
+            let review = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT * FROM reviews WHERE mutation_id = ?
+                    ORDER BY opened_at DESC, closed_at IS NULL DESC, closed_at DESC, id DESC LIMIT 1
+                    """), arguments: [id]
+            ).map(ReviewRecord.init(row:))
+            var votes: [VoteRecord] = []
+            if let review {
+                votes = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM votes WHERE review_id = ? ORDER BY id"), arguments: [review.id])
+                    .map(VoteRecord.init(row:))
+            }
+            return ReviewedMutation(record: record, review: review, votes: votes)
         }
     }
 

@@ -63,6 +63,43 @@ struct ReviewConformanceTests {
         let reviews = try await subject.store.reviews(mutationID: "m-1")
         #expect(reviews.map(\.id) == ["r-1", "r-0"])
         #expect(reviews.last?.status == .open)
+        // Read together with the mutation, the latest review is the same one.
+        let reviewed = try #require(try await subject.store.reviewedMutation(id: "m-1"))
+        #expect(reviewed.review == reviews.last && reviewed.votes.isEmpty)
+        #expect(reviewed.record == (try await subject.store.mutation(id: "m-1")))
+    }
+
+    @Test("a mutation read with its latest review and that review's votes", arguments: StoreFactory.all)
+    func reviewedMutation(_ factory: StoreFactory) async throws {
+        let subject = try await factory()
+        defer { subject.cleanUp() }
+        let store = subject.store
+        #expect(try await store.reviewedMutation(id: "m-1") == nil)
+        var unreviewed = StoreChange(at: subject.clock.now)
+        unreviewed.createMutation(Fixtures.mutation("m-2"), audit: Fixtures.submitted())
+        _ = try await store.apply(unreviewed)
+        let alone = try #require(try await store.reviewedMutation(id: "m-2"))
+        #expect(alone.record.id == "m-2" && alone.review == nil && alone.votes.isEmpty)
+
+        try await held(subject)
+        var voted = StoreChange(at: subject.clock.now)
+        voted.castVote(Fixtures.vote("r-1", by: "alice"), audit: Fixtures.audit(.voted, "alice"))
+        _ = try await store.apply(voted)
+        // Escalated, cancelled and succeeded by a review opened later: the votes are the new one's.
+        subject.clock.advance(by: 30)
+        var next = StoreChange(at: subject.clock.now)
+        next.closeReview("r-1", as: .cancelled, audit: Fixtures.audit(.reviewClosed))
+        next.openReview(Fixtures.review("r-2", of: "m-1", deadline: nil), audit: Fixtures.audit(.reviewOpened))
+        _ = try await store.apply(next)
+        var first = try #require(try await store.reviewedMutation(id: "m-1"))
+        #expect(first.review?.id == "r-2" && first.votes.isEmpty)
+        var bob = StoreChange(at: subject.clock.now)
+        bob.castVote(Fixtures.vote("r-2", by: "bob"), audit: Fixtures.audit(.voted, "bob"))
+        _ = try await store.apply(bob)
+        first = try #require(try await store.reviewedMutation(id: "m-1"))
+        #expect(first.review == (try await store.reviews(mutationID: "m-1")).last)
+        #expect(first.votes == (try await store.votes(reviewID: "r-2")) && first.votes.map(\.reviewer) == ["bob"])
+        #expect(first.record == (try await store.mutation(id: "m-1")))
     }
 
     @Test("votes: one per reviewer per mutation, never by the requester, only while open", arguments: StoreFactory.all)
