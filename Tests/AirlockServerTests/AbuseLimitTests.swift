@@ -104,6 +104,44 @@ import Testing
         }
     }
 
+    @Test func theConsolesLiveUpdatesCountAmongTheReadersLongPolls() async throws {
+        try await TestServer.with(extra: Self.tight) { api, parts in
+            var browser = ConsoleSession(api)
+            _ = try await browser.signIn(TestServer.Key.bob)
+            let page = try await browser.request(.get, "/")
+            let seq = try #require(page.text.firstMatch(of: /data-live-seq="(\d+)"/).map { String($0.1) })
+            let cookies = browser.cookies
+            let tab = { @Sendable (seq: String) async throws -> Reply in
+                var poll = ConsoleSession(api)
+                poll.cookies = cookies
+                return try await poll.request(.get, "/console/changes?after=\(seq)")
+            }
+            // Two tabs wait; a third is told to wait (its page asks again after a pause).
+            let first = Task { try await tab(seq) }
+            let second = Task { try await tab(seq) }
+            try await Self.eventually { parts.gateway.waitingRequests == 2 }
+            let third = try await tab(seq)
+            #expect(third.status == .tooManyRequests, "\(third)")
+            #expect(third.headers[.retryAfter] == "1", "\(third.headers)")
+            #expect(third.json["detail"].string?.contains("limits.long_polls_per_principal") == true, "\(third)")
+            // The console's and the API's long polls are one count per principal.
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            var now = seq
+            for task in [first, second] {
+                let woken = try await task.value
+                #expect(woken.status == .ok, "woken by the submission: \(woken)")
+                now = woken.json["seq"].int.map(String.init) ?? now
+            }
+            let apiWait = Task { try await api.get("/v1/mutations/\(id)?wait=5", key: TestServer.Key.bob) }
+            let fourth = Task { [now] in try await tab(now) }
+            try await Self.eventually { parts.gateway.waitingRequests == 2 }
+            #expect(try await tab(now).status == .tooManyRequests)
+            parts.gateway.endWaits()
+            #expect(try await apiWait.value.status == .ok)
+            #expect(try await fourth.value.status == .ok)
+        }
+    }
+
     @Test func aPrincipalOverItsRateIsAnswered429WithRetryAfterAndOthersGoOn() async throws {
         let clock = ManualClock(TestServer.businessHours)
         let extra = """

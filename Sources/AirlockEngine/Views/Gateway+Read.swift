@@ -74,16 +74,23 @@ extension Gateway {
         }
     }
 
-    /// How many changes of mutations this gateway has announced: what ``waitForAnyChange(after:seconds:)``
+    /// How many changes of mutations this gateway has announced: what ``waitForAnyChange(after:seconds:for:)``
     /// counts from.
     public var changeSequence: UInt64 { notifier.sequence }
 
     /// Holds until some mutation changes after `sequence` (a submission, a vote, an execution, …)
-    /// or `seconds` pass, and returns the sequence then: the console's live updates.
-    public func waitForAnyChange(after sequence: UInt64, seconds: Double) async -> UInt64 {
-        guard let ticket = notifier.registerAny(after: sequence) else { return notifier.sequence }
-        _ = await notifier.wait(ticket, seconds: seconds)
-        return notifier.sequence
+    /// or `seconds` pass, and returns the sequence then: the console's live updates. Each counts
+    /// among `principal`'s long polls (`limits.long_polls_per_principal`), as the API's do.
+    ///
+    /// - Throws: `tooManyRequests` when the principal holds as many long polls as it may.
+    public func waitForAnyChange(after sequence: UInt64, seconds: Double, for principal: Principal)
+        async throws(GatewayError) -> UInt64
+    {
+        try await admission.holdingLongPoll(for: principal) { () async -> UInt64 in
+            guard let ticket = notifier.registerAny(after: sequence) else { return notifier.sequence }
+            _ = await notifier.wait(ticket, seconds: seconds)
+            return notifier.sequence
+        }
     }
 
     /// How many requests are watching mutations for a change (long polls, and those about to park).

@@ -72,16 +72,26 @@ struct ConsoleRoutes {
         router.get("/console/changes") { request, _ in
             // A page whose session ended (signed out in another tab, expired) is told so in a
             // normal answer, and goes to the sign-in page: not an error in the browser's log.
-            guard reader(of: request) != nil else {
+            guard let reader = reader(of: request) else {
                 return jsonResponse(.map(CELMap([(.string("signed_out"), .bool(true))])))
             }
             let after = request.uri.queryParameters["after"].flatMap { UInt64(String($0)) } ?? 0
-            let seq = await withGracefulShutdownHandler {
-                await gateway.waitForAnyChange(after: after, seconds: Self.longPollSeconds)
+            // Counted among the reader's long polls: a reviewer with many tabs open is told to
+            // wait (429; the page asks again after a pause), not given a waiter per tab.
+            let waited: Result<UInt64, GatewayError> = await withGracefulShutdownHandler {
+                do throws(GatewayError) {
+                    return .success(
+                        try await gateway.waitForAnyChange(after: after, seconds: Self.longPollSeconds, for: reader.principal))
+                } catch {
+                    return .failure(error)
+                }
             } onGracefulShutdown: {
                 gateway.endWaits()
             }
-            return jsonResponse(.map(CELMap([(.string("seq"), .int(Int64(clamping: seq)))])))
+            switch waited {
+            case .success(let seq): return jsonResponse(.map(CELMap([(.string("seq"), .int(Int64(clamping: seq)))])))
+            case .failure(let error): return Problem(error).response
+            }
         }
     }
 
