@@ -74,7 +74,9 @@ extension Gateway {
             default: break
             }
         }
-        guard let updated = try await view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
+        guard let updated = try await view(of: id, decidedAs: handled.snapshot) else {
+            throw .notFound("no mutation with id '\(id)'")
+        }
         return masked(updated, for: principal)
     }
 }

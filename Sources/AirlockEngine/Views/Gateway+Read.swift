@@ -6,10 +6,17 @@ import Foundation
 extension Gateway {
     /// The mutation's view, if it exists.
     public func view(of id: String) async throws(GatewayError) -> MutationView? {
+        try await view(of: id, decidedAs: nil)
+    }
+
+    /// The mutation's view, with `known`'s decoded decision when the stored decision is still the
+    /// one it was decoded from (a vote's answer: the decision its snapshot read, not decoded again).
+    func view(of id: String, decidedAs known: MutationSnapshot?) async throws(GatewayError) -> MutationView? {
         do {
             guard let read = try await store.reviewedMutation(id: id) else { return nil }
-            return MutationView(
-                record: read.record, decision: DecisionSummary(RecordedDecision(read.record)), review: read.review, votes: read.votes)
+            let decision =
+                if let known, known.record.decision == read.record.decision { known.decision } else { RecordedDecision(read.record) }
+            return MutationView(record: read.record, decision: DecisionSummary(decision), review: read.review, votes: read.votes)
         } catch let error as GatewayError {
             throw error
         } catch {
