@@ -12,13 +12,17 @@ extension Gateway {
     /// The mutation's view, with `known`'s decoded decision when the stored decision is still the
     /// one it was decoded from (a vote's answer: the decision its snapshot read, not decoded again).
     func view(of id: String, decidedAs known: MutationSnapshot?) async throws(GatewayError) -> MutationView? {
-        do {
-            guard let read = try await store.reviewedMutation(id: id) else { return nil }
+        try await reviewedMutation(id).map { read in
             let decision =
                 if let known, known.record.decision == read.record.decision { known.decision } else { RecordedDecision(read.record) }
             return MutationView(record: read.record, decision: DecisionSummary(decision), review: read.review, votes: read.votes)
-        } catch let error as GatewayError {
-            throw error
+        }
+    }
+
+    /// The mutation with its latest review and votes, read together; `nil` when there is none.
+    func reviewedMutation(_ id: String) async throws(GatewayError) -> ReviewedMutation? {
+        do {
+            return try await store.reviewedMutation(id: id)
         } catch {
             throw .unavailable(error)
         }
@@ -28,8 +32,13 @@ extension Gateway {
     /// reviewers of a pool it needs.
     public func view(of id: String, for principal: Principal) async throws(GatewayError) -> MutationView {
         guard let view = try await view(of: id) else { throw .notFound("no mutation with id '\(id)'") }
+        return try readable(view, by: principal)
+    }
+
+    /// `view` as `principal` may see it (masked), or why it may not.
+    func readable(_ view: MutationView, by principal: Principal) throws(GatewayError) -> MutationView {
         guard mayRead(view, principal) else {
-            throw .forbidden("'\(principal.id)' may not read mutation \(id): it is neither its submitter, an admin, an auditor nor a reviewer of its pools")
+            throw .forbidden("'\(principal.id)' may not read mutation \(view.id): it is neither its submitter, an admin, an auditor nor a reviewer of its pools")
         }
         return masked(view, for: principal)
     }

@@ -28,10 +28,12 @@ public struct MutationDetail: Sendable {
 extension Gateway {
     /// The detail of a mutation for `principal`, who must be allowed to read it.
     public func detail(of id: String, for principal: Principal) async throws(GatewayError) -> MutationDetail {
-        let view = try await view(of: id, for: principal)
+        // One read for the view and the detail.
+        guard let read = try await reviewedMutation(id) else { throw .notFound("no mutation with id '\(id)'") }
+        let (record, review, votes) = (read.record, read.review, read.votes)
+        let view = try readable(
+            MutationView(record: record, decision: DecisionSummary(RecordedDecision(record)), review: review, votes: votes), by: principal)
         do {
-            guard let read = try await store.reviewedMutation(id: id) else { throw GatewayError.notFound("no mutation with id '\(id)'") }
-            let (record, review, votes) = (read.record, read.review, read.votes)
             let classes = MutationView.fieldClasses(of: view.resource, in: activePack)
             let hidden = MutationView.hiddenFields(classes, for: principal)
             var before: CELMap?
