@@ -51,6 +51,9 @@ struct BenchServeTests {
         #expect(paced.status == 0, "\(pacedOutput)")
         let lines = pacedOutput.split(separator: "\n").filter { $0.contains("decisions/s, p50") && $0.contains("VmRSS") }
         #expect(lines.count == 2, "\(pacedOutput)")
+        // Each line says how large the SQLite store has grown on disk (a database of a few MiB).
+        let stored = lines.compactMap { $0.firstMatch(of: /, store (\d+) MiB$/).flatMap { Int($0.1) } }
+        #expect(stored.count == 2 && stored.allSatisfy { $0 >= 0 && $0 < 1024 }, "\(lines)")
         // Paced to 40/s: about 80 in 2 s, never the hundreds a back-to-back run answers.
         let requests = pacedOutput.firstMatch(of: /requests: (\d+) in/).flatMap { Int($0.1) } ?? 0
         #expect((40...120).contains(requests), "\(pacedOutput)")

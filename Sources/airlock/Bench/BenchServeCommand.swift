@@ -167,9 +167,12 @@ struct BenchServeCommand: AsyncParsableCommand {
                     sorted.isEmpty ? .nan : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
                 }
                 let memory = servers.map { BenchSetup.memory(pid: $0.processIdentifier).map { "\($0 / 1024)" } ?? "?" }
-                say(String(format: "  %6.0f s: %6.0f %@/s, p50 %.2f ms, p99 %.2f ms, %d errors, server memory (VmRSS) %@ MiB",
+                // The SQLite database and its log on disk: a slower minute of a long run may be
+                // the database outgrowing the page cache.
+                let onDisk = postgres == nil ? BenchSetup.bytes(in: directory.appendingPathComponent("state")).map { ", store \($0 >> 20) MiB" } : nil
+                say(String(format: "  %6.0f s: %6.0f %@/s, p50 %.2f ms, p99 %.2f ms, %d errors, server memory (VmRSS) %@ MiB%@",
                            elapsed, Double(part.completed) / part.elapsed, unit, at(0.5), at(0.99), part.errors,
-                           memory.joined(separator: ", ")))
+                           memory.joined(separator: ", "), onDisk ?? ""))
                 total.add(part)
             }
             result = total
@@ -335,6 +338,15 @@ enum BenchSetup {
     /// Peak resident memory in KiB, from /proc.
     static func peakMemory(pid: Int32) -> Int? {
         statusField("VmHWM:", pid: pid)
+    }
+
+    /// The bytes of the regular files directly in `folder`; `nil` when it cannot be listed.
+    static func bytes(in folder: URL) -> Int? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return nil }
+        return names.reduce(0) { total, name in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)
+            return total + ((attributes?[.size] as? NSNumber)?.intValue ?? 0)
+        }
     }
 
     /// Resident memory now in KiB, from /proc.
