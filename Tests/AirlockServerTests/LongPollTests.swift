@@ -6,7 +6,7 @@ import HTTPTypes
 import Testing
 
 /// `GET /v1/mutations/{id}?wait=…&status=…` holds the request until the status changes.
-@Suite(.sharedResources) struct LongPollTests {
+@Suite(.sharedResources, .timeLimit(.minutes(2))) struct LongPollTests {
     /// The wait the tests ask for, in seconds: a poll that is not woken answers only after it.
     static let wait = 60
     /// How soon a woken poll must answer: half the wait, which leaves room for a loaded machine
@@ -53,17 +53,28 @@ import Testing
         let clock = ManualClock(TestServer.businessHours)
         try await TestServer.with(clock: clock) { api, parts in
             let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            // Seven seconds, a wait none of the gateway's services sleeps on the clock: the test
+            // waits for the poll's own sleep. (It once waited for any sleeper; a service's
+            // one-second timer let it move the clock before the poll had read it, and the poll
+            // then slept past the test's last move, for good.)
+            let deadline = clock.now().addingTimeInterval(7)
             let poll = Task {
-                try await api.get("/v1/mutations/\(id)?wait=1&status=pending_review", key: TestServer.Key.agent)
+                try await api.get("/v1/mutations/\(id)?wait=7&status=pending_review", key: TestServer.Key.agent)
             }
             // The poll waits on the gateway's clock, not the wall's: it holds until that moves.
             let parked = ContinuousClock.now
-            while parts.gateway.waitingRequests == 0 || clock.sleeping == 0, ContinuousClock.now - parked < .seconds(10) {
+            while !clock.isSleeping(until: deadline) {
+                guard ContinuousClock.now - parked < .seconds(30) else {
+                    Issue.record("the poll did not sleep on the gateway's clock until \(deadline) within 30 s")
+                    clock.advance(by: 3_600)
+                    _ = try? await poll.value
+                    return
+                }
                 try await Task.sleep(for: .milliseconds(10))
             }
-            clock.advance(by: 0.5)
+            clock.advance(by: 6.5)
             try await Task.sleep(for: .milliseconds(100))
-            #expect(parts.gateway.waitingRequests == 1, "the poll answered before its second was up")
+            #expect(parts.gateway.waitingRequests == 1, "the poll answered before its seven seconds were up")
             let started = ContinuousClock.now
             clock.advance(by: 0.5)
             let reply = try await poll.value

@@ -29,6 +29,13 @@ public final class ManualClock: GatewayClock {
     /// How many tasks are asleep on the clock.
     public var sleeping: Int { state.withLock { $0.sleepers.values.count { $0.continuation != nil } } }
 
+    /// Whether a task is asleep on the clock until exactly `deadline`: a test that moves the clock
+    /// for one sleeper waits for that sleeper, not for any (the gateway's services sleep on it
+    /// too, for 1, 2, 30, 60 seconds and more).
+    public func isSleeping(until deadline: Date) -> Bool {
+        state.withLock { $0.sleepers.values.contains { $0.continuation != nil && $0.deadline == deadline } }
+    }
+
     public func sleep(until deadline: Date) async throws {
         let id: UInt64? = state.withLock { state in
             guard deadline > state.now else { return nil }

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Wakes the requests waiting for a mutation to change (long polls), without any polling.
@@ -36,7 +37,7 @@ final class ChangeNotifier: Sendable {
     /// How many tickets are registered and not yet woken, waited out or cancelled.
     var watching: Int { state.withLock { $0.slots.count } }
 
-    /// Starts watching a mutation; pass the ticket to ``wait(_:seconds:)`` or ``cancel(_:)``.
+    /// Starts watching a mutation; pass the ticket to ``wait(_:until:)`` or ``cancel(_:)``.
     func register(_ mutationID: String) -> UInt64 {
         state.withLock { state in
             state.next += 1
@@ -103,8 +104,13 @@ final class ChangeNotifier: Sendable {
         for continuation in woken { continuation.resume(returning: true) }
     }
 
-    /// Waits until the watched mutation changes or `seconds` pass; true when it changed.
-    func wait(_ ticket: UInt64, seconds: Double) async -> Bool {
+    /// Waits until the watched mutation changes or the clock reaches `deadline`; true when it
+    /// changed.
+    ///
+    /// A deadline, not a number of seconds: seconds counted again when the wait parks would add
+    /// whatever time passed since the caller computed them (a poll that checked the mutation at
+    /// its deadline's last half second then slept a whole second more).
+    func wait(_ ticket: UInt64, until deadline: Date) async -> Bool {
         let changed = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await withTaskCancellationHandler {
@@ -126,7 +132,7 @@ final class ChangeNotifier: Sendable {
             }
             group.addTask {
                 // Cancelled when the change comes first: either way, the wait is over.
-                do { try await self.clock.sleep(for: max(0, seconds)) } catch {}
+                do { try await self.clock.sleep(until: deadline) } catch {}
                 return false
             }
             let first = await group.next() ?? false

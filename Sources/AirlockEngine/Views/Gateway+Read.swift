@@ -80,12 +80,11 @@ extension Gateway {
                 throw error
             }
             if expected == nil { expected = current.status }
-            let remaining = deadline.timeIntervalSince(clock.now())
-            if current.status != expected || current.status.isFinal || remaining <= 0 {
+            if current.status != expected || current.status.isFinal || clock.now() >= deadline {
                 notifier.cancel(ticket)
                 return current
             }
-            let changed = await notifier.wait(ticket, seconds: remaining)
+            let changed = await notifier.wait(ticket, until: deadline)
             if !changed { return try await view(of: id, for: principal) }
         }
     }
@@ -103,8 +102,9 @@ extension Gateway {
         async throws(GatewayError) -> UInt64
     {
         try await admission.holdingLongPoll(for: principal) { () async -> UInt64 in
+            let deadline = clock.now().addingTimeInterval(seconds)
             guard let ticket = notifier.registerAny(after: sequence) else { return notifier.sequence }
-            _ = await notifier.wait(ticket, seconds: seconds)
+            _ = await notifier.wait(ticket, until: deadline)
             return notifier.sequence
         }
     }
