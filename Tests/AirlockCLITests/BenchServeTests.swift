@@ -10,7 +10,7 @@ struct BenchServeTests {
     func twoInstancesOnPostgres() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let outcome = try await CommandRunner.run(
             try CommandRunner.requireAirlock(),
             [
@@ -23,7 +23,7 @@ struct BenchServeTests {
         #expect(output.contains("2 instance(s)"), "\(output)")
         #expect(output.contains("(0 errors;"), "\(output)")
         // Both instances wrote to the one audit chain.
-        let actors = try cluster.query("SELECT count(DISTINCT actor) FROM audit_log WHERE kind = 'submitted'", database: database)
+        let actors = try await cluster.query("SELECT count(DISTINCT actor) FROM audit_log WHERE kind = 'submitted'", database: database)
         #expect((Int(actors.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 4, "\(actors)")
     }
 

@@ -75,7 +75,7 @@ struct PostgresServeTests {
         var directory: String { temporary.path }
 
         func remove() {
-            try? cluster.dropDatabase(database)
+            cluster.discardDatabase(database)
             temporary.remove()
         }
     }

@@ -14,7 +14,7 @@ struct StoreCopyTests {
     func copiesIntoPostgres() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let url = cluster.url(database: database)
         try await CLIClientTests.Server.with(executors: true) { serverURL, state in
             var ids: [String] = []

@@ -22,7 +22,7 @@ import Testing
     @Test func twoInstancesOnOneDatabaseRaiseEachAlarmOnce() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         func instance() async throws -> (Gateway, PostgresStore) {
             let store = try await PostgresStore(
                 url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil, migrate: true))

@@ -217,12 +217,22 @@ public final class PostgresCluster: Sendable {
         try await Self.onOwnThread { try self.createDatabase() }
     }
 
-    /// Drops a database, closing any connections still open to it (`WITH (FORCE)`). Dropping a
-    /// database that does not exist is not an error.
-    public func dropDatabase(_ name: String) throws {
-        try psql(
-            "DROP DATABASE IF EXISTS \(quoted(name)) WITH (FORCE)", database: "postgres",
-            step: "dropping database \(name)")
+    /// Drops a database, closing any connections still open to it (`WITH (FORCE)`), on a thread
+    /// of its own, and returns at once: for a test's clean-up (`defer`), which must neither wait
+    /// nor fail. Dropping a database that does not exist is not an error; a drop that fails leaves
+    /// the database to go with the cluster.
+    ///
+    /// A drop takes a checkpoint and a `psql` process (hundreds of milliseconds, seconds when
+    /// many tests end at once); done in place it held one of the few cooperative threads that run
+    /// every test's tasks, and a server test in the same process once waited 10 s for an answer.
+    public func discardDatabase(_ name: String) {
+        let thread = Thread { [self] in
+            _ = try? psql(
+                "DROP DATABASE IF EXISTS \(quoted(name)) WITH (FORCE)", database: "postgres",
+                step: "dropping database \(name)")
+        }
+        thread.name = "PostgresCluster drop"
+        thread.start()
     }
 
     /// Runs SQL with `psql` over the Unix socket as ``user`` and returns what it printed, one row a
@@ -231,6 +241,12 @@ public final class PostgresCluster: Sendable {
     @discardableResult
     public func query(_ sql: String, database: String) throws -> String {
         try psql(sql, database: database, step: "running SQL in database \(database)")
+    }
+
+    /// ``query(_:database:)`` for async callers, on a thread of its own (see ``shared()``).
+    @discardableResult
+    public func query(_ sql: String, database: String) async throws -> String {
+        try await Self.onOwnThread { try self.query(sql, database: database) }
     }
 
     /// The server's self-signed certificate (for `localhost` and `127.0.0.1`), PEM: what a client

@@ -26,13 +26,15 @@ import Testing
         let folder = disk.path + "/tablespace"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         if getuid() == 0 { try disk.give("tablespace", to: "postgres") }
-        _ = try cluster.query("CREATE TABLESPACE \(tablespace) LOCATION '\(folder)'", database: "postgres")
+        _ = try await cluster.query("CREATE TABLESPACE \(tablespace) LOCATION '\(folder)'", database: "postgres")
         let database = try await cluster.createDatabase()
         defer {
-            try? cluster.dropDatabase(database)
+            // In this order, and done before the disk goes (so in place, not discarded later):
+            // the database, then its tablespace.
+            _ = try? cluster.query("DROP DATABASE IF EXISTS \(database) WITH (FORCE)", database: "postgres")
             _ = try? cluster.query("DROP TABLESPACE IF EXISTS \(tablespace)", database: "postgres")
         }
-        _ = try cluster.query("ALTER DATABASE \(database) SET default_tablespace = \(tablespace)", database: "postgres")
+        _ = try await cluster.query("ALTER DATABASE \(database) SET default_tablespace = \(tablespace)", database: "postgres")
 
         let key = AuditSigningKey.generate()
         let store = try await PostgresStore(
@@ -73,12 +75,12 @@ import Testing
     @Test func aReadOnlyDatabaseIsRefusedSayingSo() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let url = cluster.url(database: database)
         let migrated = try await PostgresStore(url: url, configuration: PostgresStore.Configuration(signingKey: nil, migrate: true))
         try await migrated.close()
         // Read-only for the sessions opened from now on (as a standby's are).
-        _ = try cluster.query("ALTER DATABASE \(database) SET default_transaction_read_only = on", database: "postgres")
+        _ = try await cluster.query("ALTER DATABASE \(database) SET default_transaction_read_only = on", database: "postgres")
         let store = try await PostgresStore(url: url, configuration: PostgresStore.Configuration(signingKey: nil))
         do {
             try await store.create("m-1", at: Date(timeIntervalSince1970: 1_800_000_000))

@@ -57,7 +57,7 @@ import Testing
     @Test func anOlderSchemaIsRefusedUnlessMigrating() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         do {
             _ = try await PostgresStore(url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil))
             Issue.record("served an empty database without migrating it")
@@ -68,7 +68,7 @@ import Testing
             url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil, migrate: true))
         #expect(migrated.schemaVersionFound == 0)
         try await migrated.close()
-        _ = try cluster.query("UPDATE airlock_schema SET version = 99", database: database)
+        _ = try await cluster.query("UPDATE airlock_schema SET version = 99", database: database)
         do {
             _ = try await PostgresStore(url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil))
             Issue.record("opened a database a newer Airlock wrote")
@@ -84,7 +84,7 @@ import Testing
     @Test func eachWritingAfterTheOtherMovedTheHeadKeepsOneChain() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let key = AuditSigningKey.generate()
         var configuration = PostgresStore.Configuration(signingKey: key, checkpointEvery: 7, migrate: true)
         // Every batch starts from the head its store knows, however often the other moved it.
@@ -104,7 +104,7 @@ import Testing
         let signed = try #require(try await second.signCheckpoint())
         #expect(signed.treeSize == 13)
         try await first.create("after-checkpoint", at: now)
-        let head = try cluster.query("SELECT size, checkpoint_size FROM audit_head", database: database)
+        let head = try await cluster.query("SELECT size, checkpoint_size FROM audit_head", database: database)
         #expect(head.trimmingCharacters(in: .whitespacesAndNewlines) == "14|13", "\(head)")
         // Both at once, and a change refused in the middle of them.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -141,7 +141,7 @@ import Testing
     @Test func writesWithoutAuditRecordsAreOrderedToo() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         var configuration = PostgresStore.Configuration(signingKey: nil, migrate: true)
         configuration.lockFirstAfterContention = .zero
         let first = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
@@ -162,7 +162,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        let positions = try cluster.query("SELECT count(*), count(DISTINCT position) FROM policy_versions", database: database)
+        let positions = try await cluster.query("SELECT count(*), count(DISTINCT position) FROM policy_versions", database: database)
         #expect(positions.trimmingCharacters(in: .whitespacesAndNewlines) == "24|24", "\(positions)")
         try await first.close()
         try await second.close()
@@ -174,7 +174,7 @@ import Testing
     @Test func movesAndSettingsAreHeardNewMutationsAreNot() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let configuration = PostgresStore.Configuration(signingKey: nil, migrate: true)
         let writer = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
         let listener = try await PostgresStore(url: cluster.url(database: database), configuration: configuration)
@@ -206,9 +206,9 @@ import Testing
     @Test func readCommittedEvenWhenTheDatabaseDefaultsToSerializable() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
-        _ = try cluster.query("ALTER DATABASE \(database) SET default_transaction_isolation = 'serializable'", database: database)
-        #expect(try cluster.query("SHOW transaction_isolation", database: database).contains("serializable"))
+        defer { cluster.discardDatabase(database) }
+        _ = try await cluster.query("ALTER DATABASE \(database) SET default_transaction_isolation = 'serializable'", database: database)
+        #expect(try await cluster.query("SHOW transaction_isolation", database: database).contains("serializable"))
         let store = try await PostgresStore(
             url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil, migrate: true))
         #expect(try await store.transactionIsolation() == "read committed")
@@ -221,12 +221,12 @@ import Testing
     @Test func aRoleThatCannotCreateTablesOpensAMigratedDatabase() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let migrated = try await PostgresStore(
             url: cluster.url(database: database), configuration: PostgresStore.Configuration(signingKey: nil, migrate: true))
         try await migrated.close()
         let role = "reader_\(database)"
-        _ = try cluster.query(
+        _ = try await cluster.query(
             "CREATE ROLE \(role) LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role); REVOKE CREATE ON SCHEMA public FROM PUBLIC",
             database: database)
         defer { _ = try? cluster.query("DROP OWNED BY \(role); DROP ROLE \(role)", database: database) }
@@ -243,7 +243,7 @@ import Testing
     @Test func verificationOverManyPagesFindsAnEditAndProofsStillVerify() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let key = AuditSigningKey.generate()
         var configuration = PostgresStore.Configuration(signingKey: key, checkpointEvery: 10, migrate: true)
         configuration.verificationPageSize = 7
@@ -258,13 +258,13 @@ import Testing
         try proof.verify(publicKey: AuditPublicKey(key.publicKey))
 
         // An edit on the fifth page: the first pass stops there and the diagnosis reads it again.
-        try cluster.query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 29", database: database)
+        try await cluster.query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 29", database: database)
         let edited = try await store.verifyAudit(publicKey: key.publicKey)
         #expect(!edited.isIntact)
         #expect(edited.problems.first?.kind == .edited && edited.problems.first?.seq == 29, "\(edited)")
         // A stored hash changed: the leaves no longer give the signed root, so no proof is made.
         _ = try await store.inclusionProof(seq: 3)
-        try cluster.query("UPDATE audit_log SET hash = prev_hash WHERE seq = 29", database: database)
+        try await cluster.query("UPDATE audit_log SET hash = prev_hash WHERE seq = 29", database: database)
         await #expect(throws: StoreError.self) { try await store.inclusionProof(seq: 3) }
         try await store.close()
     }
@@ -275,7 +275,7 @@ import Testing
     @Test func anotherKeyIsRefusedEvenBeforeAnyCheckpointAndOfTwoAtOnceOneWins() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let url = cluster.url(database: database)
         let (first, second) = (AuditSigningKey.generate(), AuditSigningKey.generate())
         let keeper = try await PostgresStore(url: url, configuration: PostgresStore.Configuration(signingKey: first, migrate: true))
@@ -293,7 +293,7 @@ import Testing
         // A log signed before the key was recorded: its latest checkpoint's key decides.
         _ = try await keeper.create("signed", at: Date(timeIntervalSince1970: 1_800_000_000))
         _ = try #require(try await keeper.signCheckpoint())
-        try cluster.query("DELETE FROM system_settings WHERE key = 'audit_signing_key'", database: database)
+        try await cluster.query("DELETE FROM system_settings WHERE key = 'audit_signing_key'", database: database)
         do {
             try await intruder.checkSigningKey()
             Issue.record("a key other than the checkpoint's was accepted")
@@ -305,7 +305,7 @@ import Testing
 
         // Two instances with different keys on a fresh database, at once: one goes on.
         let fresh = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(fresh) }
+        defer { cluster.discardDatabase(fresh) }
         let stores = [
             try await PostgresStore(url: cluster.url(database: fresh), configuration: PostgresStore.Configuration(signingKey: first, migrate: true)),
             try await PostgresStore(url: cluster.url(database: fresh), configuration: PostgresStore.Configuration(signingKey: second)),
@@ -330,7 +330,7 @@ import Testing
     @Test func eachModeEncryptsAndChecksAsLibpqDoes() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let url = cluster.url(database: database)
         let configuration = PostgresStore.Configuration(signingKey: nil, migrate: true)
         let root = cluster.certificatePath
@@ -378,7 +378,7 @@ import Testing
     @Test func aLostAnswerToACommitThatHappenedIsASuccessAndOneThatDidNotIsAnError() async throws {
         let cluster = try await PostgresCluster.shared()
         let database = try await cluster.createDatabase()
-        defer { try? cluster.dropDatabase(database) }
+        defer { cluster.discardDatabase(database) }
         let key = AuditSigningKey.generate()
         let faults = Mutex<[PostgresStore.CommitFault]>([])
         var configuration = PostgresStore.Configuration(signingKey: key, migrate: true)

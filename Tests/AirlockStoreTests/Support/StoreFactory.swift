@@ -60,10 +60,10 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
             cleanUp: {
                 Task {
                     try? await store.close()
-                    try? cluster.dropDatabase(database)
+                    cluster.discardDatabase(database)
                 }
             },
-            tamper: { statements in _ = try cluster.query(statements.joined(separator: ";\n"), database: database) },
+            tamper: { statements in _ = try await cluster.query(statements.joined(separator: ";\n"), database: database) },
             blob: { "'\\x\(Hex.encode($0))'::bytea" })
     }
 
