@@ -6,7 +6,7 @@ import HTTPTypes
 import Testing
 
 /// `GET /v1/mutations/{id}?wait=…&status=…` holds the request until the status changes.
-@Suite(.sharedResources, .timeLimit(.minutes(2))) struct LongPollTests {
+@Suite(.sharedResources) struct LongPollTests {
     /// The wait the tests ask for, in seconds: a poll that is not woken answers only after it.
     static let wait = 60
     /// How soon a woken poll must answer: half the wait, which leaves room for a loaded machine
