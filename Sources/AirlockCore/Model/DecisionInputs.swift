@@ -59,16 +59,20 @@ public struct DecisionInputs: Sendable {
         let before = reader.object("before")
         guard reader.issues.isEmpty, let actorValue else { throw ValidationFailure(issues: reader.issues) }
         actor = try Actor(jsonValue: actorValue)
-        var system = SystemState()
-        if let systemValue {
-            if case .bool(let freeze)? = systemValue["freeze"] { system.freeze = freeze }
-            if let depth = systemValue["queue_depth"], let n = SignalState.number(depth) { system.queueDepth = Int(n) }
-            if let rate = systemValue["rollback_rate_1h"], let x = SignalState.number(rate) { system.rollbackRate1h = x }
-        }
-        self.system = system
+        self.system = systemValue.map(Self.recordedSystem) ?? SystemState()
         self.before = before
         if case .map(let map) = inputs, let micros = map["decision_us"], let n = SignalState.number(micros) {
             decisionMicroseconds = Int(n)
         }
+    }
+
+    /// The system state kept in a recorded decision's inputs (`freeze`, `queue_depth`,
+    /// `rollback_rate_1h`; what is missing or not a number keeps its default).
+    static func recordedSystem(_ recorded: CELMap) -> SystemState {
+        var system = SystemState()
+        if case .bool(let freeze)? = recorded["freeze"] { system.freeze = freeze }
+        if let depth = recorded["queue_depth"], let n = SignalState.number(depth) { system.queueDepth = Int(n) }
+        if let rate = recorded["rollback_rate_1h"], let x = SignalState.number(rate) { system.rollbackRate1h = x }
+        return system
     }
 }

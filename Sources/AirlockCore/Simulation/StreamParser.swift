@@ -20,8 +20,8 @@ public struct StreamParser: Sendable {
     public private(set) var linesRead = 0
     /// The actors seen, by id, with the JSON they were read from.
     private var actors: [String: (document: Value, actor: Actor)] = [:]
-    /// The actors seen by the fast path, by the hash of their JSON text.
-    var actorTexts: [Int: KnownActor] = [:]
+    /// The actors seen by the fast path, by their JSON text.
+    var actorTexts = JSONSkim.Memo<Actor>()
 
     public init() {}
 

@@ -1,0 +1,225 @@
+import CEL
+
+/// Reading JSON text without building a ``Value`` of all of it: finding where values end by their
+/// brackets and strings, walking an object's members or a list's elements, and reading plain
+/// strings and RFC 3339 times in place. For the fast paths of reading many records (a stream's
+/// lines, recorded decisions): each takes what it needs and leaves the rest unread, and gives up
+/// (`nil`, `false`) on anything unusual, for the general path (which says what is wrong) to read.
+///
+/// What is skipped is checked for its structure only (brackets, strings closed), not for its
+/// contents: a fast path reads only what the gateway's own canonical encoder wrote, or gives way.
+enum JSONSkim {
+    static let quote = UInt8(ascii: "\"")
+    static let backslash = UInt8(ascii: "\\")
+
+    static func matches(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ word: StaticString) -> Bool {
+        guard range.count == word.utf8CodeUnitCount else { return false }
+        return word.withUTF8Buffer { w in b[range].elementsEqual(w) }
+    }
+
+    static func skipSpace(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int {
+        var i = start
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
+        return i
+    }
+
+    /// The end of the JSON value starting at `start`, by its brackets and strings (what is inside
+    /// is checked by whoever reads the value); `nil` when it is cut short or nested deeply.
+    static func skipValue(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
+        var i = start
+        var depth = 0
+        repeat {
+            guard i < b.count else { return nil }
+            switch b[i] {
+            case quote:
+                i += 1
+                while i < b.count, b[i] != quote { i += b[i] == backslash ? 2 : 1 }
+                guard i < b.count else { return nil }
+                i += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                guard depth < 48 else { return nil }
+                i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                guard depth >= 0 else { return nil }
+                i += 1
+            case UInt8(ascii: ","), 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ":"):
+                guard depth > 0 else { return nil }
+                i += 1
+            default:
+                // A scalar: up to the next delimiter.
+                while i < b.count, !Self.isDelimiter(b[i]) { i += 1 }
+            }
+        } while depth > 0
+        return i
+    }
+
+    static func isDelimiter(_ c: UInt8) -> Bool {
+        c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == 0x20 || c == 0x09 || c == 0x0A
+            || c == 0x0D || c == UInt8(ascii: ":") || c == quote || c == UInt8(ascii: "{") || c == UInt8(ascii: "[")
+    }
+
+    /// A JSON string without escapes, as text.
+    static func plainString(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+        guard range.count >= 2, b[range.lowerBound] == quote, b[range.upperBound - 1] == quote else { return nil }
+        let inner = UnsafeBufferPointer(rebasing: b[(range.lowerBound + 1)..<(range.upperBound - 1)])
+        guard !inner.contains(backslash), !inner.contains(where: { $0 < 0x20 }) else { return nil }
+        return String(validating: inner, as: UTF8.self)
+    }
+
+
+    /// Calls `body` with the key (inside its quotes) and the value of each member of the object
+    /// spanning `range`, in order; false when it is not an object, a key has an escape, or
+    /// `body` returned false.
+    @inline(__always)
+    static func forEachMember(
+        _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ body: (_ key: Range<Int>, _ value: Range<Int>) -> Bool
+    ) -> Bool {
+        var i = skipSpace(b, range.lowerBound)
+        guard i < range.upperBound, b[i] == UInt8(ascii: "{") else { return false }
+        i = skipSpace(b, i + 1)
+        if i < range.upperBound, b[i] == UInt8(ascii: "}") { return skipSpace(b, i + 1) >= range.upperBound }
+        while true {
+            guard i < range.upperBound, b[i] == quote else { return false }
+            let keyStart = i + 1
+            var keyEnd = keyStart
+            while keyEnd < range.upperBound, b[keyEnd] != quote {
+                if b[keyEnd] == backslash { return false }
+                keyEnd += 1
+            }
+            guard keyEnd < range.upperBound else { return false }
+            i = skipSpace(b, keyEnd + 1)
+            guard i < range.upperBound, b[i] == UInt8(ascii: ":") else { return false }
+            let start = skipSpace(b, i + 1)
+            guard let end = skipValue(b, start), end <= range.upperBound, body(keyStart..<keyEnd, start..<end) else {
+                return false
+            }
+            i = skipSpace(b, end)
+            guard i < range.upperBound else { return false }
+            if b[i] == UInt8(ascii: ",") {
+                i = skipSpace(b, i + 1)
+                continue
+            }
+            return b[i] == UInt8(ascii: "}") && skipSpace(b, i + 1) >= range.upperBound
+        }
+    }
+
+    /// Calls `body` with each element of the list spanning `range`, in order; false when it is
+    /// not a list or `body` returned false.
+    @inline(__always)
+    static func forEachElement(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ body: (Range<Int>) -> Bool) -> Bool {
+        var i = skipSpace(b, range.lowerBound)
+        guard i < range.upperBound, b[i] == UInt8(ascii: "[") else { return false }
+        i = skipSpace(b, i + 1)
+        if i < range.upperBound, b[i] == UInt8(ascii: "]") { return skipSpace(b, i + 1) >= range.upperBound }
+        while true {
+            guard let end = skipValue(b, i), end <= range.upperBound, body(i..<end) else { return false }
+            i = skipSpace(b, end)
+            guard i < range.upperBound else { return false }
+            if b[i] == UInt8(ascii: ",") {
+                i = skipSpace(b, i + 1)
+                continue
+            }
+            return b[i] == UInt8(ascii: "]") && skipSpace(b, i + 1) >= range.upperBound
+        }
+    }
+
+    /// The JSON text spanning `range` read into a ``Value`` by the general parser.
+    static func value(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Value? {
+        guard let text = String(validating: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self) else { return nil }
+        return try? Value(json: text)
+    }
+
+    /// `"YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)"`, read as ``RFC3339/parse(_:)`` reads it;
+    /// `nil` for anything else (another spelling it accepts is read by it).
+    static func time(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Timestamp? {
+        guard range.count >= 22, b[range.lowerBound] == quote, b[range.upperBound - 1] == quote else { return nil }
+        var i = range.lowerBound + 1
+        let end = range.upperBound - 1
+        func number(_ width: Int) -> Int64? {
+            guard i + width <= end else { return nil }
+            var n: Int64 = 0
+            for _ in 0..<width {
+                guard b[i] >= 48, b[i] <= 57 else { return nil }
+                n = n * 10 + Int64(b[i] - 48)
+                i += 1
+            }
+            return n
+        }
+        func expect(_ c: UInt8) -> Bool {
+            guard i < end, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
+            let day = number(2), expect(UInt8(ascii: "T")), let hour = number(2), expect(UInt8(ascii: ":")),
+            let minute = number(2), expect(UInt8(ascii: ":")), let second = number(2)
+        else { return slowTime(b, range) }
+        var nanos: Int64 = 0
+        if i < end, b[i] == UInt8(ascii: ".") {
+            i += 1
+            var digits = 0
+            while i < end, b[i] >= 48, b[i] <= 57, digits < 9 {
+                nanos = nanos * 10 + Int64(b[i] - 48)
+                digits += 1
+                i += 1
+            }
+            guard digits > 0, i < end, b[i] < 48 || b[i] > 57 else { return slowTime(b, range) }
+            for _ in digits..<9 { nanos *= 10 }
+        }
+        var offset: Int64 = 0
+        if expect(UInt8(ascii: "Z")) {
+        } else if i < end, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            let sign: Int64 = b[i] == UInt8(ascii: "-") ? -1 : 1
+            i += 1
+            guard let oh = number(2), expect(UInt8(ascii: ":")), let om = number(2), oh < 24, om < 60 else {
+                return slowTime(b, range)
+            }
+            offset = sign * (oh * 3600 + om * 60)
+        } else {
+            return slowTime(b, range)
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let monthDays: Int64 =
+            switch month {
+            case 2: leap ? 29 : 28
+            case 4, 6, 9, 11: 30
+            default: 31
+            }
+        guard i == end, (1...12).contains(month), day >= 1, day <= monthDays, hour < 24, minute < 60, second < 60 else {
+            return slowTime(b, range)
+        }
+        let seconds =
+            CivilCalendar.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        let time = Timestamp(seconds: seconds, nanos: Int32(nanos))
+        return time.isValid ? time : nil
+    }
+
+    /// Any other spelling of a time, as ``RFC3339/parse(_:)`` reads it.
+    static func slowTime(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Timestamp? {
+        guard let text = plainString(b, range) else { return nil }
+        return RFC3339.parse(text)
+    }
+
+    /// What was read from JSON texts seen before, by the texts' bytes: records repeat a few
+    /// actors, each read once.
+    struct Memo<T: Sendable>: Sendable {
+        private var known: [Int: (text: [UInt8], value: T)] = [:]
+
+        init() {}
+
+        /// What `read` made of the same text before, or what it makes of it now (`nil`: it could
+        /// not, and nothing is remembered).
+        mutating func value(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, read: (Value) -> T?) -> T? {
+            let bytes = UnsafeBufferPointer(rebasing: b[range])
+            var hasher = Hasher()
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+            let hash = hasher.finalize()
+            if let seen = known[hash], seen.text.elementsEqual(bytes) { return seen.value }
+            guard let parsed = JSONSkim.value(b, range), let value = read(parsed) else { return nil }
+            known[hash] = (Array(bytes), value)
+            return value
+        }
+    }
+}

@@ -1,0 +1,122 @@
+@testable import AirlockCore
+import CEL
+import Foundation
+import Testing
+
+/// Recorded decisions read by the fast path (``RecordedCase/Reader``) give exactly the cases the
+/// general path gives, and whatever the fast path leaves goes to the general path.
+@Suite struct RecordedCaseFastPathTests {
+    /// The example stream's mutations decided by the example pack and recorded as the gateway
+    /// records them (the mutation document; the decision with its inputs, canonical JSON).
+    static func recordedExampleStream() throws -> [RecordedCase.Payloads] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/streams/sample.jsonl")
+        let records = try StreamParser.records(in: try String(contentsOf: url, encoding: .utf8))
+        let pack = try Fixtures.examplePack()
+        let engine = PolicyEngine(pack: pack)
+        var state = SignalState()
+        var payloads: [RecordedCase.Payloads] = []
+        for (index, record) in records.enumerated() {
+            guard case .success(var mutation) = record.mutation else { continue }
+            // What triage would have read of the target: here, its changed fields as they were.
+            if mutation.before == nil, mutation.target != nil { mutation.before = mutation.changes }
+            state.countSubmission(actorID: record.actor.id, at: record.time)
+            let system = SystemState(freeze: index % 17 == 0, queueDepth: index % 9, rollbackRate1h: Double(index % 5) / 10)
+            guard let decision = try? engine.decide(mutation: mutation, actor: record.actor, signals: state, system: system, now: record.time)
+            else { continue }
+            if decision.routedTier <= .medium { state.record(mutation, actor: record.actor, in: pack, at: record.time) }
+            let inputs = DecisionInputs(
+                actor: record.actor, system: system, before: mutation.before, decisionMicroseconds: index % 3 == 0 ? nil : 100 + index)
+            var document = mutation
+            document.before = nil
+            payloads.append(
+                RecordedCase.Payloads(
+                    mutationID: "m-\(index)", submitted: CanonicalJSON.encode(document.jsonValue),
+                    decided: CanonicalJSON.encode(inputs.recorded(with: decision))))
+        }
+        return payloads
+    }
+
+    /// Everything a case holds, as text, for comparing two.
+    static func fingerprint(_ result: Result<RecordedCase, ValidationFailure>) -> String {
+        switch result {
+        case .failure(let failure): return "failure: \(failure)"
+        case .success(let c):
+            return [
+                c.mutationID, CanonicalJSON.encode(c.mutation.jsonValue), CanonicalJSON.encode(c.inputs.jsonValue),
+                CanonicalJSON.encode(c.signals.jsonValue), RFC3339.format(c.decidedAt), c.tier.rawValue,
+                c.rules.joined(separator: ","), c.decidingRules.joined(separator: ","), c.policyVersion,
+            ].joined(separator: " | ")
+        }
+    }
+
+    static func general(_ payload: RecordedCase.Payloads) -> Result<RecordedCase, ValidationFailure> {
+        Result { () throws(ValidationFailure) in
+            try RecordedCase(mutationID: payload.mutationID, submitted: payload.submitted, decided: payload.decided)
+        }
+    }
+
+    @Test func whatTheGatewayRecordsIsReadByTheFastPathAsTheGeneralPathReadsIt() throws {
+        let payloads = try Self.recordedExampleStream()
+        #expect(payloads.count > 1_000, "\(payloads.count)")
+        var reader = RecordedCase.Reader()
+        var withRules = 0
+        for payload in payloads {
+            guard let fast = reader.fastCase(payload) else {
+                Issue.record("the fast path left a decision the gateway recorded: \(payload.decided)")
+                return
+            }
+            if !fast.rules.isEmpty { withRules += 1 }
+            #expect(Self.fingerprint(.success(fast)) == Self.fingerprint(Self.general(payload)))
+        }
+        #expect(withRules > 100, "reasons were read: \(withRules) cases name a rule")
+    }
+
+    @Test(
+        "what the fast path leaves is read, or refused, as the general path does",
+        arguments: [
+            ("an unknown key", #"{"#, #"{"note":1,"#),
+            ("a repeated key", #""tier":"#, #""tier":"block","tier":"#),
+            ("an escape in a key", #""routed_tier""#, #""routed\u005ftier""#),
+            ("an escape in a rule's name", #""rule":""#, #""rule":"\u0041"#),
+            ("a failed reason", #""rule":""#, #""failed":true,"rule":""#),
+            ("a reason that is not an object", #""reasons":["#, #""reasons":[7,"#),
+            ("a routed tier that is not a tier", #""routed_tier":""#, #""routed_tier":"x"#),
+            ("inputs with an unknown key", #""inputs":{"#, #""inputs":{"other":1,"#),
+            ("inputs without an actor", #""actor":"#, #""someone":"#),
+            ("a null before", #""inputs":{"#, #""inputs":{"before":null,"#),
+            ("system that is not an object", #""system":{"#, #""system":[],"ignored":{"#),
+            ("a decision without inputs", #""inputs":"#, #""outputs":"#),
+            ("a time in another spelling", #""evaluated_at":"2025-01-06T"#, #""evaluated_at":"2025-01-06t"#),
+            ("spaces between members", #"",""#, #"" , ""#),
+        ] as [(String, String, String)])
+    func theGeneralPathDecides(what: String, find: String, replace: String) throws {
+        let payloads = try Self.recordedExampleStream()
+        let chosen = try #require(payloads.first { $0.decided.contains(#""rule":""#) && $0.decided.contains(#""before":"#) })
+        guard let range = chosen.decided.range(of: find) else {
+            Issue.record("\(what): '\(find)' is not in \(chosen.decided)")
+            return
+        }
+        var payload = chosen
+        payload.decided.replaceSubrange(range, with: replace)
+        var reader = RecordedCase.Reader()
+        let read = reader.read(payload)
+        #expect(Self.fingerprint(read) == Self.fingerprint(Self.general(payload)), "\(what): \(payload.decided)")
+    }
+
+    @Test func anActorReadOnceIsTheSameActorWhenItsTextComesAgain() throws {
+        let payloads = try Self.recordedExampleStream()
+        var reader = RecordedCase.Reader()
+        let firstRead = reader.fastCase(payloads[0])
+        let againRead = reader.fastCase(payloads[0])
+        let first = try #require(firstRead)
+        let again = try #require(againRead)
+        #expect(Self.fingerprint(.success(first)) == Self.fingerprint(.success(again)))
+        // Another actor's text is read as that actor, not taken for one seen before.
+        let other = try #require(payloads.first { !$0.decided.contains(first.inputs.actor.id) })
+        let otherRead = reader.fastCase(other)
+        let read = try #require(otherRead)
+        #expect(read.inputs.actor.id != first.inputs.actor.id)
+        #expect(Self.fingerprint(.success(read)) == Self.fingerprint(Self.general(other)))
+    }
+}
