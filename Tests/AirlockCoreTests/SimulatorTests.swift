@@ -384,6 +384,80 @@ struct SimulatorTests {
         }
     }
 
+    @Test("a batch decided by verdicts, triaged ahead or not, reports what deciding each record in full reports")
+    func verdictsAgree() throws {
+        let pack = try Fixtures.examplePack()
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/streams/sample.jsonl")
+        let records = try StreamParser.records(in: try String(contentsOf: url, encoding: .utf8))
+        let pools = ["duty-managers", "finance", "ops-leads", "ops-reviewers", "pricing", "privacy", "support-leads"]
+        func simulator(_ pack: PolicyPack) -> Simulator {
+            Simulator(
+                pack: pack, workload: WorkloadForecast(reviewers: Dictionary(uniqueKeysWithValues: pools.map { ($0, 2) }), reviewMinutes: 4))
+        }
+
+        // Each record decided in full, one by one; and every verdict beside its decision.
+        var full = simulator(pack)
+        let engine = full.engine
+        var compared = 0
+        for record in records {
+            let state = full.signals
+            let outcome = try full.run(record)
+            guard let decision = outcome.decision, case .success(let mutation) = record.mutation else { continue }
+            let triage = try engine.triage(mutation)
+            let signals = state.signals(for: triage.mutation, actor: record.actor, in: pack, now: record.time)
+            let system = SystemState(queueDepth: outcome.queueDepth)
+            let verdict = engine.verdict(triage, actor: record.actor, signals: signals, system: system, now: record.time)
+            #expect(verdict.tier == decision.tier, "line \(record.line)")
+            #expect(verdict.routedTier == decision.routedTier, "line \(record.line)")
+            #expect(verdict.score == decision.score, "line \(record.line)")
+            #expect(verdict.matchedRules == decision.matchedRules, "line \(record.line)")
+            #expect(verdict.requirement == decision.requirement, "line \(record.line)")
+            compared += 1
+        }
+        #expect(compared > 1_000)
+        let expected = full.report.jsonValue.jsonString()
+        #expect(full.report.slipped.count > 0 && full.report.total.high > 0)
+
+        var batch = simulator(pack)
+        try batch.run(records)
+        #expect(batch.report.jsonValue.jsonString() == expected)
+
+        var triaged = records
+        engine.triage(&triaged)
+        var ahead = simulator(pack)
+        try ahead.run(triaged)
+        #expect(ahead.report.jsonValue.jsonString() == expected)
+
+        // Triaged under another pack (which knows none of these resources): triaged again.
+        var elsewhere = records
+        PolicyEngine(pack: try Self.pack(rules: "  - { id: any, resource: pay, when: \"true\", tier: low, reason: any }"))
+            .triage(&elsewhere)
+        var again = simulator(pack)
+        try again.run(elsewhere)
+        #expect(again.report.jsonValue.jsonString() == expected)
+    }
+
+    @Test("a verdict counts a rule that fails to evaluate as a decision does: on_error's tier, not a match")
+    func verdictOfFailedRule() throws {
+        let pack = try Self.pack(
+            rules: """
+                  - { id: broken, resource: pay, when: "int(mutation.changes.amount) / 0 > 1", tier: low, reason: broken }
+                  - { id: some, resource: pay, when: "mutation.changes.amount >= 500.0", score: 30, reason: some }
+                  - { id: more, resource: pay, when: "mutation.changes.amount >= 800.0", score: 40, reason: more }
+                """)
+        let engine = PolicyEngine(pack: pack)
+        for amount in [10.0, 600, 900] {
+            let triage = try engine.triage(Self.pay(amount))
+            let decision = engine.decide(triage, actor: Self.agent, signals: Signals(), system: SystemState(), now: Self.monday10)
+            let verdict = engine.verdict(triage, actor: Self.agent, signals: Signals(), system: SystemState(), now: Self.monday10)
+            #expect(decision.reasons.contains { $0.rule == "broken" && $0.failed })
+            #expect(verdict.tier == decision.tier && verdict.routedTier == decision.routedTier)
+            #expect(verdict.score == decision.score && verdict.matchedRules == decision.matchedRules)
+            #expect(verdict.requirement == decision.requirement)
+        }
+    }
+
     @Test("the parser reads every line of the example stream as the JSON form of a record reads it")
     func fastPathAgrees() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

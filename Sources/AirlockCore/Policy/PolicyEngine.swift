@@ -96,7 +96,7 @@ public struct PolicyEngine: Sendable {
 
     // MARK: Evaluation
 
-    private func validated(_ mutation: Mutation) throws(ValidationFailure) -> (Mutation, CompiledResource) {
+    func validated(_ mutation: Mutation) throws(ValidationFailure) -> (Mutation, CompiledResource) {
         let resource = try compiledResource(of: mutation)
         return (try Validator.validate(mutation, resource: resource), resource)
     }
@@ -122,18 +122,25 @@ public struct PolicyEngine: Sendable {
         _ mutation: Mutation, resource: CompiledResource, actor: Actor, signals: Signals, system: SystemState,
         now: Timestamp, traces: inout [RuleTrace]?
     ) -> Decision {
-        let trace = traces != nil
         let classification = Classifier.classify(mutation, resource: resource, classes: pack.classes)
+        return evaluate(
+            mutation, resource: resource, classification: classification, actor: actor, signals: signals,
+            system: system, now: now, traces: &traces)
+    }
+
+    /// The decision of a mutation already classified.
+    func evaluate(
+        _ mutation: Mutation, resource: CompiledResource, classification: Classification, actor: Actor,
+        signals: Signals, system: SystemState, now: Timestamp, traces: inout [RuleTrace]?
+    ) -> Decision {
+        let trace = traces != nil
         // Explanations show every value a condition reads, so they build everything.
         let activation = makeActivation(
             mutation, actor: actor, classification: classification, signals: signals, system: system, now: now,
             resource: resource, everything: trace)
 
-        var ruleTier: Tier?
-        var score = 0
+        var tally = RuleTally()
         var reasons: [Reason] = []
-        var matched: [CompiledRule] = []
-        var anyMatched = false
         var outcomes: [RuleTrace.Outcome] = []
         if trace { outcomes.reserveCapacity(resource.rules.count) }
         resource.forEachRule { rule in
@@ -141,35 +148,26 @@ public struct PolicyEngine: Sendable {
             if trace { outcomes.append(outcome) }
             switch outcome {
             case .matched:
-                anyMatched = true
-                matched.append(rule)
-                if let tier = rule.tier { ruleTier = max(ruleTier ?? tier, tier) }
-                if let s = rule.score {
-                    let (sum, overflow) = score.addingReportingOverflow(s)
-                    if !overflow { score = sum }
-                }
+                tally.matched(rule)
                 reasons.append(
                     Reason(
                         rule: rule.id, message: render(rule.reasonTemplate, in: activation), tier: rule.tier,
                         score: rule.score, values: seen(rule, in: activation)))
             case .failed(let message):
-                anyMatched = true
-                let onError = pack.defaults.onError
-                ruleTier = max(ruleTier ?? onError, onError)
+                tally.failed(onError: pack.defaults.onError)
                 reasons.append(
                     Reason(
-                        rule: rule.id, message: "rule failed to evaluate: \(message)", tier: onError,
+                        rule: rule.id, message: "rule failed to evaluate: \(message)", tier: pack.defaults.onError,
                         values: seen(rule, in: activation), failed: true))
             case .notMatched, .absent, .outOfScope:
                 break
             }
         }
-        var tier = pack.tiers.tier(forScore: score)
-        if let ruleTier { tier = max(tier, ruleTier) }
-        if !anyMatched { tier = max(tier, pack.defaults.tier) }
+        let tier = tally.tier(in: pack)
+        let score = tally.score
 
         if trace { traces = allTraces(resource: resource, outcomes: outcomes, activation: activation) }
-        let approvals = approvals(for: tier, matched: matched)
+        let approvals = approvals(for: tier, matched: tally.rules)
         let routed = Decision.routedTier(tier, reversible: classification.reversible)
         // Built once, in place: a decision is large, and a copy of it shows in `bench policy`.
         return Decision(
@@ -202,7 +200,7 @@ public struct PolicyEngine: Sendable {
         rule.reads.map { SeenValue(path: $0.text, value: $0.resolve(in: activation)) }
     }
 
-    private func outcome(of rule: CompiledRule, in activation: Activation) -> RuleTrace.Outcome {
+    func outcome(of rule: CompiledRule, in activation: Activation) -> RuleTrace.Outcome {
         do {
             let result = try rule.program.evaluate(activation)
             switch result {

@@ -139,7 +139,11 @@ public struct SignalState: Sendable, Codable {
     /// count in the rates: ``countSubmission(actorID:at:)`` did when it was submitted.
     public mutating func record(_ mutation: Mutation, actor: Actor, in pack: PolicyPack, at time: Timestamp) {
         // The compiled resource (a reference) is what the closures capture, not the pack.
-        let resource = pack.compiled[mutation.resource]
+        record(mutation, actor: actor, resource: pack.compiled[mutation.resource], at: time)
+    }
+
+    /// ``record(_:actor:in:at:)`` with the mutation's compiled resource looked up already.
+    mutating func record(_ mutation: Mutation, actor: Actor, resource: CompiledResource?, at time: Timestamp) {
         let seconds = time.seconds
         if let i = actors.index(forKey: actor.id) {
             actors.values[i].record(mutation, resource: resource, at: seconds)

@@ -80,10 +80,13 @@ public struct Simulator: Sendable {
         for record in records { try run(record) }
     }
 
-    /// Decides every record of an array, in order (each read in place, not copied).
+    /// Decides every record of an array, in order (each read in place, not copied). Only what the
+    /// report reads of each decision is made (``PolicyEngine/Verdict``).
     public mutating func run(_ records: [StreamRecord]) throws(StreamError) {
         try records.withUnsafeBufferPointer { buffer throws(StreamError) in
-            for i in buffer.indices { try run(buffer[i]) }
+            for i in buffer.indices {
+                _ = try step(buffer[i], deciding: PolicyEngine.Verdict.self)
+            }
         }
     }
 
@@ -92,6 +95,17 @@ public struct Simulator: Sendable {
     /// - Throws: ``StreamError`` when its time is before the previous record's.
     @discardableResult
     public mutating func run(_ record: StreamRecord) throws(StreamError) -> Outcome {
+        let (decision, invalid, depth) = try step(record, deciding: Decision.self)
+        return Outcome(decision: decision, invalid: invalid, queueDepth: depth)
+    }
+
+    /// One record: its decision (a full decision or a verdict), why it is invalid when it is,
+    /// and the queue depth it saw; the history, the reviews and the tallies learn from it.
+    /// (The record is borrowed: a copy of it, or of the engine, showed in `bench simulate`.)
+    @inline(__always)
+    private mutating func step<D: SimulatedDecision>(
+        _ record: borrowing StreamRecord, deciding: D.Type
+    ) throws(StreamError) -> (D?, ValidationFailure?, Int) {
         let time = record.time
         if let last, time < last {
             throw StreamError(
@@ -105,33 +119,39 @@ public struct Simulator: Sendable {
         peakOpenReviews = max(peakOpenReviews, depth)
         if depth != system.queueDepth { system = systemState(queueDepth: depth) }
 
-        var decided: Decision?
+        var decided: D?
         var invalid: ValidationFailure?
-        var executed: Mutation?
-        switch record.mutation {
-        case .failure(let failure):
-            invalid = failure
-        case .success(let mutation):
-            do throws(ValidationFailure) {
-                let (valid, decision) = try engine.decide(
-                    mutation: mutation, actor: record.actor, system: system, now: time
-                ) { valid in
-                    signals.signals(for: valid, actor: record.actor, in: engine.pack, now: time)
-                }
-                let tier = decision.routedTier
-                if tier == .low || tier == .medium { executed = valid }
-                if tier == .medium || tier == .high, let requirement = decision.requirement {
-                    openReview(requirement, at: time)
-                }
-                decided = decision
-            } catch {
-                invalid = error
+        let triaged: Result<PolicyEngine.Triage, ValidationFailure>
+        if let ahead = record.triaged, ahead.version == engine.pack.version {
+            triaged = ahead.result
+        } else {
+            switch record.mutation {
+            case .failure(let failure): triaged = .failure(failure)
+            case .success(let mutation): triaged = Result { () throws(ValidationFailure) in try engine.triage(mutation) }
             }
         }
-        signals.countSubmission(actorID: record.actor.id, at: time)
-        if let executed { signals.record(executed, actor: record.actor, in: engine.pack, at: time) }
+        switch triaged {
+        case .failure(let failure):
+            invalid = failure
+            signals.countSubmission(actorID: record.actor.id, at: time)
+        case .success(let triage):
+            let derived = signals.signals(
+                for: triage.mutation, actor: record.actor, resource: triage.resource, hours: engine.pack.businessHours,
+                now: time)
+            let decision = D(engine, triage, record.actor, derived, system, time)
+            let tier = decision.routedTier
+            if tier == .medium || tier == .high, let requirement = decision.requirement {
+                openReview(requirement, at: time)
+            }
+            // Counted in its actor's rates whatever its outcome, after its own decision.
+            signals.countSubmission(actorID: record.actor.id, at: time)
+            if tier == .low || tier == .medium {
+                signals.record(triage.mutation, actor: record.actor, resource: triage.resource, at: time)
+            }
+            decided = decision
+        }
         tally(record, decided)
-        return Outcome(decision: decided, invalid: invalid, queueDepth: depth)
+        return (decided, invalid, depth)
     }
 
     /// The report of the records so far.
@@ -177,7 +197,7 @@ public struct Simulator: Sendable {
         resourceCounts.append(SimulationReport.ResourceCounts(resource: name, counts: .init()))
     }
 
-    private mutating func tally(_ record: StreamRecord, _ decision: Decision?) {
+    private mutating func tally<D: SimulatedDecision>(_ record: StreamRecord, _ decision: D?) {
         let tier = decision?.routedTier
         let index: Int
         if let known = resourceIndex[record.resource] {
@@ -210,5 +230,36 @@ public struct Simulator: Sendable {
                         rules: decision.matchedRules))
             }
         }
+    }
+}
+
+/// What a simulation reads of a decision: a full ``Decision`` (`run(_ record:)`, one record)
+/// or a ``PolicyEngine/Verdict`` (a batch of records).
+protocol SimulatedDecision {
+    /// Decides a triaged mutation.
+    init(
+        _ engine: borrowing PolicyEngine, _ triage: borrowing PolicyEngine.Triage, _ actor: borrowing Actor,
+        _ signals: borrowing Signals, _ system: borrowing SystemState, _ now: Timestamp)
+    var routedTier: Tier { get }
+    var requirement: ApprovalRequirement? { get }
+    var score: Int { get }
+    var matchedRules: [String] { get }
+}
+
+extension Decision: SimulatedDecision {
+    init(
+        _ engine: borrowing PolicyEngine, _ triage: borrowing PolicyEngine.Triage, _ actor: borrowing Actor,
+        _ signals: borrowing Signals, _ system: borrowing SystemState, _ now: Timestamp
+    ) {
+        self = engine.decide(triage, actor: actor, signals: signals, system: system, now: now)
+    }
+}
+
+extension PolicyEngine.Verdict: SimulatedDecision {
+    init(
+        _ engine: borrowing PolicyEngine, _ triage: borrowing PolicyEngine.Triage, _ actor: borrowing Actor,
+        _ signals: borrowing Signals, _ system: borrowing SystemState, _ now: Timestamp
+    ) {
+        self = engine.verdict(triage, actor: actor, signals: signals, system: system, now: now)
     }
 }

@@ -45,6 +45,9 @@ public struct StreamRecord: Sendable {
     public var resource: String
     /// Benign or bad, when the stream is labelled.
     public var label: Label?
+    /// The mutation's triage, made ahead under the pack of this version (`PolicyEngine.triage(_ records:)`):
+    /// a simulator of another pack triages it again.
+    var triaged: (version: String, result: Result<PolicyEngine.Triage, ValidationFailure>)?
 
     /// A record of a mutation (for tests and generated streams).
     public init(line: Int = 0, time: Timestamp, actor: Actor, mutation: Mutation, label: Label? = nil, id: String? = nil) {
@@ -167,5 +170,18 @@ extension Value {
     fileprivate var isNull: Bool {
         if case .null = self { return true }
         return false
+    }
+}
+
+extension PolicyEngine {
+    /// Validates and classifies the mutation of every record ahead of its simulation: work that
+    /// does not depend on the history, so a reading thread can do it while another simulates.
+    /// A simulator of this pack then decides the records without triaging them again.
+    public func triage(_ records: inout [StreamRecord]) {
+        let version = pack.version
+        for i in records.indices {
+            guard case .success(let mutation) = records[i].mutation else { continue }
+            records[i].triaged = (version, Result { () throws(ValidationFailure) in try triage(mutation) })
+        }
     }
 }

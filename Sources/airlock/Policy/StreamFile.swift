@@ -5,9 +5,11 @@ import Foundation
 /// Reads a simulation stream from a file (or standard input, `-`) in chunks of 1 MiB and runs it
 /// through a simulator, for `policy simulate` and `bench simulate`.
 ///
-/// Pipelined (the default), one thread reads and parses the next chunks while the caller's thread
-/// simulates the records of the previous ones: the simulation must see records in order, so it
-/// runs on one thread, but reading JSON does not have to wait for it. Sequential, both happen on
+/// Pipelined (the default), one thread reads and parses the next chunks while the caller's
+/// thread simulates the records of the previous ones: the simulation must see records in order,
+/// so it runs on one thread, but reading JSON does not have to wait for it. Triage (validation
+/// and classification), which needs no history either, is done by the reading thread while the
+/// simulating one has batches waiting, and by the simulating one otherwise. Sequential, both happen on
 /// the caller's thread, one chunk after the other, and the time of each is measured apart.
 enum StreamFile {
     /// What a run read and how long it took.
@@ -16,7 +18,8 @@ enum StreamFile {
         var bytes = 0
         /// Wall-clock seconds of the whole run, from opening the file to the last decision.
         var seconds = 0.0
-        /// Seconds spent reading and parsing (on the reading thread when pipelined).
+        /// Seconds spent reading and parsing (on the reading thread when pipelined, with the
+        /// triage it did).
         var parseSeconds = 0.0
         /// Seconds spent simulating (on the caller's thread).
         var simulateSeconds = 0.0
@@ -74,6 +77,7 @@ enum StreamFile {
 
     private static func runPipelined(_ fd: Int32, _ name: String, _ simulator: inout Simulator) throws -> Run {
         let queue = BatchQueue(capacity: 4)
+        let engine = simulator.engine
         let reader = Thread {
             defer { queue.exit() }
             var parser = StreamParser()
@@ -94,6 +98,10 @@ enum StreamFile {
                     } else {
                         try parser.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), into: &records)
                     }
+                    // Validation and classification need no history: done here, off the
+                    // simulating thread, while it has batches waiting. When it waits for this
+                    // thread instead (a stream of cheap decisions), it triages them itself.
+                    if queue.waiting > 0 { engine.triage(&records) }
                 } catch let failure as Failure {
                     queue.finish(failure: failure, parseSeconds: seconds, bytes: bytes)
                     return
@@ -191,6 +199,13 @@ private final class BatchQueue: @unchecked Sendable {
         let batch = batches.removeFirst()
         condition.broadcast()
         return batch
+    }
+
+    /// Batches waiting to be taken.
+    var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return batches.count
     }
 
     /// Hands a simulated batch back, for the producer to release.
