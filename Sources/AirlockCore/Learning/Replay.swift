@@ -81,9 +81,9 @@ public enum Replay {
     public static func run(_ cases: some Collection<RecordedCase>, candidate: PolicyEngine) -> ReplayReport {
         var report = ReplayReport(candidateName: candidate.pack.name, candidateVersion: candidate.pack.version)
         for recorded in cases {
-            let decision: Decision
+            let decision: PolicyEngine.Verdict
             do {
-                decision = try candidate.decide(
+                decision = try candidate.verdict(
                     mutation: recorded.mutation, actor: recorded.inputs.actor, signals: recorded.signals,
                     system: recorded.inputs.system, now: recorded.decidedAt)
             } catch {
