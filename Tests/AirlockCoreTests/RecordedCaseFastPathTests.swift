@@ -104,6 +104,36 @@ import Testing
         #expect(Self.fingerprint(read) == Self.fingerprint(Self.general(payload)), "\(what): \(payload.decided)")
     }
 
+    @Test(
+        "a mutation document is read by its skim, or left to the general path, as the general path reads it",
+        arguments: [
+            ("an unknown key", #"{"#, #"{"note":1,"#),
+            ("an unknown key that is null", #"{"#, #"{"note":null,"#),
+            ("a repeated key", #""operation":"#, #""operation":"delete","operation":"#),
+            ("an escape in a key", #""resource""#, #""\u0072esource""#),
+            ("an escape in a name", #""resource":""#, #""resource":"\u0070"#),
+            ("an unknown operation", #""operation":""#, #""operation":"x"#),
+            ("a null member", #""target":"#, #""idempotency_key":null,"target":"#),
+            ("an idempotency key", #"{"#, #"{"idempotency_key":"k-1","#),
+            ("targets", #""target":"#, #""targets":["a","b"],"target":"#),
+            ("targets that are not strings", #""target":"#, #""targets":[1],"target":"#),
+            ("changes that are not an object", #""changes":{"#, #""changes":[],"other":{"#),
+            ("spaces between members", #"",""#, #"" , ""#),
+        ] as [(String, String, String)])
+    func theMutationSkimAgrees(what: String, find: String, replace: String) throws {
+        let payloads = try Self.recordedExampleStream()
+        let chosen = try #require(payloads.first { $0.submitted.contains(#""target":""#) && $0.submitted.contains(#""changes":{"#) })
+        guard let range = chosen.submitted.range(of: find) else {
+            Issue.record("\(what): '\(find)' is not in \(chosen.submitted)")
+            return
+        }
+        var payload = chosen
+        payload.submitted.replaceSubrange(range, with: replace)
+        var reader = RecordedCase.Reader()
+        let read = reader.read(payload)
+        #expect(Self.fingerprint(read) == Self.fingerprint(Self.general(payload)), "\(what): \(payload.submitted)")
+    }
+
     @Test func anActorReadOnceIsTheSameActorWhenItsTextComesAgain() throws {
         let payloads = try Self.recordedExampleStream()
         var reader = RecordedCase.Reader()

@@ -27,6 +27,16 @@ struct JSONTests {
         #expect(try read(json) == expected)
     }
 
+    @Test("bytes read in place give the value, or the error, the text gives", arguments: [
+        #"{"a": [1, 2.5, "x\u00e9"], "b": {"c": null}}"#, "[1, 2", #"{"a" 1}"#, "18446744073709551616", "é",
+    ])
+    func bytesInPlace(json: String) {
+        var text = json
+        let inPlace = text.withUTF8 { bytes in Result { () throws(JSONError) in try Value(validUTF8JSON: bytes) } }
+        let copied = Result { () throws(JSONError) in try Value(json: json) }
+        #expect("\(inPlace.map(\.description))" == "\(copied.map(\.description))")
+    }
+
     @Test func literalsAndStrings() throws {
         #expect(try read("true") == "true")
         #expect(try read(" false ") == "false")

@@ -25,9 +25,8 @@ extension RecordedCase {
 
         /// The case, or `nil` when the general path must read it.
         mutating func fastCase(_ payload: Payloads) -> RecordedCase? {
-            guard case .map(let fields)? = try? Value(json: payload.submitted),
-                var mutation = StreamParser.plainMutation(fields)
-            else { return nil }
+            var submitted = payload.submitted
+            guard var mutation = submitted.withUTF8({ StreamParser.plainMutation($0, 0..<$0.count) }) else { return nil }
             var decided = payload.decided
             guard let read = decided.withUTF8({ decision($0) }) else { return nil }
             mutation.before = read.inputs.before

@@ -2,7 +2,8 @@ import CEL
 
 /// The common line read without building a JSON value of the whole line: its keys are found by
 /// skimming the bytes, `time` and `label` are read in place, an actor whose JSON text was seen
-/// before is reused without being parsed again, and only the mutation becomes a ``Value``.
+/// before is reused without being parsed again, and the mutation's members are skimmed too: only
+/// its `changes`, `before` and `context` become ``Value``s.
 ///
 /// It accepts a subset of what the general path accepts and gives the same record: anything
 /// unusual (an escape in a key or in the time, an unknown or repeated key, a missing one, a
@@ -43,16 +44,14 @@ extension StreamParser {
             return true
         }
         guard whole else { return nil }
-        guard let time, let actor, let mutation,
-            let text = String(validating: UnsafeBufferPointer(rebasing: b[mutation]), as: UTF8.self),
-            let document = try? Value(json: text), case .map(let fields) = document
-        else { return nil }
+        guard let time, let actor, let mutation else { return nil }
         let result: Result<Mutation, ValidationFailure>
         var resource = ""
-        if let plain = Self.plainMutation(fields) {
+        if let plain = Self.plainMutation(b, mutation) {
             result = .success(plain)
             resource = plain.resource
         } else {
+            guard let document = JSONSkim.value(b, mutation), case .map(let fields) = document else { return nil }
             let read = Mutation.read(jsonValue: document)
             if case .string(let name)? = fields.value(forField: "resource") { resource = name }
             if let parsed = read.mutation, read.issues.isEmpty {
@@ -65,9 +64,13 @@ extension StreamParser {
             line: line, id: id, time: time, actor: actor, mutation: result, resource: resource, label: label)
     }
 
-    /// The mutation of a well-formed document, as `Mutation.read` reads it; `nil` for anything
-    /// else (`Mutation.read` then says what is wrong).
-    static func plainMutation(_ fields: CELMap) -> Mutation? {
+    /// The mutation of a well-formed document spanning `range`, as `Mutation.read` reads it,
+    /// without a JSON value of the whole document: its members are skimmed, the names read in
+    /// place, and only `changes`, `before` and `context` parsed into values. `nil` for anything
+    /// else (an unknown or repeated key, an escape, a value of another type, an unknown
+    /// operation): `Mutation.read` then reads it or says what is wrong.
+    static func plainMutation(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Mutation? {
+        var seen: UInt8 = 0
         var resource: String?
         var operation: Mutation.Operation?
         var target: String?
@@ -76,42 +79,65 @@ extension StreamParser {
         var before: CELMap?
         var context: CELMap?
         var key: String?
-        var plain = true
-        fields.forEachInPlace { name, value in
-            guard plain, case .string(let name) = name.pointee else {
-                plain = false
-                return
-            }
-            let value = value.pointee
-            if case .null = value { return }
-            switch (name, value) {
-            case ("resource", .string(let text)): resource = text
-            case ("operation", .string(let text)):
-                operation = Mutation.Operation(rawValue: text)
-                plain = operation != nil
-            case ("target", .string(let text)): target = text
-            case ("targets", .list(let items)):
+        let whole = JSONSkim.forEachMember(b, range) { name, value in
+            guard let member = MutationKey.named(b, name), seen & member.rawValue == 0 else { return false }
+            seen |= member.rawValue
+            if JSONSkim.matches(b, value, "null") { return true }
+            switch member {
+            case .resource:
+                resource = JSONSkim.plainString(b, value)
+                return resource != nil
+            case .operation:
+                operation = JSONSkim.plainString(b, value).flatMap(Mutation.Operation.init(rawValue:))
+                return operation != nil
+            case .target:
+                target = JSONSkim.plainString(b, value)
+                return target != nil
+            case .idempotencyKey:
+                key = JSONSkim.plainString(b, value)
+                return key != nil
+            case .targets:
                 var ids: [String] = []
-                ids.reserveCapacity(items.count)
-                for item in items {
-                    guard case .string(let id) = item else {
-                        plain = false
-                        return
-                    }
+                let plain = JSONSkim.forEachElement(b, value) { item in
+                    guard let id = JSONSkim.plainString(b, item) else { return false }
                     ids.append(id)
+                    return true
                 }
                 targets = ids
-            case ("changes", .map(let map)): changes = map
-            case ("before", .map(let map)): before = map
-            case ("context", .map(let map)): context = map
-            case ("idempotency_key", .string(let text)): key = text
-            default: plain = false
+                return plain
+            case .changes, .before, .context:
+                guard case .map(let map)? = JSONSkim.value(b, value) else { return false }
+                switch member {
+                case .changes: changes = map
+                case .before: before = map
+                default: context = map
+                }
+                return true
             }
         }
-        guard plain, let resource, let operation else { return nil }
+        guard whole, let resource, let operation else { return nil }
         return Mutation(
             resource: resource, operation: operation, target: target, targets: targets, changes: changes, before: before,
             context: context, idempotencyKey: key)
+    }
+
+    private enum MutationKey: UInt8 {
+        case resource = 1, operation = 2, target = 4, targets = 8, changes = 16, before = 32, context = 64
+        case idempotencyKey = 128
+
+        static func named(_ b: UnsafeBufferPointer<UInt8>, _ key: Range<Int>) -> MutationKey? {
+            switch key.count {
+            case 6 where JSONSkim.matches(b, key, "target"): .target
+            case 6 where JSONSkim.matches(b, key, "before"): .before
+            case 7 where JSONSkim.matches(b, key, "targets"): .targets
+            case 7 where JSONSkim.matches(b, key, "changes"): .changes
+            case 7 where JSONSkim.matches(b, key, "context"): .context
+            case 8 where JSONSkim.matches(b, key, "resource"): .resource
+            case 9 where JSONSkim.matches(b, key, "operation"): .operation
+            case 15 where JSONSkim.matches(b, key, "idempotency_key"): .idempotencyKey
+            default: nil
+            }
+        }
     }
 
     /// The actor of a JSON text seen before, or the one it makes now (`nil`: not an actor; the

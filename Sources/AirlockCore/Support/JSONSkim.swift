@@ -125,8 +125,11 @@ enum JSONSkim {
         }
     }
 
-    /// The JSON text spanning `range` read into a ``Value`` by the general parser.
+    /// The JSON text spanning `range` read into a ``Value`` by the general parser (in place when
+    /// it is all ASCII, as most is: no copy into a string).
     static func value(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Value? {
+        let bytes = UnsafeBufferPointer(rebasing: b[range])
+        if !bytes.contains(where: { $0 >= 0x80 }) { return try? Value(validUTF8JSON: bytes) }
         guard let text = String(validating: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self) else { return nil }
         return try? Value(json: text)
     }

@@ -62,6 +62,14 @@ extension Value {
         self = try result.get()
     }
 
+    /// ``init(json:limits:)`` of UTF-8 text its caller has checked (all ASCII, say), read where
+    /// it lies instead of being copied into a string first. Invalid UTF-8 in a string is read as
+    /// `String(decoding:as:)` reads it (replaced by U+FFFD).
+    public init(validUTF8JSON bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits = .standard) throws(JSONError) {
+        var reader = JSONReader(bytes: bytes, limits: limits)
+        self = try reader.readDocument()
+    }
+
     /// The value as JSON text, for printing results.
     ///
     /// Bytes are base64, timestamps and durations their protobuf JSON strings
