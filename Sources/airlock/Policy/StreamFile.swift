@@ -9,8 +9,9 @@ import Foundation
 /// thread simulates the records of the previous ones: the simulation must see records in order,
 /// so it runs on one thread, but reading JSON does not have to wait for it. Triage (validation
 /// and classification), which needs no history either, is done by the reading thread while the
-/// simulating one has batches waiting, and by the simulating one otherwise. Sequential, both happen on
-/// the caller's thread, one chunk after the other, and the time of each is measured apart.
+/// simulating one has batches waiting, and by the simulating one otherwise. Sequential, both
+/// happen on the caller's thread, one chunk after the other, and the time of each is measured
+/// apart.
 enum StreamFile {
     /// What a run read and how long it took.
     struct Run {
