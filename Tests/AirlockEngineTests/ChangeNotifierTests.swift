@@ -15,7 +15,7 @@ import Testing
         let deadline = clock.now().addingTimeInterval(1)
         clock.advance(by: 0.5)  // the time between reading the mutation and parking
         let wait = Task { await notifier.wait(ticket, until: deadline) }
-        try await WebhookDeliveryTests.eventually(10) { clock.isSleeping(until: deadline) }
+        try await WebhookDeliveryTests.eventually(30) { clock.isSleeping(until: deadline) }
         clock.advance(by: 0.5)
         #expect(await wait.value == false, "the deadline passed without a change")
         #expect(notifier.watching == 0)
@@ -27,7 +27,7 @@ import Testing
         let ticket = notifier.register("m-1")
         let deadline = clock.now().addingTimeInterval(30)
         let wait = Task { await notifier.wait(ticket, until: deadline) }
-        try await WebhookDeliveryTests.eventually(10) { clock.isSleeping(until: deadline) }
+        try await WebhookDeliveryTests.eventually(30) { clock.isSleeping(until: deadline) }
         notifier.announce("m-1")
         #expect(await wait.value == true)
         #expect(notifier.watching == 0)
