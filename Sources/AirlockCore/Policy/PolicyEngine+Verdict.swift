@@ -11,11 +11,14 @@ extension PolicyEngine {
         /// What it touches.
         public let classification: Classification
         let resource: CompiledResource
+        /// The version of the pack that made it: only an engine of that pack decides it.
+        let packVersion: String
 
-        init(mutation: Mutation, classification: Classification, resource: CompiledResource) {
+        init(mutation: Mutation, classification: Classification, resource: CompiledResource, packVersion: String) {
             self.mutation = mutation
             self.classification = classification
             self.resource = resource
+            self.packVersion = packVersion
         }
     }
 
@@ -44,11 +47,15 @@ extension PolicyEngine {
         let (valid, resource) = try validated(mutation)
         return Triage(
             mutation: valid, classification: Classifier.classify(valid, resource: resource, classes: pack.classes),
-            resource: resource)
+            resource: resource, packVersion: pack.version)
     }
 
     /// The full decision of a triaged mutation with the signals given.
+    ///
+    /// - Precondition: an engine of the same pack made the triage (its rules and this engine's
+    ///   tiers would otherwise be mixed).
     public func decide(_ triage: Triage, actor: Actor, signals: Signals, system: SystemState, now: Timestamp) -> Decision {
+        precondition(triage.packVersion == pack.version, "a triage made under another pack version")
         var none: [RuleTrace]?
         return evaluate(
             triage.mutation, resource: triage.resource, classification: triage.classification, actor: actor,
@@ -71,7 +78,10 @@ extension PolicyEngine {
 
     /// The verdict of a triaged mutation with the signals given: as ``decide(_:actor:signals:system:now:)``
     /// without rendering reasons or keeping the values rules read.
+    ///
+    /// - Precondition: an engine of the same pack made the triage.
     public func verdict(_ triage: Triage, actor: Actor, signals: Signals, system: SystemState, now: Timestamp) -> Verdict {
+        precondition(triage.packVersion == pack.version, "a triage made under another pack version")
         let resource = triage.resource
         let activation = makeActivation(
             triage.mutation, actor: actor, classification: triage.classification, signals: signals, system: system,

@@ -40,13 +40,15 @@ public struct StreamRecord: Sendable {
     public var actor: Actor
     /// The mutation, or the structural problems of a document that is not one (missing resource
     /// or operation, unknown keys, values of the wrong kind): such a line counts as invalid.
-    public var mutation: Result<Mutation, ValidationFailure>
+    public var mutation: Result<Mutation, ValidationFailure> {
+        didSet { triaged = nil }
+    }
     /// The resource the mutation names (`""` when it names none): what the report counts it under.
     public var resource: String
     /// Benign or bad, when the stream is labelled.
     public var label: Label?
     /// The mutation's triage, made ahead under the pack of this version (`PolicyEngine.triage(_ records:)`):
-    /// a simulator of another pack triages it again.
+    /// a simulator of another pack triages it again, and a new mutation clears it.
     var triaged: (version: String, result: Result<PolicyEngine.Triage, ValidationFailure>)?
 
     /// A record of a mutation (for tests and generated streams).
