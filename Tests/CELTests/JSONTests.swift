@@ -27,6 +27,58 @@ struct JSONTests {
         #expect(try read(json) == expected)
     }
 
+    /// What the reader gave a number before it read the common ones without text: `Int64`, then
+    /// `UInt64` for integers, and `Double` for the rest.
+    private static func fromText(_ text: String) -> Value {
+        if !text.contains("."), !text.contains("e") {
+            if let int = Int64(text) { return .int(int) }
+            if let uint = UInt64(text) { return .uint(uint) }
+        }
+        return .double(Double(text)!)
+    }
+
+    private static func same(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): x == y
+        case (.uint(let x), .uint(let y)): x == y
+        case (.double(let x), .double(let y)): x.bitPattern == y.bitPattern
+        default: false
+        }
+    }
+
+    @Test func numbersReadWithoutTextAreWhatTheirTextGives() throws {
+        // Seeded, so that a failure repeats.
+        var state: UInt64 = 12_345
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        func digits(_ count: Int, leading: Bool) -> String {
+            String((0..<count).map { i in Character(String(i == 0 && leading ? 1 + next(9) : next(10))) })
+        }
+        var texts = [
+            "0", "-0", "0.1", "0.2", "0.3", "-0.0", "0.0", "1.5", "123456789012345", "999999999999999.9",
+            "12345678901234.5", "123456789012345.6", "0.000000000000001", "0.1234567890123456789", "9007199254740993.0",
+            "999999999999999999", "-999999999999999999", "9999999999999999999", "123456.7e3", "4.35", "1234.56",
+        ]
+        for _ in 0..<20_000 {
+            let integer = next(4) == 0 ? "0" : digits(1 + next(19), leading: true)
+            var text = (next(3) == 0 ? "-" : "") + integer
+            if next(4) > 0 { text += "." + digits(1 + next(20), leading: false) }
+            texts.append(text)
+        }
+        for text in texts {
+            let read = try Value(json: text)
+            #expect(Self.same(read, Self.fromText(text)), "\(text): \(read)")
+            let inList = try Value(json: "[\(text)]")
+            guard case .list(let items) = inList, let first = items.first else {
+                Issue.record("\(text) in a list: \(inList)")
+                continue
+            }
+            #expect(Self.same(first, Self.fromText(text)), "\(text) in a list")
+        }
+    }
+
     @Test("bytes read in place give the value, or the error, the text gives", arguments: [
         #"{"a": [1, 2.5, "x\u00e9"], "b": {"c": null}}"#, "[1, 2", #"{"a" 1}"#, "18446744073709551616", "é",
     ])

@@ -496,8 +496,10 @@ private struct JSONReader {
     private mutating func readNumber() throws(JSONError) -> Value {
         let start = offset
         var isInteger = true
-        if peek(UInt8(ascii: "-")) { offset += 1 }
+        let negative = peek(UInt8(ascii: "-"))
+        if negative { offset += 1 }
         guard offset < bytes.count, isDigit(bytes[offset]) else { throw error("expected a digit") }
+        let digitsStart = offset
         if bytes[offset] == UInt8(ascii: "0") {
             offset += 1
             if offset < bytes.count, isDigit(bytes[offset]) {
@@ -506,11 +508,21 @@ private struct JSONReader {
         } else {
             skipDigits()
         }
+        let integerEnd = offset
+        var fractionEnd = offset
         if peek(UInt8(ascii: ".")) {
             isInteger = false
             offset += 1
             guard offset < bytes.count, isDigit(bytes[offset]) else { throw error("expected a digit after '.'") }
             skipDigits()
+            fractionEnd = offset
+        }
+        if !(peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E"))),
+            let exact = Self.exactNumber(
+                bytes, digits: digitsStart..<integerEnd, fraction: integerEnd..<fractionEnd, negative: negative,
+                integer: isInteger)
+        {
+            return exact
         }
         if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
             isInteger = false
@@ -530,6 +542,39 @@ private struct JSONReader {
             throw error("number \(text) is out of range", at: start)
         }
         return .double(double)
+    }
+
+    /// A number without an exponent read without text, when it is exactly what the text
+    /// conversions below give: an integer that fits in `Int64`, or a decimal of at most 15
+    /// significant digits and at most 22 after the point, whose digits as an integer and the
+    /// power of ten dividing them are both exact doubles, so that one division rounds as the
+    /// decimal itself does (Clinger's fast path). `nil` for anything else.
+    @inline(__always)
+    private static func exactNumber(
+        _ bytes: UnsafeBufferPointer<UInt8>, digits: Range<Int>, fraction: Range<Int>, negative: Bool, integer: Bool
+    ) -> Value? {
+        var mantissa: UInt64 = 0
+        if integer {
+            // Up to 18 digits cannot overflow Int64.
+            guard digits.count <= 18 else { return nil }
+            for i in digits { mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48) }
+            let value = Int64(mantissa)
+            return .int(negative ? -value : value)
+        }
+        // `fraction` starts at the point.
+        let decimals = fraction.count - 1
+        guard digits.count + decimals <= 15, decimals <= 22 else { return nil }
+        for i in digits { mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48) }
+        for i in (fraction.lowerBound + 1)..<fraction.upperBound { mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48) }
+        let magnitude = Double(mantissa) / exactPowersOfTen[decimals]
+        return .double(negative ? -magnitude : magnitude)
+    }
+
+    /// 10⁰ … 10²², each exact as a double.
+    private static let exactPowersOfTen: [Double] = (0...22).map { n in
+        var power = 1.0
+        for _ in 0..<n { power *= 10 }
+        return power
     }
 
     private func isDigit(_ byte: UInt8) -> Bool {
