@@ -148,6 +148,51 @@ import Testing
         #expect((skim != nil) == skimmed, "\(what): the skim \(skimmed ? "should read" : "should leave") \(payload.submitted)")
     }
 
+    @Test(
+        "signals are read by their skim, or left to the general reader, as it reads them",
+        arguments: [
+            (
+                #"{"actor_rate_1h":3,"actor_rate_1m":1,"amount_zscore":1.25,"first_seen":{"iban":true,"to_account":false},"first_time":false,"off_hours":true,"resource_amount_zscore":-0.5,"zscores":{"amount":2.5,"fee":-1}}"#,
+                true
+            ),
+            ("{}", true),
+            (#"{"actor_rate_1m":2.0,"actor_rate_1h":7}"#, true),
+            (#"{"amount_zscore":1e2,"resource_amount_zscore":-0.0}"#, true),
+            (#"{"amount_zscore":0.1234567890123456789,"zscores":{"é":0.3}}"#, true),
+            (#"{"actor_rate_1m":2.5}"#, false),
+            (#"{"other":1}"#, false),
+            (#"{"first_time":null}"#, false),
+            (#"{"off_hours":true,"off_hours":false}"#, false),
+            (#"{"zscores":{"amount":1},"zscores":{"fee":2}}"#, false),
+            (#"{"zscores":{"amount":1,"amount":2}}"#, false),
+            (#"{"first_seen":{"iban":1}}"#, false),
+            (#"{"zscores":{"\u0061mount":1}}"#, false),
+            (#"{"amount_zscore":"1"}"#, false),
+        ] as [(String, Bool)])
+    func theSignalsSkimAgrees(text: String, skimmed: Bool) throws {
+        let bytes = Array(text.utf8)
+        let skim = bytes.withUnsafeBufferPointer { RecordedCase.Reader.signals($0, 0..<$0.count) }
+        #expect((skim != nil) == skimmed, "\(text)")
+        if let skim {
+            let general = try Signals(jsonValue: try Value(json: text))
+            #expect(CanonicalJSON.encode(skim.jsonValue) == CanonicalJSON.encode(general.jsonValue), "\(text)")
+        }
+    }
+
+    @Test func aRecordedCountOutOfRangeIsLeftOutNotATrap() throws {
+        let payloads = try Self.recordedExampleStream()
+        let chosen = try #require(payloads.first { $0.decided.contains(#""decision_us":"#) && $0.decided.contains(#""queue_depth":"#) })
+        var payload = chosen
+        payload.decided = payload.decided.replacing(#/"queue_depth":[0-9]+/#, with: #""queue_depth":1e300"#)
+            .replacing(#/"decision_us":[0-9]+/#, with: #""decision_us":-1e300"#)
+        #expect(payload.decided.contains("1e300"))
+        var reader = RecordedCase.Reader()
+        let read = try reader.read(payload).get()
+        #expect(read.inputs.system.queueDepth == 0)
+        #expect(read.inputs.decisionMicroseconds == nil)
+        #expect(Self.fingerprint(.success(read)) == Self.fingerprint(Self.general(payload)))
+    }
+
     @Test func anActorReadOnceIsTheSameActorWhenItsTextComesAgain() throws {
         let payloads = try Self.recordedExampleStream()
         var reader = RecordedCase.Reader()

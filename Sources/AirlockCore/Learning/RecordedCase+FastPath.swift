@@ -13,6 +13,8 @@ extension RecordedCase {
     /// Reads the cases of one task's payloads, remembering the actors it has seen.
     struct Reader {
         private var actors = JSONSkim.Memo<Actor>()
+        /// System states repeat as much as actors (a few queue depths, one rollback rate).
+        private var systems = JSONSkim.Memo<SystemState>()
 
         init() {}
 
@@ -94,8 +96,12 @@ extension RecordedCase {
                     decidedAt = JSONSkim.time(b, value)
                     return decidedAt != nil
                 case .signals:
-                    guard let read = JSONSkim.value(b, value), let parsed = try? Signals(jsonValue: read) else { return false }
-                    signals = parsed
+                    if let read = Self.signals(b, value) {
+                        signals = read
+                    } else {
+                        guard let read = JSONSkim.value(b, value), let parsed = try? Signals(jsonValue: read) else { return false }
+                        signals = parsed
+                    }
                 case .reasons:
                     return Self.reasons(b, value, rules: &rules, named: &named)
                 case .policy:
@@ -167,6 +173,76 @@ extension RecordedCase {
             }
         }
 
+        /// The signals of a decision as the gateway writes them, as ``Signals/init(jsonValue:base:)``
+        /// reads them (from `.neutral`); `nil` for anything else (an unknown, repeated or null
+        /// member, a value of another type, a number that is not whole where a count is read),
+        /// which that reader then reads or refuses.
+        static func signals(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Signals? {
+            var signals = Signals.neutral
+            var seen: UInt8 = 0
+            let read = JSONSkim.forEachMember(b, range) { key, value in
+                guard let member = SignalsMember.named(b, key), seen & member.rawValue == 0 else { return false }
+                seen |= member.rawValue
+                switch member {
+                case .amountZScore:
+                    guard let x = JSONSkim.number(b, value) else { return false }
+                    signals.amountZScore = x
+                case .resourceAmountZScore:
+                    guard let x = JSONSkim.number(b, value) else { return false }
+                    signals.resourceAmountZScore = x
+                case .actorRate1m:
+                    guard let n = JSONSkim.int(b, value) else { return false }
+                    signals.actorRate1m = n
+                case .actorRate1h:
+                    guard let n = JSONSkim.int(b, value) else { return false }
+                    signals.actorRate1h = n
+                case .firstTime:
+                    guard let flag = JSONSkim.bool(b, value) else { return false }
+                    signals.firstTime = flag
+                case .offHours:
+                    guard let flag = JSONSkim.bool(b, value) else { return false }
+                    signals.offHours = flag
+                case .zscores:
+                    return JSONSkim.forEachMember(b, value) { field, item in
+                        guard let name = JSONSkim.plainText(b, field), signals.zscores[name] == nil,
+                            let z = JSONSkim.number(b, item)
+                        else { return false }
+                        signals.zscores[name] = z
+                        return true
+                    }
+                case .firstSeen:
+                    return JSONSkim.forEachMember(b, value) { field, item in
+                        guard let name = JSONSkim.plainText(b, field), signals.firstSeen[name] == nil,
+                            let flag = JSONSkim.bool(b, item)
+                        else { return false }
+                        signals.firstSeen[name] = flag
+                        return true
+                    }
+                }
+                return true
+            }
+            return read ? signals : nil
+        }
+
+        private enum SignalsMember: UInt8 {
+            case amountZScore = 1, resourceAmountZScore = 2, actorRate1m = 4, actorRate1h = 8, firstTime = 16
+            case offHours = 32, zscores = 64, firstSeen = 128
+
+            static func named(_ b: UnsafeBufferPointer<UInt8>, _ key: Range<Int>) -> SignalsMember? {
+                switch key.count {
+                case 7 where JSONSkim.matches(b, key, "zscores"): .zscores
+                case 9 where JSONSkim.matches(b, key, "off_hours"): .offHours
+                case 10 where JSONSkim.matches(b, key, "first_time"): .firstTime
+                case 10 where JSONSkim.matches(b, key, "first_seen"): .firstSeen
+                case 13 where JSONSkim.matches(b, key, "amount_zscore"): .amountZScore
+                case 13 where JSONSkim.matches(b, key, "actor_rate_1m"): .actorRate1m
+                case 13 where JSONSkim.matches(b, key, "actor_rate_1h"): .actorRate1h
+                case 22 where JSONSkim.matches(b, key, "resource_amount_zscore"): .resourceAmountZScore
+                default: nil
+                }
+            }
+        }
+
         /// The decision's `inputs`, as ``DecisionInputs/init(recordedDecision:)`` reads them.
         private mutating func recordedInputs(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> DecisionInputs? {
             var seen: UInt8 = 0
@@ -183,8 +259,12 @@ extension RecordedCase {
                     if actor == nil { return false }
                 case 6 where JSONSkim.matches(b, key, "system"):
                     bit = 2
-                    guard case .map(let map)? = JSONSkim.value(b, value) else { return false }
-                    system = DecisionInputs.recordedSystem(map)
+                    let read = systems.value(b, value) { value in
+                        guard case .map(let map) = value else { return nil }
+                        return DecisionInputs.recordedSystem(map)
+                    }
+                    guard let read else { return false }
+                    system = read
                 case 6 where JSONSkim.matches(b, key, "before"):
                     bit = 4
                     guard case .map(let map)? = JSONSkim.value(b, value) else { return false }
@@ -192,7 +272,7 @@ extension RecordedCase {
                 case 11 where JSONSkim.matches(b, key, "decision_us"):
                     bit = 8
                     guard let number = JSONSkim.value(b, value).flatMap(SignalState.number) else { return false }
-                    micros = Int(number)
+                    micros = DecisionInputs.whole(number)
                 default: return false
                 }
                 guard seen & bit == 0 else { return false }

@@ -62,17 +62,25 @@ public struct DecisionInputs: Sendable {
         self.system = systemValue.map(Self.recordedSystem) ?? SystemState()
         self.before = before
         if case .map(let map) = inputs, let micros = map["decision_us"], let n = SignalState.number(micros) {
-            decisionMicroseconds = Int(n)
+            decisionMicroseconds = Self.whole(n)
         }
     }
 
     /// The system state kept in a recorded decision's inputs (`freeze`, `queue_depth`,
     /// `rollback_rate_1h`; what is missing or not a number keeps its default).
     static func recordedSystem(_ recorded: CELMap) -> SystemState {
-        var system = SystemState()
-        if case .bool(let freeze)? = recorded["freeze"] { system.freeze = freeze }
-        if let depth = recorded["queue_depth"], let n = SignalState.number(depth) { system.queueDepth = Int(n) }
-        if let rate = recorded["rollback_rate_1h"], let x = SignalState.number(rate) { system.rollbackRate1h = x }
-        return system
+        var freeze = false
+        var depth = 0
+        var rate = 0.0
+        if case .bool(let value)? = recorded["freeze"] { freeze = value }
+        if let value = recorded["queue_depth"], let n = SignalState.number(value).flatMap(whole) { depth = n }
+        if let value = recorded["rollback_rate_1h"], let x = SignalState.number(value) { rate = x }
+        return SystemState(freeze: freeze, queueDepth: depth, rollbackRate1h: rate)
+    }
+
+    /// A recorded count as an `Int`: `nil` when it is not a finite number within ±9·10¹⁵ (a
+    /// record that says otherwise must not stop a replay).
+    static func whole(_ n: Double) -> Int? {
+        n.isFinite && abs(n) < 9e15 ? Int(n) : nil
     }
 }

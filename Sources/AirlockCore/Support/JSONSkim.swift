@@ -32,10 +32,8 @@ enum JSONSkim {
             guard i < b.count else { return nil }
             switch b[i] {
             case quote:
-                i += 1
-                while i < b.count, b[i] != quote { i += b[i] == backslash ? 2 : 1 }
-                guard i < b.count else { return nil }
-                i += 1
+                guard let end = stringEnd(b, i + 1) else { return nil }
+                i = end + 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
                 guard depth < 48 else { return nil }
@@ -55,6 +53,35 @@ enum JSONSkim {
         return i
     }
 
+    /// The index of the quote closing a string whose text starts at `start`; `nil` when it is
+    /// cut short. Eight bytes at a time while they hold neither a quote nor a backslash.
+    @inline(__always)
+    static func stringEnd(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
+        guard let base = b.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = ones &* UInt64(quote)
+        let backslashes = ones &* UInt64(backslash)
+        var i = start
+        while i < b.count {
+            if i + 8 <= b.count {
+                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let q = word ^ quotes
+                let s = word ^ backslashes
+                // A byte of `q` or `s` is zero where the word holds a quote or a backslash.
+                if ((q &- ones) & ~q | (s &- ones) & ~s) & highs == 0 {
+                    i += 8
+                    continue
+                }
+            }
+            let c = base[i]
+            if c == quote { return i }
+            i += c == backslash ? 2 : 1
+        }
+        return nil
+    }
+
     static func isDelimiter(_ c: UInt8) -> Bool {
         c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == 0x20 || c == 0x09 || c == 0x0A
             || c == 0x0D || c == UInt8(ascii: ":") || c == quote || c == UInt8(ascii: "{") || c == UInt8(ascii: "[")
@@ -63,8 +90,21 @@ enum JSONSkim {
     /// A JSON string without escapes, as text.
     static func plainString(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
         guard range.count >= 2, b[range.lowerBound] == quote, b[range.upperBound - 1] == quote else { return nil }
-        let inner = UnsafeBufferPointer(rebasing: b[(range.lowerBound + 1)..<(range.upperBound - 1)])
-        guard !inner.contains(backslash), !inner.contains(where: { $0 < 0x20 }) else { return nil }
+        return plainText(b, (range.lowerBound + 1)..<(range.upperBound - 1))
+    }
+
+    /// The text between a string's quotes (a key, as ``forEachMember(_:_:_:)`` gives it), when it
+    /// has no escape and no control character.
+    static func plainText(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+        let inner = UnsafeBufferPointer(rebasing: b[range])
+        // One pass: no escape, no control character, and whether it is all ASCII (then it needs
+        // no validation; `String(validating:)` is a generic call that showed in profiles).
+        var high: UInt8 = 0
+        for c in inner {
+            if c == backslash || c < 0x20 { return nil }
+            high |= c
+        }
+        if high < 0x80 { return String(decoding: inner, as: UTF8.self) }
         return String(validating: inner, as: UTF8.self)
     }
 
@@ -132,6 +172,37 @@ enum JSONSkim {
         if !bytes.contains(where: { $0 >= 0x80 }) { return try? Value(validUTF8JSON: bytes) }
         guard let text = String(validating: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self) else { return nil }
         return try? Value(json: text)
+    }
+
+    /// A JSON number as a double, read as the general parser reads it (`nil`: not a number).
+    static func number(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double? {
+        guard !range.isEmpty, b[range.lowerBound] == UInt8(ascii: "-") || (b[range.lowerBound] >= 48 && b[range.lowerBound] <= 57)
+        else { return nil }
+        switch value(b, range) {
+        case .double(let d)?: return d
+        case .int(let i)?: return Double(i)
+        case .uint(let u)?: return Double(u)
+        default: return nil
+        }
+    }
+
+    /// A JSON number that is a whole count, as `ObjectReader.int` reads one (`nil`: anything else).
+    static func int(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, b[range.lowerBound] == UInt8(ascii: "-") || (b[range.lowerBound] >= 48 && b[range.lowerBound] <= 57)
+        else { return nil }
+        switch value(b, range) {
+        case .int(let i)?: return Int(i)
+        case .uint(let u)? where u <= UInt64(Int.max): return Int(u)
+        case .double(let d)? where d.rounded() == d && abs(d) < 9e15: return Int(d)
+        default: return nil
+        }
+    }
+
+    /// `true` or `false`.
+    static func bool(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool? {
+        if matches(b, range, "true") { return true }
+        if matches(b, range, "false") { return false }
+        return nil
     }
 
     /// `"YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)"`, read as ``RFC3339/parse(_:)`` reads it;
@@ -205,6 +276,26 @@ enum JSONSkim {
         return RFC3339.parse(text)
     }
 
+    /// Whether two byte runs are equal, compared eight bytes at a time.
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+        let ra = UnsafeRawPointer(pa)
+        let rb = UnsafeRawPointer(pb)
+        var i = 0
+        while i + 8 <= a.count {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < a.count {
+            if pa[i] != pb[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// What was read from JSON texts seen before, by the texts' bytes: records repeat a few
     /// actors, each read once.
     struct Memo<T: Sendable>: Sendable {
@@ -219,7 +310,7 @@ enum JSONSkim {
             var hasher = Hasher()
             hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
             let hash = hasher.finalize()
-            if let seen = known[hash], seen.text.elementsEqual(bytes) { return seen.value }
+            if let seen = known[hash], seen.text.withUnsafeBufferPointer({ JSONSkim.equal($0, bytes) }) { return seen.value }
             guard let parsed = JSONSkim.value(b, range), let value = read(parsed) else { return nil }
             known[hash] = (Array(bytes), value)
             return value
