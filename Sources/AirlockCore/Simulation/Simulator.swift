@@ -84,8 +84,9 @@ public struct Simulator: Sendable {
     /// report reads of each decision is made (``PolicyEngine/Verdict``).
     public mutating func run(_ records: [StreamRecord]) throws(StreamError) {
         try records.withUnsafeBufferPointer { buffer throws(StreamError) in
+            guard let base = buffer.baseAddress else { return }
             for i in buffer.indices {
-                _ = try step(buffer[i], deciding: PolicyEngine.Verdict.self)
+                _ = try step(base + i, deciding: PolicyEngine.Verdict.self)
             }
         }
     }
@@ -95,21 +96,24 @@ public struct Simulator: Sendable {
     /// - Throws: ``StreamError`` when its time is before the previous record's.
     @discardableResult
     public mutating func run(_ record: StreamRecord) throws(StreamError) -> Outcome {
-        let (decision, invalid, depth) = try step(record, deciding: Decision.self)
+        let (decision, invalid, depth) = try withUnsafePointer(to: record) { pointer throws(StreamError) in
+            try step(pointer, deciding: Decision.self)
+        }
         return Outcome(decision: decision, invalid: invalid, queueDepth: depth)
     }
 
     /// One record: its decision (a full decision or a verdict), why it is invalid when it is,
     /// and the queue depth it saw; the history, the reviews and the tallies learn from it.
-    /// (The record is borrowed: a copy of it, or of the engine, showed in `bench simulate`.)
+    /// (The record is read through a pointer, each field where it is used: a borrowed record was
+    /// still copied whole, retaining every field, which showed in `bench simulate`.)
     @inline(__always)
     private mutating func step<D: SimulatedDecision>(
-        _ record: borrowing StreamRecord, deciding: D.Type
+        _ pointer: UnsafePointer<StreamRecord>, deciding: D.Type
     ) throws(StreamError) -> (D?, ValidationFailure?, Int) {
-        let time = record.time
+        let time = pointer.pointee.time
         if let last, time < last {
             throw StreamError(
-                line: record.line, field: "time",
+                line: pointer.pointee.line, field: "time",
                 message: "\(RFC3339.format(time)) is before the previous line's \(RFC3339.format(last)); a stream must be in time order")
         }
         if first == nil { first = time }
@@ -122,10 +126,10 @@ public struct Simulator: Sendable {
         var decided: D?
         var invalid: ValidationFailure?
         let triaged: Result<PolicyEngine.Triage, ValidationFailure>
-        if let ahead = record.triaged, ahead.version == engine.pack.version {
+        if let ahead = pointer.pointee.triaged, ahead.version == engine.pack.version {
             triaged = ahead.result
         } else {
-            switch record.mutation {
+            switch pointer.pointee.mutation {
             case .failure(let failure): triaged = .failure(failure)
             case .success(let mutation): triaged = Result { () throws(ValidationFailure) in try engine.triage(mutation) }
             }
@@ -133,24 +137,24 @@ public struct Simulator: Sendable {
         switch triaged {
         case .failure(let failure):
             invalid = failure
-            signals.countSubmission(actorID: record.actor.id, at: time)
+            signals.countSubmission(actorID: pointer.pointee.actor.id, at: time)
         case .success(let triage):
             let derived = signals.signals(
-                for: triage.mutation, actor: record.actor, resource: triage.resource, hours: engine.pack.businessHours,
+                for: triage.mutation, actor: pointer.pointee.actor, resource: triage.resource, hours: engine.pack.businessHours,
                 now: time)
-            let decision = D(engine, triage, record.actor, derived, system, time)
+            let decision = D(engine, triage, pointer.pointee.actor, derived, system, time)
             let tier = decision.routedTier
             if tier == .medium || tier == .high, let requirement = decision.requirement {
                 openReview(requirement, at: time)
             }
             // Counted in its actor's rates whatever its outcome, after its own decision.
-            signals.countSubmission(actorID: record.actor.id, at: time)
+            signals.countSubmission(actorID: pointer.pointee.actor.id, at: time)
             if tier == .low || tier == .medium {
-                signals.record(triage.mutation, actor: record.actor, resource: triage.resource, at: time)
+                signals.record(triage.mutation, actor: pointer.pointee.actor, resource: triage.resource, at: time)
             }
             decided = decision
         }
-        tally(record, decided)
+        tally(pointer, decided)
         return (decided, invalid, depth)
     }
 
@@ -197,23 +201,23 @@ public struct Simulator: Sendable {
         resourceCounts.append(SimulationReport.ResourceCounts(resource: name, counts: .init()))
     }
 
-    private mutating func tally<D: SimulatedDecision>(_ record: StreamRecord, _ decision: D?) {
+    private mutating func tally<D: SimulatedDecision>(_ pointer: UnsafePointer<StreamRecord>, _ decision: D?) {
         let tier = decision?.routedTier
         let index: Int
-        if let known = resourceIndex[record.resource] {
+        if let known = resourceIndex[pointer.pointee.resource] {
             index = known
         } else {
             // Resources the pack does not know, after the pack's own, by name.
-            addResource(record.resource)
+            addResource(pointer.pointee.resource)
             let known = engine.pack.resourceOrder.count
             resourceCounts[known...].sort { $0.resource < $1.resource }
             for (i, entry) in resourceCounts.enumerated().dropFirst(known) { resourceIndex[entry.resource] = i }
-            index = resourceIndex[record.resource]!
+            index = resourceIndex[pointer.pointee.resource]!
         }
         resourceCounts[index].counts.count(tier)
         total.count(tier)
-        actorIDs.insert(record.actor.id)
-        switch record.label {
+        actorIDs.insert(pointer.pointee.actor.id)
+        switch pointer.pointee.label {
         case nil:
             unlabelled += 1
         case .benign:
@@ -221,12 +225,12 @@ public struct Simulator: Sendable {
         case .bad:
             bad.count(tier)
             if let decision, let tier, tier == .low || tier == .medium,
-                case .success(let mutation) = record.mutation
+                case .success(let mutation) = pointer.pointee.mutation
             {
                 slipped.append(
                     SimulationReport.Slipped(
-                        line: record.line, id: record.id, time: record.time, actor: record.actor.id,
-                        resource: record.resource, operation: mutation.operation, tier: tier, score: decision.score,
+                        line: pointer.pointee.line, id: pointer.pointee.id, time: pointer.pointee.time, actor: pointer.pointee.actor.id,
+                        resource: pointer.pointee.resource, operation: mutation.operation, tier: tier, score: decision.score,
                         rules: decision.matchedRules))
             }
         }
