@@ -74,4 +74,53 @@ import Testing
         #expect(three.confusion == one.confusion)
         #expect(three.rules == one.rules)
     }
+
+    @Test(arguments: [1, 3])
+    func replayingAsTheCasesAreReadGivesTheReportOfTheCasesRead(tasks: Int) async throws {
+        let engine = PolicyEngine(pack: try Fixtures.examplePack())
+        let inputs = #"{"actor":{"id":"agent-7","kind":"agent","roles":[],"attributes":{}},"system":{"freeze":false,"queue_depth":0,"rollback_rate_1h":0},"decision_us":9}"#
+        // Large transfers recorded as low and small ones as high (the example pack decides both
+        // otherwise), with a payload that does not read every 500th.
+        let payloads = (0..<2_500).map { i in
+            let amount = i % 7 == 0 ? 20_000 : 50
+            let tier = i % 7 == 0 ? "low" : "high"
+            return RecordedCase.Payloads(
+                mutationID: "m-\(i)",
+                submitted: #"{"resource":"payments.transfer","operation":"create","changes":{"amount":\#(amount),"currency":"USD","from_account":"acc-100200","to_account":"acc-100001"}}"#,
+                decided: i % 500 == 3
+                    ? #"{"tier":"low"}"#
+                    : #"{"tier":"\#(tier)","routed_tier":"\#(tier)","score":0,"reasons":[],"evaluated_at":"2026-01-06T10:00:00Z","policy":{"name":"p","version":"v1"},"inputs":\#(inputs)}"#)
+        }
+        // What became of some: rejected by a person (the small ones among them are missed
+        // rejections), or rolled back.
+        var outcomes: [String: RecordedCase.Outcome] = [:]
+        for i in stride(from: 0, to: 2_500, by: 3) {
+            var outcome = RecordedCase.Outcome()
+            outcome.rejectedByPerson = i % 2 == 0
+            outcome.rolledBack = i % 2 == 1
+            outcomes["m-\(i)"] = outcome
+        }
+        var cases: [RecordedCase] = []
+        var unreadable: [String] = []
+        for (payload, result) in zip(payloads, await RecordedCase.read(payloads, tasks: 1)) {
+            switch result {
+            case .success(var recorded):
+                recorded.outcome = outcomes[recorded.mutationID] ?? recorded.outcome
+                cases.append(recorded)
+            case .failure: unreadable.append(payload.mutationID)
+            }
+        }
+        let expected = Replay.run(cases, candidate: engine)
+        var (streamed, notRead) = await Replay.run(payloads, candidate: engine, tasks: tasks)
+        #expect(notRead.map(\.mutationID) == unreadable && unreadable.count == 5, "\(notRead.map(\.mutationID))")
+        #expect(streamed.missedRejections.isEmpty, "no outcome is known before they are attached")
+        streamed.attach(outcomes: outcomes)
+        #expect(streamed.replayed == expected.replayed && expected.replayed == 2_495)
+        #expect(streamed.changes.map(\.mutationID) == expected.changes.map(\.mutationID))
+        #expect(streamed.changes.map(\.outcome) == expected.changes.map(\.outcome))
+        #expect(streamed.missedRejections.map(\.mutationID) == expected.missedRejections.map(\.mutationID))
+        #expect(expected.missedRejections.count > 20, "\(expected.missedRejections.count)")
+        #expect(streamed.confusion == expected.confusion)
+        #expect(streamed.rules == expected.rules)
+    }
 }

@@ -46,8 +46,14 @@ public struct ReplayReport: Sendable {
     /// How many decisions the candidate changes.
     public var changed: Int { changes.count }
 
+    /// An empty report of a candidate.
+    public init(candidateName: String, candidateVersion: String) {
+        self.candidateName = candidateName
+        self.candidateVersion = candidateVersion
+    }
+
     /// Adds the report of the cases that follow this one's.
-    mutating func merge(_ other: ReplayReport) {
+    public mutating func merge(_ other: ReplayReport) {
         replayed += other.replayed
         for (old, row) in other.confusion {
             for (new, n) in row { confusion[old, default: [:]][new, default: 0] += n }
@@ -63,6 +69,16 @@ public struct ReplayReport: Sendable {
 
     /// The count in the confusion table for `old` → `new`.
     public func count(from old: Tier, to new: Tier) -> Int { confusion[old]?[new] ?? 0 }
+
+    /// Gives each change what became of its mutation (learned after the decisions were replayed:
+    /// a review closes, a rollback comes later in the log), and the missed rejections again from
+    /// them, in order. A change whose mutation has no entry keeps its outcome.
+    public mutating func attach(outcomes: [String: RecordedCase.Outcome]) {
+        for i in changes.indices {
+            if let outcome = outcomes[changes[i].mutationID] { changes[i].outcome = outcome }
+        }
+        missedRejections = changes.filter { $0.outcome.rejectedByPerson && Replay.runsBeforeAnyoneLooks($0.new, then: $0.old) }
+    }
 }
 
 /// Re-evaluates recorded decisions under a candidate pack with the inputs they were made from
@@ -80,35 +96,73 @@ public enum Replay {
     /// Replays `cases` under `candidate`.
     public static func run(_ cases: some Collection<RecordedCase>, candidate: PolicyEngine) -> ReplayReport {
         var report = ReplayReport(candidateName: candidate.pack.name, candidateVersion: candidate.pack.version)
-        for recorded in cases {
-            let decision: PolicyEngine.Verdict
-            do {
-                decision = try candidate.verdict(
-                    mutation: recorded.mutation, actor: recorded.inputs.actor, signals: recorded.signals,
-                    system: recorded.inputs.system, now: recorded.decidedAt)
-            } catch {
-                report.refused.append((recorded.mutationID, error.description))
-                continue
-            }
-            report.replayed += 1
-            let new = decision.routedTier
-            report.confusion[recorded.tier, default: [:]][new, default: 0] += 1
-            guard new != recorded.tier else { continue }
-            let matched = decision.matchedRules
-            let then = Set(recorded.rules)
-            let now = Set(matched)
-            let change = ReplayReport.Change(
-                mutationID: recorded.mutationID, resource: recorded.mutation.resource, old: recorded.tier, new: new,
-                rulesAdded: matched.filter { !then.contains($0) }, rulesRemoved: recorded.rules.filter { !now.contains($0) },
-                outcome: recorded.outcome)
-            for rule in change.rulesAdded { report.rules[rule, default: .init()].newlyMatched += 1 }
-            for rule in change.rulesRemoved { report.rules[rule, default: .init()].noLongerMatched += 1 }
-            report.changes.append(change)
-            if recorded.outcome.rejectedByPerson, runsBeforeAnyoneLooks(new, then: recorded.tier) {
-                report.missedRejections.append(change)
-            }
-        }
+        for recorded in cases { replay(recorded, candidate: candidate, into: &report) }
         return report
+    }
+
+    /// Reads each case from its payloads and replays it at once, split over `tasks` concurrent
+    /// tasks, without keeping the cases: the report is the one of ``run(_:candidate:tasks:)``
+    /// over the cases that read (each with the outcome it was read with: none, until
+    /// ``ReplayReport/attach(outcomes:)``), and the payloads that do not read are returned with
+    /// why, in order. A history of millions of decisions is replayed in the memory of one page.
+    public static func run(
+        _ payloads: [RecordedCase.Payloads], candidate: PolicyEngine, tasks: Int
+    ) async -> (report: ReplayReport, unreadable: [(mutationID: String, reason: String)]) {
+        let parts = await Concurrently.mapSlices(payloads, tasks: tasks) { slice in
+            var reader = RecordedCase.Reader()
+            var report = ReplayReport(candidateName: candidate.pack.name, candidateVersion: candidate.pack.version)
+            var unreadable: [(mutationID: String, reason: String)] = []
+            for payload in slice {
+                switch reader.read(payload) {
+                case .success(let recorded): replay(recorded, candidate: candidate, into: &report)
+                case .failure(let failure): unreadable.append((payload.mutationID, failure.description))
+                }
+            }
+            return ReplayPart(report: report, unreadable: unreadable)
+        }
+        var report = ReplayReport(candidateName: candidate.pack.name, candidateVersion: candidate.pack.version)
+        var unreadable: [(mutationID: String, reason: String)] = []
+        for part in parts {
+            report.merge(part.report)
+            unreadable += part.unreadable
+        }
+        return (report, unreadable)
+    }
+
+    /// One slice's share of a replay from payloads.
+    private struct ReplayPart: Sendable {
+        var report: ReplayReport
+        var unreadable: [(mutationID: String, reason: String)]
+    }
+
+    /// Decides one recorded case again under `candidate` and adds it to `report`.
+    static func replay(_ recorded: borrowing RecordedCase, candidate: PolicyEngine, into report: inout ReplayReport) {
+        let decision: PolicyEngine.Verdict
+        do {
+            decision = try candidate.verdict(
+                mutation: recorded.mutation, actor: recorded.inputs.actor, signals: recorded.signals,
+                system: recorded.inputs.system, now: recorded.decidedAt)
+        } catch {
+            report.refused.append((recorded.mutationID, error.description))
+            return
+        }
+        report.replayed += 1
+        let new = decision.routedTier
+        report.confusion[recorded.tier, default: [:]][new, default: 0] += 1
+        guard new != recorded.tier else { return }
+        let matched = decision.matchedRules
+        let then = Set(recorded.rules)
+        let now = Set(matched)
+        let change = ReplayReport.Change(
+            mutationID: recorded.mutationID, resource: recorded.mutation.resource, old: recorded.tier, new: new,
+            rulesAdded: matched.filter { !then.contains($0) }, rulesRemoved: recorded.rules.filter { !now.contains($0) },
+            outcome: recorded.outcome)
+        for rule in change.rulesAdded { report.rules[rule, default: .init()].newlyMatched += 1 }
+        for rule in change.rulesRemoved { report.rules[rule, default: .init()].noLongerMatched += 1 }
+        report.changes.append(change)
+        if recorded.outcome.rejectedByPerson, runsBeforeAnyoneLooks(new, then: recorded.tier) {
+            report.missedRejections.append(change)
+        }
     }
 
     /// Whether a mutation decided `new` runs before a person has looked, where the decision then

@@ -23,23 +23,66 @@ public struct RecordedHistory: Sendable {
     public static func read(
         from store: any Store, since: Date, pageSize: Int = 10_000, tasks: Int = ProcessInfo.processInfo.activeProcessorCount
     ) async throws -> RecordedHistory {
+        let (history, reader) = try await fold(from: store, since: since, pageSize: pageSize) { reader, history in
+            await reader.readDecisions(into: &history, tasks: tasks)
+        }
+        var read = history
+        for i in read.cases.indices {
+            if let outcome = reader.outcomes[read.cases[i].mutationID] { read.cases[i].outcome = outcome }
+        }
+        return read
+    }
+
+    /// The decisions of the window decided again under `candidate` as each page is read (in
+    /// `tasks` concurrent tasks), without keeping them: the history holds no cases (only the
+    /// records read and what could not be read back), the report is the one ``Replay`` gives for
+    /// ``read(from:since:pageSize:tasks:)``'s cases, outcomes included, and `replaySeconds` is the
+    /// time spent reading decisions back and deciding them again (the rest is the store's).
+    public static func replay(
+        from store: any Store, since: Date, candidate: PolicyEngine, pageSize: Int = 10_000,
+        tasks: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) async throws -> (history: RecordedHistory, report: ReplayReport, replaySeconds: Double) {
+        var report = ReplayReport(candidateName: candidate.pack.name, candidateVersion: candidate.pack.version)
+        var elapsed = Duration.zero
+        let clock = ContinuousClock()
+        let (history, reader) = try await fold(from: store, since: since, pageSize: pageSize) { reader, history in
+            guard !reader.decided.isEmpty else { return }
+            let payloads = reader.decided
+            reader.decided = []
+            let started = clock.now
+            let (part, unreadable) = await Replay.run(payloads, candidate: candidate, tasks: tasks)
+            elapsed += clock.now - started
+            report.merge(part)
+            for (id, reason) in unreadable {
+                reader.outcomes[id] = nil
+                history.unreadable.append((id, reason))
+            }
+        }
+        report.attach(outcomes: reader.outcomes)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (history, report, seconds)
+    }
+
+    /// Folds the records of the window into a history page by page, handing each page's
+    /// decisions to `decisions` before the next page is read.
+    private static func fold(
+        from store: any Store, since: Date, pageSize: Int,
+        decisions: (inout Reader, inout RecordedHistory) async -> Void
+    ) async throws -> (RecordedHistory, Reader) {
         var history = RecordedHistory()
-        guard let first = try await store.firstAuditSeq(atOrAfter: since) else { return history }
         var reader = Reader()
+        guard let first = try await store.firstAuditSeq(atOrAfter: since) else { return (history, reader) }
         var after = first - 1
         while true {
             let page = try await store.auditRecords(after: after, limit: pageSize)
             guard let last = page.last else { break }
             for record in page { reader.read(record, into: &history) }
-            await reader.readDecisions(into: &history, tasks: tasks)
+            await decisions(&reader, &history)
             history.records += page.count
             after = last.seq
             if page.count < pageSize { break }
         }
-        for i in history.cases.indices {
-            if let outcome = reader.outcomes[history.cases[i].mutationID] { history.cases[i].outcome = outcome }
-        }
-        return history
+        return (history, reader)
     }
 
     /// Folds records into a history, one at a time, in log order: decisions wait in `decided`
