@@ -76,6 +76,11 @@ struct JSONTests {
                 continue
             }
             #expect(Self.same(first, Self.fromText(text)), "\(text) in a list")
+            let alone = Array(text.utf8).withUnsafeBufferPointer { Value.jsonNumber($0) }
+            #expect(Self.same(alone ?? .null, Self.fromText(text)), "\(text) as a number token")
+        }
+        for text in ["", " 1", "1 ", "1,", "x", "01", "1.", "-", "1e", "\"1\"", "true", "1e400"] {
+            #expect(Array(text.utf8).withUnsafeBufferPointer { Value.jsonNumber($0) } == nil, "\(text) is not a number token")
         }
     }
 

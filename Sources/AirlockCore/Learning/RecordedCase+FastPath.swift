@@ -82,44 +82,55 @@ extension RecordedCase {
             var named: [(rule: String, tier: Tier)] = []
             var version = ""
             var inputs: DecisionInputs?
-            let whole = JSONSkim.forEachMember(b, 0..<b.count) { key, value in
-                guard let member = Member.named(b, key), seen & member.rawValue == 0 else { return false }
+            // Walked once: each member is read where it lies, and only what replay ignores is
+            // skipped.
+            let end = JSONSkim.walkObject(b, JSONSkim.skipSpace(b, 0), within: b.count) { key, start in
+                guard let member = Member.named(b, key), seen & member.rawValue == 0 else { return nil }
                 seen |= member.rawValue
                 switch member {
                 case .tier:
-                    tierText = JSONSkim.plainString(b, value)
-                    return tierText != nil
+                    guard let end = JSONSkim.skipValue(b, start) else { return nil }
+                    tierText = JSONSkim.plainString(b, start..<end)
+                    return tierText == nil ? nil : end
                 case .routedTier:
-                    routedText = JSONSkim.plainString(b, value)
-                    return routedText != nil
+                    guard let end = JSONSkim.skipValue(b, start) else { return nil }
+                    routedText = JSONSkim.plainString(b, start..<end)
+                    return routedText == nil ? nil : end
                 case .evaluatedAt:
-                    decidedAt = JSONSkim.time(b, value)
-                    return decidedAt != nil
+                    guard let end = JSONSkim.skipValue(b, start) else { return nil }
+                    decidedAt = JSONSkim.time(b, start..<end)
+                    return decidedAt == nil ? nil : end
                 case .signals:
-                    if let read = Self.signals(b, value) {
+                    if let (read, end) = Self.signals(b, from: start) {
                         signals = read
-                    } else {
-                        guard let read = JSONSkim.value(b, value), let parsed = try? Signals(jsonValue: read) else { return false }
-                        signals = parsed
+                        return end
                     }
+                    guard let end = JSONSkim.skipValue(b, start), let read = JSONSkim.value(b, start..<end),
+                        let parsed = try? Signals(jsonValue: read)
+                    else { return nil }
+                    signals = parsed
+                    return end
                 case .reasons:
-                    return Self.reasons(b, value, rules: &rules, named: &named)
+                    return Self.reasons(b, from: start, rules: &rules, named: &named)
                 case .policy:
-                    return JSONSkim.forEachMember(b, value) { key, value in
-                        if JSONSkim.matches(b, key, "name") { return true }
-                        guard JSONSkim.matches(b, key, "version"), let text = JSONSkim.plainString(b, value) else { return false }
+                    return JSONSkim.walkObject(b, start, within: b.count) { key, start in
+                        guard let end = JSONSkim.skipValue(b, start) else { return nil }
+                        if JSONSkim.matches(b, key, "name") { return end }
+                        guard JSONSkim.matches(b, key, "version"), let text = JSONSkim.plainString(b, start..<end) else { return nil }
                         version = text
-                        return true
+                        return end
                     }
                 case .inputs:
-                    inputs = recordedInputs(b, value)
-                    return inputs != nil
+                    guard let (read, end) = recordedInputs(b, from: start) else { return nil }
+                    inputs = read
+                    return end
                 case .score, .approvals, .requirement, .data:
-                    break
+                    return JSONSkim.skipValue(b, start)
                 }
-                return true
             }
-            guard whole, let inputs, let decidedAt, let text = routedText ?? tierText, let tier = Tier(rawValue: text) else {
+            guard let end, JSONSkim.skipSpace(b, end) >= b.count, let inputs, let decidedAt, let text = routedText ?? tierText,
+                let tier = Tier(rawValue: text)
+            else {
                 return nil
             }
             return Decided(
@@ -128,48 +139,47 @@ extension RecordedCase {
         }
 
         /// The rules of the reasons that matched (not those that failed to evaluate), and the
-        /// tiers they named.
+        /// tiers they named; where the list ends.
         private static func reasons(
-            _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, rules: inout [String], named: inout [(rule: String, tier: Tier)]
-        ) -> Bool {
-            JSONSkim.forEachElement(b, range) { element in
+            _ b: UnsafeBufferPointer<UInt8>, from start: Int, rules: inout [String], named: inout [(rule: String, tier: Tier)]
+        ) -> Int? {
+            JSONSkim.walkList(b, start, within: b.count) { element in
                 var rule: String?
                 var tierText: String?
                 var failed = false
                 var seen: UInt8 = 0
-                let read = JSONSkim.forEachMember(b, element) { key, value in
+                let end = JSONSkim.walkObject(b, element, within: b.count) { key, start in
                     let bit: UInt8
+                    guard let end = JSONSkim.skipValue(b, start) else { return nil }
+                    let value = start..<end
                     switch key.count {
                     case 4 where JSONSkim.matches(b, key, "rule"):
                         bit = 1
                         rule = JSONSkim.plainString(b, value)
-                        if rule == nil { return false }
+                        if rule == nil { return nil }
                     case 4 where JSONSkim.matches(b, key, "tier"):
                         bit = 2
                         tierText = JSONSkim.plainString(b, value)
-                        if tierText == nil { return false }
+                        if tierText == nil { return nil }
                     case 6 where JSONSkim.matches(b, key, "failed"):
                         bit = 4
-                        if JSONSkim.matches(b, value, "true") {
-                            failed = true
-                        } else if !JSONSkim.matches(b, value, "false") {
-                            return false
-                        }
+                        guard let flag = JSONSkim.bool(b, value) else { return nil }
+                        failed = flag
                     case 7 where JSONSkim.matches(b, key, "message"): bit = 8
                     case 6 where JSONSkim.matches(b, key, "values"): bit = 16
                     case 5 where JSONSkim.matches(b, key, "score"): bit = 32
-                    default: return false
+                    default: return nil
                     }
-                    guard seen & bit == 0 else { return false }
+                    guard seen & bit == 0 else { return nil }
                     seen |= bit
-                    return true
+                    return end
                 }
-                guard read else { return false }
-                if failed { return true }
-                guard let rule else { return true }
+                guard let end else { return nil }
+                if failed { return end }
+                guard let rule else { return end }
                 rules.append(rule)
                 if let tierText, let tier = Tier(rawValue: tierText) { named.append((rule, tier)) }
-                return true
+                return end
             }
         }
 
@@ -178,50 +188,67 @@ extension RecordedCase {
         /// member, a value of another type, a number that is not whole where a count is read),
         /// which that reader then reads or refuses.
         static func signals(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Signals? {
+            guard let (signals, end) = signals(b, from: JSONSkim.skipSpace(b, range.lowerBound)), end <= range.upperBound,
+                JSONSkim.skipSpace(b, end) >= range.upperBound
+            else { return nil }
+            return signals
+        }
+
+        /// ``signals(_:_:)`` of the object whose `{` is at `start`, and where it ends.
+        static func signals(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (Signals, end: Int)? {
             var signals = Signals.neutral
             var seen: UInt8 = 0
-            let read = JSONSkim.forEachMember(b, range) { key, value in
-                guard let member = SignalsMember.named(b, key), seen & member.rawValue == 0 else { return false }
+            let end = JSONSkim.walkObject(b, start, within: b.count) { key, start in
+                guard let member = SignalsMember.named(b, key), seen & member.rawValue == 0 else { return nil }
                 seen |= member.rawValue
                 switch member {
-                case .amountZScore:
-                    guard let x = JSONSkim.number(b, value) else { return false }
-                    signals.amountZScore = x
-                case .resourceAmountZScore:
-                    guard let x = JSONSkim.number(b, value) else { return false }
-                    signals.resourceAmountZScore = x
-                case .actorRate1m:
-                    guard let n = JSONSkim.int(b, value) else { return false }
-                    signals.actorRate1m = n
-                case .actorRate1h:
-                    guard let n = JSONSkim.int(b, value) else { return false }
-                    signals.actorRate1h = n
-                case .firstTime:
-                    guard let flag = JSONSkim.bool(b, value) else { return false }
-                    signals.firstTime = flag
-                case .offHours:
-                    guard let flag = JSONSkim.bool(b, value) else { return false }
-                    signals.offHours = flag
                 case .zscores:
-                    return JSONSkim.forEachMember(b, value) { field, item in
+                    return JSONSkim.walkObject(b, start, within: b.count) { field, start in
                         guard let name = JSONSkim.plainText(b, field), signals.zscores[name] == nil,
-                            let z = JSONSkim.number(b, item)
-                        else { return false }
+                            let end = JSONSkim.skipValue(b, start), let z = JSONSkim.number(b, start..<end)
+                        else { return nil }
                         signals.zscores[name] = z
-                        return true
+                        return end
                     }
                 case .firstSeen:
-                    return JSONSkim.forEachMember(b, value) { field, item in
+                    return JSONSkim.walkObject(b, start, within: b.count) { field, start in
                         guard let name = JSONSkim.plainText(b, field), signals.firstSeen[name] == nil,
-                            let flag = JSONSkim.bool(b, item)
-                        else { return false }
+                            let end = JSONSkim.skipValue(b, start), let flag = JSONSkim.bool(b, start..<end)
+                        else { return nil }
                         signals.firstSeen[name] = flag
-                        return true
+                        return end
                     }
+                default:
+                    break
                 }
-                return true
+                guard let end = JSONSkim.skipValue(b, start) else { return nil }
+                let value = start..<end
+                switch member {
+                case .amountZScore:
+                    guard let x = JSONSkim.number(b, value) else { return nil }
+                    signals.amountZScore = x
+                case .resourceAmountZScore:
+                    guard let x = JSONSkim.number(b, value) else { return nil }
+                    signals.resourceAmountZScore = x
+                case .actorRate1m:
+                    guard let n = JSONSkim.int(b, value) else { return nil }
+                    signals.actorRate1m = n
+                case .actorRate1h:
+                    guard let n = JSONSkim.int(b, value) else { return nil }
+                    signals.actorRate1h = n
+                case .firstTime:
+                    guard let flag = JSONSkim.bool(b, value) else { return nil }
+                    signals.firstTime = flag
+                case .offHours:
+                    guard let flag = JSONSkim.bool(b, value) else { return nil }
+                    signals.offHours = flag
+                case .zscores, .firstSeen:
+                    return nil
+                }
+                return end
             }
-            return read ? signals : nil
+            guard let end else { return nil }
+            return (signals, end)
         }
 
         private enum SignalsMember: UInt8 {
@@ -243,44 +270,46 @@ extension RecordedCase {
             }
         }
 
-        /// The decision's `inputs`, as ``DecisionInputs/init(recordedDecision:)`` reads them.
-        private mutating func recordedInputs(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> DecisionInputs? {
+        /// The decision's `inputs` whose `{` is at `start`, as ``DecisionInputs/init(recordedDecision:)``
+        /// reads them, and where they end.
+        private mutating func recordedInputs(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (DecisionInputs, end: Int)? {
             var seen: UInt8 = 0
             var actor: Actor?
-            var system = SystemState()
+            var system: SystemState?
             var before: CELMap?
             var micros: Int?
-            let read = JSONSkim.forEachMember(b, range) { key, value in
+            let end = JSONSkim.walkObject(b, start, within: b.count) { key, start in
+                guard let end = JSONSkim.skipValue(b, start) else { return nil }
+                let value = start..<end
                 let bit: UInt8
                 switch key.count {
                 case 5 where JSONSkim.matches(b, key, "actor"):
                     bit = 1
                     actor = actors.value(b, value) { try? Actor(jsonValue: $0) }
-                    if actor == nil { return false }
+                    if actor == nil { return nil }
                 case 6 where JSONSkim.matches(b, key, "system"):
                     bit = 2
-                    let read = systems.value(b, value) { value in
+                    system = systems.value(b, value) { value in
                         guard case .map(let map) = value else { return nil }
                         return DecisionInputs.recordedSystem(map)
                     }
-                    guard let read else { return false }
-                    system = read
+                    if system == nil { return nil }
                 case 6 where JSONSkim.matches(b, key, "before"):
                     bit = 4
-                    guard case .map(let map)? = JSONSkim.value(b, value) else { return false }
+                    guard case .map(let map)? = JSONSkim.value(b, value) else { return nil }
                     before = map
                 case 11 where JSONSkim.matches(b, key, "decision_us"):
                     bit = 8
-                    guard let number = JSONSkim.value(b, value).flatMap(SignalState.number) else { return false }
+                    guard let number = JSONSkim.number(b, value) else { return nil }
                     micros = DecisionInputs.whole(number)
-                default: return false
+                default: return nil
                 }
-                guard seen & bit == 0 else { return false }
+                guard seen & bit == 0 else { return nil }
                 seen |= bit
-                return true
+                return end
             }
-            guard read, let actor else { return nil }
-            return DecisionInputs(actor: actor, system: system, before: before, decisionMicroseconds: micros)
+            guard let end, let actor else { return nil }
+            return (DecisionInputs(actor: actor, system: system ?? SystemState(), before: before, decisionMicroseconds: micros), end)
         }
     }
 }

@@ -116,52 +116,78 @@ enum JSONSkim {
     static func forEachMember(
         _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ body: (_ key: Range<Int>, _ value: Range<Int>) -> Bool
     ) -> Bool {
-        var i = skipSpace(b, range.lowerBound)
-        guard i < range.upperBound, b[i] == UInt8(ascii: "{") else { return false }
-        i = skipSpace(b, i + 1)
-        if i < range.upperBound, b[i] == UInt8(ascii: "}") { return skipSpace(b, i + 1) >= range.upperBound }
-        while true {
-            guard i < range.upperBound, b[i] == quote else { return false }
-            let keyStart = i + 1
-            var keyEnd = keyStart
-            while keyEnd < range.upperBound, b[keyEnd] != quote {
-                if b[keyEnd] == backslash { return false }
-                keyEnd += 1
-            }
-            guard keyEnd < range.upperBound else { return false }
-            i = skipSpace(b, keyEnd + 1)
-            guard i < range.upperBound, b[i] == UInt8(ascii: ":") else { return false }
-            let start = skipSpace(b, i + 1)
-            guard let end = skipValue(b, start), end <= range.upperBound, body(keyStart..<keyEnd, start..<end) else {
-                return false
-            }
-            i = skipSpace(b, end)
-            guard i < range.upperBound else { return false }
-            if b[i] == UInt8(ascii: ",") {
-                i = skipSpace(b, i + 1)
-                continue
-            }
-            return b[i] == UInt8(ascii: "}") && skipSpace(b, i + 1) >= range.upperBound
+        let end = walkObject(b, skipSpace(b, range.lowerBound), within: range.upperBound) { key, start in
+            guard let end = skipValue(b, start), end <= range.upperBound, body(key, start..<end) else { return nil }
+            return end
         }
+        guard let end else { return false }
+        return skipSpace(b, end) >= range.upperBound
     }
 
     /// Calls `body` with each element of the list spanning `range`, in order; false when it is
     /// not a list or `body` returned false.
     @inline(__always)
     static func forEachElement(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ body: (Range<Int>) -> Bool) -> Bool {
-        var i = skipSpace(b, range.lowerBound)
-        guard i < range.upperBound, b[i] == UInt8(ascii: "[") else { return false }
+        let end = walkList(b, skipSpace(b, range.lowerBound), within: range.upperBound) { start in
+            guard let end = skipValue(b, start), end <= range.upperBound, body(start..<end) else { return nil }
+            return end
+        }
+        guard let end else { return false }
+        return skipSpace(b, end) >= range.upperBound
+    }
+
+    /// Walks the object whose `{` is at `start`, calling `body` with each member's key (inside
+    /// its quotes) and where its value starts; `body` reads the value and returns where it ends
+    /// (`nil`: give up). The end of the object (after its `}`), or `nil` when it is not an object
+    /// ending before `limit`, a key has an escape, or `body` gave up. Each byte is read once:
+    /// a value is not skipped first and then read.
+    @inline(__always)
+    static func walkObject(
+        _ b: UnsafeBufferPointer<UInt8>, _ start: Int, within limit: Int, _ body: (_ key: Range<Int>, _ value: Int) -> Int?
+    ) -> Int? {
+        var i = start
+        guard i < limit, b[i] == UInt8(ascii: "{") else { return nil }
         i = skipSpace(b, i + 1)
-        if i < range.upperBound, b[i] == UInt8(ascii: "]") { return skipSpace(b, i + 1) >= range.upperBound }
+        if i < limit, b[i] == UInt8(ascii: "}") { return i + 1 }
         while true {
-            guard let end = skipValue(b, i), end <= range.upperBound, body(i..<end) else { return false }
+            guard i < limit, b[i] == quote else { return nil }
+            let keyStart = i + 1
+            var keyEnd = keyStart
+            while keyEnd < limit, b[keyEnd] != quote {
+                if b[keyEnd] == backslash { return nil }
+                keyEnd += 1
+            }
+            guard keyEnd < limit else { return nil }
+            i = skipSpace(b, keyEnd + 1)
+            guard i < limit, b[i] == UInt8(ascii: ":") else { return nil }
+            guard let end = body(keyStart..<keyEnd, skipSpace(b, i + 1)), end <= limit else { return nil }
             i = skipSpace(b, end)
-            guard i < range.upperBound else { return false }
+            guard i < limit else { return nil }
             if b[i] == UInt8(ascii: ",") {
                 i = skipSpace(b, i + 1)
                 continue
             }
-            return b[i] == UInt8(ascii: "]") && skipSpace(b, i + 1) >= range.upperBound
+            return b[i] == UInt8(ascii: "}") ? i + 1 : nil
+        }
+    }
+
+    /// Walks the list whose `[` is at `start` as ``walkObject(_:_:within:_:)`` walks an object:
+    /// `body` reads each element from where it starts and returns where it ends.
+    @inline(__always)
+    static func walkList(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, within limit: Int, _ body: (Int) -> Int?) -> Int? {
+        var i = start
+        guard i < limit, b[i] == UInt8(ascii: "[") else { return nil }
+        i = skipSpace(b, i + 1)
+        if i < limit, b[i] == UInt8(ascii: "]") { return i + 1 }
+        while true {
+            guard let end = body(i), end <= limit else { return nil }
+            i = skipSpace(b, end)
+            guard i < limit else { return nil }
+            if b[i] == UInt8(ascii: ",") {
+                i = skipSpace(b, i + 1)
+                continue
+            }
+            return b[i] == UInt8(ascii: "]") ? i + 1 : nil
         }
     }
 
@@ -176,9 +202,7 @@ enum JSONSkim {
 
     /// A JSON number as a double, read as the general parser reads it (`nil`: not a number).
     static func number(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double? {
-        guard !range.isEmpty, b[range.lowerBound] == UInt8(ascii: "-") || (b[range.lowerBound] >= 48 && b[range.lowerBound] <= 57)
-        else { return nil }
-        switch value(b, range) {
+        switch Value.jsonNumber(UnsafeBufferPointer(rebasing: b[range])) {
         case .double(let d)?: return d
         case .int(let i)?: return Double(i)
         case .uint(let u)?: return Double(u)
@@ -188,9 +212,7 @@ enum JSONSkim {
 
     /// A JSON number that is a whole count, as `ObjectReader.int` reads one (`nil`: anything else).
     static func int(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
-        guard !range.isEmpty, b[range.lowerBound] == UInt8(ascii: "-") || (b[range.lowerBound] >= 48 && b[range.lowerBound] <= 57)
-        else { return nil }
-        switch value(b, range) {
+        switch Value.jsonNumber(UnsafeBufferPointer(rebasing: b[range])) {
         case .int(let i)?: return Int(i)
         case .uint(let u)? where u <= UInt64(Int.max): return Int(u)
         case .double(let d)? where d.rounded() == d && abs(d) < 9e15: return Int(d)

@@ -70,6 +70,14 @@ extension Value {
         self = try reader.readDocument()
     }
 
+    /// The JSON number that is all of `bytes` (no spaces), read as ``init(json:)`` reads it:
+    /// `.int`, `.uint` or `.double`; `nil` when `bytes` is anything else.
+    public static func jsonNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Value? {
+        var reader = JSONReader(bytes: bytes, limits: .standard)
+        guard let number = try? reader.readNumber(), reader.offset == bytes.count else { return nil }
+        return number
+    }
+
     /// The value as JSON text, for printing results.
     ///
     /// Bytes are base64, timestamps and durations their protobuf JSON strings
@@ -493,7 +501,7 @@ private struct JSONReader {
         }
     }
 
-    private mutating func readNumber() throws(JSONError) -> Value {
+    fileprivate mutating func readNumber() throws(JSONError) -> Value {
         let start = offset
         var isInteger = true
         let negative = peek(UInt8(ascii: "-"))
