@@ -55,6 +55,35 @@ import Testing
         #expect(found == (end < 0 ? nil : end), "\(text)")
     }
 
+    @Test(arguments: [
+        (#"{"a":{"b":[1,2.5,"x"]},"c":1}"#, 5, 22, #"{"b":[1,2.5,"x"]}"#),
+        (#"[{"k":"é"}, 2]"#, 1, 11, #"{"k":"é"}"#),
+        (#"{"a":nul}"#, 5, -1, ""),
+        (#"{"a":"unterminated}"#, 5, -1, ""),
+    ] as [(String, Int, Int, String)])
+    func aValueIsReadWhereItLiesAndEndsWhereItEnds(text: String, start: Int, end: Int, expected: String) throws {
+        let bytes = Array(text.utf8)
+        let read = bytes.withUnsafeBufferPointer { JSONSkim.value($0, from: start) }
+        guard end >= 0 else {
+            #expect(read == nil, "\(text)")
+            return
+        }
+        let (value, found) = try #require(read, "\(text)")
+        #expect(found == end)
+        #expect(CanonicalJSON.encode(value) == CanonicalJSON.encode(try Value(json: expected)))
+    }
+
+    @Test func textThatIsNotUTF8IsNotReadAsAValue() {
+        // A string holding a lone continuation byte, inside a larger text.
+        let bytes: [UInt8] = Array(#"{"a":""#.utf8) + [0x80] + Array(#""}"#.utf8)
+        #expect(bytes.withUnsafeBufferPointer { JSONSkim.value($0, from: 5) } == nil)
+        #expect(bytes.withUnsafeBufferPointer { JSONSkim.isASCII($0, 0..<5) })
+        #expect(!bytes.withUnsafeBufferPointer { JSONSkim.isASCII($0, 0..<$0.count) })
+        let long = Array(repeating: UInt8(ascii: "a"), count: 17) + [0xC3, 0xA9]
+        #expect(long.withUnsafeBufferPointer { JSONSkim.isASCII($0, 0..<17) })
+        #expect(!long.withUnsafeBufferPointer { JSONSkim.isASCII($0, 0..<18) })
+    }
+
     @Test func equalBytesAreEqualAndOthersAreNot() {
         var random = Generator(state: 7)
         for _ in 0..<5_000 {

@@ -279,6 +279,15 @@ extension RecordedCase {
             var before: CELMap?
             var micros: Int?
             let end = JSONSkim.walkObject(b, start, within: b.count) { key, start in
+                if key.count == 6, JSONSkim.matches(b, key, "before") {
+                    // Parsed where it lies, without finding its end first.
+                    guard seen & 4 == 0, let (read, end) = JSONSkim.value(b, from: start), case .map(let map) = read else {
+                        return nil
+                    }
+                    seen |= 4
+                    before = map
+                    return end
+                }
                 guard let end = JSONSkim.skipValue(b, start) else { return nil }
                 let value = start..<end
                 let bit: UInt8
@@ -294,10 +303,6 @@ extension RecordedCase {
                         return DecisionInputs.recordedSystem(map)
                     }
                     if system == nil { return nil }
-                case 6 where JSONSkim.matches(b, key, "before"):
-                    bit = 4
-                    guard case .map(let map)? = JSONSkim.value(b, value) else { return nil }
-                    before = map
                 case 11 where JSONSkim.matches(b, key, "decision_us"):
                     bit = 8
                     guard let number = JSONSkim.number(b, value) else { return nil }

@@ -79,23 +79,43 @@ extension StreamParser {
         var before: CELMap?
         var context: CELMap?
         var key: String?
-        let whole = JSONSkim.forEachMember(b, range) { name, value in
-            guard let member = MutationKey.named(b, name), seen & member.rawValue == 0 else { return false }
+        // Walked once: `changes`, `before` and `context` are parsed where they lie.
+        let end = JSONSkim.walkObject(b, JSONSkim.skipSpace(b, range.lowerBound), within: range.upperBound) { name, start in
+            guard let member = MutationKey.named(b, name), seen & member.rawValue == 0 else { return nil }
             seen |= member.rawValue
-            if JSONSkim.matches(b, value, "null") { return true }
+            if start < range.upperBound, b[start] == UInt8(ascii: "n") {
+                guard let end = JSONSkim.skipValue(b, start), JSONSkim.matches(b, start..<end, "null") else { return nil }
+                return end
+            }
+            switch member {
+            case .changes, .before, .context:
+                guard let (read, end) = JSONSkim.value(b, from: start), end <= range.upperBound, case .map(let map) = read else {
+                    return nil
+                }
+                switch member {
+                case .changes: changes = map
+                case .before: before = map
+                default: context = map
+                }
+                return end
+            default:
+                break
+            }
+            guard let end = JSONSkim.skipValue(b, start) else { return nil }
+            let value = start..<end
             switch member {
             case .resource:
                 resource = JSONSkim.plainString(b, value)
-                return resource != nil
+                return resource == nil ? nil : end
             case .operation:
                 operation = JSONSkim.plainString(b, value).flatMap(Mutation.Operation.init(rawValue:))
-                return operation != nil
+                return operation == nil ? nil : end
             case .target:
                 target = JSONSkim.plainString(b, value)
-                return target != nil
+                return target == nil ? nil : end
             case .idempotencyKey:
                 key = JSONSkim.plainString(b, value)
-                return key != nil
+                return key == nil ? nil : end
             case .targets:
                 var ids: [String] = []
                 let plain = JSONSkim.forEachElement(b, value) { item in
@@ -104,17 +124,12 @@ extension StreamParser {
                     return true
                 }
                 targets = ids
-                return plain
+                return plain ? end : nil
             case .changes, .before, .context:
-                guard case .map(let map)? = JSONSkim.value(b, value) else { return false }
-                switch member {
-                case .changes: changes = map
-                case .before: before = map
-                default: context = map
-                }
-                return true
+                return nil
             }
         }
+        let whole = end.map { JSONSkim.skipSpace(b, $0) >= range.upperBound } ?? false
         guard whole, let resource, let operation else { return nil }
         return Mutation(
             resource: resource, operation: operation, target: target, targets: targets, changes: changes, before: before,

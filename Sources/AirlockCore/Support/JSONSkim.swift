@@ -200,6 +200,34 @@ enum JSONSkim {
         return try? Value(json: text)
     }
 
+    /// The value starting at `start` read by the general parser, and where it ends: one pass,
+    /// without finding its end first (`nil`: not a value, or not valid UTF-8).
+    static func value(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (Value, end: Int)? {
+        guard start < b.count, let (value, length) = try? Value.json(prefixOf: UnsafeBufferPointer(rebasing: b[start...]))
+        else { return nil }
+        let end = start + length
+        if isASCII(b, start..<end) { return (value, end) }
+        // Read again from text checked to be UTF-8.
+        guard let checked = Self.value(b, start..<end) else { return nil }
+        return (checked, end)
+    }
+
+    /// Whether every byte in `range` is ASCII, eight at a time.
+    static func isASCII(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < range.upperBound {
+            if base[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// A JSON number as a double, read as the general parser reads it (`nil`: not a number).
     static func number(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double? {
         switch Value.jsonNumber(UnsafeBufferPointer(rebasing: b[range])) {

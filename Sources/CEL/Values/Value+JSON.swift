@@ -70,6 +70,16 @@ extension Value {
         self = try reader.readDocument()
     }
 
+    /// The JSON value at the start of `bytes` (UTF-8 its caller has checked, as for
+    /// ``init(validUTF8JSON:limits:)``) and how many bytes it took; what follows it is not read.
+    public static func json(prefixOf bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits = .standard) throws(JSONError)
+        -> (value: Value, length: Int)
+    {
+        var reader = JSONReader(bytes: bytes, limits: limits)
+        let value = try reader.readValue()
+        return (value, reader.offset)
+    }
+
     /// The JSON number that is all of `bytes` (no spaces), read as ``init(json:)`` reads it:
     /// `.int`, `.uint` or `.double`; `nil` when `bytes` is anything else.
     public static func jsonNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Value? {
@@ -308,7 +318,7 @@ private struct JSONReader {
         return value
     }
 
-    private mutating func readValue() throws(JSONError) -> Value {
+    fileprivate mutating func readValue() throws(JSONError) -> Value {
         guard offset < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[offset] {
         case UInt8(ascii: "{"): return try readObject()
