@@ -63,7 +63,7 @@ import Testing
     ] as [(String, Int, Int, String)])
     func aValueIsReadWhereItLiesAndEndsWhereItEnds(text: String, start: Int, end: Int, expected: String) throws {
         let bytes = Array(text.utf8)
-        let read = bytes.withUnsafeBufferPointer { JSONSkim.value($0, from: start) }
+        let read = bytes.withUnsafeBufferPointer { JSONSkim.value($0, from: start, enclosedBy: 1) }
         guard end >= 0 else {
             #expect(read == nil, "\(text)")
             return
@@ -73,10 +73,21 @@ import Testing
         #expect(CanonicalJSON.encode(value) == CanonicalJSON.encode(try Value(json: expected)))
     }
 
+    @Test func theNestingBoundCountsTheEnclosingLevels() {
+        // 62 levels inside one: what the general path reads of the whole text, and no deeper.
+        func nested(_ levels: Int) -> [UInt8] {
+            Array(("{\"a\":" + String(repeating: "[", count: levels) + String(repeating: "]", count: levels) + "}").utf8)
+        }
+        #expect(nested(63).withUnsafeBufferPointer { JSONSkim.value($0, from: 5, enclosedBy: 1) } != nil)
+        #expect(nested(64).withUnsafeBufferPointer { JSONSkim.value($0, from: 5, enclosedBy: 1) } == nil)
+        #expect((try? Value(json: String(decoding: nested(63), as: UTF8.self))) != nil)
+        #expect((try? Value(json: String(decoding: nested(64), as: UTF8.self))) == nil)
+    }
+
     @Test func textThatIsNotUTF8IsNotReadAsAValue() {
         // A string holding a lone continuation byte, inside a larger text.
         let bytes: [UInt8] = Array(#"{"a":""#.utf8) + [0x80] + Array(#""}"#.utf8)
-        #expect(bytes.withUnsafeBufferPointer { JSONSkim.value($0, from: 5) } == nil)
+        #expect(bytes.withUnsafeBufferPointer { JSONSkim.value($0, from: 5, enclosedBy: 1) } == nil)
         #expect(bytes.withUnsafeBufferPointer { JSONSkim.isASCII($0, 0..<5) })
         #expect(!bytes.withUnsafeBufferPointer { JSONSkim.isASCII($0, 0..<$0.count) })
         let long = Array(repeating: UInt8(ascii: "a"), count: 17) + [0xC3, 0xA9]

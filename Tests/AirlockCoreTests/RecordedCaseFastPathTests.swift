@@ -179,6 +179,28 @@ import Testing
         }
     }
 
+    @Test(
+        "values nested to the general path's bound are read as it reads them, and deeper ones are not",
+        arguments: [61, 62, 63])
+    func nestingAtTheBound(chain: Int) throws {
+        let payloads = try Self.recordedExampleStream()
+        let chosen = try #require(payloads.first { $0.decided.contains(#""before":{"#) && $0.submitted.contains(#""changes":{"#) })
+        let deep = String(repeating: #"{"a":"#, count: chain) + "1" + String(repeating: "}", count: chain)
+        var inBefore = chosen
+        inBefore.decided = inBefore.decided.replacingOccurrences(of: #""before":{"#, with: #""before":{"deep":\#(deep),"#)
+        var inChanges = chosen
+        inChanges.submitted = inChanges.submitted.replacingOccurrences(of: #""changes":{"#, with: #""changes":{"deep":\#(deep),"#)
+        for payload in [inBefore, inChanges] {
+            var reader = RecordedCase.Reader()
+            #expect(Self.fingerprint(reader.read(payload)) == Self.fingerprint(Self.general(payload)), "\(chain) levels")
+        }
+        // `before` is the third level of the decision: a chain of 61 inside it reaches the 64th,
+        // which the general path still reads; 62 goes past it.
+        var reader = RecordedCase.Reader()
+        let read = reader.read(inBefore)
+        #expect(((try? read.get()) != nil) == (chain <= 61), "\(read)")
+    }
+
     @Test func aRecordedCountOutOfRangeIsLeftOutNotATrap() throws {
         let payloads = try Self.recordedExampleStream()
         let chosen = try #require(payloads.first { $0.decided.contains(#""decision_us":"#) && $0.decided.contains(#""queue_depth":"#) })

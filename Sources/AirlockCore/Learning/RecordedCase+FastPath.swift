@@ -281,7 +281,10 @@ extension RecordedCase {
             let end = JSONSkim.walkObject(b, start, within: b.count) { key, start in
                 if key.count == 6, JSONSkim.matches(b, key, "before") {
                     // Parsed where it lies, without finding its end first.
-                    guard seen & 4 == 0, let (read, end) = JSONSkim.value(b, from: start), case .map(let map) = read else {
+                    // Inside the decision and its inputs.
+                    guard seen & 4 == 0, let (read, end) = JSONSkim.value(b, from: start, enclosedBy: 2),
+                        case .map(let map) = read
+                    else {
                         return nil
                     }
                     seen |= 4

@@ -47,7 +47,7 @@ extension StreamParser {
         guard let time, let actor, let mutation else { return nil }
         let result: Result<Mutation, ValidationFailure>
         var resource = ""
-        if let plain = Self.plainMutation(b, mutation) {
+        if let plain = Self.plainMutation(b, mutation, enclosedBy: 1) {
             result = .success(plain)
             resource = plain.resource
         } else {
@@ -69,7 +69,10 @@ extension StreamParser {
     /// place, and only `changes`, `before` and `context` parsed into values. `nil` for anything
     /// else (an unknown or repeated key, an escape, a value of another type, an unknown
     /// operation): `Mutation.read` then reads it or says what is wrong.
-    static func plainMutation(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Mutation? {
+    ///
+    /// `enclosing` is how many arrays and objects of the text hold the document (a stream line:
+    /// 1), for the nesting bound the general path applies to the whole text.
+    static func plainMutation(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, enclosedBy enclosing: Int = 0) -> Mutation? {
         var seen: UInt8 = 0
         var resource: String?
         var operation: Mutation.Operation?
@@ -89,7 +92,9 @@ extension StreamParser {
             }
             switch member {
             case .changes, .before, .context:
-                guard let (read, end) = JSONSkim.value(b, from: start), end <= range.upperBound, case .map(let map) = read else {
+                guard let (read, end) = JSONSkim.value(b, from: start, enclosedBy: enclosing + 1), end <= range.upperBound,
+                    case .map(let map) = read
+                else {
                     return nil
                 }
                 switch member {

@@ -200,15 +200,21 @@ enum JSONSkim {
         return try? Value(json: text)
     }
 
-    /// The value starting at `start` read by the general parser, and where it ends: one pass,
-    /// without finding its end first (`nil`: not a value, or not valid UTF-8).
-    static func value(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (Value, end: Int)? {
-        guard start < b.count, let (value, length) = try? Value.json(prefixOf: UnsafeBufferPointer(rebasing: b[start...]))
+    /// The value starting at `start`, inside `enclosing` arrays and objects of its text, read by
+    /// the general parser, and where it ends: one pass, without finding its end first (`nil`:
+    /// not a value, nested deeper than the whole text may be, or not valid UTF-8).
+    static func value(_ b: UnsafeBufferPointer<UInt8>, from start: Int, enclosedBy enclosing: Int) -> (Value, end: Int)? {
+        // The general path reads the whole text: its nesting bound counts the enclosing levels.
+        let limits = JSONLimits(depth: Value.maximumJSONDepth - enclosing)
+        guard start < b.count, limits.depth > 0,
+            let (value, length) = try? Value.json(prefixOf: UnsafeBufferPointer(rebasing: b[start...]), limits: limits)
         else { return nil }
         let end = start + length
         if isASCII(b, start..<end) { return (value, end) }
         // Read again from text checked to be UTF-8.
-        guard let checked = Self.value(b, start..<end) else { return nil }
+        guard let text = String(validating: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self),
+            let checked = try? Value(json: text, limits: limits)
+        else { return nil }
         return (checked, end)
     }
 
