@@ -171,7 +171,10 @@ import Testing
         ] as [(String, Bool)])
     func theSignalsSkimAgrees(text: String, skimmed: Bool) throws {
         let bytes = Array(text.utf8)
-        let skim = bytes.withUnsafeBufferPointer { RecordedCase.Reader.signals($0, 0..<$0.count) }
+        let walked = bytes.withUnsafeBufferPointer { RecordedCase.Reader.signals($0, from: 0) }
+        // Read to its closing brace and no further.
+        let skim = walked.flatMap { $0.end == bytes.count ? $0.0 : nil }
+        if let walked { #expect(walked.end == bytes.count, "\(text)") }
         #expect((skim != nil) == skimmed, "\(text)")
         if let skim {
             let general = try Signals(jsonValue: try Value(json: text))

@@ -183,18 +183,10 @@ extension RecordedCase {
             }
         }
 
-        /// The signals of a decision as the gateway writes them, as ``Signals/init(jsonValue:base:)``
-        /// reads them (from `.neutral`); `nil` for anything else (an unknown, repeated or null
-        /// member, a value of another type, a number that is not whole where a count is read),
-        /// which that reader then reads or refuses.
-        static func signals(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Signals? {
-            guard let (signals, end) = signals(b, from: JSONSkim.skipSpace(b, range.lowerBound)), end <= range.upperBound,
-                JSONSkim.skipSpace(b, end) >= range.upperBound
-            else { return nil }
-            return signals
-        }
-
-        /// ``signals(_:_:)`` of the object whose `{` is at `start`, and where it ends.
+        /// The signals object of a decision whose `{` is at `start`, as the gateway writes it, read
+        /// as ``Signals/init(jsonValue:base:)`` reads it (from `.neutral`), and where it ends; `nil`
+        /// for anything else (an unknown, repeated or null member, a value of another type, a
+        /// number that is not whole where a count is read), which that reader then reads or refuses.
         static func signals(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> (Signals, end: Int)? {
             var signals = Signals.neutral
             var seen: UInt8 = 0
