@@ -284,7 +284,7 @@ extension CLIClientTests {
         ) async throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cli-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            defer { removeTemporaryFolder(directory) }
             var configuration = try GatewayConfiguration.parse(
                 configuration(stateDirectory: directory), file: directory + "/airlock.yaml")
             configuration.port = 0

@@ -210,7 +210,7 @@ import Testing
 
     @Test func aReloadRevokesARemovedKeyAtOnceAndKeepsTheRunningConfigurationWhenItDoesNotLoad() async throws {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let file = directory + "/airlock.yaml"
         let original = TestServer.configurationText(stateDirectory: directory)
         try original.write(toFile: file, atomically: true, encoding: .utf8)

@@ -10,10 +10,10 @@ import Testing
 @Suite(.sharedResources) struct AuditWitnessTests {
     @Test func aLogCutBackWithItsCheckpointsFailsAgainstTheWitness() async throws {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let outside = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-witness-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: outside) }
+        defer { removeTemporaryFolder(outside.path) }
         let witness = outside.appendingPathComponent("witness.jsonl")
         let configure = { (configuration: inout GatewayConfiguration) in
             configuration.checkpointEvery = 2

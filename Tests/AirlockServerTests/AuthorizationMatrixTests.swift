@@ -483,7 +483,7 @@ extension AuthorizationMatrixTests {
         executors: Bool = false, _ body: @Sendable (Fixture) async throws -> Value
     ) async throws -> (Value, [InMemoryLogHandler.Entry]) {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let database = directory + "/" + DemoDatabase.fileName
         if executors { try createCustomers(at: database) }
         let logs = InMemoryLogHandler()

@@ -89,7 +89,7 @@ import Testing
     @Test("a read-only store: 503 saying so, nothing recorded, and writes again once it is writable")
     func aReadOnlyStoreFailsClosedAndRecovers() async throws {
         let state = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: state) }
+        defer { removeTemporaryFolder(state) }
         try await TestServer.run(stateDirectory: state) { api, parts in
             let store = try #require(parts.store as? SQLiteStore)
             #expect(try await api.submit(Self.low(0)).status == .created)

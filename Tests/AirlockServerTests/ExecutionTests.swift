@@ -20,7 +20,7 @@ struct ExecutionTests {
         _ body: @Sendable (APIClient, DatabaseQueue) async throws -> Void
     ) async throws {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let database = directory + "/" + DemoDatabase.fileName
         try DemoDatabase.create(at: database)
         let queue = try DatabaseQueue(path: database)

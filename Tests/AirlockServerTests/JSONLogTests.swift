@@ -19,7 +19,7 @@ import Testing
         var logger = Logger(label: "airlock") { label in JSONLogHandler(label: label) { captured.append($0) } }
         logger.logLevel = .trace
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let ids = try await TestServer.run(stateDirectory: directory, logger: logger) { api, _ in
             let low = try await api.submit(Mutations.lowTitle)
             let high = try await api.submit(Mutations.highDelete)

@@ -12,7 +12,7 @@ import Testing
 @Suite(.sharedResources) struct RestartTests {
     @Test func aPendingMutationIsStillPendingAfterARestartAndCanThenBeApproved() async throws {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let clock = ManualClock(TestServer.businessHours)
 
         let (id, lowID) = try await TestServer.run(stateDirectory: directory, clock: clock) { api, _ in
@@ -51,7 +51,7 @@ import Testing
 
     @Test func anActivatedPolicyAndARollbackSurviveARestart() async throws {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let (original, strict) = try await TestServer.run(stateDirectory: directory) { api, parts in
             let uploaded = try await api.send(
                 .put, "/v1/policies/strict", key: TestServer.Key.root, body: ByteBuffer(string: PolicyTests.strictPack),
@@ -74,7 +74,7 @@ import Testing
 
     @Test func anActiveVersionThatNoLongerChecksGivesWayToTheConfiguredPackAtStartUp() async throws {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let configured = try await TestServer.run(stateDirectory: directory) { _, parts in
             // Stored and activated as an earlier Airlock might have: a score this one refuses.
             var change = StoreChange(at: Date())

@@ -106,7 +106,7 @@ import Testing
 
     @Test func aShadowRunSurvivesARestart() async throws {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let version = try await TestServer.run(stateDirectory: directory) { api, _ in
             let uploaded = try await api.send(
                 .put, "/v1/policies/candidate", key: TestServer.Key.root, body: ByteBuffer(string: Self.candidate),

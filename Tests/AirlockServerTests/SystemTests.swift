@@ -107,7 +107,7 @@ import Testing
     @Test("a freeze survives a restart and is in the audit log with who, on/off and why")
     func freezeSurvivesARestartAndIsAudited() async throws {
         let directory = try TestServer.makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         let clock = ManualClock(TestServer.businessHours)
         try await TestServer.run(stateDirectory: directory, clock: clock) { api, _ in
             let reply = try await Self.freeze(api, #"{"on": true, "reason": "payments incident"}"#)

@@ -12,9 +12,11 @@ DIR and exits 1 with the reason.
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 import urllib.error
@@ -52,6 +54,7 @@ class Console:
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.drivers = []
+        self.scratch = []
         self.current = None
 
     # --- the API, as an agent uses it -------------------------------------------------------
@@ -99,7 +102,13 @@ class Console:
                          f"--window-size={width},{height}"]:
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        # Chromium keeps its profile lock under TMPDIR and leaves it behind when the driver stops
+        # it: each browser gets a folder of its own, removed in quit().
+        scratch = tempfile.mkdtemp(prefix="airlock-chromium-")
+        self.scratch.append(scratch)
+        service = Service(CHROMEDRIVER, env={**os.environ, "TMPDIR": scratch})
+        options.add_argument(f"--user-data-dir={scratch}/profile")
+        driver = webdriver.Chrome(service=service, options=options)
         driver.implicitly_wait(0)
         self.drivers.append(driver)
         self.current = driver
@@ -125,6 +134,8 @@ class Console:
                 driver.quit()
             except Exception:
                 pass
+        for scratch in self.scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     # --- checks every page gets -------------------------------------------------------------
 

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 
 /// A directory under the system's temporary directory, removed by ``remove()``.
@@ -13,6 +14,6 @@ struct TemporaryDirectory: Sendable {
     var path: String { url.path }
 
     func remove() {
-        try? FileManager.default.removeItem(at: url)
+        removeTemporaryFolder(url.path)
     }
 }

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 
 /// A fresh directory under the system's temporary folder, removed when the test ends.
@@ -10,6 +11,6 @@ final class TemporaryDirectory {
     }
 
     deinit {
-        try? FileManager.default.removeItem(atPath: path)
+        removeTemporaryFolder(path)
     }
 }

@@ -84,7 +84,7 @@ struct TestServer {
         _ body: @Sendable (APIClient, AirlockServerParts) async throws -> Value
     ) async throws -> Value {
         let directory = try makeStateDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporaryFolder(directory) }
         return try await run(stateDirectory: directory, clock: clock, extra: extra, body)
     }
 
