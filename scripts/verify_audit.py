@@ -416,9 +416,13 @@ def main():
         print(self_test())
         return 0
     try:
-        public_key = parse_public_key(args.public_key) if args.public_key else None
-        kept_root = bytes.fromhex(args.old_root) if args.old_root else None
-        witness = read_witness(args.witness) if args.witness else None
+        # Given but empty is a bad key, not none: `--public-key "$(airlock audit key …)"` whose
+        # inner command printed nothing must not turn the signature checks off.
+        public_key = parse_public_key(args.public_key) if args.public_key is not None else None
+        if args.old_root is not None and len(args.old_root.strip()) != 64:
+            raise ValueError("--old-root")
+        kept_root = bytes.fromhex(args.old_root) if args.old_root is not None else None
+        witness = read_witness(args.witness) if args.witness is not None else None
     except BadUsage as error:
         print("verify_audit.py: %s" % error, file=sys.stderr)
         return 2

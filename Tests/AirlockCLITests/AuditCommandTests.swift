@@ -44,9 +44,9 @@ struct AuditCommandTests {
                 "audit log FAILED: first bad seq 7: edited: its content no longer matches its hash"))
 
         let key = try await CommandRunner.airlock(["audit", "key", "--state-dir", state.url.path]).output
-        let otherKey = try await CommandRunner.airlock([
-            "audit", "key", "--state-dir", directory.url.appendingPathComponent("other").path,
-        ]).output
+        let other = StateDirectory(directory.url.appendingPathComponent("other"))
+        try await SQLiteStore.open(other).close()
+        let otherKey = try await CommandRunner.airlock(["audit", "key", "--state-dir", other.url.path]).output
         #expect(key != otherKey)
         let pinned = try await CommandRunner.airlock(
             [
@@ -59,6 +59,30 @@ struct AuditCommandTests {
             "audit", "verify", "--state-dir", directory.url.appendingPathComponent("none").path,
         ])
         #expect(missing.status != 0)
+
+        // A key that cannot be used says nothing about the log: exit 2, not 1 ("FAILED").
+        let unreadable = "@" + directory.url.appendingPathComponent("no-such-key").path
+        for bad in ["zz", "", unreadable] {
+            let verify = try await CommandRunner.airlock(["audit", "verify", "--state-dir", state.url.path, "--public-key", bad])
+            #expect(verify.status == 2, "verify --public-key '\(bad)': \(verify)")
+            #expect(verify.errorOutput.contains("--public-key"), "\(verify)")
+            let proof = try await CommandRunner.airlock(["audit", "verify-proof", "--public-key", bad], input: Data("{}".utf8))
+            #expect(proof.status == 2, "verify-proof --public-key '\(bad)': \(proof)")
+        }
+    }
+
+    @Test("key reads only: a state directory without a key is an error, and nothing is made there")
+    func keyOfMissingDirectory() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let typo = directory.url.appendingPathComponent("stat")
+        let result = try await CommandRunner.airlock(["audit", "key", "--state-dir", typo.path])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.output.isEmpty && result.errorOutput.contains("no audit signing key"), "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: typo.path), "audit key made the directory it was asked to read")
+        try FileManager.default.createDirectory(at: typo, withIntermediateDirectories: true)
+        #expect(try await CommandRunner.airlock(["audit", "key", "--state-dir", typo.path]).status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: typo.path).isEmpty, "audit key wrote a key")
     }
 
     @Test("key prints the public key as hex, base64 or id")
@@ -269,7 +293,9 @@ struct AuditCommandTests {
 
         // A bad --public-key is bad usage.
         let intact = directory.url.appendingPathComponent("audit.jsonl").path
-        for bad in ["not-a-key", "@" + directory.url.appendingPathComponent("no-such-file").path, String(key.dropLast(2))] {
+        // An empty one too: `--public-key "$(airlock audit key …)"` whose inner command printed
+        // nothing must not turn the signature checks off.
+        for bad in ["not-a-key", "@" + directory.url.appendingPathComponent("no-such-file").path, String(key.dropLast(2)), ""] {
             let result = try await python([intact, "--public-key", bad])
             #expect(result.status == 2, "\(bad): \(result.output)\(result.errorOutput)")
             #expect(result.errorOutput.contains("--public-key"))

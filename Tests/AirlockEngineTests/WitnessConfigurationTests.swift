@@ -1,4 +1,5 @@
 import AirlockEngine
+import Foundation
 import Testing
 
 /// `audit: { witness: PATH }`: a file outside the state directory.
@@ -33,5 +34,30 @@ struct WitnessConfigurationTests {
             #expect(error.description.hasPrefix("/etc/airlock/airlock.yaml:\(line):\(column)"), "\(error)")
             #expect(error.description.contains("audit.witness must be a file outside state_dir"), "\(error)")
         }
+    }
+
+    @Test("a witness reached through a symbolic link into state_dir is refused, even before either file exists")
+    func throughALink() throws {
+        let folder = try TemporaryDirectory()
+        let state = folder.path + "/state"
+        let link = folder.path + "/outside"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: state)
+        for witness in [link + "/w.jsonl", link + "/new/deeper/w.jsonl", link] {
+            guard case .failure(let error) = parse("state_dir: \(state)\naudit: { witness: \(witness) }\n") else {
+                Issue.record("accepted a witness through a link into state_dir: \(witness)")
+                continue
+            }
+            #expect(error.description.contains("audit.witness must be a file outside state_dir"), "\(error)")
+        }
+        // The state directory given through the link, the witness by the real path: refused too.
+        #expect(throws: ConfigurationError.self) {
+            try parse("state_dir: \(link)\naudit: { witness: \(state)/w.jsonl }\n").get()
+        }
+        // A link that leads elsewhere is outside.
+        let elsewhere = folder.path + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/to-elsewhere", withDestinationPath: elsewhere)
+        #expect(try parse("state_dir: \(state)\naudit: { witness: \(folder.path)/to-elsewhere/w.jsonl }\n").get().witnessPath != nil)
     }
 }

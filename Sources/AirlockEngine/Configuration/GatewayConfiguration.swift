@@ -67,12 +67,28 @@ public struct GatewayConfiguration: Sendable {
     /// Whether `path` is `directory` or lies under it, once both are absolute, standardized and
     /// their existing parts' symbolic links resolved.
     static func isInside(_ path: String, directory: String) -> Bool {
-        func canonical(_ path: String) -> [String] {
-            URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().pathComponents
-        }
-        let file = canonical(path)
-        let folder = canonical(directory)
+        let file = canonicalComponents(path)
+        let folder = canonicalComponents(directory)
         return file.count >= folder.count && Array(file.prefix(folder.count)) == folder
+    }
+
+    /// The components of a path with `.`, `..` and every symbolic link resolved, also when its
+    /// last parts do not exist yet (a witness file not yet written, a state directory not yet
+    /// made): the longest part that exists is resolved by the file system, the rest appended.
+    /// (`resolvingSymlinksInPath()` leaves a path that does not exist as it is, so a link to the
+    /// state directory followed by a new file's name passed for a folder outside it.)
+    static func canonicalComponents(_ path: String) -> [String] {
+        var components = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        var rest: [String] = []
+        while components.count > 1 {
+            let prefix = "/" + components.dropFirst().joined(separator: "/")
+            if let resolved = realpath(prefix, nil) {
+                defer { free(resolved) }
+                return URL(fileURLWithPath: String(cString: resolved)).pathComponents + rest.reversed()
+            }
+            rest.append(components.removeLast())
+        }
+        return ["/"] + rest.reversed()
     }
 
     /// Reads and checks a configuration file. Every problem says file, line and column.

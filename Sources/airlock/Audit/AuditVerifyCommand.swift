@@ -10,7 +10,8 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         discussion: """
             Checks every record's hash, the chain of prev_hash, the Merkle root at every checkpoint, and \
             every checkpoint's Ed25519 signature. Exits 1 when anything is wrong, naming what: edited, \
-            deleted, reordered, inserted, truncated, signature mismatch, checkpoint mismatch.
+            deleted, reordered, inserted, truncated, signature mismatch, checkpoint mismatch; 2 when the \
+            --public-key given cannot be used (not a key, or a file that cannot be read).
             """)
 
     @OptionGroup var location: StoreLocationOptions

@@ -6,7 +6,8 @@ import Foundation
 struct AuditVerifyProofCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-proof",
-        abstract: "Check an inclusion or consistency proof without the database (what an external auditor runs).")
+        abstract: "Check an inclusion or consistency proof without the database (what an external auditor runs).",
+        discussion: "Exits 0 when the proof holds, 1 when it does not, 2 when the --public-key cannot be used.")
 
     @Argument(help: ArgumentHelp("The proof file; `-` or nothing for standard input.", valueName: "file"))
     var file: String?
@@ -24,7 +25,7 @@ struct AuditVerifyProofCommand: AsyncParsableCommand {
     var oldRoot: String?
 
     func run() async throws {
-        let key = try StoreLocationOptions.parsePublicKey(publicKey)
+        let key = try StoreLocationOptions.usablePublicKey(publicKey)
         let data =
             if let file, file != "-" {
                 try Data(contentsOf: URL(fileURLWithPath: file))

@@ -97,10 +97,11 @@ struct StoreLocationOptions: ParsableArguments {
         try SQLiteStore.open(location, configure: configure)
     }
 
-    /// The public key to verify against: the one given, or the state directory's key.
+    /// The public key to verify against: the one given, or the state directory's key. A given
+    /// key that cannot be used ends the command with exit status 2 (``usablePublicKey(_:)``).
     func publicKey(_ given: String?) throws -> (key: AuditPublicKey, fromStateDirectory: Bool) {
         if let given {
-            return (try Self.parsePublicKey(given), false)
+            return (try Self.usablePublicKey(given), false)
         }
         guard FileManager.default.fileExists(atPath: location.signingKeyURL.path) else {
             throw ValidationError(
@@ -109,15 +110,39 @@ struct StoreLocationOptions: ParsableArguments {
         return (AuditPublicKey(try AuditSigningKey.load(from: location.signingKeyURL).publicKey), true)
     }
 
+    /// A --public-key that cannot be read or is not a key.
+    struct UnusableKey: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// Reads a public key given as hex or base64 text, or as `@FILE` holding either.
-    static func parsePublicKey(_ text: String) throws -> AuditPublicKey {
+    static func parsePublicKey(_ text: String) throws(UnusableKey) -> AuditPublicKey {
         var value = text
         if text.hasPrefix("@") {
-            value = try String(contentsOfFile: String(text.dropFirst()), encoding: .utf8)
+            let path = String(text.dropFirst())
+            do {
+                value = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "does not exist"
+                throw UnusableKey(description: "--public-key: \(path) \(reason)")
+            }
         }
         guard let key = AuditPublicKey(text: value) else {
-            throw ValidationError("the public key must be 64 hex digits or base64 of 32 bytes (or @FILE holding one)")
+            throw UnusableKey(description: "--public-key must be 64 hex digits or base64 of 32 bytes (or @FILE holding one)")
         }
         return key
+    }
+
+    /// ``parsePublicKey(_:)``, or the command ends with exit status 2 and says why: 1 means the
+    /// audit log failed its checks, and a key that cannot be used says nothing about the log (a
+    /// monitor must not read a missing key file as tampering). `scripts/verify_audit.py` answers
+    /// the same.
+    static func usablePublicKey(_ text: String) throws -> AuditPublicKey {
+        do {
+            return try parsePublicKey(text)
+        } catch {
+            Output.error("airlock: \(error.description)")
+            throw ExitCode(2)
+        }
     }
 }
