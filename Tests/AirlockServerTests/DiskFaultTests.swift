@@ -111,4 +111,67 @@ import Testing
             #expect(verify.json["intact"].bool == true, "\(verify)")
         }
     }
+
+    @Test("a store refused at a statement (no page left), not at the commit: 503 saying so, nothing recorded, then writes again")
+    func aStatementRefusedByTheDiskFailsTheBatch() async throws {
+        let state = try TestServer.makeStateDirectory()
+        defer { removeTemporaryFolder(state) }
+        try await TestServer.run(stateDirectory: state) { api, parts in
+            let store = try #require(parts.store as? SQLiteStore)
+            #expect(try await api.submit(Self.low(0)).status == .created)
+            let before = try await Self.storedIDs(api)
+            // No page past the ones the database has: the first insert that needs a new page is
+            // refused with SQLITE_FULL inside the batch, where a change refused for its own sake
+            // would fail alone. The disk refusing is no such refusal.
+            let pages = try await store.writer.writeWithoutTransaction { db in
+                try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            }
+            try await store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+            var refused = 0
+            for n in 1...40 {
+                let reply = try await api.submit(Self.low(n), idempotencyKey: "full-\(n)")
+                if reply.status == .created { continue }
+                refused += 1
+                #expect(reply.status == .serviceUnavailable, "\(reply)")
+                #expect(reply.json["detail"].string?.contains("disk is full") == true, "\(reply)")
+            }
+            #expect(refused > 0, "no submission needed a new page")
+            try await store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+            let after = try await Self.storedIDs(api)
+            let retried = try await api.submit(Self.low(40), idempotencyKey: "full-40")
+            #expect(retried.status == .created || retried.status == .ok, "\(retried)")
+            #expect(after.isSuperset(of: before))
+            let verify = try await api.get("/v1/audit/verify", key: TestServer.Key.auditor)
+            #expect(verify.json["intact"].bool == true, "\(verify)")
+        }
+    }
+
+    @Test("a store on a read-only file system is refused at start, saying so; on the same disk made writable it opens")
+    func aReadOnlyFileSystemAtStartIsRefused() async throws {
+        let disk: SmallDisk
+        do {
+            disk = try SmallDisk(megabytes: 8)
+        } catch {
+            Issue.record("\(error)")
+            return
+        }
+        defer { disk.unmount() }
+        let state = StateDirectory(path: disk.path + "/state")
+        try await SQLiteStore.open(state).close()
+        try disk.remount(readOnly: true)
+        do {
+            let store = try SQLiteStore.open(state)
+            try? await store.close()
+            Issue.record("a store on a read-only file system was opened to be written")
+        } catch let error as StoreError {
+            #expect(error.code == .unavailable, "\(error)")
+            #expect("\(error)".contains("read-only") && "\(error)".contains(state.databaseURL.path), "\(error)")
+        }
+        // Reading needs no writes: verify and the other read-only commands still open it.
+        let reader = try SQLiteStore.open(state, createIfMissing: false)
+        try await reader.close()
+        try disk.remount(readOnly: false)
+        let store = try SQLiteStore.open(state)
+        try await store.close()
+    }
 }

@@ -43,6 +43,15 @@ public struct SmallDisk: Sendable {
         try FileManager.default.removeItem(atPath: path + "/filler")
     }
 
+    /// Mounts the disk again read-only, or writable again: it must not be in use (the kernel
+    /// refuses to make a busy mount read-only).
+    public func remount(readOnly: Bool) throws {
+        let result = try Self.run("/bin/mount", ["-o", readOnly ? "remount,ro" : "remount,rw", path])
+        guard result.status == 0 else {
+            throw DiskError("cannot remount \(path) \(readOnly ? "read-only" : "writable"): \(result.output)")
+        }
+    }
+
     public func unmount() {
         _ = try? Self.run("/bin/umount", ["-l", path])
         try? FileManager.default.removeItem(atPath: path)

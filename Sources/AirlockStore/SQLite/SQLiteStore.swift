@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The embedded store: SQLite on GRDB, in WAL mode, `synchronous=FULL` by default.
 ///
@@ -40,6 +41,17 @@ public final class SQLiteStore: Store {
         grdb.label = "airlock"
         grdb.busyMode = .timeout(configuration.busyTimeout)
         let pool = try DatabasePool(path: path, configuration: grdb)
+        // SQLite opens a file it cannot write read-only, without a word; the writer would keep
+        // that connection, and every decision would fail until a restart, even once the file
+        // system can be written again. A store opened to be written says so now instead.
+        let readOnly = try pool.writeWithoutTransaction { db in sqlite3_db_readonly(db.sqliteConnection, "main") == 1 }
+        if readOnly && createIfMissing {
+            try? pool.close()
+            throw StoreError(
+                .unavailable,
+                "the store \(path) cannot be written: it is read-only (its file system, or the file's permissions); "
+                    + "Airlock records every decision it makes, so it starts once the store can be written")
+        }
         // GRDB sets synchronous=NORMAL when it switches the writer to WAL; set ours after it.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(configuration.synchronous.rawValue)")
@@ -165,18 +177,26 @@ public final class SQLiteStore: Store {
     /// with it (503 over HTTP), nothing of the batch was written, and the next batch tries again,
     /// so the server goes on by itself once the disk takes writes again.
     static func writeFailure(_ error: DatabaseError, path: String) -> StoreError? {
-        let what: String
-        switch error.resultCode {
-        case .SQLITE_FULL: what = "its disk is full"
-        case .SQLITE_READONLY: what = "it is read-only (its file system, or the file's permissions)"
-        case .SQLITE_IOERR: what = "the disk answered with an I/O error"
-        case .SQLITE_CANTOPEN: what = "a file it needs cannot be opened"
-        default: return nil
-        }
+        guard let what = storageFailure(error) else { return nil }
         return StoreError(
             .unavailable,
             "the store \(path) cannot be written: \(what); nothing of this change was recorded, and the "
                 + "gateway takes writes again once the disk does (SQLite: \(error.message ?? "\(error.resultCode)"))")
+    }
+
+    /// What the disk refused, when `error` is the disk's refusal rather than a change's own
+    /// (a constraint, a state moved by another writer): such an error is not one change's to
+    /// fail alone but the whole batch's, and SQLite may already have rolled the transaction
+    /// back (a full disk at a statement does), so no savepoint is left to undo to.
+    static func storageFailure(_ error: any Error) -> String? {
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode {
+        case .SQLITE_FULL: return "its disk is full"
+        case .SQLITE_READONLY: return "it is read-only (its file system, or the file's permissions)"
+        case .SQLITE_IOERR: return "the disk answered with an I/O error"
+        case .SQLITE_CANTOPEN: return "a file it needs cannot be opened"
+        default: return nil
+        }
     }
 
     public func apply(_ change: StoreChange) async throws -> StoreReceipt {
@@ -230,6 +250,7 @@ public final class SQLiteStore: Store {
                 results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
             }
         } catch {
+            if storageFailure(error) != nil { throw error }
             try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT airlock_batch").execute()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT airlock_batch").execute()
             return nil
@@ -260,6 +281,7 @@ public final class SQLiteStore: Store {
                 try release.execute()
                 results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
             } catch {
+                if storageFailure(error) != nil { throw error }
                 // Undo this change only; the others in the batch stand.
                 try rollback.execute()
                 try release.execute()
