@@ -145,4 +145,59 @@ import Testing
         #expect(reply.status == .ok, "\(reply)")
         #expect(reply.json["status"].string == "pending_review")
     }
+
+    /// A principal removed from the configuration (SIGHUP reloads it into `replacePrincipals`)
+    /// is answered nothing more: its open long poll ends at once with 401, not with the mutation
+    /// when the wait would have ended; another principal's poll waits on.
+    @Test func aRemovedPrincipalsWaitEndsAtOnceWith401() async throws {
+        let clock = ManualClock(TestServer.businessHours)
+        let state = try TestServer.makeStateDirectory()
+        defer { removeTemporaryFolder(state) }
+        try await TestServer.run(stateDirectory: state, clock: clock) { api, parts in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            let agentPoll = Task { try await api.get("/v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.agent) }
+            let bobPoll = Task { try await api.get("/v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.bob) }
+            let parked = ContinuousClock.now
+            while parts.gateway.waitingRequests < 2, ContinuousClock.now - parked < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(parts.gateway.waitingRequests == 2)
+
+            let without = TestServer.configurationText(stateDirectory: state)
+                .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("id: agent-7") }
+                .joined(separator: "\n")
+            let reloaded = try GatewayConfiguration.parse(without, file: state + "/airlock.yaml")
+            #expect(reloaded.principals.principal(id: "agent-7") == nil)
+            parts.gateway.replacePrincipals(reloaded.principals)
+
+            // The gateway's clock stands still: only the reload can end the agent's wait (and
+            // without it the test would hang: it gives up after 20 s of the machine's time).
+            let gateway = parts.gateway
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(20))
+                gateway.endWaits()
+            }
+            let reply = try await agentPoll.value
+            watchdog.cancel()
+            if (try? await watchdog.value) != nil {
+                Issue.record("the removed principal's poll was still open 20 s after the reload")
+                _ = try? await bobPoll.value
+                return
+            }
+            #expect(reply.status == .unauthorized, "\(reply)")
+            #expect(reply.json["status"].string == nil, "a removed principal was answered the mutation: \(reply)")
+            #expect(reply.text.contains("agent-7"), "\(reply)")
+
+            // Bob is still configured: his poll went back to waiting, and wakes on the approval.
+            try await Task.sleep(for: .milliseconds(200))
+            let parkedAgain = ContinuousClock.now
+            while parts.gateway.waitingRequests < 1, ContinuousClock.now - parkedAgain < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try await api.approve(id, key: TestServer.Key.alice).status == .ok)
+            let bobs = try await bobPoll.value
+            #expect(bobs.status == .ok, "\(bobs)")
+            #expect(bobs.json["status"].string == "approved", "\(bobs)")
+        }
+    }
 }

@@ -108,10 +108,13 @@ public final class Gateway: Sendable {
 
     /// Puts a reloaded configuration's principals in force: the next request authenticates
     /// against them (a removed principal's key is refused at once, a changed role or pool
-    /// counts from its next call).
+    /// counts from its next call), and a removed principal's open long polls end with 401.
     public func replacePrincipals(_ principals: PrincipalDirectory) {
         let replacement = Directory(principals)
         directory.withLock { $0 = replacement }
+        // Every long poll checks its mutation and its principal again: a removed principal's
+        // wait ends now with 401; the others find nothing changed and wait on.
+        notifier.announceEveryone()
     }
 
     /// Loads the active policy, the signal history and the system state (the freeze, the open

@@ -59,14 +59,35 @@ extension Gateway {
     {
         let seconds = min(max(0, seconds), Double(admission.limits.waitSeconds))
         if seconds == 0 { return try await view(of: id, for: principal) }
+        let admitted = admittance(of: principal)
         return try await admission.holdingLongPoll(for: principal) { () throws(GatewayError) in
-            try await waitForChange(of: id, from: status, until: clock.now().addingTimeInterval(seconds), for: principal)
+            try await waitForChange(
+                of: id, from: status, until: clock.now().addingTimeInterval(seconds), for: principal, admitted: admitted)
         }
     }
 
-    private func waitForChange(of id: String, from status: MutationStatus?, until deadline: Date, for principal: Principal)
-        async throws(GatewayError) -> MutationView
-    {
+    /// What a waiting request's principal was admitted as: its key's fingerprint (`nil` without
+    /// a key), checked again when the wait ends.
+    func admittance(of principal: Principal) -> String? {
+        principals.keyFingerprint(id: principal.id)
+    }
+
+    /// Refuses the answer of a wait whose principal was removed, or given a new key, while it
+    /// waited (a configuration reloaded with SIGHUP): a revoked principal is answered nothing
+    /// more, not even what it asked before. ``replacePrincipals(_:)`` wakes every wait, so this
+    /// happens at once, not when the wait would have ended.
+    func stillAdmitted(_ principal: Principal, as admitted: String?) throws(GatewayError) {
+        let directory = principals
+        guard directory.principal(id: principal.id) != nil, directory.keyFingerprint(id: principal.id) == admitted else {
+            throw GatewayError(
+                .unauthenticated, title: "Unauthenticated",
+                detail: "'\(principal.id)' was removed from the configuration, or given a new key, while it waited")
+        }
+    }
+
+    private func waitForChange(
+        of id: String, from status: MutationStatus?, until deadline: Date, for principal: Principal, admitted: String?
+    ) async throws(GatewayError) -> MutationView {
         // Without a status, the one the mutation has when the wait begins: read once, so that a
         // wake-up compares with it, not with the status it woke to.
         var expected = status
@@ -85,6 +106,7 @@ extension Gateway {
                 return current
             }
             let changed = await notifier.wait(ticket, until: deadline)
+            try stillAdmitted(principal, as: admitted)
             if !changed { return try await view(of: id, for: principal) }
         }
     }
@@ -101,10 +123,12 @@ extension Gateway {
     public func waitForAnyChange(after sequence: UInt64, seconds: Double, for principal: Principal)
         async throws(GatewayError) -> UInt64
     {
-        try await admission.holdingLongPoll(for: principal) { () async -> UInt64 in
+        let admitted = admittance(of: principal)
+        return try await admission.holdingLongPoll(for: principal) { () throws(GatewayError) -> UInt64 in
             let deadline = clock.now().addingTimeInterval(seconds)
             guard let ticket = notifier.registerAny(after: sequence) else { return notifier.sequence }
             _ = await notifier.wait(ticket, until: deadline)
+            try stillAdmitted(principal, as: admitted)
             return notifier.sequence
         }
     }
