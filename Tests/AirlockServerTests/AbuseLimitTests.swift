@@ -35,6 +35,7 @@ import Testing
             let long = try await api.submit(title(String(repeating: "y", count: 101)))
             #expect(long.status == .badRequest, "\(long)")
             #expect(long.json["detail"].string?.contains("longer than 100 bytes") == true, "\(long)")
+            #expect(long.json["detail"].string?.contains("limits.string_bytes") == true, "\(long)")
             let escaped = try await api.submit(title(String(repeating: #"\u0041"#, count: 101)))
             #expect(escaped.status == .badRequest, "\(escaped)")
             #expect(try await api.submit(title(String(repeating: "y", count: 100))).status == .created)
@@ -43,12 +44,14 @@ import Testing
                 #"{"resource": "catalog.product", "operation": "update", "target": "sku-1", "changes": {"title": [[[[[1]]]]]}}"#)
             #expect(deep.status == .badRequest, "\(deep)")
             #expect(deep.json["detail"].string?.contains("deeper than 6") == true, "\(deep)")
+            #expect(deep.json["detail"].string?.contains("limits.json_depth") == true, "\(deep)")
             // array_items: 400.
             let many = (1...31).map { "\"sku-\($0)\"" }.joined(separator: ",")
             let array = try await api.submit(
                 #"{"resource": "catalog.product", "operation": "update", "targets": [\#(many)], "changes": {"price": 9.99}}"#)
             #expect(array.status == .badRequest, "\(array)")
             #expect(array.json["detail"].string?.contains("more than 30 elements") == true, "\(array)")
+            #expect(array.json["detail"].string?.contains("limits.array_items") == true, "\(array)")
             // bulk_targets: 422 on `targets`, recorded as an invalid mutation like any other.
             let bulk = (1...26).map { "\"sku-\($0)\"" }.joined(separator: ",")
             let targets = try await api.submit(

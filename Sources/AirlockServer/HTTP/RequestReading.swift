@@ -99,6 +99,17 @@ enum RequestReading {
         do {
             value = try Value(json: text, limits: limits.json)
         } catch {
+            // A bound of `limits:` names its setting, as the body size and the wait do.
+            let setting: String? =
+                switch error.limit {
+                case .depth: "limits.json_depth"
+                case .stringBytes: "limits.string_bytes"
+                case .items: "limits.array_items"
+                case nil: nil
+                }
+            if let setting {
+                throw .badRequest("the body is past \(setting): \(error)", errors: [("body", "\(error) (\(setting))")])
+            }
             throw .badRequest("the body is not valid JSON: \(error)", errors: [("body", error.description)])
         }
         guard case .map = value else { throw .badRequest("the body must be a JSON object") }

@@ -6,11 +6,15 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     public var column: Int
     /// What is wrong, for a person.
     public var message: String
+    /// The bound of ``JSONLimits`` the text went past, when that is what is wrong: a reader
+    /// that configures the limits can name its setting.
+    public var limit: JSONLimits.Bound?
 
-    public init(line: Int, column: Int, message: String) {
+    public init(line: Int, column: Int, message: String, limit: JSONLimits.Bound? = nil) {
         self.line = line
         self.column = column
         self.message = message
+        self.limit = limit
     }
 
     public var description: String { "\(line):\(column): \(message)" }
@@ -30,6 +34,11 @@ public struct JSONLimits: Sendable, Hashable {
         self.depth = min(depth, Value.maximumJSONDepth)
         self.stringBytes = stringBytes
         self.items = items
+    }
+
+    /// One of the bounds.
+    public enum Bound: Sendable, Hashable {
+        case depth, stringBytes, items
     }
 
     /// Only the nesting bound, ``Value/maximumJSONDepth``: for text Airlock wrote itself.
@@ -342,7 +351,7 @@ private struct JSONReader {
     private mutating func enter() throws(JSONError) {
         depth += 1
         if depth > limits.depth {
-            throw error("nesting deeper than \(limits.depth) levels")
+            throw error("nesting deeper than \(limits.depth) levels", limit: .depth)
         }
     }
 
@@ -362,7 +371,7 @@ private struct JSONReader {
             let keyOffset = offset
             let key = try readString()
             if map[key] != nil { throw error("duplicate key \"\(key)\"", at: keyOffset) }
-            if map.count >= limits.items { throw error("an object with more than \(limits.items) members", at: keyOffset) }
+            if map.count >= limits.items { throw error("an object with more than \(limits.items) members", at: keyOffset, limit: .items) }
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else { throw error("expected ':' after an object key") }
             offset += 1
@@ -394,7 +403,7 @@ private struct JSONReader {
         }
         while true {
             skipWhitespace()
-            if elements.count >= limits.items { throw error("an array with more than \(limits.items) elements") }
+            if elements.count >= limits.items { throw error("an array with more than \(limits.items) elements", limit: .items) }
             elements.append(try readValue())
             skipWhitespace()
             if peek(UInt8(ascii: ",")) {
@@ -466,7 +475,7 @@ private struct JSONReader {
     }
 
     private func tooLong(at start: Int) -> JSONError {
-        error("a string longer than \(limits.stringBytes) bytes", at: start)
+        error("a string longer than \(limits.stringBytes) bytes", at: start, limit: .stringBytes)
     }
 
     /// Reads the hex digits after `\u`, joining a surrogate pair into one scalar.
@@ -645,7 +654,7 @@ private struct JSONReader {
     }
 
     /// An error at a byte offset (the current one by default), with its line and column.
-    private func error(_ message: String, at position: Int? = nil) -> JSONError {
+    private func error(_ message: String, at position: Int? = nil, limit: JSONLimits.Bound? = nil) -> JSONError {
         let position = min(position ?? offset, bytes.count)
         var line = 1
         var column = 1
@@ -657,6 +666,6 @@ private struct JSONReader {
                 column += 1
             }
         }
-        return JSONError(line: line, column: column, message: message)
+        return JSONError(line: line, column: column, message: message, limit: limit)
     }
 }
