@@ -131,7 +131,16 @@ public func buildApplication(
     reloadFile: String? = nil, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> (application: some ApplicationProtocol, parts: AirlockServerParts) {
     var logger = logger ?? Logger(label: "airlock")
-    if logger.logLevel > .info, ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { logger.logLevel = .info }
+    // LOG_LEVEL (trace, debug, info, notice, warning, error, critical) sets the level; without
+    // it a logger of its own keeps its level, and the server's is at info.
+    let level = ProcessInfo.processInfo.environment["LOG_LEVEL"]
+    if let level {
+        if let known = Logger.Level(rawValue: level.lowercased()) {
+            logger.logLevel = known
+        } else {
+            logger.warning("LOG_LEVEL '\(level)' is not a level (trace, debug, info, notice, warning, error, critical); logging at \(logger.logLevel)")
+        }
+    }
     let parts = try await openGateway(configuration, clock: clock, logger: logger)
     let consoleKey = try ConsoleSessions.key(in: StateDirectory(path: configuration.stateDirectory))
     var services: [any Service] = [

@@ -42,7 +42,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let chosen = logFormat ?? ProcessInfo.processInfo.environment["AIRLOCK_LOG_FORMAT"] ?? "text"
-        JSONLogHandler.bootstrap(JSONLogHandler.Format(rawValue: chosen) ?? .text)
+        let format = JSONLogHandler.Format(rawValue: chosen) ?? .text
+        JSONLogHandler.bootstrap(format)
+        // With JSON logs every line of standard output is a JSON object, these too.
+        let json = format == .json
+        let say: @Sendable (String) -> Void = { line in
+            FileHandle.standardOutput.write(Data(((json ? JSONLogHandler.line(line) : line) + "\n").utf8))
+        }
         var configuration: GatewayConfiguration
         do {
             configuration = try config.map { path throws(ConfigurationError) in try GatewayConfiguration.load(file: path) }

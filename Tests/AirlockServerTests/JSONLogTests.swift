@@ -1,3 +1,4 @@
+@testable import AirlockEngine
 @testable import AirlockServer
 import Foundation
 import Logging
@@ -60,5 +61,42 @@ import Testing
         #expect(object["mutation"] == "mut_1")
         #expect(object["message"] == "calling with Authorization: Bearer [redacted] \"quoted\"\n")
         #expect(!line.contains("abc123") && !line.contains("k-1") && !line.contains("xyz"))
+    }
+
+    /// A webhook URL may carry a password (`user:password@`) or a token in its query; neither
+    /// reaches a log line, in either format, whether it is in the message or in metadata.
+    @Test func urlCredentialsAreRedactedInBothFormats() throws {
+        let url = "http://hookuser:HOOKPASSWORD@127.0.0.1:9/hook?access_token=QUERYSECRET&team=ops"
+        let captured = Lines()
+        var json = Logger(label: "t") { _ in JSONLogHandler(label: "t") { captured.append($0) } }
+        json.logLevel = .info
+        json.error("a webhook target stays down: \(url)", metadata: ["target": "\(url)", "error": "connect to \(url) refused"])
+
+        final class Inner: LogHandler, @unchecked Sendable {
+            var logLevel: Logger.Level = .trace
+            var metadata: Logger.Metadata = [:]
+            var events: [LogEvent] = []
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) { events.append(event) }
+        }
+        let inner = Inner()
+        var text = Logger(label: "t") { _ in ScrubbingLogHandler(inner) }
+        text.logLevel = .info
+        text.error("a webhook target stays down: \(url)", metadata: ["target": "\(url)", "api_key": "k-9"])
+        let event = try #require(inner.events.first)
+        var written = ["\(event.message)"]
+        for (key, value) in event.metadata ?? [:] { written.append("\(key)=\(value)") }
+        written += captured.all
+        #expect(written.count == 4)
+        for line in written {
+            #expect(!line.contains("HOOKPASSWORD") && !line.contains("QUERYSECRET") && !line.contains("k-9"), "\(line)")
+        }
+        // What tells targets apart stays: the user, the host, the path and the query's names.
+        #expect(written.filter { $0.contains("hookuser:[redacted]@127.0.0.1:9/hook?access_token=[redacted]&team=[redacted]") }.count == 3, "\(written)")
+        #expect(
+            WebhookTarget.redacted(url) == "http://hookuser:[redacted]@127.0.0.1:9/hook?access_token=[redacted]&team=[redacted]")
     }
 }

@@ -40,3 +40,27 @@ public struct WebhookTarget: Sendable, Hashable {
         events?.contains(kind) ?? true
     }
 }
+
+extension WebhookTarget {
+    /// The URL as logs and messages show it: a password in it and the values of its query
+    /// (`?access_token=…`) replaced with `[redacted]`, the rest kept to tell targets apart.
+    public var redactedURL: String { Self.redacted(url) }
+
+    static func redacted(_ url: String) -> String {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme, let host = parts.percentEncodedHost else {
+            return "[a URL that does not parse]"
+        }
+        var text = scheme + "://"
+        if let user = parts.percentEncodedUser {
+            text += user + (parts.percentEncodedPassword == nil ? "" : ":[redacted]") + "@"
+        }
+        text += host + (parts.port.map { ":\($0)" } ?? "") + parts.percentEncodedPath
+        if let query = parts.percentEncodedQuery {
+            text += "?" + query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
+                guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+                return pair[..<equals] + "=[redacted]"
+            }.joined(separator: "&")
+        }
+        return text
+    }
+}

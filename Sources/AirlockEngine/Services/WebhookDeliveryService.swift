@@ -111,7 +111,7 @@ public struct WebhookDeliveryService: Service {
                 }
             } catch {
                 gateway.logger.error(
-                    "reading the notification outbox failed", metadata: ["target": "\(target.url)", "error": "\(error)"])
+                    "reading the notification outbox failed", metadata: ["target": "\(target.redactedURL)", "error": "\(error)"])
                 next = clock.now().addingTimeInterval(storeRetry)
             }
             await doorbell.wait(after: seen, until: next, clock: clock)
@@ -137,7 +137,7 @@ public struct WebhookDeliveryService: Service {
         let now = clock.now()
         var change = StoreChange(at: now)
         var metadata: Logger.Metadata = [
-            "target": "\(target.url)", "event": "\(delivery.eventID)", "kind": "\(delivery.kind)",
+            "target": "\(target.redactedURL)", "event": "\(delivery.eventID)", "kind": "\(delivery.kind)",
             "attempt": "\(delivery.attempts + 1)", "answer": "\(answer)",
         ]
         if let mutation = delivery.mutationID { metadata["mutation"] = "\(mutation)" }

@@ -38,10 +38,41 @@ public struct JSONLogHandler: LogHandler {
         return secretKeys.contains { lower == $0 || lower.hasSuffix("_" + $0) || lower.hasSuffix("-" + $0) || lower.hasPrefix($0 + "_") }
     }
 
-    /// `text` with every bearer credential replaced.
-    static func scrub(_ text: String) -> String {
-        guard text.range(of: "bearer ", options: .caseInsensitive) != nil else { return text }
-        return text.replacingOccurrences(of: #"(?i)bearer\s+\S+"#, with: "Bearer [redacted]", options: .regularExpression)
+    /// `text` with every bearer credential replaced, and every URL's password and query values
+    /// (a webhook URL may carry `user:password@` or `?access_token=…`).
+    public static func scrub(_ text: String) -> String {
+        var text = text
+        if text.range(of: "bearer ", options: .caseInsensitive) != nil {
+            text = text.replacingOccurrences(of: #"(?i)bearer\s+\S+"#, with: "Bearer [redacted]", options: .regularExpression)
+        }
+        if text.contains("://") {
+            // scheme://user:password@host → scheme://user:[redacted]@host
+            text = text.replacingOccurrences(
+                of: #"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):[^@\s/]*@"#, with: "$1:[redacted]@", options: .regularExpression)
+            // …?name=value&other=value → …?name=[redacted]&other=[redacted]
+            text = redactQueryValues(text)
+        }
+        return text
+    }
+
+    /// The values of every URL query in `text` replaced (names kept: they say what was there).
+    private static func redactQueryValues(_ text: String) -> String {
+        guard let regex = try? NSRegularExpression(pattern: #"://[^\s?#"']*\?([^\s#"']*)"#) else { return text }
+        let whole = text as NSString
+        var result = ""
+        var last = 0
+        for match in regex.matches(in: text, range: NSRange(location: 0, length: whole.length)) {
+            let query = match.range(at: 1)
+            result += whole.substring(with: NSRange(location: last, length: query.location - last))
+            let redacted = whole.substring(with: query).split(separator: "&", omittingEmptySubsequences: false).map { pair in
+                guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+                return pair[..<equals] + "=[redacted]"
+            }
+            result += redacted.joined(separator: "&")
+            last = query.location + query.length
+        }
+        result += whole.substring(from: last)
+        return result
     }
 
     public func log(event: LogEvent) {
@@ -102,10 +133,61 @@ extension JSONLogHandler {
     }
 
     /// Points swift-log at standard output in `format` (call once, before any logger is made).
+    /// Both formats keep secrets out (``scrub(_:)``, ``isSecret(_:)``).
     public static func bootstrap(_ format: Format) {
         switch format {
-        case .text: LoggingSystem.bootstrap(StreamLogHandler.standardOutput)
+        case .text: LoggingSystem.bootstrap { ScrubbingLogHandler(StreamLogHandler.standardOutput(label: $0)) }
         case .json: LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         }
+    }
+
+    /// One line of `airlock serve`'s own output (where it listens, its policy, its state) as a
+    /// JSON log line: with `--log-format json` every line of standard output is one JSON object.
+    public static func line(_ message: String, label: String = "airlock") -> String {
+        "{" + [("time", timestamp(Date())), ("level", "info"), ("label", label), ("message", scrub(message))]
+            .map { quoted($0.0) + ":" + quoted($0.1) }.joined(separator: ",") + "}"
+    }
+}
+
+/// The text format's handler with secrets kept out, as the JSON handler keeps them: each message
+/// and metadata value scrubbed, and a metadata key that names a secret written as `[redacted]`.
+public struct ScrubbingLogHandler: LogHandler {
+    private var inner: any LogHandler
+
+    public init(_ inner: any LogHandler) {
+        self.inner = inner
+    }
+
+    public var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+
+    public var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    public var metadataProvider: Logger.MetadataProvider? {
+        get { inner.metadataProvider }
+        set { inner.metadataProvider = newValue }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var event = event
+        event.message = Logger.Message(stringLiteral: JSONLogHandler.scrub("\(event.message)"))
+        if let metadata = event.metadata {
+            event.metadata = metadata.reduce(into: [:]) { clean, entry in
+                clean[entry.key] =
+                    JSONLogHandler.isSecret(entry.key)
+                    ? "[redacted]" : .string(JSONLogHandler.scrub(JSONLogHandler.text(entry.value)))
+            }
+        }
+        inner.log(event: event)
     }
 }

@@ -49,7 +49,7 @@ struct NotifyTestCommand: AsyncParsableCommand {
                 eventID: event.id, kind: kind.rawValue, body: Array(event.body.utf8),
                 timestamp: String(Int64(now.timeIntervalSince1970)), to: target)
             if !answer.delivered { failures += 1 }
-            Output.line("\(answer.delivered ? "ok  " : "FAIL") \(target.url): \(answer)")
+            Output.line("\(answer.delivered ? "ok  " : "FAIL") \(target.redactedURL): \(answer)")
         }
         if failures > 0 {
             Output.error("\(failures) of \(targets.count) target(s) did not answer 2xx")
