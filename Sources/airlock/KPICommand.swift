@@ -45,7 +45,7 @@ enum KPIText {
     }
 
     static func lines(_ table: KPITable, window: String) -> [String] {
-        var out = ["KPIs of \(window): \(table.decided) decisions"]
+        var out = ["KPIs (\(window)): \(table.decided) decisions"]
         var main = TextTable(header: ["measure", "value"], indent: "  ")
         let tiers = Tier.allCases.map { "\($0.rawValue) \(table.tiers[$0] ?? 0)" }.joined(separator: ", ")
         main.append(["decisions by tier", tiers])

@@ -76,11 +76,16 @@ struct PolicyReplayTests {
             #expect(text.stdout.contains("replayed 3 decisions (since \(since))"), "\(text)")
             #expect(text.stdout.contains("rejected by a person but let through by the candidate: 1"), "\(text)")
             #expect(text.stdout.contains("\(rejectedID) payments.transfer: high → low"), "\(text)")
+            // --list bounds the other changes only: a missed rejection is always listed.
+            let none = try await CLI.run(
+                ["policy", "replay", candidate, "--since", since, "--state-dir", state, "--list", "0"], url: url, key: nil)
+            #expect(none.stdout.contains("\(rejectedID) payments.transfer: high → low"), "\(none)")
+            #expect(!none.stdout.contains("\(approvedID) payments.transfer"), "\(none)")
 
             // The same history as KPIs: alice rejected one and approved one, bob approved one.
             let kpi = try await CLI.run(["kpi", "--since", since, "--state-dir", state], url: url, key: nil)
             #expect(kpi.status == 0, "\(kpi)")
-            #expect(kpi.stdout.contains("KPIs of since \(since): 3 decisions"), "\(kpi)")
+            #expect(kpi.stdout.contains("KPIs (since \(since)): 3 decisions"), "\(kpi)")
             #expect(kpi.stdout.contains("low 1, medium 0, high 2, block 0"), "\(kpi)")
             #expect(kpi.stdout.contains("automated approval rate         33.3%"), "\(kpi)")
             #expect(kpi.stdout.contains("escalation rate                 0.0% of 2 reviews"), "\(kpi)")
@@ -117,7 +122,7 @@ struct PolicyReplayTests {
             #expect(tightened.count >= 1 && tightened.allSatisfy { $0["low_rolled_back"] as? Int == 1 }, "\(rows)")
             let insightsText = try await CLI.run(
                 ["policy", "insights", "--since", since, "--state-dir", state, "--min-reviews", "2", "--relax-at", "0.5"], url: url, key: nil)
-            #expect(insightsText.stdout.contains("insights of since \(since): 3 decisions"), "\(insightsText)")
+            #expect(insightsText.stdout.contains("insights (since \(since)): 3 decisions"), "\(insightsText)")
             #expect(
                 insightsText.stdout.contains("candidate to relax: large-transfer: 50.0% of 2 reviews approved, none rolled back"),
                 "\(insightsText)")

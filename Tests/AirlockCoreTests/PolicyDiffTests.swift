@@ -92,6 +92,35 @@ import Testing
         #expect(!diff.isEmpty && !diff.sameVersion)
     }
 
+    @Test func aMoveSaysWhatTheRuleFollowsNowAndBefore() throws {
+        // blocked-payee removed, pii-edit put before large: old order blocked-payee, large,
+        // pii-edit; new order pii-edit, large. Whichever of the two is the move, it says what it
+        // follows in each pack (a move that keeps its position, 2 → 2, says nothing else).
+        let blocked = """
+              - id: blocked-payee
+                resource: pay
+                when: mutation.changes.to in lists.blocked
+                tier: block
+                reason: "payee ${mutation.changes.to} is blocked"
+
+            """
+        var text = Self.base.replacingOccurrences(of: blocked, with: "").replacingOccurrences(of: Self.piiRule, with: "")
+        text = text.replacingOccurrences(of: "rules:\n", with: "rules:\n" + Self.piiRule)
+        let diff = PolicyDiff(from: try Self.pack(), to: try PolicyPack.load(name: "moved.yaml", text: text))
+        let move = try #require(diff.ruleMoves.first, "\(diff.jsonValue)")
+        #expect(diff.ruleMoves.count == 1)
+        switch move.id {
+        case "large":
+            #expect(move.oldPosition == 2 && move.newPosition == 2)
+            #expect(move.oldAfter == "blocked-payee" && move.newAfter == "pii-edit")
+        case "pii-edit":
+            #expect(move.oldPosition == 3 && move.newPosition == 1)
+            #expect(move.oldAfter == "large" && move.newAfter == nil)
+        default:
+            Issue.record("moved \(move.id)")
+        }
+    }
+
     @Test func aRuleAddedInFrontMovesNoOther() throws {
         let front = "  - id: first\n    when: actor.kind == 'agent'\n    score: 1\n"
         let diff = try Self.diff(edits: [("rules:\n", "rules:\n" + front)])

@@ -238,6 +238,14 @@ struct SimulatorTests {
         #expect(staffed.report.total == .init(low: 2, high: 2, block: 1))
         #expect(alone.report.total == .init(low: 1, high: 2, block: 2))
         #expect(staffed.report.peakOpenReviews == 2)
+
+        // The peak counts the review a record opens: one review is a peak of one, two at once
+        // of two (it was taken before each record's own review opened: 0 and 1).
+        var one = Simulator(pack: pack)
+        try one.run(Self.record(0, Self.note("hold")))
+        #expect(one.report.peakOpenReviews == 1)
+        try one.run(Self.record(0.5, Self.note("hold")))
+        #expect(one.report.peakOpenReviews == 2)
     }
 
     @Test("an escalating tier's review times out after twice its SLA; one without an SLA stays open")

@@ -7,6 +7,22 @@ import HTTPTypes
 import Testing
 
 @Suite(.sharedResources) struct MetricsTests {
+    @Test("the counters an operator alerts on are exported at 0 before their first event")
+    func countersFromTheStart() async throws {
+        try await TestServer.with { api, _ in
+            let text = try await api.get("/metrics", key: nil).text
+            for line in [
+                "airlock_escalations_total 0", "airlock_verification_failures_total 0", "airlock_rollbacks_total 0",
+                #"airlock_webhook_delivery_failures_total{final="true"} 0"#,
+                #"airlock_webhook_delivery_failures_total{final="false"} 0"#,
+                #"airlock_alarms_total{kind="drift"} 0"#, #"airlock_alarms_total{kind="oversight"} 0"#,
+                #"airlock_executions_total{outcome="failed"} 0"#,
+            ] {
+                #expect(text.contains(line + "\n"), "missing \(line) in:\n\(text)")
+            }
+        }
+    }
+
     @Test("/metrics counts decisions, votes and human decision time, with bounded labels and no ids")
     func prometheus() async throws {
         let clock = ManualClock(TestServer.businessHours)

@@ -97,6 +97,14 @@ import Testing
             let again = try await api.send(.delete, "/v1/policies/shadow", key: TestServer.Key.root)
             #expect(again.status == .notFound, "\(again)")
 
+            // A version by its first digits, as the reports print it, is the same report; an
+            // unknown one is 404, not an empty report that reads as "no disagreement".
+            let short = try await api.get("/v1/policies/shadow?version=\(version.prefix(12))", key: TestServer.Key.auditor)
+            #expect(short.json["version"].string == version, "\(short)")
+            #expect(short.json["evaluated"].int == 3, "\(short)")
+            let unknownVersion = try await api.get("/v1/policies/shadow?version=deadbeefdeadbeef", key: TestServer.Key.auditor)
+            #expect(unknownVersion.status == .notFound, "\(unknownVersion)")
+
             // Both are in the audit log.
             let audit = try await api.get("/v1/audit?limit=1000", key: TestServer.Key.auditor)
             let kinds = audit.json["items"].array.compactMap { $0["kind"].string }

@@ -181,7 +181,9 @@ extension PolicyDiff {
         }
         let moves = newIDs.enumerated().compactMap { newIndex, id -> RuleMove? in
             guard moved.contains(id), let oldIndex = oldIDs.firstIndex(of: id) else { return nil }
-            return RuleMove(id: id, oldPosition: oldIndex + 1, newPosition: newIndex + 1)
+            return RuleMove(
+                id: id, oldPosition: oldIndex + 1, newPosition: newIndex + 1, oldAfter: oldIndex > 0 ? oldIDs[oldIndex - 1] : nil,
+                newAfter: newIndex > 0 ? newIDs[newIndex - 1] : nil)
         }
         return (changes, moves)
     }

@@ -55,6 +55,8 @@ extension PolicyDiff {
                 .map(CELMap([
                     (.string("id"), .string(move.id)), (.string("old_position"), .int(Int64(move.oldPosition))),
                     (.string("new_position"), .int(Int64(move.newPosition))),
+                    (.string("old_after"), move.oldAfter.map(Value.string) ?? .null),
+                    (.string("new_after"), move.newAfter.map(Value.string) ?? .null),
                 ]))
             })
         map["tests"] = .list(

@@ -116,6 +116,10 @@ public struct PolicyDiff: Sendable {
         public var oldPosition: Int
         /// Its position among the new pack's rules, from 1.
         public var newPosition: Int
+        /// The rule it follows in the old pack and in the new one (`nil`: it is the first): what
+        /// the move is when removals and additions elsewhere leave its position the same.
+        public var oldAfter: String? = nil
+        public var newAfter: String? = nil
     }
 
     /// An inline test added, removed or changed, by name (the k-th test of a name is compared

@@ -146,6 +146,8 @@ public struct Simulator: Sendable {
             let tier = decision.routedTier
             if tier == .medium || tier == .high, let requirement = decision.requirement {
                 openReview(requirement, at: time)
+                // The peak counts this review too (the depth above is what it was decided at).
+                peakOpenReviews = max(peakOpenReviews, closing.count + openForever)
             }
             // Counted in its actor's rates whatever its outcome, after its own decision.
             signals.countSubmission(actorID: pointer.pointee.actor.id, at: time)

@@ -183,14 +183,38 @@ extension Gateway {
         guard principal.has(.reviewer) || principal.has(.admin) || principal.has(.auditor) else {
             throw .forbidden("'\(principal.id)' may not read the shadow report: it is for reviewers, admins and auditors")
         }
+        var given: String?
+        if let version { given = try await fullPolicyVersion(version) }
         do {
             let running = try await store.shadowPolicy()
-            var chosen = version ?? running?.version
+            var chosen = given ?? running?.version
             if chosen == nil { chosen = try await store.shadowResults(version: nil, since: since).last?.shadowVersion }
             guard let chosen else { return ShadowReport(version: nil, running: running, results: []) }
             return ShadowReport(version: chosen, running: running, results: try await store.shadowResults(version: chosen, since: since))
         } catch {
             throw .unavailable(error)
+        }
+    }
+
+    /// The stored policy version `text` names: the whole version, or its first hex digits as the
+    /// reports print them (12). Unknown: 404; the start of several: 400, naming them.
+    func fullPolicyVersion(_ text: String) async throws(GatewayError) -> String {
+        let versions: [String]
+        do {
+            versions = try await store.policyVersions().map(\.hash)
+        } catch {
+            throw .unavailable(error)
+        }
+        if versions.contains(text) { return text }
+        let prefix = text.lowercased()
+        let matches = prefix.isEmpty ? [] : versions.filter { $0.hasPrefix(prefix) }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw .notFound("no policy version '\(text)' is stored (a version, or its first hex digits)")
+        default:
+            throw GatewayError(
+                .badRequest, title: "Ambiguous policy version",
+                detail: "'\(text)' is the start of \(matches.count) stored versions (\(matches.map { String($0.prefix(16)) }.joined(separator: ", "))): give more digits")
         }
     }
 }

@@ -16,21 +16,42 @@ public final class GatewayMetrics: Sendable {
         self.factory = factory
         decisionDuration = CoreMetrics.Timer(label: "airlock_decision_duration_seconds", factory: factory)
         humanDecision = CoreMetrics.Timer(label: "airlock_human_decision_duration_seconds", factory: factory)
+        // The counters an operator alerts on exist from the start, at 0: `increase()` and
+        // `rate()` cannot see the first event of a series that did not exist before it.
+        for (label, dimensions) in Self.declared { counter(label, dimensions) }
     }
+
+    /// Every counter whose labels are known before anything happens.
+    static let declared: [(String, [(String, String)])] =
+        [
+            ("airlock_escalations_total", []), ("airlock_verification_failures_total", []),
+            ("airlock_rollbacks_total", []),
+            ("airlock_webhook_delivery_failures_total", [("final", "true")]),
+            ("airlock_webhook_delivery_failures_total", [("final", "false")]),
+            ("airlock_executions_total", [("outcome", "executed")]), ("airlock_executions_total", [("outcome", "failed")]),
+        ]
+        + ["drift", "oversight", "verification_failed", "rollback_refused", "rollback_failed"].map {
+            ("airlock_alarms_total", [("kind", $0)])
+        }
 
     /// Metrics that go nowhere (tests and tools that do not export them).
     public static let none = GatewayMetrics(factory: NOOPMetricsHandler.instance)
 
     /// Adds one to the counter `label` with `dimensions`.
     func count(_ label: String, _ dimensions: [(String, String)] = []) {
+        counter(label, dimensions).increment()
+    }
+
+    /// The counter `label` with `dimensions`, made (at 0) the first time.
+    @discardableResult
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        let counter = counters.withLock { counters in
+        return counters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = Counter(label: label, dimensions: dimensions, factory: factory)
             counters[key] = counter
             return counter
         }
-        counter.increment()
     }
 
     /// An alarm raised outside a mutation's lifecycle (`drift`, `oversight`).

@@ -39,7 +39,7 @@ struct PolicyDiffReport {
             "rules",
             diff.rules.flatMap { rule in
                 ["  \(Self.mark(rule.change)) \(rule.id)"] + Self.settings(rule.settings, as: rule.change, indent: 6, rule: true)
-            } + diff.ruleMoves.map { "  moved \($0.id): position \($0.oldPosition) → \($0.newPosition)" })
+            } + diff.ruleMoves.map(Self.moveLine))
         section(
             "tests (not part of the version)", diff.tests.map { "  \(Self.mark($0.change)) \($0.name)" })
         return out
@@ -87,6 +87,16 @@ struct PolicyDiffReport {
             out.append("\(pad)order: \(text(.list(order.old))) → \(text(.list(order.new)))")
         }
         return out
+    }
+
+    /// A moved rule: its positions, and what it follows now and before when removals and
+    /// additions elsewhere leave its position the same ("position 21 → 21" says nothing).
+    static func moveLine(_ move: PolicyDiff.RuleMove) -> String {
+        guard move.oldPosition == move.newPosition else {
+            return "  moved \(move.id): position \(move.oldPosition) → \(move.newPosition)"
+        }
+        func after(_ id: String?) -> String { id.map { "after \($0)" } ?? "first" }
+        return "  moved \(move.id): position \(move.newPosition), now \(after(move.newAfter)) (was \(after(move.oldAfter)))"
     }
 
     /// Setting lines: `key: value` for something added or removed, `key: old → new` for a change.

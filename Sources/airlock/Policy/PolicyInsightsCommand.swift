@@ -68,7 +68,7 @@ struct PolicyInsightsCommand: AsyncParsableCommand {
 /// The insights for a person, and as JSON.
 enum InsightsText {
     static func lines(_ insights: Insights, history: RecordedHistory, window: String) -> [String] {
-        var out = ["insights of \(window): \(insights.decisions) decisions"]
+        var out = ["insights (\(window)): \(insights.decisions) decisions"]
         if !history.unreadable.isEmpty {
             out.append("\(history.unreadable.count) decisions could not be read back and were left out, e.g. "
                 + "\(history.unreadable[0].mutationID): \(history.unreadable[0].reason)")

@@ -27,7 +27,10 @@ struct PolicyReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How far back to replay: a duration (30m, 24h, 7d) or an RFC 3339 time.", valueName: "since"))
     var since = "7d"
 
-    @Option(help: ArgumentHelp("At most this many changed decisions are listed (all are counted).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "At most this many of the other changed decisions are listed (all are counted); the rejected ones the candidate lets through are always listed.",
+            valueName: "n"))
     var list = 20
 
     @Flag(help: "Print the report as JSON.")
@@ -114,7 +117,8 @@ enum ReplayText {
             out.append("rejected by a person but let through by the candidate: none")
         } else {
             out.append("rejected by a person but let through by the candidate: \(report.missedRejections.count)")
-            for change in report.missedRejections.prefix(list) { out.append("  " + describe(change)) }
+            // Every one of them, whatever --list says: this is the number that matters most.
+            for change in report.missedRejections { out.append("  " + describe(change)) }
         }
         let others = report.changes.filter { !$0.outcome.rejectedByPerson }
         if !others.isEmpty {

@@ -144,10 +144,19 @@ enum ShadowReportText {
                 out.append(
                     "  \(item[field: "mutation"].stringValue ?? "") \(item[field: "resource"].stringValue ?? ""): "
                         + "\(active[field: "tier"].stringValue ?? "?") → \(shadow[field: "tier"].stringValue ?? "?")"
-                        + " (active: \(active[field: "rules"].stringList.joined(separator: ", ")); candidate: \(shadow[field: "rules"].stringList.joined(separator: ", ")))")
+                        + " (active: \(Self.why(active)); candidate: \(Self.why(shadow)))")
             }
         }
         return out
+    }
+
+    /// Why one side decided as it did: its rules, why the mutation was invalid to it, or that
+    /// no rule matched.
+    static func why(_ side: Value) -> String {
+        let rules = side[field: "rules"].stringList
+        if !rules.isEmpty { return rules.joined(separator: ", ") }
+        if let invalid = side[field: "decision"][field: "invalid"].stringValue { return "invalid: \(invalid)" }
+        return "no rule matched"
     }
 }
 
