@@ -59,6 +59,29 @@ import Testing
             .put, "/v1/policies/\(name)", key: key, body: ByteBuffer(string: text), headers: [.contentType: "application/yaml"])
     }
 
+    /// A pack of several files goes up as one YAML stream, a document per file: the example
+    /// pack's directory uploaded so is the very version the server loaded from the directory.
+    @Test func aPackOfSeveralFilesUploadsAsOneStreamOfDocuments() async throws {
+        try await TestServer.with { api, parts in
+            let directory = URL(fileURLWithPath: TestServer.examplePack)
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }.sorted()
+            #expect(names.count > 1)
+            let stream = try names.map { name in
+                "--- # \(name)\n" + (try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
+            }.joined()
+            let uploaded = try await upload(api, name: "example", stream)
+            #expect(uploaded.status == .ok, "the configured pack is stored already: \(uploaded)")
+            #expect(uploaded.json["version"].string == parts.pack.version, "\(uploaded)")
+
+            // A problem in one document names it.
+            let broken = stream.replacingOccurrences(of: "from_score: 60", with: "from_score: sixty")
+            #expect(broken != stream)
+            let refused = try await upload(api, name: "example", broken)
+            #expect(refused.status == .unprocessableContent, "\(refused)")
+            #expect(refused.json["errors"][0]["path"].string?.hasPrefix("example-1.yaml:") == true, "\(refused)")
+        }
+    }
+
     @Test func anUploadIsCheckedAndStoredInactiveThenActivatedAndRolledBack() async throws {
         try await TestServer.with { api, parts in
             let original = parts.pack.version

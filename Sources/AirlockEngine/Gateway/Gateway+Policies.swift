@@ -25,8 +25,11 @@ extension Gateway {
     {
         try authorizeUpload(by: principal)
         let pack: PolicyPack
+        // A pack of several files (a directory, as `policy:` names one) is uploaded as one YAML
+        // stream, its files as documents separated by `---` lines: each document is one file.
+        let files = PackText.documents(of: text, named: name)
         do throws(PolicyError) {
-            pack = try PolicyPack.load(name: name + ".yaml", text: text)
+            pack = files.count == 1 ? try PolicyPack.load(name: name + ".yaml", text: text) : try PolicyPack.load(files: files)
         } catch {
             throw GatewayError(
                 .invalidPolicy, title: "Policy does not check", detail: "the pack has \(error.problems.count) problem(s); nothing was stored",
@@ -46,7 +49,9 @@ extension Gateway {
             }
             var change = StoreChange(at: clock.now())
             change.recordPolicyVersion(
-                NewPolicyVersion(name: pack.name, hash: pack.version, text: PackText.encode([(name + ".yaml", text)]), createdBy: principal.id))
+                NewPolicyVersion(
+                    name: pack.name, hash: pack.version, text: PackText.encode(files.count == 1 ? [(name + ".yaml", text)] : files),
+                    createdBy: principal.id))
             _ = try await store.apply(change)
             guard let record = try await store.policyVersion(hash: pack.version) else {
                 throw GatewayError.notFound("policy version \(pack.version) vanished")

@@ -13,6 +13,31 @@ public enum PackText {
             ])))
     }
 
+    /// The documents of a YAML stream as the files of a pack (`NAME-1.yaml`, `NAME-2.yaml`, …,
+    /// for problems to name): split at each line that is `---` (a document's start, possibly
+    /// followed by a comment) or `...` (its end), where YAML puts them, at the line's start.
+    /// Documents that hold nothing (only blanks and comments) are left out; a text of one
+    /// document is one file.
+    static func documents(of text: String, named name: String) -> [(name: String, text: String)] {
+        var documents: [[Substring]] = [[]]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+            if trimmed == "---" || trimmed.hasPrefix("--- #") || trimmed == "..." {
+                documents.append([])
+            } else {
+                documents[documents.count - 1].append(line)
+            }
+        }
+        let kept = documents.filter { lines in
+            lines.contains { line in
+                let content = line.drop { $0 == " " || $0 == "\t" || $0 == "\r" }
+                return !content.isEmpty && !content.hasPrefix("#")
+            }
+        }
+        guard kept.count > 1 else { return [(name + ".yaml", text)] }
+        return kept.enumerated().map { index, lines in ("\(name)-\(index + 1).yaml", lines.joined(separator: "\n") + "\n") }
+    }
+
     static func files(_ stored: String) throws -> [(name: String, text: String)] {
         guard case .map(let root) = try Value(json: stored), case .list(let list)? = root["files"] else {
             throw GatewayError(.unavailable, title: "Stored policy unreadable", detail: "not a pack bundle")

@@ -308,6 +308,9 @@ paths:
   /v1/policies/{name}:
     put:
       summary: Upload a pack (admin); it is checked and stored inactive
+      description: >-
+        One YAML document, or a pack of several files as one YAML stream: each document (after a
+        line `---`) is one file of the pack, named NAME-1.yaml, NAME-2.yaml, … in its problems.
       operationId: uploadPolicy
       parameters:
         - { name: name, in: path, required: true, schema: { type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" } }
