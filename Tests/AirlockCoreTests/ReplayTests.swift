@@ -1,5 +1,6 @@
 @testable import AirlockCore
 import CEL
+import Foundation
 import Testing
 
 /// Reading recorded decisions back and deciding them again.
@@ -30,6 +31,38 @@ import Testing
         #expect(recorded.signals.actorRate1m == 3)
         #expect(recorded.decidedAt == RFC3339.parse("2026-01-06T10:00:00Z"))
         #expect(recorded.policyVersion == "v1")
+    }
+
+    /// A candidate that changes what a rule says (its tier), not whether it matches: the change
+    /// names that rule, in the change and in the rules table.
+    @Test func aRuleWhoseTierChangedAccountsForTheChange() throws {
+        let original = try Fixtures.examplePack()
+        let inputs = #"{"actor":{"id":"svc-crm","kind":"service","roles":[],"attributes":{}},"system":{"freeze":false,"queue_depth":0,"rollback_rate_1h":0},"decision_us":9}"#
+        let decided = #"{"tier":"high","routed_tier":"high","score":0,"reasons":[{"rule":"customer-delete","tier":"high","message":"m","values":{}}],"#
+            + #""evaluated_at":"2026-01-06T10:00:00Z","policy":{"name":"p","version":"\#(original.version)"},"inputs":\#(inputs)}"#
+        let recorded = try RecordedCase(
+            mutationID: "m-1", submitted: #"{"resource":"crm.customer","operation":"delete","target":"cus-42"}"#, decided: decided)
+        #expect(recorded.decidingRules == ["customer-delete"])
+        let same = Replay.run([recorded], candidate: PolicyEngine(pack: original))
+        try #require(same.replayed == 1 && same.changed == 0, "the recorded decision is the original pack's: \(same.changes)")
+
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/policies")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }.sorted().map { name in
+            var text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            if name == "crm.yaml" {
+                text = text.replacingOccurrences(
+                    of: "when: mutation.operation == \"delete\"\n    tier: high", with: "when: mutation.operation == \"delete\"\n    tier: medium")
+            }
+            return (name, text)
+        }
+        let candidate = PolicyEngine(pack: try PolicyPack.load(files: files))
+        let report = Replay.run([recorded], candidate: candidate)
+        let change = try #require(report.changes.first, "the candidate decides the delete medium")
+        #expect(change.old == .high && change.new == .medium)
+        #expect(change.rulesAdded.isEmpty && change.rulesRemoved.isEmpty)
+        #expect(change.rulesChanged == ["customer-delete"])
+        #expect(report.rules["customer-delete"]?.matchedBoth == 1, "\(report.rules)")
     }
 
     @Test func aDecisionRecordedWithoutInputsSaysSo() {

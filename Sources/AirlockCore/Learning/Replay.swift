@@ -15,6 +15,10 @@ public struct ReplayReport: Sendable {
         public var rulesAdded: [String]
         /// Rules that matched then and do not under the candidate.
         public var rulesRemoved: [String]
+        /// When no rule was added or removed: the rules that matched both times and named a tier
+        /// then or now (whose tier or score the candidate changed, as far as a decision shows),
+        /// or every rule that matched both times when none named one. Empty otherwise.
+        public var rulesChanged: [String] = []
         /// What became of the mutation.
         public var outcome: RecordedCase.Outcome
     }
@@ -24,6 +28,8 @@ public struct ReplayReport: Sendable {
     public struct RuleShift: Sendable, Hashable {
         public var newlyMatched = 0
         public var noLongerMatched = 0
+        /// Decisions whose tier changed with this rule matching both times (``Change/rulesChanged``).
+        public var matchedBoth = 0
     }
 
     /// The candidate's name and version.
@@ -62,6 +68,7 @@ public struct ReplayReport: Sendable {
         for (rule, shift) in other.rules {
             rules[rule, default: RuleShift()].newlyMatched += shift.newlyMatched
             rules[rule, default: RuleShift()].noLongerMatched += shift.noLongerMatched
+            rules[rule, default: RuleShift()].matchedBoth += shift.matchedBoth
         }
         missedRejections += other.missedRejections
         refused += other.refused
@@ -153,12 +160,21 @@ public enum Replay {
         let matched = decision.matchedRules
         let then = Set(recorded.rules)
         let now = Set(matched)
-        let change = ReplayReport.Change(
+        var change = ReplayReport.Change(
             mutationID: recorded.mutationID, resource: recorded.mutation.resource, old: recorded.tier, new: new,
             rulesAdded: matched.filter { !then.contains($0) }, rulesRemoved: recorded.rules.filter { !now.contains($0) },
             outcome: recorded.outcome)
+        if change.rulesAdded.isEmpty, change.rulesRemoved.isEmpty {
+            // The same rules matched: the change is in what they say (a rule's tier or score).
+            let both = matched.filter(then.contains)
+            let namedThen = Set(recorded.decidingRules)
+            let namedNow = Set(decision.namingRules)
+            let naming = both.filter { namedThen.contains($0) || namedNow.contains($0) }
+            change.rulesChanged = naming.isEmpty ? both : naming
+        }
         for rule in change.rulesAdded { report.rules[rule, default: .init()].newlyMatched += 1 }
         for rule in change.rulesRemoved { report.rules[rule, default: .init()].noLongerMatched += 1 }
+        for rule in change.rulesChanged { report.rules[rule, default: .init()].matchedBoth += 1 }
         report.changes.append(change)
         if recorded.outcome.rejectedByPerson, runsBeforeAnyoneLooks(new, then: recorded.tier) {
             report.missedRejections.append(change)

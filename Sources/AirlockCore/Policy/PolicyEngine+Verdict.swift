@@ -38,6 +38,8 @@ extension PolicyEngine {
 
         /// The rules that matched, in evaluation order (not those that failed to evaluate).
         public var matchedRules: [String] { matched.map(\.id) }
+        /// The matched rules that name a tier (`tier:`), in evaluation order.
+        public var namingRules: [String] { matched.filter { $0.tier != nil }.map(\.id) }
     }
 
     /// Validates and classifies a mutation.

@@ -125,6 +125,11 @@ public struct ShadowReport: Sendable {
         public var activeOnly: Int
         /// Matched by the candidate, not by the active policy.
         public var shadowOnly: Int
+        /// Matched by both in a disagreement where both matched the same rules: what the rule
+        /// says (its tier or score) differs between the two.
+        public var matchedBoth = 0
+
+        var total: Int { activeOnly + shadowOnly + matchedBoth }
     }
 
     /// Per resource, decisions and disagreements.
@@ -168,9 +173,12 @@ public struct ShadowReport: Sendable {
             let shadow = Set(result.shadowRules)
             for rule in active.subtracting(shadow) { rules[rule, default: RuleCount(rule: rule, activeOnly: 0, shadowOnly: 0)].activeOnly += 1 }
             for rule in shadow.subtracting(active) { rules[rule, default: RuleCount(rule: rule, activeOnly: 0, shadowOnly: 0)].shadowOnly += 1 }
+            if active == shadow {
+                for rule in active { rules[rule, default: RuleCount(rule: rule, activeOnly: 0, shadowOnly: 0)].matchedBoth += 1 }
+            }
         }
         self.pairs = pairs.values.sorted { ($0.count, $1.active, $1.shadow) > ($1.count, $0.active, $0.shadow) }
-        self.rules = rules.values.sorted { ($0.activeOnly + $0.shadowOnly, $1.rule) > ($1.activeOnly + $1.shadowOnly, $0.rule) }
+        self.rules = rules.values.sorted { ($0.total, $1.rule) > ($1.total, $0.rule) }
         self.resources = resources.values.sorted { $0.resource < $1.resource }
         self.recent = Array(results.filter { !$0.agrees }.suffix(20).reversed())
     }

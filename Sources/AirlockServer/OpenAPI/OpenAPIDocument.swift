@@ -381,7 +381,7 @@ paths:
                   disagreements: { type: integer }
                   disagreement_rate: { type: [number, "null"] }
                   pairs: { type: array, items: { type: object, properties: { active: { type: string }, shadow: { type: string }, count: { type: integer } } } }
-                  rules: { type: array, items: { type: object, properties: { rule: { type: string }, active_only: { type: integer }, shadow_only: { type: integer } } } }
+                  rules: { type: array, items: { type: object, properties: { rule: { type: string }, active_only: { type: integer }, shadow_only: { type: integer }, matched_both: { type: integer } } } }
                   resources: { type: array, items: { type: object, properties: { resource: { type: string }, evaluated: { type: integer }, disagreements: { type: integer } } } }
                   recent: { type: array, items: { type: object } }
         "400": { $ref: "#/components/responses/Problem" }

@@ -59,7 +59,11 @@ struct ShadowRoutes {
             report.pairs.map { .map(CELMap(["active": .string($0.active), "shadow": .string($0.shadow), "count": .int(Int64($0.count))])) })
         map["rules"] = .list(
             report.rules.map {
-                .map(CELMap(["rule": .string($0.rule), "active_only": .int(Int64($0.activeOnly)), "shadow_only": .int(Int64($0.shadowOnly))]))
+                .map(
+                    CELMap([
+                        "rule": .string($0.rule), "active_only": .int(Int64($0.activeOnly)), "shadow_only": .int(Int64($0.shadowOnly)),
+                        "matched_both": .int(Int64($0.matchedBoth)),
+                    ]))
             })
         map["resources"] = .list(
             report.resources.map {

@@ -106,9 +106,10 @@ enum ReplayText {
         if !report.rules.isEmpty {
             out.append("")
             out.append("rules that account for the changes:")
-            var rules = TextTable(header: ["rule", "newly matches", "no longer matches"], indent: "  ")
-            for (rule, shift) in report.rules.sorted(by: { ($0.value.newlyMatched + $0.value.noLongerMatched, $1.key) > ($1.value.newlyMatched + $1.value.noLongerMatched, $0.key) }) {
-                rules.append([rule, "\(shift.newlyMatched)", "\(shift.noLongerMatched)"])
+            var rules = TextTable(header: ["rule", "newly matches", "no longer matches", "matches, tier or score changed"], indent: "  ")
+            func total(_ shift: ReplayReport.RuleShift) -> Int { shift.newlyMatched + shift.noLongerMatched + shift.matchedBoth }
+            for (rule, shift) in report.rules.sorted(by: { (total($0.value), $1.key) > (total($1.value), $0.key) }) {
+                rules.append([rule, "\(shift.newlyMatched)", "\(shift.noLongerMatched)", "\(shift.matchedBoth)"])
             }
             out.append(contentsOf: rules.lines)
         }
@@ -133,6 +134,7 @@ enum ReplayText {
         var text = "\(change.mutationID) \(change.resource): \(change.old.rawValue) → \(change.new.rawValue)"
         if !change.rulesAdded.isEmpty { text += "; now matches \(change.rulesAdded.joined(separator: ", "))" }
         if !change.rulesRemoved.isEmpty { text += "; no longer matches \(change.rulesRemoved.joined(separator: ", "))" }
+        if !change.rulesChanged.isEmpty { text += "; same rules, changed: \(change.rulesChanged.joined(separator: ", "))" }
         if change.outcome.rolledBack { text += " (rolled back)" }
         return text
     }
@@ -151,7 +153,11 @@ enum ReplayText {
         map["confusion"] = .map(confusion)
         var rules = CELMap()
         for (rule, shift) in report.rules {
-            rules[rule] = .map(CELMap(["newly_matched": .int(Int64(shift.newlyMatched)), "no_longer_matched": .int(Int64(shift.noLongerMatched))]))
+            rules[rule] = .map(
+                CELMap([
+                    "newly_matched": .int(Int64(shift.newlyMatched)), "no_longer_matched": .int(Int64(shift.noLongerMatched)),
+                    "matched_both": .int(Int64(shift.matchedBoth)),
+                ]))
         }
         map["rules"] = .map(rules)
         map["missed_rejections"] = .list(report.missedRejections.map(changeJSON))
@@ -167,7 +173,8 @@ enum ReplayText {
             CELMap([
             "mutation": .string(change.mutationID), "resource": .string(change.resource), "old": .string(change.old.rawValue),
             "new": .string(change.new.rawValue), "rules_added": .list(change.rulesAdded.map(Value.string)),
-            "rules_removed": .list(change.rulesRemoved.map(Value.string)), "rejected_by_person": .bool(change.outcome.rejectedByPerson),
+            "rules_removed": .list(change.rulesRemoved.map(Value.string)), "rules_changed": .list(change.rulesChanged.map(Value.string)),
+            "rejected_by_person": .bool(change.outcome.rejectedByPerson),
             "rolled_back": .bool(change.outcome.rolledBack),
         ]))
     }

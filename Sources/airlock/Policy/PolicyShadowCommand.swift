@@ -113,10 +113,11 @@ enum ShadowReportText {
         if !rules.isEmpty {
             out.append("")
             out.append("by rule (among disagreements):")
-            var table = TextTable(header: ["rule", "active only", "candidate only"], indent: "  ")
+            var table = TextTable(header: ["rule", "active only", "candidate only", "both, tier or score differs"], indent: "  ")
             for rule in rules {
                 table.append([
                     rule[field: "rule"].stringValue ?? "", "\(rule[field: "active_only"].intValue ?? 0)", "\(rule[field: "shadow_only"].intValue ?? 0)",
+                    "\(rule[field: "matched_both"].intValue ?? 0)",
                 ])
             }
             out.append(contentsOf: table.lines)
