@@ -426,6 +426,9 @@ def main():
     except BadUsage as error:
         print("verify_audit.py: %s" % error, file=sys.stderr)
         return 2
+    except UnicodeDecodeError as error:
+        print("verify_audit.py: a file given is not UTF-8 text: %s" % error, file=sys.stderr)
+        return 2
     except ValueError:
         print("verify_audit.py: --old-root takes 64 hex digits", file=sys.stderr)
         return 2

@@ -36,6 +36,12 @@ struct ServeLoggingTests {
         let errors = Pipe()
         process.standardError = errors
         try process.run()
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
         let api = APIClient(port: port)
         try await ExecutionCrashTests.waitUntilReady(api)
         guard process.isRunning else {
@@ -46,8 +52,15 @@ struct ServeLoggingTests {
         let reply = try await api.submit(body, key: "key-agent-logging")
         #expect(reply.status == .created, "\(reply)")
         let id = try #require(reply.json["id"].string)
-        // The webhook target is down: its failure is logged (with the URL's secrets redacted).
-        try await Task.sleep(for: .seconds(3))
+        // The webhook target is down: its failure is logged (with the URL's secrets redacted),
+        // as soon as its one attempt fails; the output is read once the server stops, so wait
+        // for the outbox to settle (the delivery marked failed) before stopping it.
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(20) {
+            let metrics = try await api.get("/metrics", key: nil).text
+            if metrics.contains(#"airlock_webhook_delivery_failures_total{final="true"} 1"#) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         process.terminate()
         process.waitUntilExit()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

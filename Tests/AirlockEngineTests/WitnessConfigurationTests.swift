@@ -54,6 +54,17 @@ struct WitnessConfigurationTests {
         #expect(throws: ConfigurationError.self) {
             try parse("state_dir: \(link)\naudit: { witness: \(state)/w.jsonl }\n").get()
         }
+        // A link to a file not yet made in state_dir (realpath fails on it), and `..` after a
+        // link into state_dir (the parent of the link's target, not of the link).
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/dangling.jsonl", withDestinationPath: state + "/w.jsonl")
+        try FileManager.default.createDirectory(atPath: state + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/to-sub", withDestinationPath: state + "/sub")
+        for witness in [folder.path + "/dangling.jsonl", folder.path + "/to-sub/../w.jsonl"] {
+            guard case .failure = parse("state_dir: \(state)\naudit: { witness: \(witness) }\n") else {
+                Issue.record("accepted a witness that resolves into state_dir: \(witness)")
+                continue
+            }
+        }
         // A link that leads elsewhere is outside.
         let elsewhere = folder.path + "/elsewhere"
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)

@@ -98,5 +98,9 @@ import Testing
         #expect(written.filter { $0.contains("hookuser:[redacted]@127.0.0.1:9/hook?access_token=[redacted]&team=[redacted]") }.count == 3, "\(written)")
         #expect(
             WebhookTarget.redacted(url) == "http://hookuser:[redacted]@127.0.0.1:9/hook?access_token=[redacted]&team=[redacted]")
+        // A chat webhook's token is in its path.
+        #expect(WebhookTarget.redacted("https://hooks.slack.com/services/T000/B000/XXXXSECRET") == "https://hooks.slack.com/services/[redacted]")
+        // A URL in brackets keeps its closing bracket.
+        #expect(JSONLogHandler.scrub("(see http://h/x?t=SECRET) and more") == "(see http://h/x?t=[redacted]) and more")
     }
 }

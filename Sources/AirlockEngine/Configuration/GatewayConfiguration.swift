@@ -72,23 +72,38 @@ public struct GatewayConfiguration: Sendable {
         return file.count >= folder.count && Array(file.prefix(folder.count)) == folder
     }
 
-    /// The components of a path with `.`, `..` and every symbolic link resolved, also when its
-    /// last parts do not exist yet (a witness file not yet written, a state directory not yet
-    /// made): the longest part that exists is resolved by the file system, the rest appended.
+    /// The components of a path as the file system resolves it: each component in turn, a
+    /// symbolic link replaced by its target (also a link whose target does not exist yet, which
+    /// `realpath` refuses), `..` taken after the links before it (`link/..` is the parent of the
+    /// link's target, not the folder holding the link), parts that do not exist kept as they are.
     /// (`resolvingSymlinksInPath()` leaves a path that does not exist as it is, so a link to the
     /// state directory followed by a new file's name passed for a folder outside it.)
     static func canonicalComponents(_ path: String) -> [String] {
-        var components = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
-        var rest: [String] = []
-        while components.count > 1 {
-            let prefix = "/" + components.dropFirst().joined(separator: "/")
-            if let resolved = realpath(prefix, nil) {
-                defer { free(resolved) }
-                return URL(fileURLWithPath: String(cString: resolved)).pathComponents + rest.reversed()
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var resolved: [String] = []
+        var pending = absolute.split(separator: "/").map(String.init)
+        var links = 0
+        while !pending.isEmpty {
+            let part = pending.removeFirst()
+            if part.isEmpty || part == "." { continue }
+            if part == ".." {
+                if !resolved.isEmpty { resolved.removeLast() }
+                continue
             }
-            rest.append(components.removeLast())
+            let candidate = "/" + (resolved + [part]).joined(separator: "/")
+            var info = stat()
+            guard lstat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFLNK, links < 40,
+                let target = try? FileManager.default.destinationOfSymbolicLink(atPath: candidate)
+            else {
+                resolved.append(part)
+                continue
+            }
+            links += 1
+            // The link's target, read from where the link is (or from the root when absolute).
+            if target.hasPrefix("/") { resolved = [] }
+            pending = target.split(separator: "/").map(String.init) + pending
         }
-        return ["/"] + rest.reversed()
+        return ["/"] + resolved
     }
 
     /// Reads and checks a configuration file. Every problem says file, line and column.

@@ -69,12 +69,13 @@ extension Gateway {
     }
 
     /// Makes a stored version the active one (activating an earlier version is the rollback).
-    public func activate(policyVersion hash: String, by principal: Principal) async throws(GatewayError)
+    public func activate(policyVersion given: String, by principal: Principal) async throws(GatewayError)
         -> PolicyVersionRecord
     {
         guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; activating policies needs it") }
         do {
-            let (record, pack) = try await storedPack(hash, notFound: "no policy version '\(hash)'", refused: "it stays inactive")
+            let (record, pack) = try await storedPack(given, notFound: "no policy version '\(given)'", refused: "it stays inactive")
+            let hash = record.hash
             var change = StoreChange(at: clock.now())
             change.activatePolicyVersion(
                 hash: hash, by: principal.id,
@@ -97,8 +98,19 @@ extension Gateway {
     /// A stored version and its pack; `notFound` when it is not stored, `invalidPolicy` (with the
     /// problems, and `refused` saying what follows) when it no longer checks — stored by an
     /// Airlock whose checks this one has since tightened.
+    ///
+    /// `hash` may be the version's first hex digits, as reports print it (12); several stored
+    /// versions starting so is a 400 naming them.
     func storedPack(_ hash: String, notFound: String, refused: String) async throws -> (PolicyVersionRecord, PolicyPack) {
-        guard let record = try await store.policyVersion(hash: hash) else { throw GatewayError.notFound(notFound) }
+        var found = try await store.policyVersion(hash: hash)
+        if found == nil {
+            do {
+                found = try await store.policyVersion(hash: try await fullPolicyVersion(hash))
+            } catch let error as GatewayError where error.kind == .notFound {
+                throw GatewayError.notFound(notFound)
+            }
+        }
+        guard let record = found else { throw GatewayError.notFound(notFound) }
         do {
             return (record, try PackText.load(record.text))
         } catch let error as PolicyError {

@@ -16,11 +16,12 @@ struct ShadowPolicy: Sendable {
 extension Gateway {
     /// Starts running a stored policy version in shadow (admins), replacing any other candidate.
     /// Audited (`shadow_started`); kept in the store, so it survives a restart.
-    public func startShadow(policyVersion hash: String, by principal: Principal) async throws(GatewayError) -> ShadowSetting {
+    public func startShadow(policyVersion given: String, by principal: Principal) async throws(GatewayError) -> ShadowSetting {
         guard principal.has(.admin) else { throw .forbidden("'\(principal.id)' is not an admin; running a policy in shadow needs it") }
         do {
-            let (_, pack) = try await storedPack(
-                hash, notFound: "no policy version '\(hash)'; upload it first (PUT /v1/policies/{name})", refused: "it cannot run in shadow")
+            let (record, pack) = try await storedPack(
+                given, notFound: "no policy version '\(given)'; upload it first (PUT /v1/policies/{name})", refused: "it cannot run in shadow")
+            let hash = record.hash
             let setting = ShadowSetting(version: hash, since: clock.now(), by: principal.id)
             var change = StoreChange(at: setting.since)
             change.setShadow(

@@ -42,8 +42,10 @@ public struct WebhookTarget: Sendable, Hashable {
 }
 
 extension WebhookTarget {
-    /// The URL as logs and messages show it: a password in it and the values of its query
-    /// (`?access_token=…`) replaced with `[redacted]`, the rest kept to tell targets apart.
+    /// The URL as logs and messages show it: a password in it, its path past the first segment
+    /// (chat webhooks carry their token there: `/services/T…/B…/XXXX`) and the values of its
+    /// query (`?access_token=…`) replaced with `[redacted]`; the scheme, user, host, port and
+    /// first segment kept to tell targets apart.
     public var redactedURL: String { Self.redacted(url) }
 
     static func redacted(_ url: String) -> String {
@@ -54,7 +56,11 @@ extension WebhookTarget {
         if let user = parts.percentEncodedUser {
             text += user + (parts.percentEncodedPassword == nil ? "" : ":[redacted]") + "@"
         }
-        text += host + (parts.port.map { ":\($0)" } ?? "") + parts.percentEncodedPath
+        text += host + (parts.port.map { ":\($0)" } ?? "")
+        let segments = parts.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if let first = segments.first {
+            text += "/" + first + (segments.count > 1 ? "/[redacted]" : "")
+        }
         if let query = parts.percentEncodedQuery {
             text += "?" + query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
                 guard let equals = pair.firstIndex(of: "=") else { return String(pair) }

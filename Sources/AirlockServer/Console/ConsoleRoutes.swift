@@ -90,6 +90,9 @@ struct ConsoleRoutes {
             }
             switch waited {
             case .success(let seq): return jsonResponse(.map(CELMap([(.string("seq"), .int(Int64(clamping: seq)))])))
+            case .failure(let error) where error.kind == .unauthenticated:
+                // Removed, or given a new key, while the page waited: signed out, as above.
+                return jsonResponse(.map(CELMap([(.string("signed_out"), .bool(true))])))
             case .failure(let error): return Problem(error).response
             }
         }

@@ -57,7 +57,8 @@ public struct JSONLogHandler: LogHandler {
 
     /// The values of every URL query in `text` replaced (names kept: they say what was there).
     private static func redactQueryValues(_ text: String) -> String {
-        guard let regex = try? NSRegularExpression(pattern: #"://[^\s?#"']*\?([^\s#"']*)"#) else { return text }
+        // A value ends at a blank, `#`, a quote, or a closing bracket around the URL.
+        guard let regex = try? NSRegularExpression(pattern: #"://[^\s?#"']*\?([^\s#"'<>)\]}]*)"#) else { return text }
         let whole = text as NSString
         var result = ""
         var last = 0
@@ -144,7 +145,9 @@ extension JSONLogHandler {
     /// One line of `airlock serve`'s own output (where it listens, its policy, its state) as a
     /// JSON log line: with `--log-format json` every line of standard output is one JSON object.
     public static func line(_ message: String, label: String = "airlock") -> String {
-        "{" + [("time", timestamp(Date())), ("level", "info"), ("label", label), ("message", scrub(message))]
+        // Not scrubbed: the server's own text, holding no secret (the store's URL is printed
+        // without its password), and its demo hint names `Bearer $VARIABLE`, which must survive.
+        "{" + [("time", timestamp(Date())), ("level", "info"), ("label", label), ("message", message)]
             .map { quoted($0.0) + ":" + quoted($0.1) }.joined(separator: ",") + "}"
     }
 }

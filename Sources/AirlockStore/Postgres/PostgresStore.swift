@@ -441,6 +441,12 @@ public final class PostgresStore: Store {
                     notices.formUnion(applier.notices)
                     results.append(.success(StoreReceipt(auditRecords: records, checkpoint: nil)))
                 } catch {
+                    // A database that refuses writes (disk full, read-only, I/O) fails the whole
+                    // batch with the reason, as SQLite's does: it is no refusal of this change.
+                    if let state = (error as? PSQLError)?.serverInfo?[.sqlState], Self.unwritable(state) != nil {
+                        await session.rollBack()
+                        throw Self.storeError(error, describe: describe)
+                    }
                     // Undo this change only; the others in the batch stand.
                     try await session.run("ROLLBACK TO SAVEPOINT airlock_change")
                     try await session.run("RELEASE SAVEPOINT airlock_change")
