@@ -107,9 +107,9 @@ public func buildRouter(
     _ gateway: Gateway, consoleKey: SymmetricKey = SymmetricKey(size: .bits256),
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
 )
-    -> (router: Router<BasicRequestContext>, routes: [(method: String, path: String)])
+    -> (router: Router<AirlockRequestContext>, routes: [(method: String, path: String)])
 {
-    let router = Router()
+    let router = Router(context: AirlockRequestContext.self)
     let book = RouteBook(router: router)
     MutationRoutes(gateway: gateway).register(book)
     AdminRoutes(gateway: gateway).register(book)
@@ -156,6 +156,8 @@ public func buildApplication(
     }
     let application = Application(
         router: buildRouter(parts.gateway, consoleKey: consoleKey, metrics: parts.metrics).router,
+        // Long polls learn when their client leaves (AirlockRequestContext.untilDisconnected).
+        server: .http1(configuration: .init(additionalChannelHandlers: [ClientGoneHandler()])),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "airlock"),
         // Shut down after the server has drained its requests, in reverse order: webhook deliveries
         // in flight finish, deadlines and reconciliation stop, the signal history is saved, the

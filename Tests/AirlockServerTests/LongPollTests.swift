@@ -2,6 +2,9 @@ import AirlockEngine
 import AirlockTestSupport
 import AirlockServer
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Testing
 
@@ -198,6 +201,55 @@ import Testing
             let bobs = try await bobPoll.value
             #expect(bobs.status == .ok, "\(bobs)")
             #expect(bobs.json["status"].string == "approved", "\(bobs)")
+        }
+    }
+
+    /// A client that gives up on its long poll (closes the connection) gives back its place at
+    /// once: its principal is not refused 429 until the abandoned waits' time runs out.
+    @Test func aPollWhoseClientLeftEndsAndFreesItsPlace() async throws {
+        let clock = ManualClock(TestServer.businessHours)
+        let extra = TestServer.noRateLimits + "\nlimits: { long_polls_per_principal: 2 }"
+        try await TestServer.with(clock: clock, extra: extra) { api, parts in
+            let id = try #require(try await api.submit(Mutations.highDelete).json["id"].string)
+            // Two polls on raw connections, the principal's limit, closed without reading.
+            var sockets: [Int32] = []
+            for _ in 0..<2 {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(api.port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                try #require(connected == 0, "cannot connect to the test server")
+                let request = "GET /v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: Bearer \(TestServer.Key.agent)\r\n\r\n"
+                _ = request.withCString { send(fd, $0, strlen($0), 0) }
+                sockets.append(fd)
+            }
+            let parked = ContinuousClock.now
+            while parts.gateway.waitingRequests < 2, ContinuousClock.now - parked < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(parts.gateway.waitingRequests == 2)
+            for fd in sockets { close(fd) }
+
+            // The gateway's clock stands still: only the closed connections can end the waits.
+            let closed = ContinuousClock.now
+            while parts.gateway.waitingRequests > 0, ContinuousClock.now - closed < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(parts.gateway.waitingRequests == 0, "abandoned polls still wait")
+            let poll = Task { try await api.get("/v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.agent) }
+            let again = ContinuousClock.now
+            while parts.gateway.waitingRequests < 1, ContinuousClock.now - again < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try await api.approve(id, key: TestServer.Key.bob).status == .ok)
+            let reply = try await poll.value
+            #expect(reply.status == .ok, "a new poll was refused after the abandoned ones: \(reply)")
+            #expect(reply.json["status"].string == "approved", "\(reply)")
         }
     }
 }

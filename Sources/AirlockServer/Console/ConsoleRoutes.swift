@@ -31,7 +31,7 @@ struct ConsoleRoutes {
         var back: String?
     }
 
-    func register(_ router: Router<BasicRequestContext>) {
+    func register(_ router: Router<AirlockRequestContext>) {
         router.get("/console/console.css") { _, _ in Self.asset(ConsoleAssets.css, type: "text/css; charset=utf-8") }
         router.get("/console/console.js") { _, _ in Self.asset(ConsoleAssets.js, type: "text/javascript; charset=utf-8") }
         router.get("/sign-in") { request, _ in signInPage(request, status: .ok, error: nil) }
@@ -69,7 +69,7 @@ struct ConsoleRoutes {
                 return Self.redirect("/policies", flash: ("ok", "Version \(Self.short(record.hash)) of \(record.name) is active."), request)
             }
         }
-        router.get("/console/changes") { request, _ in
+        router.get("/console/changes") { request, context in
             // A page whose session ended (signed out in another tab, expired) is told so in a
             // normal answer, and goes to the sign-in page: not an error in the browser's log.
             guard let reader = reader(of: request) else {
@@ -78,12 +78,18 @@ struct ConsoleRoutes {
             let after = request.uri.queryParameters["after"].flatMap { UInt64(String($0)) } ?? 0
             // Counted among the reader's long polls: a reviewer with many tabs open is told to
             // wait (429; the page asks again after a pause), not given a waiter per tab.
+            // A closed tab's wait ends with it (and gives back its place among the long polls).
+            let principal = reader.principal
             let waited: Result<UInt64, GatewayError> = await withGracefulShutdownHandler {
-                do throws(GatewayError) {
+                do {
                     return .success(
-                        try await gateway.waitForAnyChange(after: after, seconds: Self.longPollSeconds, for: reader.principal))
-                } catch {
+                        try await context.untilDisconnected {
+                            try await gateway.waitForAnyChange(after: after, seconds: Self.longPollSeconds, for: principal)
+                        })
+                } catch let error as GatewayError {
                     return .failure(error)
+                } catch {
+                    return .success(gateway.changeSequence)
                 }
             } onGracefulShutdown: {
                 gateway.endWaits()

@@ -5,7 +5,7 @@ import Hummingbird
 /// `Allow` when the path is served for other methods, 404 otherwise. Added after the routes, so
 /// it only wraps the router's not-found answer.
 struct UnknownRouteMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = AirlockRequestContext
 
     /// The served routes (`{name}` marks a path parameter).
     let routes: [(method: String, path: String)]

@@ -41,8 +41,12 @@ struct MutationRoutes {
                 }
                 // On shutdown the wait ends with the mutation as it is, rather than holding the
                 // server until it expires.
+                // A client that goes away ends its wait (and its place among its long polls).
+                let status = from
                 let view = try await withGracefulShutdownHandler {
-                    try await gateway.waitForChange(of: id, from: from, seconds: wait, for: principal)
+                    try await context.untilDisconnected {
+                        try await gateway.waitForChange(of: id, from: status, seconds: wait, for: principal)
+                    }
                 } onGracefulShutdown: {
                     gateway.endWaits()
                 }

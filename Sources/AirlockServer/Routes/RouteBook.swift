@@ -6,10 +6,10 @@ import Logging
 /// Registers routes on a router and remembers them, so that a test can hold the served routes
 /// against the OpenAPI document.
 final class RouteBook {
-    let router: Router<BasicRequestContext>
+    let router: Router<AirlockRequestContext>
     private(set) var routes: [(method: String, path: String)] = []
 
-    init(router: Router<BasicRequestContext>) {
+    init(router: Router<AirlockRequestContext>) {
         self.router = router
     }
 
@@ -19,10 +19,10 @@ final class RouteBook {
     /// differently named parameters (the router needs one name per position).
     func on(
         _ method: HTTPRequest.Method, _ path: String, routerPath: String? = nil,
-        _ handler: @escaping @Sendable (inout Request, BasicRequestContext) async throws -> Response
+        _ handler: @escaping @Sendable (inout Request, AirlockRequestContext) async throws -> Response
     ) {
         routes.append((method.rawValue, path))
-        let respond: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+        let respond: @Sendable (Request, AirlockRequestContext) async -> Response = { request, context in
             var request = request
             do {
                 return try await handler(&request, context)
