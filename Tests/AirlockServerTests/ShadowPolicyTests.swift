@@ -105,6 +105,8 @@ import Testing
             #expect(short.json["evaluated"].int == 3, "\(short)")
             let unknownVersion = try await api.get("/v1/policies/shadow?version=deadbeefdeadbeef", key: TestServer.Key.auditor)
             #expect(unknownVersion.status == .notFound, "\(unknownVersion)")
+            let emptyVersion = try await api.get("/v1/policies/shadow?version=", key: TestServer.Key.auditor)
+            #expect(emptyVersion.status == .badRequest, "\(emptyVersion)")
 
             // Both are in the audit log.
             let audit = try await api.get("/v1/audit?limit=1000", key: TestServer.Key.auditor)

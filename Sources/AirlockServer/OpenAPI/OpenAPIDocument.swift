@@ -388,6 +388,7 @@ paths:
         "401": { $ref: "#/components/responses/Problem" }
         "429": { $ref: "#/components/responses/TooManyRequests" }
         "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
     delete:
       summary: Stop the shadow candidate (admin; audited); its results stay
       operationId: stopShadowPolicy

@@ -35,7 +35,11 @@ struct ShadowRoutes {
                 }
                 return Date(timeIntervalSince1970: Double(time.seconds) + Double(time.nanos) / 1e9)
             }
-            let report = try await gateway.shadowReport(version: query["version"].map(String.init), since: since, for: principal)
+            let version = query["version"].map(String.init)
+            if let version, version.isEmpty {
+                throw Problem.badRequest("version must be a stored policy version or its first hex digits, not empty")
+            }
+            let report = try await gateway.shadowReport(version: version, since: since, for: principal)
             return jsonResponse(Self.json(report))
         }
     }
