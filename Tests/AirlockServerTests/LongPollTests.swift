@@ -229,21 +229,24 @@ import Testing
                 sockets.append(fd)
             }
             let parked = ContinuousClock.now
-            while parts.gateway.waitingRequests < 2, ContinuousClock.now - parked < .seconds(10) {
+            while parts.gateway.waitingRequests < 2, ContinuousClock.now - parked < .seconds(30) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(parts.gateway.waitingRequests == 2)
             for fd in sockets { close(fd) }
 
             // The gateway's clock stands still: only the closed connections can end the waits.
+            // (A wait stops watching, then reads the mutation once more before it gives its
+            // place back: wait for the places, not only the watches.)
             let closed = ContinuousClock.now
-            while parts.gateway.waitingRequests > 0, ContinuousClock.now - closed < .seconds(10) {
+            while parts.gateway.admission.longPollsHeld(by: "agent-7") > 0, ContinuousClock.now - closed < .seconds(30) {
                 try await Task.sleep(for: .milliseconds(10))
             }
+            #expect(parts.gateway.admission.longPollsHeld(by: "agent-7") == 0, "abandoned polls still hold their places")
             #expect(parts.gateway.waitingRequests == 0, "abandoned polls still wait")
             let poll = Task { try await api.get("/v1/mutations/\(id)?wait=\(Self.wait)&status=pending_review", key: TestServer.Key.agent) }
             let again = ContinuousClock.now
-            while parts.gateway.waitingRequests < 1, ContinuousClock.now - again < .seconds(10) {
+            while parts.gateway.waitingRequests < 1, ContinuousClock.now - again < .seconds(30) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(try await api.approve(id, key: TestServer.Key.bob).status == .ok)

@@ -72,6 +72,11 @@ public final class Admission: Sendable {
         }
     }
 
+    /// The long polls `principalID` holds open now.
+    public func longPollsHeld(by principalID: String) -> Int {
+        state.withLock { $0.longPolls[principalID, default: 0] }
+    }
+
     /// Holds one of `principal`'s long polls open for `body`'s duration.
     ///
     /// - Throws: `tooManyRequests` when the principal already holds as many as it may.
