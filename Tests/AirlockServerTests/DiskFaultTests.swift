@@ -16,6 +16,16 @@ import Testing
         #"{"resource": "catalog.product", "operation": "update", "target": "sku-\#(n)", "changes": {"title": "Lamp \#(n)"}}"#
     }
 
+    /// A small real disk for the test, or nil after recording why it could not be mounted.
+    static func mountedDisk(megabytes: Int) -> SmallDisk? {
+        do {
+            return try SmallDisk(megabytes: megabytes)
+        } catch {
+            Issue.record("\(error)")
+            return nil
+        }
+    }
+
     /// Every mutation id the store holds, through the API.
     static func storedIDs(_ api: APIClient) async throws -> Set<String> {
         var ids: Set<String> = []
@@ -32,13 +42,7 @@ import Testing
 
     @Test("a full disk: 503 saying so, nothing recorded of the refused ones, and writes again once there is space")
     func aFullDiskFailsClosedAndRecovers() async throws {
-        let disk: SmallDisk
-        do {
-            disk = try SmallDisk(megabytes: 6)
-        } catch {
-            Issue.record("\(error)")
-            return
-        }
+        guard let disk = Self.mountedDisk(megabytes: 6) else { return }
         defer { disk.unmount() }
         let state = disk.path + "/state"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
@@ -157,13 +161,7 @@ import Testing
 
     @Test("a store on a read-only file system is refused at start, saying so; on the same disk made writable it opens")
     func aReadOnlyFileSystemAtStartIsRefused() async throws {
-        let disk: SmallDisk
-        do {
-            disk = try SmallDisk(megabytes: 8)
-        } catch {
-            Issue.record("\(error)")
-            return
-        }
+        guard let disk = Self.mountedDisk(megabytes: 8) else { return }
         defer { disk.unmount() }
         let state = StateDirectory(path: disk.path + "/state")
         try await SQLiteStore.open(state).close()
