@@ -26,6 +26,20 @@ import Testing
         }
     }
 
+    /// A server on a fresh SQLite state directory that has recorded one mutation: `body` gets
+    /// its client, its store and the ids stored so far.
+    static func withOneStored(
+        _ body: @Sendable (APIClient, SQLiteStore, Set<String>) async throws -> Void
+    ) async throws {
+        let state = try TestServer.makeStateDirectory()
+        defer { removeTemporaryFolder(state) }
+        try await TestServer.run(stateDirectory: state) { api, parts in
+            let store = try #require(parts.store as? SQLiteStore)
+            #expect(try await api.submit(Self.low(0)).status == .created)
+            try await body(api, store, try await Self.storedIDs(api))
+        }
+    }
+
     /// Every mutation id the store holds, through the API.
     static func storedIDs(_ api: APIClient) async throws -> Set<String> {
         var ids: Set<String> = []
@@ -92,12 +106,7 @@ import Testing
 
     @Test("a read-only store: 503 saying so, nothing recorded, and writes again once it is writable")
     func aReadOnlyStoreFailsClosedAndRecovers() async throws {
-        let state = try TestServer.makeStateDirectory()
-        defer { removeTemporaryFolder(state) }
-        try await TestServer.run(stateDirectory: state) { api, parts in
-            let store = try #require(parts.store as? SQLiteStore)
-            #expect(try await api.submit(Self.low(0)).status == .created)
-            let before = try await Self.storedIDs(api)
+        try await Self.withOneStored { api, store, before in
             // The file system going read-only under a running server cannot be staged without
             // closing the database (the kernel refuses to remount a busy mount): the writer
             // connection is made read-only instead, which SQLite refuses as it would the disk.
@@ -118,12 +127,7 @@ import Testing
 
     @Test("a store refused at a statement (no page left), not at the commit: 503 saying so, nothing recorded, then writes again")
     func aStatementRefusedByTheDiskFailsTheBatch() async throws {
-        let state = try TestServer.makeStateDirectory()
-        defer { removeTemporaryFolder(state) }
-        try await TestServer.run(stateDirectory: state) { api, parts in
-            let store = try #require(parts.store as? SQLiteStore)
-            #expect(try await api.submit(Self.low(0)).status == .created)
-            let before = try await Self.storedIDs(api)
+        try await Self.withOneStored { api, store, before in
             // No page past the ones the database has: the first insert that needs a new page is
             // refused with SQLITE_FULL inside the batch, where a change refused for its own sake
             // would fail alone. The disk refusing is no such refusal.
